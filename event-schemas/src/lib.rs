@@ -1,0 +1,8 @@
+//! The published contract of Agora's events: one module per context, each event with a type
+//! name (`agora.<context>.<event_name>`) and a schema version. Older versions stay readable
+//! through upcasters; golden fixtures of every version live in `fixtures/` and must load.
+
+pub mod merchandise;
+pub mod upcast;
+
+pub use upcast::{Upcaster, decode_event};

@@ -1,0 +1,144 @@
+//! Events of the `merchandise` context (the catalog): the life of a product.
+//!
+//! | type | version | note |
+//! |---|---|---|
+//! | `agora.merchandise.product_created` | 2 | v1 had `price_minor` + `currency` and no `attributes` |
+//! | `agora.merchandise.product_published` | 1 | |
+//! | `agora.merchandise.product_details_changed` | 1 | |
+//! | `agora.merchandise.product_price_changed` | 1 | |
+//! | `agora.merchandise.product_archived` | 1 | |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared_kernel::ids::{ProductId, UserId};
+use shared_kernel::{DecodeError, DomainEvent, Money};
+
+use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
+
+pub const PRODUCT_CREATED: &str = "agora.merchandise.product_created";
+pub const PRODUCT_PUBLISHED: &str = "agora.merchandise.product_published";
+pub const PRODUCT_DETAILS_CHANGED: &str = "agora.merchandise.product_details_changed";
+pub const PRODUCT_PRICE_CHANGED: &str = "agora.merchandise.product_price_changed";
+pub const PRODUCT_ARCHIVED: &str = "agora.merchandise.product_archived";
+
+/// Every merchandise event type with its current schema version.
+pub const CATALOGUE: Catalogue = &[
+    (PRODUCT_CREATED, 2),
+    (PRODUCT_PUBLISHED, 1),
+    (PRODUCT_DETAILS_CHANGED, 1),
+    (PRODUCT_PRICE_CHANGED, 1),
+    (PRODUCT_ARCHIVED, 1),
+];
+
+pub const UPCASTERS: &[Upcaster] = &[Upcaster {
+    event_type: PRODUCT_CREATED,
+    from_version: 1,
+    lift: product_created_v1_to_v2,
+}];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCreated {
+    pub product_id: ProductId,
+    pub seller_id: UserId,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub sku: String,
+    pub price: Money,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPublished {
+    pub product_id: ProductId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDetailsChanged {
+    pub product_id: ProductId,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPriceChanged {
+    pub product_id: ProductId,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductArchived {
+    pub product_id: ProductId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum ProductEvent {
+    #[serde(rename = "agora.merchandise.product_created")]
+    Created(ProductCreated),
+    #[serde(rename = "agora.merchandise.product_published")]
+    Published(ProductPublished),
+    #[serde(rename = "agora.merchandise.product_details_changed")]
+    DetailsChanged(ProductDetailsChanged),
+    #[serde(rename = "agora.merchandise.product_price_changed")]
+    PriceChanged(ProductPriceChanged),
+    #[serde(rename = "agora.merchandise.product_archived")]
+    Archived(ProductArchived),
+}
+
+impl DomainEvent for ProductEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::Created(_) => PRODUCT_CREATED,
+            Self::Published(_) => PRODUCT_PUBLISHED,
+            Self::DetailsChanged(_) => PRODUCT_DETAILS_CHANGED,
+            Self::PriceChanged(_) => PRODUCT_PRICE_CHANGED,
+            Self::Archived(_) => PRODUCT_ARCHIVED,
+        }
+    }
+
+    fn schema_version(&self) -> u32 {
+        let t = self.event_type();
+        CATALOGUE
+            .iter()
+            .find(|(name, _)| *name == t)
+            .map_or(1, |(_, v)| *v)
+    }
+
+    fn to_data(&self) -> Result<Value, serde_json::Error> {
+        event_data(self)
+    }
+
+    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
+        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
+    }
+}
+
+/// v1 stored the price as two flat fields and had no attributes.
+fn product_created_v1_to_v2(mut data: Value) -> Result<Value, String> {
+    let obj = data
+        .as_object_mut()
+        .ok_or("product_created v1 must be an object")?;
+    let amount = obj
+        .remove("price_minor")
+        .ok_or("product_created v1 lacks price_minor")?;
+    let currency = obj
+        .remove("currency")
+        .ok_or("product_created v1 lacks currency")?;
+    obj.insert(
+        "price".into(),
+        serde_json::json!({ "amount_minor": amount, "currency": currency }),
+    );
+    obj.entry("attributes")
+        .or_insert_with(|| serde_json::json!({}));
+    Ok(data)
+}

@@ -1,0 +1,77 @@
+//! Named reading positions in the read-model database (same SQL on PostgreSQL and SQLite).
+
+use async_trait::async_trait;
+use shared_kernel::{CheckpointStore, Cursor, StoreError};
+use sqlx::AnyPool;
+
+use crate::sql_error::{to_i64, to_u64, unavailable};
+
+pub(crate) const UPSERT: &str = "INSERT INTO checkpoints (name, transaction_id, position) \
+     VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE \
+     SET transaction_id = excluded.transaction_id, position = excluded.position, \
+         updated_at = CURRENT_TIMESTAMP";
+
+#[derive(Debug, Clone)]
+pub struct SqlCheckpointStore {
+    pool: AnyPool,
+}
+
+impl SqlCheckpointStore {
+    #[must_use]
+    pub const fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// Loads a checkpoint with any executor (a pool or an open transaction).
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn load<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+) -> Result<Option<Cursor>, StoreError> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT transaction_id, position FROM checkpoints WHERE name = $1")
+            .bind(name)
+            .fetch_optional(executor)
+            .await
+            .map_err(unavailable)?;
+    row.map(|(t, p)| {
+        Ok(Cursor::new(
+            to_u64(t, "transaction id")?,
+            to_u64(p, "position")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Stores a checkpoint with any executor, typically the transaction that applied the events.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn save<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+    cursor: Cursor,
+) -> Result<(), StoreError> {
+    sqlx::query(UPSERT)
+        .bind(name)
+        .bind(to_i64(cursor.transaction_id, "transaction id")?)
+        .bind(to_i64(cursor.position, "position")?)
+        .execute(executor)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+#[async_trait]
+impl CheckpointStore for SqlCheckpointStore {
+    async fn load(&self, name: &str) -> Result<Option<Cursor>, StoreError> {
+        load(&self.pool, name).await
+    }
+
+    async fn save(&self, name: &str, cursor: Cursor) -> Result<(), StoreError> {
+        save(&self.pool, name, cursor).await
+    }
+}

@@ -1,0 +1,14 @@
+//! PostgreSQL adapters.
+
+mod notify;
+mod store;
+
+pub use store::{PgEventStore, append_in};
+
+/// Applies the event-store migrations.
+///
+/// # Errors
+/// The database is unreachable or a migration fails.
+pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("migrations/postgres").run(pool).await
+}

@@ -1,0 +1,320 @@
+//! The PostgreSQL event store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use shared_kernel::{
+    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, StoreError,
+    StreamId,
+};
+use sqlx::PgPool;
+use sqlx::types::Json;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::notify::Signals;
+use crate::sql_error::{
+    UniqueViolation, idempotent_result, to_i64, to_u64, unavailable, unique_violation,
+};
+use crate::tail::{self, TailSource};
+
+/// How often an `ExpectedVersion::Any` append retries after losing a race for a version number.
+const ANY_RETRIES: usize = 10;
+
+/// One statement appends the whole batch: the stream's head is read, checked against the
+/// expected version ($7, NULL for "any") and the rows numbered after it. A concurrent writer
+/// that takes the same version loses on the unique (stream_id, stream_version) index.
+const APPEND: &str = r"
+WITH head AS (
+    SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
+)
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata)
+SELECT b.event_id, $1, head.version + b.n, b.event_type, b.schema_version, b.data, b.metadata
+FROM unnest($2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
+         WITH ORDINALITY AS b(event_id, event_type, schema_version, data, metadata, n),
+     head
+WHERE $7::bigint IS NULL OR head.version = $7::bigint
+ORDER BY b.n
+RETURNING position, stream_version";
+
+const COLUMNS: &str = "position, transaction_id::text::bigint AS transaction_id, event_id, stream_id, \
+     stream_version, event_type, schema_version, data, metadata, recorded_at";
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    position: i64,
+    transaction_id: i64,
+    event_id: Uuid,
+    stream_id: String,
+    stream_version: i64,
+    event_type: String,
+    schema_version: i32,
+    data: Json<serde_json::Value>,
+    metadata: Json<EventMetadata>,
+    recorded_at: DateTime<Utc>,
+}
+
+impl TryFrom<EventRow> for Recorded {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        let position = to_u64(r.position, "position")?;
+        Ok(Self {
+            event_id: r.event_id,
+            stream_id: StreamId::parse(&r.stream_id)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            stream_version: to_u64(r.stream_version, "stream version")?,
+            position,
+            cursor: Cursor::new(to_u64(r.transaction_id, "transaction id")?, position),
+            event_type: r.event_type,
+            schema_version: u32::try_from(r.schema_version)
+                .map_err(|_| StoreError::Corrupt(format!("schema version {}", r.schema_version)))?,
+            data: r.data.0,
+            metadata: r.metadata.0,
+            recorded_at: r.recorded_at,
+        })
+    }
+}
+
+/// The production event store. Cheap to clone (a pool and a shared signal hub).
+#[derive(Debug, Clone)]
+pub struct PgEventStore {
+    pool: PgPool,
+    signals: Arc<Signals>,
+}
+
+impl PgEventStore {
+    /// Wraps a pool whose database has been migrated, and starts the LISTEN/NOTIFY tasks.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        let signals = Arc::new(Signals::start(pool.clone()));
+        Self { pool, signals }
+    }
+
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn try_append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        append_rows(&self.pool, stream, expected, events).await
+    }
+
+    /// Tells tailers (here and in other processes) that events were committed by a caller of
+    /// [`append_in`], which cannot know when its transaction commits.
+    pub fn notify_committed(&self) {
+        self.signals.committed();
+    }
+
+    /// After a failed append: were these exact events stored already (a retried append)?
+    async fn already_appended(
+        &self,
+        stream: &StreamId,
+        events: &[NewEvent],
+    ) -> Result<Option<Appended>, StoreError> {
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT stream_id, stream_version, position FROM events WHERE event_id = ANY($1) \
+             ORDER BY stream_version",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        idempotent_result(stream, events, &rows)
+    }
+
+    async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+        )
+        .bind(stream.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        to_u64(v, "stream version")
+    }
+}
+
+/// Appends inside the caller's transaction (for writers that must store more than events
+/// atomically). Returns `(position, stream_version)` per event; an empty result means the stream
+/// was not at `expected`. The caller calls [`PgEventStore::notify_committed`] after commit.
+///
+/// # Errors
+/// A unique violation (version race or duplicate event id) or an I/O failure.
+pub async fn append_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Postgres>,
+    stream: &StreamId,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    append_rows(executor, stream, expected, events).await
+}
+
+async fn append_rows<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Postgres>,
+    stream: &StreamId,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let versions: Vec<i32> = events
+        .iter()
+        .map(|e| i32::try_from(e.schema_version).unwrap_or(i32::MAX))
+        .collect();
+    let data: Vec<Json<&serde_json::Value>> = events.iter().map(|e| Json(&e.data)).collect();
+    let metadata: Vec<Json<&EventMetadata>> = events.iter().map(|e| Json(&e.metadata)).collect();
+    let required = expected
+        .required()
+        .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    sqlx::query_as::<_, (i64, i64)>(APPEND)
+        .bind(stream.as_str())
+        .bind(ids)
+        .bind(types)
+        .bind(versions)
+        .bind(data)
+        .bind(metadata)
+        .bind(required)
+        .fetch_all(executor)
+        .await
+}
+
+#[async_trait]
+impl EventStore for PgEventStore {
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, StoreError> {
+        if events.is_empty() {
+            return Err(StoreError::EmptyAppend);
+        }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.try_append(stream, expected, &events).await {
+                Ok(rows) if !rows.is_empty() => {
+                    self.signals.committed();
+                    let (position, version) = rows.last().copied().unwrap_or((0, 0));
+                    return Ok(Appended {
+                        stream_version: to_u64(version, "stream version")?,
+                        position: to_u64(position, "position")?,
+                    });
+                }
+                // No row inserted: the stream is not at the expected version.
+                Ok(_) => {}
+                Err(e) => match unique_violation(&e) {
+                    Some(UniqueViolation::StreamVersion)
+                        if expected == ExpectedVersion::Any && attempts < ANY_RETRIES =>
+                    {
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => return Err(unavailable(e)),
+                },
+            }
+            if let Some(done) = self.already_appended(stream, &events).await? {
+                return Ok(done);
+            }
+            let actual = self.stream_version(stream).await?;
+            return Err(StoreError::Conflict {
+                stream: stream.clone(),
+                expected,
+                actual,
+            });
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 \
+             ORDER BY stream_version"
+        );
+        sqlx::query_as::<_, EventRow>(&sql)
+            .bind(stream.as_str())
+            .bind(to_i64(from_version, "version")?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Recorded::try_from)
+            .collect()
+    }
+
+    async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
+        self.read_page(after, limit).await
+    }
+
+    fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>> {
+        tail::tail(self.clone(), after)
+    }
+
+    async fn head(&self) -> Result<Cursor, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT transaction_id::text::bigint, position FROM events \
+             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        match row {
+            Some((t, p)) => Ok(Cursor::new(
+                to_u64(t, "transaction id")?,
+                to_u64(p, "position")?,
+            )),
+            None => Ok(Cursor::START),
+        }
+    }
+}
+
+#[async_trait]
+impl TailSource for PgEventStore {
+    async fn read_page(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
+        // Only rows of transactions older than every transaction still running: none of those
+        // can commit any more, so nothing can later appear before the returned rows.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events \
+             WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY transaction_id, position LIMIT $3"
+        );
+        sqlx::query_as::<_, EventRow>(&sql)
+            .bind(after.transaction_id.to_string())
+            .bind(to_i64(after.position, "position")?)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Recorded::try_from)
+            .collect()
+    }
+
+    async fn pending_after(&self, after: Cursor) -> Result<bool, StoreError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2))",
+        )
+        .bind(after.transaction_id.to_string())
+        .bind(to_i64(after.position, "position")?)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)
+    }
+
+    fn wake(&self) -> watch::Receiver<u64> {
+        self.signals.wake.subscribe()
+    }
+}

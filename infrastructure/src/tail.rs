@@ -1,0 +1,97 @@
+//! Tailing the global log, shared by every store: read pages after a cursor; when caught up,
+//! sleep until the store signals a commit. No busy polling: the only timed retries are while
+//! committed events are known to wait behind a still-open older transaction.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::{self, BoxStream, StreamExt};
+use shared_kernel::{Cursor, Recorded, StoreError};
+use tokio::sync::watch;
+
+/// Events read per round trip while catching up.
+pub(crate) const PAGE: usize = 500;
+/// A safety net: re-check even without a signal (a notification lost while reconnecting).
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+const PENDING_BACKOFF_MIN: Duration = Duration::from_millis(2);
+const PENDING_BACKOFF_MAX: Duration = Duration::from_millis(100);
+
+/// What a store offers the tail loop.
+#[async_trait]
+pub(crate) trait TailSource: Clone + Send + Sync + 'static {
+    async fn read_page(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError>;
+    /// Whether committed events after `after` exist that `read_page` may not return yet.
+    async fn pending_after(&self, after: Cursor) -> Result<bool, StoreError>;
+    /// Changes whenever events may have been committed.
+    fn wake(&self) -> watch::Receiver<u64>;
+}
+
+struct State<S> {
+    source: S,
+    cursor: Cursor,
+    buffer: VecDeque<Recorded>,
+    wake: watch::Receiver<u64>,
+    backoff: Duration,
+    failed: bool,
+}
+
+pub(crate) fn tail<S: TailSource>(
+    source: S,
+    after: Cursor,
+) -> BoxStream<'static, Result<Recorded, StoreError>> {
+    let wake = source.wake();
+    let state = State {
+        source,
+        cursor: after,
+        buffer: VecDeque::new(),
+        wake,
+        backoff: PENDING_BACKOFF_MIN,
+        failed: false,
+    };
+    stream::unfold(state, |mut s| async move {
+        loop {
+            if let Some(event) = s.buffer.pop_front() {
+                s.cursor = event.cursor;
+                return Some((Ok(event), s));
+            }
+            if s.failed {
+                // After reporting an error, wait a moment before the consumer's next poll hits
+                // the database again.
+                tokio::time::sleep(PENDING_BACKOFF_MAX).await;
+                s.failed = false;
+            }
+            // Mark the signal as seen *before* reading, so a commit that lands after the read
+            // still wakes us.
+            s.wake.borrow_and_update();
+            let page = match s.source.read_page(s.cursor, PAGE).await {
+                Ok(page) => page,
+                Err(e) => {
+                    s.failed = true;
+                    return Some((Err(e), s));
+                }
+            };
+            if !page.is_empty() {
+                s.backoff = PENDING_BACKOFF_MIN;
+                s.buffer.extend(page);
+                continue;
+            }
+            match s.source.pending_after(s.cursor).await {
+                Ok(true) => {
+                    tokio::time::sleep(s.backoff).await;
+                    s.backoff = (s.backoff * 2).min(PENDING_BACKOFF_MAX);
+                }
+                Ok(false) => {
+                    s.backoff = PENDING_BACKOFF_MIN;
+                    // A closed channel (store dropped) or the idle timeout both mean: look again.
+                    let _ = tokio::time::timeout(IDLE_RECHECK, s.wake.changed()).await;
+                }
+                Err(e) => {
+                    s.failed = true;
+                    return Some((Err(e), s));
+                }
+            }
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,39 @@
+//! Fresh, isolated databases for tests: a new PostgreSQL database or SQLite file per test, so
+//! tests run in parallel without seeing each other's events. A missing PostgreSQL is an error,
+//! never a skipped test.
+
+use sqlx::Connection;
+
+/// The server tests use: `AGORA_TEST_DATABASE_URL`, by default the local trust-auth server.
+#[must_use]
+pub fn postgres_admin_url() -> String {
+    std::env::var("AGORA_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Creates an empty database named `agora_test_<uuid>` and returns its URL.
+///
+/// # Panics
+/// PostgreSQL is unreachable: the test script must have started it.
+#[allow(clippy::expect_used)]
+pub async fn fresh_postgres_url() -> String {
+    let admin = postgres_admin_url();
+    let name = format!("agora_test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL must be running for the tests (scripts/test starts it)");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// A new SQLite file in the system temp directory.
+#[must_use]
+pub fn fresh_sqlite_url() -> String {
+    let path =
+        std::env::temp_dir().join(format!("agora-test-{}.db", uuid::Uuid::now_v7().simple()));
+    format!("sqlite://{}", path.display())
+}

@@ -1,0 +1,310 @@
+//! One contract, every event store: the same scenarios run against SQLite and PostgreSQL.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use infrastructure::postgres::{self, PgEventStore};
+use infrastructure::sqlite::SqliteEventStore;
+use infrastructure::testing::{fresh_postgres_url, fresh_sqlite_url};
+use shared_kernel::{
+    Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId,
+};
+use uuid::Uuid;
+
+fn event(n: u32) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "agora.test.happened".into(),
+        schema_version: 1,
+        data: serde_json::json!({ "n": n }),
+        metadata: EventMetadata {
+            actor: Some("tester".into()),
+            ..EventMetadata::default()
+        },
+    }
+}
+
+fn events(range: std::ops::Range<u32>) -> Vec<NewEvent> {
+    range.map(event).collect()
+}
+
+fn stream() -> StreamId {
+    StreamId::of("test", Uuid::now_v7())
+}
+
+async fn sqlite() -> Arc<dyn EventStore> {
+    Arc::new(SqliteEventStore::open(&fresh_sqlite_url()).await.unwrap())
+}
+
+async fn postgres() -> Arc<dyn EventStore> {
+    let pool = sqlx::PgPool::connect(&fresh_postgres_url().await)
+        .await
+        .unwrap();
+    postgres::migrate(&pool).await.unwrap();
+    Arc::new(PgEventStore::new(pool))
+}
+
+async fn conflicts_are_typed(store: Arc<dyn EventStore>) {
+    let s = stream();
+    let first = store
+        .append(&s, ExpectedVersion::NoStream, events(0..2))
+        .await
+        .unwrap();
+    assert_eq!(first.stream_version, 2);
+
+    let again = store
+        .append(&s, ExpectedVersion::NoStream, events(2..3))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { actual: 2, .. })),
+        "NoStream on an existing stream: {again:?}"
+    );
+    let stale = store
+        .append(&s, ExpectedVersion::Exact(1), events(2..3))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { actual: 2, .. })),
+        "{stale:?}"
+    );
+    let ahead = store
+        .append(&s, ExpectedVersion::Exact(7), events(2..3))
+        .await;
+    assert!(
+        matches!(ahead, Err(StoreError::Conflict { actual: 2, .. })),
+        "{ahead:?}"
+    );
+
+    let ok = store
+        .append(&s, ExpectedVersion::Exact(2), events(2..3))
+        .await
+        .unwrap();
+    assert_eq!(ok.stream_version, 3);
+    let any = store
+        .append(&s, ExpectedVersion::Any, events(3..5))
+        .await
+        .unwrap();
+    assert_eq!(any.stream_version, 5);
+    assert!(matches!(
+        store.append(&s, ExpectedVersion::Any, vec![]).await,
+        Err(StoreError::EmptyAppend)
+    ));
+}
+
+async fn one_writer_wins_a_race(store: Arc<dyn EventStore>) {
+    let s = stream();
+    let attempts = (0..8).map(|i| {
+        let store = Arc::clone(&store);
+        let s = s.clone();
+        tokio::spawn(async move {
+            store
+                .append(&s, ExpectedVersion::NoStream, events(i..i + 1))
+                .await
+        })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let won = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    let lost = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Err(StoreError::Conflict { .. }))))
+        .count();
+    assert_eq!((won, lost), (1, 7), "{results:?}");
+    assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 1);
+}
+
+async fn any_appends_never_lose_events(store: Arc<dyn EventStore>) {
+    let s = stream();
+    let attempts = (0..8).map(|i| {
+        let store = Arc::clone(&store);
+        let s = s.clone();
+        tokio::spawn(async move {
+            store
+                .append(&s, ExpectedVersion::Any, events(i * 2..i * 2 + 2))
+                .await
+        })
+    });
+    for r in futures::future::join_all(attempts).await {
+        r.unwrap().unwrap();
+    }
+    let read = store.read_stream(&s, 1).await.unwrap();
+    let versions: Vec<u64> = read.iter().map(|r| r.stream_version).collect();
+    assert_eq!(versions, (1..=16).collect::<Vec<_>>());
+}
+
+async fn streams_read_in_version_order(store: Arc<dyn EventStore>) {
+    let (a, b) = (stream(), stream());
+    store
+        .append(&a, ExpectedVersion::NoStream, events(0..3))
+        .await
+        .unwrap();
+    store
+        .append(&b, ExpectedVersion::NoStream, events(100..101))
+        .await
+        .unwrap();
+    store
+        .append(&a, ExpectedVersion::Exact(3), events(3..5))
+        .await
+        .unwrap();
+
+    let read = store.read_stream(&a, 1).await.unwrap();
+    let ns: Vec<u64> = read.iter().map(|r| r.data["n"].as_u64().unwrap()).collect();
+    assert_eq!(ns, vec![0, 1, 2, 3, 4]);
+    assert!(
+        read.iter()
+            .all(|r| r.stream_id == a && r.metadata.actor.as_deref() == Some("tester"))
+    );
+    let versions: Vec<u64> = read.iter().map(|r| r.stream_version).collect();
+    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+
+    let tail_of_a = store.read_stream(&a, 4).await.unwrap();
+    assert_eq!(
+        tail_of_a
+            .iter()
+            .map(|r| r.stream_version)
+            .collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert!(store.read_stream(&stream(), 1).await.unwrap().is_empty());
+}
+
+async fn read_all_is_in_commit_order_and_pages(store: Arc<dyn EventStore>) {
+    let streams: Vec<StreamId> = (0..5).map(|_| stream()).collect();
+    let mut expected = Vec::new();
+    for round in 0..4_u32 {
+        for (i, s) in streams.iter().enumerate() {
+            let batch = events(
+                round * 10 + u32::try_from(i).unwrap()..round * 10 + u32::try_from(i).unwrap() + 1,
+            );
+            expected.extend(batch.iter().map(|e| e.event_id));
+            let v = if round == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(u64::from(round))
+            };
+            store.append(s, v, batch).await.unwrap();
+        }
+    }
+    // Page through with a small limit, resuming from the last cursor each time.
+    let mut cursor = Cursor::START;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.read_all(cursor, 3).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 3);
+        for r in &page {
+            assert!(r.cursor > cursor, "cursors must increase");
+            cursor = r.cursor;
+            seen.push(r.event_id);
+        }
+    }
+    assert_eq!(seen, expected);
+    assert_eq!(store.head().await.unwrap(), cursor);
+}
+
+async fn tail_resumes_from_a_cursor(store: Arc<dyn EventStore>) {
+    let s = stream();
+    store
+        .append(&s, ExpectedVersion::NoStream, events(0..5))
+        .await
+        .unwrap();
+
+    let mut tail = store.tail(Cursor::START);
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(tail.next().await.unwrap().unwrap());
+    }
+    drop(tail);
+    let resume_at = first[2].cursor;
+
+    let mut resumed = store.tail(resume_at);
+    let next = resumed.next().await.unwrap().unwrap();
+    assert_eq!(next.data["n"], 3, "resumes right after the cursor");
+    assert_eq!(resumed.next().await.unwrap().unwrap().data["n"], 4);
+
+    // Live: an append after the tail caught up wakes it (no polling interval to wait out).
+    let writer = Arc::clone(&store);
+    let s2 = s.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        writer
+            .append(&s2, ExpectedVersion::Exact(5), events(5..6))
+            .await
+            .unwrap();
+    });
+    let live = tokio::time::timeout(Duration::from_secs(2), resumed.next())
+        .await
+        .expect("a live event must arrive well before the idle re-check")
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.data["n"], 5);
+    assert_eq!(live.stream_version, 6);
+}
+
+async fn appending_a_stored_event_id_is_a_no_op(store: Arc<dyn EventStore>) {
+    let s = stream();
+    let batch = events(0..3);
+    let first = store
+        .append(&s, ExpectedVersion::NoStream, batch.clone())
+        .await
+        .unwrap();
+    // A retry after a lost reply: same ids, same expectation.
+    let retry = store
+        .append(&s, ExpectedVersion::NoStream, batch.clone())
+        .await
+        .unwrap();
+    assert_eq!(first, retry);
+    // Even with a different expectation the stored result is returned, not a second copy.
+    let retry_any = store
+        .append(&s, ExpectedVersion::Any, batch.clone())
+        .await
+        .unwrap();
+    assert_eq!(first, retry_any);
+    assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 3);
+
+    // The same id in another stream is not a retry: it is refused.
+    let elsewhere = store
+        .append(&stream(), ExpectedVersion::NoStream, batch[..1].to_vec())
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::DuplicateEvent(_))),
+        "{elsewhere:?}"
+    );
+    let ids: HashSet<Uuid> = store
+        .read_all(Cursor::START, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.event_id)
+        .collect();
+    assert_eq!(ids.len(), 3);
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::sqlite().await).await }
+            )*
+        }
+        mod postgres_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::postgres().await).await }
+            )*
+        }
+    };
+}
+
+contract!(
+    conflicts_are_typed,
+    one_writer_wins_a_race,
+    any_appends_never_lose_events,
+    streams_read_in_version_order,
+    read_all_is_in_commit_order_and_pages,
+    tail_resumes_from_a_cursor,
+    appending_a_stored_event_id_is_a_no_op,
+);

@@ -1,0 +1,130 @@
+//! The command-handling loop every context shares: load, decide, append, retry on conflict.
+
+use uuid::Uuid;
+
+use crate::aggregate::{Aggregate, DecodeError, DomainEvent};
+use crate::clock::Clock;
+use crate::event::{Appended, EventMetadata, ExpectedVersion, NewEvent, StreamId};
+use crate::ports::{EventStore, StoreError};
+
+/// How many times a command is re-decided after losing an optimistic-concurrency race before
+/// the conflict is reported (HTTP 409).
+pub const MAX_CONFLICT_RETRIES: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Domain(E),
+    #[error("still conflicting after {MAX_CONFLICT_RETRIES} retries")]
+    Conflict,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("cannot decode stored event: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("cannot encode event: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// An aggregate loaded from its stream.
+#[derive(Debug)]
+pub struct Loaded<A> {
+    pub state: A,
+    pub version: u64,
+}
+
+/// Loads an aggregate by folding its stream.
+///
+/// # Errors
+/// Store failures, or events this code cannot decode.
+pub async fn load<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &StreamId,
+) -> Result<Loaded<A>, ExecuteError<A::Error>> {
+    let recorded = store
+        .read_stream(stream, 1)
+        .await
+        .map_err(ExecuteError::Store)?;
+    let mut state = A::default();
+    let mut version = 0;
+    for r in recorded {
+        let event = A::Event::decode(&r.event_type, r.schema_version, r.data)?;
+        state = state.evolve(&event);
+        version = r.stream_version;
+    }
+    Ok(Loaded { state, version })
+}
+
+/// What a successful command produced.
+#[derive(Debug)]
+pub struct Executed<A: Aggregate> {
+    pub state: A,
+    pub events: Vec<A::Event>,
+    /// `None` when the decision produced no events (nothing was appended).
+    pub appended: Option<Appended>,
+}
+
+/// Runs `command` against the aggregate in `stream`: load, decide at `clock.now()`, append
+/// with the loaded version, and on a conflict start over (bounded).
+///
+/// # Errors
+/// A domain rejection, a conflict that outlasted the retries, or a store failure.
+pub async fn execute<A: Aggregate>(
+    store: &dyn EventStore,
+    clock: &dyn Clock,
+    stream: &StreamId,
+    command: A::Command,
+    metadata: &EventMetadata,
+) -> Result<Executed<A>, ExecuteError<A::Error>> {
+    for _ in 0..=MAX_CONFLICT_RETRIES {
+        let Loaded { state, version } = load::<A>(store, stream).await?;
+        let events = state
+            .decide(command.clone(), clock.now())
+            .map_err(ExecuteError::Domain)?;
+        if events.is_empty() {
+            return Ok(Executed {
+                state,
+                events,
+                appended: None,
+            });
+        }
+        let new_events = events
+            .iter()
+            .map(|e| encode(e, metadata))
+            .collect::<Result<Vec<_>, _>>()?;
+        let expected = if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        };
+        match store.append(stream, expected, new_events).await {
+            Ok(appended) => {
+                let state = events.iter().fold(state, A::evolve);
+                return Ok(Executed {
+                    state,
+                    events,
+                    appended: Some(appended),
+                });
+            }
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(ExecuteError::Store(e)),
+        }
+    }
+    Err(ExecuteError::Conflict)
+}
+
+/// Turns a domain event into a storable one with a fresh id.
+///
+/// # Errors
+/// Serialisation failed.
+pub fn encode<E: DomainEvent>(
+    event: &E,
+    metadata: &EventMetadata,
+) -> Result<NewEvent, serde_json::Error> {
+    Ok(NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: event.event_type().to_owned(),
+        schema_version: event.schema_version(),
+        data: event.to_data()?,
+        metadata: metadata.clone(),
+    })
+}

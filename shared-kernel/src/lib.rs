@@ -1,0 +1,24 @@
+//! The shared kernel: the few types every bounded context agrees on, and the ports that
+//! adapters implement. It depends on no database, web framework or broker crate, so domain
+//! code that uses it stays pure and testable without I/O.
+
+pub mod aggregate;
+pub mod application;
+pub mod clock;
+pub mod command;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod ports;
+
+pub use aggregate::{Aggregate, DecodeError, DomainEvent};
+pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
+pub use command::{CommandEnvelope, CommandOutcome, CommandReply};
+pub use event::{
+    Appended, Cursor, EventMetadata, ExpectedVersion, NewEvent, Recorded, StreamId, StreamIdError,
+};
+pub use money::{Currency, Money, MoneyError};
+pub use ports::{
+    BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError,
+    StoreError,
+};

@@ -1,0 +1,208 @@
+//! Money as integer minor units plus an ISO 4217 currency. Never floats; every arithmetic
+//! operation is checked, and mixing currencies is an error rather than a silent conversion.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("currency must be three upper-case ASCII letters (ISO 4217), got {0:?}")]
+    InvalidCurrency(String),
+    #[error("currency mismatch: {0} vs {1}")]
+    CurrencyMismatch(Currency, Currency),
+    #[error("amount overflow")]
+    Overflow,
+    #[error("amount must not be negative")]
+    Negative,
+}
+
+/// An ISO 4217 alphabetic code, e.g. `EUR`. Only the shape is checked: the platform does not
+/// need to know every currency to keep amounts in different ones apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const EUR: Self = Self(*b"EUR");
+    pub const USD: Self = Self(*b"USD");
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // The constructor admits only ASCII upper-case letters, so this is always valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+            _ => Err(MoneyError::InvalidCurrency(s.to_owned())),
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> Self {
+        c.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An amount of money: `{ "amount_minor": 1999, "currency": "EUR" }` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    #[must_use]
+    pub const fn new(amount_minor: i64, currency: Currency) -> Self {
+        Self {
+            amount_minor,
+            currency,
+        }
+    }
+
+    #[must_use]
+    pub const fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
+    /// # Errors
+    /// Different currencies, or an overflow of i64 minor units.
+    pub fn checked_add(self, other: Self) -> Result<Self, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount_minor
+            .checked_add(other.amount_minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(amount, self.currency))
+    }
+
+    /// # Errors
+    /// Different currencies, or an overflow of i64 minor units.
+    pub fn checked_sub(self, other: Self) -> Result<Self, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self
+            .amount_minor
+            .checked_sub(other.amount_minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(amount, self.currency))
+    }
+
+    /// # Errors
+    /// An overflow of i64 minor units.
+    pub fn checked_mul(self, quantity: i64) -> Result<Self, MoneyError> {
+        let amount = self
+            .amount_minor
+            .checked_mul(quantity)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Self::new(amount, self.currency))
+    }
+
+    /// # Errors
+    /// A negative amount: prices and payments are never below zero.
+    pub fn non_negative(self) -> Result<Self, MoneyError> {
+        if self.amount_minor < 0 {
+            Err(MoneyError::Negative)
+        } else {
+            Ok(self)
+        }
+    }
+
+    fn same_currency(self, other: Self) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_minor, self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_and_subtracts_in_one_currency() {
+        let a = Money::new(1999, Currency::EUR);
+        let b = Money::new(1, Currency::EUR);
+        assert_eq!(a.checked_add(b).unwrap().amount_minor, 2000);
+        assert_eq!(a.checked_sub(b).unwrap().amount_minor, 1998);
+        assert_eq!(a.checked_mul(3).unwrap().amount_minor, 5997);
+    }
+
+    #[test]
+    fn refuses_to_mix_currencies() {
+        let e = Money::new(1, Currency::EUR).checked_add(Money::new(1, Currency::USD));
+        assert_eq!(
+            e,
+            Err(MoneyError::CurrencyMismatch(Currency::EUR, Currency::USD))
+        );
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        let max = Money::new(i64::MAX, Currency::EUR);
+        assert_eq!(
+            max.checked_add(Money::new(1, Currency::EUR)),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(max.checked_mul(2), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn currency_codes_are_validated() {
+        assert!("EUR".parse::<Currency>().is_ok());
+        for bad in ["eur", "EU", "EURO", "E1R", ""] {
+            assert!(bad.parse::<Currency>().is_err(), "{bad} accepted");
+        }
+        let json = r#"{"amount_minor":1999,"currency":"EUR"}"#;
+        let m: Money = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), json);
+        assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1,"currency":"xx"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount_minor":1.5,"currency":"EUR"}"#).is_err());
+    }
+
+    #[test]
+    fn sums_are_associative_and_exact() {
+        // Property-style check over a deterministic spread of values.
+        let mut seed: i64 = 17;
+        for _ in 0..1000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let (a, b, c) = (
+                seed % 1_000_000,
+                (seed / 7) % 1_000_000,
+                (seed / 13) % 1_000_000,
+            );
+            let m = |x| Money::new(x, Currency::EUR);
+            let left = m(a).checked_add(m(b)).unwrap().checked_add(m(c)).unwrap();
+            let right = m(a).checked_add(m(b).checked_add(m(c)).unwrap()).unwrap();
+            assert_eq!(left, right);
+            assert_eq!(left.amount_minor, a + b + c);
+        }
+    }
+}

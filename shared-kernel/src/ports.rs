@@ -1,0 +1,143 @@
+//! Ports: the traits adapters in `infrastructure` implement. Application code depends on these
+//! and never on an adapter, so the embedded default and production share one code path.
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::command::{CommandEnvelope, CommandReply};
+use crate::event::{Appended, Cursor, ExpectedVersion, NewEvent, Recorded, StreamId};
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream is not at the expected version: reload, decide again, retry.
+    #[error("concurrency conflict on {stream}: expected {expected}, stream is at {actual}")]
+    Conflict {
+        stream: StreamId,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    /// An event id in the batch is already stored as part of a different append.
+    #[error("event {0} is already stored in another stream or at another version")]
+    DuplicateEvent(uuid::Uuid),
+    #[error("an append needs at least one event")]
+    EmptyAppend,
+    /// Stored data that this code cannot read (a bug or a foreign writer).
+    #[error("corrupt stored event: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or failed; retrying later may succeed.
+    #[error("event store unavailable: {0}")]
+    Unavailable(#[source] Source),
+}
+
+/// The event store: append-only streams plus one global, gap-free, commit-ordered log.
+#[async_trait]
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// Appends `events` to `stream` atomically if the stream is at `expected`.
+    ///
+    /// Appending a batch whose event ids are all already stored, at the same stream positions,
+    /// is a no-op that returns the original result (safe retries after a lost reply).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the stream moved on; [`StoreError::Unavailable`] on I/O.
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, StoreError>;
+
+    /// The events of one stream with `stream_version >= from_version`, in version order.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows.
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+    ) -> Result<Vec<Recorded>, StoreError>;
+
+    /// Up to `limit` events after `after` in global commit order. Never returns an event while
+    /// an earlier-ordered one could still commit: a reader that resumes from the last cursor it
+    /// saw misses nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows.
+    async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError>;
+
+    /// Every event after `after`, then each new one as it commits; never ends on its own.
+    /// Woken by the store's notifications rather than by polling.
+    fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>>;
+
+    /// The cursor of the newest event a reader could see now (`Cursor::START` when empty).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn head(&self) -> Result<Cursor, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("no handler for context {0}")]
+    NoRoute(String),
+    /// The command was sent but no reply came in time; it may still be processed.
+    #[error("no reply within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("command bus unavailable: {0}")]
+    Unavailable(#[source] Source),
+}
+
+/// Where commands are sent: in-process channels or RabbitMQ.
+#[async_trait]
+pub trait CommandBus: Send + Sync + std::fmt::Debug {
+    /// Sends a command to its context and waits for the reply.
+    ///
+    /// # Errors
+    /// No route, a timeout, or an unreachable broker.
+    async fn send(&self, command: CommandEnvelope) -> Result<CommandReply, BusError>;
+}
+
+/// The receiving side of the bus: one per context.
+#[async_trait]
+pub trait CommandHandler: Send + Sync + std::fmt::Debug {
+    /// Handles one command. Domain rejections are replies, not errors.
+    ///
+    /// # Errors
+    /// Infrastructure failures (the bus may redeliver the command later).
+    async fn handle(&self, command: CommandEnvelope) -> Result<CommandReply, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("event feed unavailable: {0}")]
+    Unavailable(#[source] Source),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where projectors and sagas read events from: the store itself, or Kafka.
+#[async_trait]
+pub trait EventFeed: Send + Sync + std::fmt::Debug {
+    /// The events after `from`, then new ones as they arrive, for `subscriber`.
+    ///
+    /// # Errors
+    /// The feed cannot be reached.
+    async fn subscribe(
+        &self,
+        subscriber: &str,
+        from: Cursor,
+    ) -> Result<BoxStream<'static, Result<Recorded, FeedError>>, FeedError>;
+}
+
+/// Durable reading positions of named consumers (relay, sagas) that keep no read model of
+/// their own; projectors store theirs in the read-model transaction instead.
+#[async_trait]
+pub trait CheckpointStore: Send + Sync + std::fmt::Debug {
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn load(&self, name: &str) -> Result<Option<Cursor>, StoreError>;
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn save(&self, name: &str, cursor: Cursor) -> Result<(), StoreError>;
+}
