@@ -58,6 +58,8 @@ pub async fn load<A: Aggregate>(
 #[derive(Debug)]
 pub struct Executed<A: Aggregate> {
     pub state: A,
+    /// The stream's version after the command.
+    pub version: u64,
     pub events: Vec<A::Event>,
     /// `None` when the decision produced no events (nothing was appended).
     pub appended: Option<Appended>,
@@ -83,6 +85,7 @@ pub async fn execute<A: Aggregate>(
         if events.is_empty() {
             return Ok(Executed {
                 state,
+                version,
                 events,
                 appended: None,
             });
@@ -99,8 +102,10 @@ pub async fn execute<A: Aggregate>(
         match store.append(stream, expected, new_events).await {
             Ok(appended) => {
                 let state = events.iter().fold(state, A::evolve);
+                let version = appended.stream_version;
                 return Ok(Executed {
                     state,
+                    version,
                     events,
                     appended: Some(appended),
                 });

@@ -75,6 +75,13 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`StoreError::Unavailable`] on I/O.
     async fn head(&self) -> Result<Cursor, StoreError>;
+
+    /// The cursor of the event at global `position`, if it is stored and readable; how a
+    /// read-your-writes wait turns a position into a point in the global order.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -278,6 +278,19 @@ impl EventStore for PgEventStore {
             None => Ok(Cursor::START),
         }
     }
+
+    async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError> {
+        let row: Option<i64> = sqlx::query_scalar(
+            "SELECT transaction_id::text::bigint FROM events WHERE position = $1 \
+             AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+        )
+        .bind(to_i64(position, "position")?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|t| Ok(Cursor::new(to_u64(t, "transaction id")?, position)))
+            .transpose()
+    }
 }
 
 #[async_trait]

@@ -266,6 +266,16 @@ impl EventStore for SqliteEventStore {
             .map_err(unavailable)?;
         Ok(Cursor::new(0, to_u64(p, "position")?))
     }
+
+    async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM events WHERE position = $1")
+                .bind(to_i64(position, "position")?)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(unavailable)?;
+        Ok(found.map(|_| Cursor::new(0, position)))
+    }
 }
 
 #[async_trait]

@@ -1,0 +1,129 @@
+//! The merchandise commands as they travel on the command bus.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shared_kernel::ids::{ProductId, UserId};
+use shared_kernel::{CommandEnvelope, Money};
+use uuid::Uuid;
+
+use crate::CONTEXT;
+use crate::domain::{NewProduct, ProductCommand};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum MerchandiseCommand {
+    CreateProduct {
+        product_id: ProductId,
+        title: String,
+        description: String,
+        category: String,
+        sku: String,
+        price: Money,
+        #[serde(default)]
+        attributes: BTreeMap<String, String>,
+    },
+    PublishProduct {
+        product_id: ProductId,
+    },
+    ChangeProductDetails {
+        product_id: ProductId,
+        title: Option<String>,
+        description: Option<String>,
+        category: Option<String>,
+    },
+    ChangeProductPrice {
+        product_id: ProductId,
+        price: Money,
+    },
+    ArchiveProduct {
+        product_id: ProductId,
+    },
+}
+
+impl MerchandiseCommand {
+    #[must_use]
+    pub const fn product_id(&self) -> ProductId {
+        match self {
+            Self::CreateProduct { product_id, .. }
+            | Self::PublishProduct { product_id }
+            | Self::ChangeProductDetails { product_id, .. }
+            | Self::ChangeProductPrice { product_id, .. }
+            | Self::ArchiveProduct { product_id } => *product_id,
+        }
+    }
+
+    /// Wraps the command for the bus, on behalf of `actor`.
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: UserId,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        let name = value["name"].as_str().unwrap_or_default().to_owned();
+        let payload = value
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        Ok(CommandEnvelope {
+            command_id,
+            context: CONTEXT.to_owned(),
+            name,
+            payload,
+            actor: Some(actor.to_string()),
+            correlation_id: Some(command_id),
+            causation_id: None,
+        })
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "name": envelope.name,
+            "payload": envelope.payload,
+        }))
+    }
+
+    /// The aggregate command, with the authenticated `actor`.
+    #[must_use]
+    pub fn into_domain(self, actor: UserId) -> ProductCommand {
+        match self {
+            Self::CreateProduct {
+                product_id,
+                title,
+                description,
+                category,
+                sku,
+                price,
+                attributes,
+            } => ProductCommand::Create(NewProduct {
+                product_id,
+                seller_id: actor,
+                title,
+                description,
+                category,
+                sku,
+                price,
+                attributes,
+            }),
+            Self::PublishProduct { .. } => ProductCommand::Publish { actor },
+            Self::ChangeProductDetails {
+                title,
+                description,
+                category,
+                ..
+            } => ProductCommand::ChangeDetails {
+                actor,
+                title,
+                description,
+                category,
+            },
+            Self::ChangeProductPrice { price, .. } => ProductCommand::ChangePrice { actor, price },
+            Self::ArchiveProduct { .. } => ProductCommand::Archive { actor },
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The merchandise command handler: load, decide, append, reply.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use shared_kernel::application::{ExecuteError, execute};
+use shared_kernel::ids::UserId;
+use shared_kernel::{
+    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventMetadata,
+    EventStore, StoreError, StreamId,
+};
+
+use super::MerchandiseCommand;
+use crate::domain::Product;
+
+#[derive(Debug)]
+pub struct MerchandiseHandler {
+    store: Arc<dyn EventStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl MerchandiseHandler {
+    #[must_use]
+    pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}
+
+fn rejected(command: &CommandEnvelope, status: u16, code: &str, message: String) -> CommandReply {
+    CommandReply {
+        command_id: command.command_id,
+        outcome: CommandOutcome::Rejected {
+            code: code.to_owned(),
+            message,
+            status,
+        },
+    }
+}
+
+#[async_trait]
+impl CommandHandler for MerchandiseHandler {
+    async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
+        let command = match MerchandiseCommand::from_envelope(&envelope) {
+            Ok(c) => c,
+            Err(e) => return Ok(rejected(&envelope, 422, "invalid_command", e.to_string())),
+        };
+        let Some(actor) = envelope
+            .actor
+            .as_deref()
+            .and_then(|a| a.parse::<UserId>().ok())
+        else {
+            return Ok(rejected(
+                &envelope,
+                401,
+                "unauthenticated",
+                "a user must send this".into(),
+            ));
+        };
+        let product_id = command.product_id();
+        let stream = StreamId::of(Product::KIND, product_id);
+        let metadata = EventMetadata {
+            correlation_id: envelope.correlation_id,
+            causation_id: envelope.causation_id.or(Some(envelope.command_id)),
+            actor: envelope.actor.clone(),
+            command_id: Some(envelope.command_id),
+        };
+        let result = execute::<Product>(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &stream,
+            command.into_domain(actor),
+            &metadata,
+        )
+        .await;
+        match result {
+            Ok(done) => Ok(CommandReply {
+                command_id: envelope.command_id,
+                outcome: CommandOutcome::Accepted {
+                    stream_id: stream.to_string(),
+                    stream_version: done.version,
+                    position: done.appended.map_or(0, |a| a.position),
+                    body: serde_json::json!({
+                        "id": product_id,
+                        "status": done.state.status.as_str(),
+                    }),
+                },
+            }),
+            Err(ExecuteError::Domain(e)) => {
+                let (code, status) = e.code_and_status();
+                Ok(rejected(&envelope, status, code, e.to_string()))
+            }
+            Err(ExecuteError::Conflict) => Ok(rejected(
+                &envelope,
+                409,
+                "concurrency_conflict",
+                "the product changed concurrently; try again".into(),
+            )),
+            Err(ExecuteError::Store(e)) => Err(e),
+            Err(e @ (ExecuteError::Decode(_) | ExecuteError::Encode(_))) => {
+                Err(StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The Product aggregate: draft -> active -> archived, owned by its seller.
+
+use std::collections::BTreeMap;
+
+use event_schemas::merchandise::{
+    ProductArchived, ProductCreated, ProductDetailsChanged, ProductEvent, ProductPriceChanged,
+    ProductPublished,
+};
+use shared_kernel::ids::{ProductId, UserId};
+use shared_kernel::{Aggregate, Money, Timestamp};
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 10_000;
+const MAX_CATEGORY: usize = 64;
+const MAX_SKU: usize = 64;
+const MAX_ATTRIBUTES: usize = 50;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductStatus {
+    #[default]
+    Nonexistent,
+    Draft,
+    Active,
+    Archived,
+}
+
+impl ProductStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Nonexistent => "nonexistent",
+            Self::Draft => "draft",
+            Self::Active => "active",
+            Self::Archived => "archived",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Product {
+    pub id: ProductId,
+    pub seller: UserId,
+    pub status: ProductStatus,
+    pub price: Option<Money>,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+}
+
+/// What a seller provides to list a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    pub product_id: ProductId,
+    pub seller_id: UserId,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub sku: String,
+    pub price: Money,
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductCommand {
+    Create(NewProduct),
+    Publish {
+        actor: UserId,
+    },
+    /// Fields left `None` keep their current value.
+    ChangeDetails {
+        actor: UserId,
+        title: Option<String>,
+        description: Option<String>,
+        category: Option<String>,
+    },
+    ChangePrice {
+        actor: UserId,
+        price: Money,
+    },
+    Archive {
+        actor: UserId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProductError {
+    #[error("product already exists")]
+    AlreadyExists,
+    #[error("product not found")]
+    NotFound,
+    #[error("only the product's seller may change it")]
+    NotSeller,
+    #[error("product is {0} and cannot be {1}")]
+    InvalidTransition(&'static str, &'static str),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ProductError {
+    /// The stable error code and HTTP status the edge answers with.
+    #[must_use]
+    pub const fn code_and_status(&self) -> (&'static str, u16) {
+        match self {
+            Self::AlreadyExists => ("product_exists", 409),
+            // Someone else's product looks like no product: existence of drafts must not leak.
+            Self::NotFound | Self::NotSeller => ("not_found", 404),
+            Self::InvalidTransition(..) => ("invalid_product_state", 409),
+            Self::Invalid(_) => ("validation_failed", 422),
+        }
+    }
+}
+
+fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), ProductError> {
+    let len = value.chars().count();
+    if value.trim().chars().count() < min || len > max {
+        return Err(ProductError::Invalid(format!(
+            "{field} must be {min} to {max} characters, got {len}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_price(price: Money) -> Result<(), ProductError> {
+    if price.amount_minor <= 0 {
+        return Err(ProductError::Invalid(
+            "price must be greater than zero".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_details(title: &str, description: &str, category: &str) -> Result<(), ProductError> {
+    check_text("title", title, 1, MAX_TITLE)?;
+    check_text("description", description, 0, MAX_DESCRIPTION)?;
+    check_text("category", category, 1, MAX_CATEGORY)
+}
+
+fn check_new(p: &NewProduct) -> Result<(), ProductError> {
+    check_details(&p.title, &p.description, &p.category)?;
+    check_text("sku", &p.sku, 1, MAX_SKU)?;
+    if !p
+        .sku
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ProductError::Invalid(
+            "sku may contain only letters, digits, - and _".into(),
+        ));
+    }
+    check_price(p.price)?;
+    if p.attributes.len() > MAX_ATTRIBUTES {
+        return Err(ProductError::Invalid(format!(
+            "at most {MAX_ATTRIBUTES} attributes"
+        )));
+    }
+    Ok(())
+}
+
+impl Product {
+    fn owned_by(&self, actor: UserId) -> Result<(), ProductError> {
+        match self.status {
+            ProductStatus::Nonexistent => Err(ProductError::NotFound),
+            _ if self.seller != actor => Err(ProductError::NotSeller),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Aggregate for Product {
+    const KIND: &'static str = "product";
+    type Command = ProductCommand;
+    type Event = ProductEvent;
+    type Error = ProductError;
+
+    fn decide(
+        &self,
+        command: ProductCommand,
+        _now: Timestamp,
+    ) -> Result<Vec<ProductEvent>, ProductError> {
+        use ProductStatus::{Active, Archived, Draft, Nonexistent};
+        match command {
+            ProductCommand::Create(p) => {
+                if self.status != Nonexistent {
+                    return Err(ProductError::AlreadyExists);
+                }
+                check_new(&p)?;
+                Ok(vec![ProductEvent::Created(ProductCreated {
+                    product_id: p.product_id,
+                    seller_id: p.seller_id,
+                    title: p.title.trim().to_owned(),
+                    description: p.description,
+                    category: p.category.trim().to_owned(),
+                    sku: p.sku,
+                    price: p.price,
+                    attributes: p.attributes,
+                })])
+            }
+            ProductCommand::Publish { actor } => {
+                self.owned_by(actor)?;
+                match self.status {
+                    Draft => Ok(vec![ProductEvent::Published(ProductPublished {
+                        product_id: self.id,
+                    })]),
+                    // Publishing twice is a no-op, so a retried request succeeds.
+                    Active => Ok(vec![]),
+                    s => Err(ProductError::InvalidTransition(s.as_str(), "published")),
+                }
+            }
+            ProductCommand::ChangeDetails {
+                actor,
+                title,
+                description,
+                category,
+            } => {
+                self.owned_by(actor)?;
+                if self.status == Archived {
+                    return Err(ProductError::InvalidTransition("archived", "changed"));
+                }
+                let title = title.map_or_else(|| self.title.clone(), |t| t.trim().to_owned());
+                let description = description.unwrap_or_else(|| self.description.clone());
+                let category =
+                    category.map_or_else(|| self.category.clone(), |c| c.trim().to_owned());
+                check_details(&title, &description, &category)?;
+                if (&title, &description, &category)
+                    == (&self.title, &self.description, &self.category)
+                {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ProductEvent::DetailsChanged(ProductDetailsChanged {
+                    product_id: self.id,
+                    title,
+                    description,
+                    category,
+                })])
+            }
+            ProductCommand::ChangePrice { actor, price } => {
+                self.owned_by(actor)?;
+                if self.status == Archived {
+                    return Err(ProductError::InvalidTransition("archived", "repriced"));
+                }
+                check_price(price)?;
+                if self.price.is_some_and(|old| old.currency != price.currency) {
+                    return Err(ProductError::Invalid(
+                        "the price's currency cannot change".into(),
+                    ));
+                }
+                if self.price == Some(price) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ProductEvent::PriceChanged(ProductPriceChanged {
+                    product_id: self.id,
+                    price,
+                })])
+            }
+            ProductCommand::Archive { actor } => {
+                self.owned_by(actor)?;
+                match self.status {
+                    Archived => Ok(vec![]),
+                    _ => Ok(vec![ProductEvent::Archived(ProductArchived {
+                        product_id: self.id,
+                    })]),
+                }
+            }
+        }
+    }
+
+    fn evolve(self, event: &ProductEvent) -> Self {
+        match event {
+            ProductEvent::Created(e) => Self {
+                id: e.product_id,
+                seller: e.seller_id,
+                status: ProductStatus::Draft,
+                price: Some(e.price),
+                title: e.title.clone(),
+                description: e.description.clone(),
+                category: e.category.clone(),
+            },
+            ProductEvent::Published(_) => Self {
+                status: ProductStatus::Active,
+                ..self
+            },
+            ProductEvent::PriceChanged(e) => Self {
+                price: Some(e.price),
+                ..self
+            },
+            ProductEvent::DetailsChanged(e) => Self {
+                title: e.title.clone(),
+                description: e.description.clone(),
+                category: e.category.clone(),
+                ..self
+            },
+            ProductEvent::Archived(_) => Self {
+                status: ProductStatus::Archived,
+                ..self
+            },
+        }
+    }
+}

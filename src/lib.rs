@@ -1,0 +1,8 @@
+//! The `agora` composition root: command line, configuration, wiring of adapters into
+//! contexts, and the HTTP server. No domain logic lives here.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod ops;
+pub mod telemetry;

@@ -1,0 +1,104 @@
+//! Operations endpoints (root, not /api/v1): liveness, readiness, Prometheus metrics, and the
+//! HTTP metrics middleware.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use projections::Progress;
+use shared_kernel::EventStore;
+use sqlx::AnyPool;
+
+/// The process-wide metrics recorder. Installed once; later calls (several servers in one test
+/// process) share it.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "metrics recorder already installed elsewhere");
+                    PrometheusBuilder::new().build_recorder().handle()
+                })
+        })
+        .clone()
+}
+
+#[derive(Debug, Clone)]
+pub struct Ops {
+    pub store: Arc<dyn EventStore>,
+    pub read: AnyPool,
+    pub progress: Progress,
+    pub projectors: Arc<Vec<projections::ProjectorHandle>>,
+}
+
+pub fn router(ops: Ops) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(ops)
+}
+
+async fn readyz(State(ops): State<Ops>) -> Response {
+    let store = ops.store.head().await;
+    let read = sqlx::query("SELECT 1").execute(&ops.read).await;
+    let stopped: Vec<&str> = ops
+        .projectors
+        .iter()
+        .filter(|p| p.task.is_finished())
+        .map(|p| p.name)
+        .collect();
+    let projections: serde_json::Map<String, serde_json::Value> = ops
+        .progress
+        .snapshot()
+        .into_iter()
+        .map(|(name, cursor)| (name.to_owned(), serde_json::json!(cursor.to_string())))
+        .collect();
+    let ready = store.is_ok() && read.is_ok() && stopped.is_empty();
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "event_store": if store.is_ok() { "ok" } else { "unreachable" },
+        "read_models": if read.is_ok() { "ok" } else { "unreachable" },
+        "projections": projections,
+        "stopped_projections": stopped,
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics_handle().render(),
+    )
+        .into_response()
+}
+
+/// Counts requests and records their latency by route template (not raw path: bounded labels).
+pub async fn track(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("agora_http_requests_total", &labels).increment(1);
+    metrics::histogram!("agora_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
