@@ -103,6 +103,8 @@ pub struct Platform {
 /// # Errors
 /// Storage cannot be opened or migrated, or a projector cannot start.
 pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
+    // Before anything records a metric: what is recorded without a recorder is lost.
+    ops::metrics_handle();
     let database = Database::open(&settings.database_url, settings.pool_sizes)
         .await
         .context("cannot open the database")?;
@@ -217,7 +219,6 @@ pub async fn start(settings: &Settings, listen: SocketAddr) -> anyhow::Result<Ru
 /// Start-up failed, or the server stopped with an error.
 pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::from_args(args)?;
-    crate::ops::metrics_handle();
     let running = start(&settings, args.listen).await?;
     tracing::info!(
         addr = %running.addr,

@@ -212,6 +212,8 @@ async fn get_product(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A malformed header is the request's fault whatever the id: check it first.
+    min_position(&headers)?;
     let id = parse_id(&id)?;
     wait_for_catalog(&api, &headers).await?;
     let product = find_product(&api.read, &id.to_string())

@@ -1,0 +1,120 @@
+//! The rules that keep domain teams independent (DESIGN.md), checked on the real manifests:
+//! no bounded context depends on another, the shared kernel has no I/O crates, and domain
+//! modules are free of I/O and async.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn metadata() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn contexts(meta: &Value) -> Vec<&Value> {
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["manifest_path"]
+                .as_str()
+                .unwrap()
+                .contains("/bounded-contexts/")
+        })
+        .collect()
+}
+
+#[test]
+fn no_bounded_context_depends_on_another() {
+    let meta = metadata();
+    let all = contexts(&meta);
+    assert_eq!(
+        all.len(),
+        7,
+        "identity, merchandise, inventory, ordering, payments, communities, podcasts"
+    );
+    let names: Vec<&str> = all.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for p in &all {
+        for dep in p["dependencies"].as_array().unwrap() {
+            let dep = dep["name"].as_str().unwrap();
+            assert!(
+                !names.contains(&dep),
+                "{} depends on {dep}: contexts talk through event-schemas only",
+                p["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_shared_kernel_has_no_io_crates() {
+    let meta = metadata();
+    let kernel = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "shared-kernel")
+        .unwrap();
+    for dep in kernel["dependencies"].as_array().unwrap() {
+        let name = dep["name"].as_str().unwrap();
+        for banned in [
+            "sqlx", "axum", "tokio", "lapin", "rdkafka", "reqwest", "hyper",
+        ] {
+            assert_ne!(name, banned, "shared-kernel must not depend on {banned}");
+        }
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn domain_modules_are_pure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("bounded-contexts");
+    let mut files = Vec::new();
+    for context in std::fs::read_dir(&root).unwrap() {
+        rust_files(&context.unwrap().path().join("src/domain"), &mut files);
+    }
+    assert!(!files.is_empty(), "no domain modules found");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for banned in [
+            "sqlx", "axum", "tokio", "async fn", "Utc::now", "now_v7", "rand::",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} uses {banned}: domain code is pure",
+                file.display()
+            );
+        }
+    }
+}

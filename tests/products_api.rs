@@ -1,0 +1,320 @@
+//! The merchandise slice end to end over HTTP, on SQLite and on PostgreSQL:
+//! command -> decide -> append -> projection -> read model -> GET.
+
+mod common;
+
+use common::{Store, TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const USER_HEADER: &str = "x-agora-user-id";
+
+fn chess_set() -> Value {
+    json!({
+        "title": "Walnut chess set",
+        "description": "Hand-carved, felted pieces",
+        "category": "games",
+        "price": { "amount_minor": 12900, "currency": "EUR" },
+        "sku": "CHESS-WAL-01",
+        "attributes": { "material": "walnut" }
+    })
+}
+
+async fn create(app: &TestApp, seller: Uuid, body: &Value) -> (String, u64) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/products"))
+        .header(USER_HEADER, seller.to_string())
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let position: u64 = r.headers()["agora-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(position > 0);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/v1/products/{id}"));
+    assert_eq!(body["status"], "draft");
+    (id, position)
+}
+
+async fn get(
+    app: &TestApp,
+    id: &str,
+    user: Option<Uuid>,
+    min_position: Option<u64>,
+) -> reqwest::Response {
+    let mut req = app.client.get(app.url(&format!("/api/v1/products/{id}")));
+    if let Some(u) = user {
+        req = req.header(USER_HEADER, u.to_string());
+    }
+    if let Some(p) = min_position {
+        req = req.header("agora-min-position", p.to_string());
+    }
+    req.send().await.unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, user: Uuid, body: Option<Value>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header(USER_HEADER, user.to_string());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+async fn assert_problem(r: reqwest::Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status(), status);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
+
+async fn create_then_read_your_write(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = Uuid::now_v7();
+    let (id, position) = create(&app, seller, &chess_set()).await;
+
+    let r = get(&app, &id, Some(seller), Some(position)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["title"], "Walnut chess set");
+    assert_eq!(p["status"], "draft");
+    assert_eq!(p["seller_id"], seller.to_string());
+    assert_eq!(
+        p["price"],
+        json!({ "amount_minor": 12900, "currency": "EUR" })
+    );
+    assert_eq!(p["attributes"]["material"], "walnut");
+}
+
+async fn drafts_are_private_until_published(store: Store) {
+    let app = spawn_app(store).await;
+    let (seller, stranger) = (Uuid::now_v7(), Uuid::now_v7());
+    let (id, position) = create(&app, seller, &chess_set()).await;
+    assert_eq!(
+        get(&app, &id, Some(seller), Some(position)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&app, &id, None, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, &id, Some(stranger), None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Only the seller may publish; to anyone else the draft does not exist.
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{id}/publish"),
+        stranger,
+        None,
+    )
+    .await;
+    assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{id}/publish"),
+        seller,
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let position: u64 = r.headers()["agora-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = get(&app, &id, None, Some(position)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "active");
+}
+
+async fn seller_changes_price_and_details(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = Uuid::now_v7();
+    let (id, _) = create(&app, seller, &chess_set()).await;
+
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{id}/price"),
+        seller,
+        Some(json!({ "price": { "amount_minor": 9900, "currency": "EUR" } })),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{id}/price"),
+        seller,
+        Some(json!({ "price": { "amount_minor": 9900, "currency": "USD" } })),
+    )
+    .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/products/{id}")))
+        .header(USER_HEADER, seller.to_string())
+        .json(&json!({ "title": "Walnut chess set, large" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let position: u64 = r.headers()["agora-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let p: Value = get(&app, &id, Some(seller), Some(position))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["title"], "Walnut chess set, large");
+    assert_eq!(p["category"], "games", "fields not sent keep their value");
+    assert_eq!(p["price"]["amount_minor"], 9900);
+    assert_eq!(p["version"], 3);
+}
+
+async fn bad_input_gets_problem_json(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = Uuid::now_v7();
+    let products = app.url("/api/v1/products");
+
+    // Malformed JSON: 400.
+    let r = app
+        .client
+        .post(&products)
+        .header(USER_HEADER, seller.to_string())
+        .header("content-type", "application/json")
+        .body("{\"title\":")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, StatusCode::BAD_REQUEST, "malformed_json").await;
+
+    // Well-formed but invalid: 422, from serde (shape) and from the domain (rules).
+    for body in [
+        json!({ "title": "x" }),
+        json!({ "title": "x", "category": "c", "sku": "S", "price": { "amount_minor": 1, "currency": "euro" } }),
+        json!({ "title": "x", "category": "c", "sku": "S", "price": { "amount_minor": 1.5, "currency": "EUR" } }),
+        json!({ "title": "x", "category": "c", "sku": "S", "price": { "amount_minor": 1, "currency": "EUR" }, "colour": "red" }),
+        json!({ "title": "  ", "category": "c", "sku": "S", "price": { "amount_minor": 1, "currency": "EUR" } }),
+        json!({ "title": "x", "category": "c", "sku": "S", "price": { "amount_minor": -5, "currency": "EUR" } }),
+        json!({ "title": "x", "category": "c", "sku": "has space", "price": { "amount_minor": 1, "currency": "EUR" } }),
+    ] {
+        let r = post(&app, "/api/v1/products", seller, Some(body.clone())).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    }
+
+    // No caller: 401. Too large: 413. Unknown product or route: 404.
+    let r = app
+        .client
+        .post(&products)
+        .json(&chess_set())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let huge = json!({ "title": "x".repeat(100 * 1024), "category": "c", "sku": "S",
+                       "price": { "amount_minor": 1, "currency": "EUR" } });
+    let r = post(&app, "/api/v1/products", seller, Some(huge)).await;
+    assert_problem(r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let r = get(&app, &Uuid::now_v7().to_string(), None, None).await;
+    assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = get(&app, "not-a-uuid", None, None).await;
+    assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/products/x"))
+        .header("agora-min-position", "soon")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+async fn a_read_that_cannot_be_satisfied_answers_503(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = Uuid::now_v7();
+    let (id, position) = create(&app, seller, &chess_set()).await;
+    let started = std::time::Instant::now();
+    let r = get(&app, &id, Some(seller), Some(position + 1_000_000)).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the wait is bounded"
+    );
+    assert_eq!(r.headers()["retry-after"], "1");
+    assert_problem(r, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+}
+
+async fn operations_endpoints(store: Store) {
+    let app = spawn_app(store).await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ready: Value = r.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["projections"]["merchandise.catalog"].is_string());
+
+    create(&app, Uuid::now_v7(), &chess_set()).await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("agora_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("route=\"/api/v1/products\""), "{metrics}");
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Postgres).await } )*
+        }
+    };
+}
+
+on_both_stores!(
+    create_then_read_your_write,
+    drafts_are_private_until_published,
+    seller_changes_price_and_details,
+    bad_input_gets_problem_json,
+    a_read_that_cannot_be_satisfied_answers_503,
+    operations_endpoints,
+);
