@@ -2,6 +2,8 @@
 //! no bounded context depends on another, the shared kernel has no I/O crates, and domain
 //! modules are free of I/O and async.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,6 +1,8 @@
 //! The merchandise slice end to end over HTTP, on SQLite and on PostgreSQL:
 //! command -> decide -> append -> projection -> read model -> GET.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod common;
 
 use common::{Store, TestApp, spawn_app};

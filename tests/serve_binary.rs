@@ -2,6 +2,8 @@
 //! data directory, stops cleanly on SIGTERM, and keeps its data across a restart; on the
 //! embedded default and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod common;
 
 use std::net::TcpListener;

@@ -1,6 +1,8 @@
 //! Every fixture of every version of every event must still decode, and every event type in a
 //! catalogue must have a fixture of its current version: the contract analysts rely on.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::Path;
 
 use event_schemas::merchandise::{self, ProductEvent};

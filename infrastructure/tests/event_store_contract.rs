@@ -1,5 +1,7 @@
 //! One contract, every event store: the same scenarios run against SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,8 @@
 //! events it missed is printed (not asserted: it depends on timing), to show what the guard is
 //! for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,6 +1,6 @@
 //! Black-box helpers: a platform on port 0 with a fresh database, on either store.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! Given events, when a command, then events or an error: the Product aggregate, pure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -68,13 +70,13 @@ fn a_product_cannot_be_created_twice() {
 #[test]
 fn invalid_products_are_refused() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let cases: Vec<Box<dyn Fn(&mut NewProduct)>> = vec![
-        Box::new(|p| p.title = String::new()),
-        Box::new(|p| p.title = "x".repeat(201)),
-        Box::new(|p| p.category = " ".into()),
-        Box::new(|p| p.sku = "a b".into()),
-        Box::new(|p| p.price = eur(0)),
-        Box::new(|p| p.price = eur(-1)),
+    let cases: [fn(&mut NewProduct); 6] = [
+        |p| p.title = String::new(),
+        |p| p.title = "x".repeat(201),
+        |p| p.category = " ".into(),
+        |p| p.sku = "a b".into(),
+        |p| p.price = eur(0),
+        |p| p.price = eur(-1),
     ];
     for mutate in cases {
         let mut p = new_product(id, seller);
