@@ -63,3 +63,19 @@ pub(crate) fn idempotent_result(
         }
     }
 }
+
+/// A `(stream_id, stream_version, position)` row as a command's result.
+pub(crate) fn command_row(
+    row: Option<(String, i64, i64)>,
+) -> Result<Option<(StreamId, Appended)>, StoreError> {
+    row.map(|(stream, version, position)| {
+        Ok((
+            StreamId::parse(&stream).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            Appended {
+                stream_version: to_u64(version, "stream version")?,
+                position: to_u64(position, "position")?,
+            },
+        ))
+    })
+    .transpose()
+}

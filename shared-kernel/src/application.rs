@@ -68,6 +68,10 @@ pub struct Executed<A: Aggregate> {
 /// Runs `command` against the aggregate in `stream`: load, decide at `clock.now()`, append
 /// with the loaded version, and on a conflict start over (bounded).
 ///
+/// With a command id in `metadata`, handling is idempotent: a command whose events are already
+/// stored is not decided again (its first result is returned), and event ids are derived from
+/// the command id, so two deliveries racing each other cannot both append.
+///
 /// # Errors
 /// A domain rejection, a conflict that outlasted the retries, or a store failure.
 pub async fn execute<A: Aggregate>(
@@ -77,6 +81,22 @@ pub async fn execute<A: Aggregate>(
     command: A::Command,
     metadata: &EventMetadata,
 ) -> Result<Executed<A>, ExecuteError<A::Error>> {
+    if let Some(command_id) = metadata.command_id {
+        if let Some((_, appended)) = store
+            .command_result(command_id)
+            .await
+            .map_err(ExecuteError::Store)?
+        {
+            let Loaded { state, .. } = load::<A>(store, stream).await?;
+            let version = appended.stream_version;
+            return Ok(Executed {
+                state,
+                version,
+                events: Vec::new(),
+                appended: Some(appended),
+            });
+        }
+    }
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let Loaded { state, version } = load::<A>(store, stream).await?;
         let events = state
@@ -92,7 +112,14 @@ pub async fn execute<A: Aggregate>(
         }
         let new_events = events
             .iter()
-            .map(|e| encode(e, metadata))
+            .enumerate()
+            .map(|(i, e)| {
+                let mut new = encode(e, metadata)?;
+                if let Some(command_id) = metadata.command_id {
+                    new.event_id = event_id_for(command_id, i);
+                }
+                Ok::<_, serde_json::Error>(new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let expected = if version == 0 {
             ExpectedVersion::NoStream
@@ -132,4 +159,33 @@ pub fn encode<E: DomainEvent>(
         data: event.to_data()?,
         metadata: metadata.clone(),
     })
+}
+
+/// The id of the `ordinal`-th event of a command: deterministic, so a redelivered command
+/// produces the same ids and the store's unique event id turns a second append into a no-op.
+/// A valid UUIDv7: the command id's timestamp, and the rest from a name-based hash.
+#[must_use]
+pub fn event_id_for(command_id: Uuid, ordinal: usize) -> Uuid {
+    let hashed = Uuid::new_v5(&command_id, &(ordinal as u64).to_be_bytes());
+    let mut bytes = *hashed.as_bytes();
+    bytes[..6].copy_from_slice(&command_id.as_bytes()[..6]);
+    bytes[6] = 0x70 | (bytes[6] & 0x0f);
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    Uuid::from_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_event_ids_are_stable_distinct_v7() {
+        let command = Uuid::now_v7();
+        let a = event_id_for(command, 0);
+        assert_eq!(a, event_id_for(command, 0));
+        assert_ne!(a, event_id_for(command, 1));
+        assert_ne!(a, event_id_for(Uuid::now_v7(), 0));
+        assert_eq!(a.get_version_num(), 7);
+        assert_eq!(a.as_bytes()[..6], command.as_bytes()[..6]);
+    }
 }

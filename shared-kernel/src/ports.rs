@@ -82,6 +82,17 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`StoreError::Unavailable`] on I/O.
     async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError>;
+
+    /// The result of the command with this id, if it appended events: its stream and the
+    /// version and position of its last event. Events carry their command id (metadata), so
+    /// this is recorded in the same transaction as the command's effect.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn command_result(
+        &self,
+        command_id: uuid::Uuid,
+    ) -> Result<Option<(StreamId, Appended)>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

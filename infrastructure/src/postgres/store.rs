@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::notify::Signals;
 use crate::sql_error::{
-    UniqueViolation, idempotent_result, to_i64, to_u64, unavailable, unique_violation,
+    UniqueViolation, command_row, idempotent_result, to_i64, to_u64, unavailable, unique_violation,
 };
 use crate::tail::{self, TailSource};
 
@@ -290,6 +290,22 @@ impl EventStore for PgEventStore {
         .map_err(unavailable)?;
         row.map(|t| Ok(Cursor::new(to_u64(t, "transaction id")?, position)))
             .transpose()
+    }
+
+    async fn command_result(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(StreamId, Appended)>, StoreError> {
+        let row: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT stream_id, stream_version, position FROM events \
+             WHERE metadata ? 'command_id' AND metadata ->> 'command_id' = $1 \
+             ORDER BY position DESC LIMIT 1",
+        )
+        .bind(command_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        command_row(row)
     }
 }
 

@@ -16,7 +16,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::watch;
 
-use crate::sql_error::idempotent_result;
+use crate::sql_error::{command_row, idempotent_result};
 use crate::sql_error::{to_i64, to_u64, unavailable, unique_violation};
 use crate::tail::{self, TailSource};
 
@@ -275,6 +275,21 @@ impl EventStore for SqliteEventStore {
                 .await
                 .map_err(unavailable)?;
         Ok(found.map(|_| Cursor::new(0, position)))
+    }
+
+    async fn command_result(
+        &self,
+        command_id: uuid::Uuid,
+    ) -> Result<Option<(StreamId, Appended)>, StoreError> {
+        let row: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT stream_id, stream_version, position FROM events \
+             WHERE json_extract(metadata, '$.command_id') = $1 ORDER BY position DESC LIMIT 1",
+        )
+        .bind(command_id.to_string())
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        command_row(row)
     }
 }
 
