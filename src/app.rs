@@ -10,8 +10,9 @@ use axum::extract::DefaultBodyLimit;
 use http_kernel::ApiError;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
+use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
 use projections::{Progress, Projection, Projector};
-use shared_kernel::{Clock, CommandBus, EventFeed, SystemClock};
+use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
@@ -42,6 +43,10 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub command_timeout: Duration,
     pub read_wait: Duration,
+    /// Tokens, signing key and abuse limits of the identity context.
+    pub identity: identity::application::IdentityConfig,
+    /// RabbitMQ URL: when set, commands travel over RabbitMQ instead of in-process channels.
+    pub amqp_url: Option<String>,
 }
 
 impl Settings {
@@ -73,6 +78,8 @@ impl Settings {
             max_body_bytes: args.max_body_bytes,
             command_timeout: Duration::from_millis(args.command_timeout_ms),
             read_wait: Duration::from_millis(args.read_wait_ms),
+            identity: args.identity.config(&args.storage.data_dir),
+            amqp_url: args.amqp_url.clone(),
         })
     }
 
@@ -112,9 +119,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
 
-    let bus = Arc::new(InProcessCommandBus::new(settings.command_timeout));
     let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(Arc::clone(&store)));
     let progress = Progress::new(Arc::clone(&store));
+    let auth = Auth::open(settings, &database).await?;
 
     let mut projectors = Vec::new();
     for projection in projections_for(settings) {
@@ -126,19 +133,29 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         );
     }
 
-    let mut router = Router::new();
+    let mut handlers: Vec<(&str, Arc<dyn CommandHandler>)> = Vec::new();
     if settings.runs(merchandise::CONTEXT) {
-        bus.register(
+        handlers.push((
             merchandise::CONTEXT,
             Arc::new(merchandise::application::MerchandiseHandler::new(
                 Arc::clone(&store),
                 Arc::clone(&clock),
             )),
-            WORKERS_PER_CONTEXT,
-        );
+        ));
+    }
+    if settings.runs(identity::CONTEXT) {
+        handlers.push(Auth::handler(&store, &clock));
+    }
+    let bus = command_bus(settings, handlers, &shutdown);
+
+    let mut router = Router::new();
+    if settings.runs(identity::CONTEXT) {
+        router = router.merge(auth.router(settings, Arc::clone(&bus), &store, &clock)?);
+    }
+    if settings.runs(merchandise::CONTEXT) {
         router = router.merge(merchandise::http::router(
             merchandise::http::MerchandiseApi {
-                bus: Arc::clone(&bus) as Arc<dyn CommandBus>,
+                bus: Arc::clone(&bus),
                 read: database.read.clone(),
                 progress: progress.clone(),
                 read_wait: settings.read_wait,
@@ -155,6 +172,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     let router = router
         .merge(ops::router(ops))
         .fallback(|| async { ApiError::NotFound("route".into()) })
+        // Inner to outer: the write limit needs the caller that `authenticate` found.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&auth.writes),
+            http_kernel::limit_writes_per_user,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&auth.verifier),
+            http_kernel::authenticate,
+        ))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TraceLayer::new_for_http());
@@ -163,6 +189,104 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         database,
         shutdown,
     })
+}
+
+/// What every route shares from the identity context: the key that signs access tokens, the
+/// verifier the authentication layer uses, refresh-token storage and the per-user write limit.
+#[derive(Debug)]
+struct Auth {
+    issuer: Arc<identity::application::TokenIssuer>,
+    verifier: Arc<http_kernel::TokenVerifier>,
+    refresh: identity::application::RefreshTokens,
+    writes: Arc<http_kernel::KeyedLimiter<shared_kernel::ids::UserId>>,
+}
+
+impl Auth {
+    async fn open(settings: &Settings, database: &Database) -> anyhow::Result<Self> {
+        use identity::application::{RefreshTokens, SigningKey, TokenIssuer};
+        let config = &settings.identity;
+        let key = match &config.key_file {
+            Some(path) => SigningKey::load_or_generate(path)?,
+            None => SigningKey::generate()?,
+        };
+        let refresh = RefreshTokens::new(database.read.clone(), config.refresh_ttl);
+        refresh
+            .prepare()
+            .await
+            .context("cannot create the refresh-token tables")?;
+        Ok(Self {
+            verifier: Arc::new(key.verifier()),
+            issuer: Arc::new(TokenIssuer::new(key, config.access_ttl)),
+            refresh,
+            writes: Arc::new(http_kernel::KeyedLimiter::new(
+                config.writes_per_user_per_minute,
+                Duration::from_secs(60),
+                "writes by this user",
+            )),
+        })
+    }
+
+    /// The identity context's command handler.
+    fn handler(
+        store: &Arc<dyn shared_kernel::EventStore>,
+        clock: &Arc<dyn Clock>,
+    ) -> (&'static str, Arc<dyn CommandHandler>) {
+        (
+            identity::CONTEXT,
+            Arc::new(identity::application::IdentityHandler::new(
+                Arc::clone(store),
+                Arc::clone(clock),
+            )),
+        )
+    }
+
+    /// The identity routes: sign-up, sessions, `/me`, roles and the JWK set.
+    fn router(
+        &self,
+        settings: &Settings,
+        bus: Arc<dyn CommandBus>,
+        store: &Arc<dyn shared_kernel::EventStore>,
+        clock: &Arc<dyn Clock>,
+    ) -> anyhow::Result<Router> {
+        let api = identity::http::IdentityApi::new(
+            bus,
+            identity::application::Accounts::new(Arc::clone(store)),
+            Arc::clone(&self.issuer),
+            self.refresh.clone(),
+            Arc::clone(clock),
+            &settings.identity,
+        )?;
+        Ok(identity::http::router(api))
+    }
+}
+
+/// The in-process bus, or RabbitMQ with one worker per context when a URL is configured.
+fn command_bus(
+    settings: &Settings,
+    handlers: Vec<(&str, Arc<dyn CommandHandler>)>,
+    shutdown: &CancellationToken,
+) -> Arc<dyn CommandBus> {
+    match &settings.amqp_url {
+        Some(url) => {
+            let config = RabbitConfig {
+                reply_timeout: settings.command_timeout,
+                ..RabbitConfig::new(url.clone())
+            };
+            for (context, handler) in handlers {
+                // Workers run until shutdown; unacknowledged commands return to the queue.
+                let _worker = RabbitCommandWorker::new(config.clone(), context, handler)
+                    .spawn(shutdown.child_token());
+            }
+            Arc::new(RabbitCommandBus::new(config))
+        }
+        None => {
+            let bus = InProcessCommandBus::new(settings.command_timeout);
+            for (context, handler) in handlers {
+                bus.register(context, handler, WORKERS_PER_CONTEXT);
+            }
+            Arc::new(bus)
+        }
+    }
 }
 
 /// Applies every migration and creates every read model's tables, then returns.
@@ -178,6 +302,10 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
             .prepare()
             .await?;
     }
+    identity::application::RefreshTokens::new(database.read.clone(), settings.identity.refresh_ttl)
+        .prepare()
+        .await
+        .context("cannot create the refresh-token tables")?;
     Ok(())
 }
 
@@ -202,7 +330,11 @@ pub async fn start(settings: &Settings, listen: SocketAddr) -> anyhow::Result<Ru
     let shutdown = platform.shutdown.clone();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, platform.router)
+        // The peer address feeds the per-address sign-up and login limits.
+        let service = platform
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
     });

@@ -35,6 +35,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StorageArgs),
+    /// Manage user accounts (bootstrap the first admin).
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Measure event-store append rates against raw INSERTs (PostgreSQL).
     Bench(crate::bench::BenchArgs),
 }
@@ -78,6 +81,11 @@ pub struct ServeArgs {
     #[arg(long, env = "AGORA_CONTEXTS", value_delimiter = ',')]
     pub contexts: Vec<String>,
 
+    /// RabbitMQ URL (`amqp://user:pass@host:5672/%2f`): commands travel over RabbitMQ, with a
+    /// worker per context in this process. Unset: in-process channels.
+    #[arg(long, env = "AGORA_AMQP_URL")]
+    pub amqp_url: Option<String>,
+
     /// Largest accepted request body, in bytes (413 above it).
     #[arg(long, env = "AGORA_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -86,7 +94,117 @@ pub struct ServeArgs {
     #[arg(long, env = "AGORA_COMMAND_TIMEOUT_MS", default_value_t = 10_000)]
     pub command_timeout_ms: u64,
 
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
     /// How long a read with `Agora-Min-Position` waits for its read model, in milliseconds.
     #[arg(long, env = "AGORA_READ_WAIT_MS", default_value_t = 3_000)]
     pub read_wait_ms: u64,
+}
+
+/// Tokens and abuse limits of the identity context.
+#[derive(Debug, Clone, Args)]
+pub struct IdentityArgs {
+    /// Ed25519 private key (PKCS#8 PEM) that signs access tokens; generated (mode 0600) when
+    /// missing. Default: `<data-dir>/keys/jwt-ed25519.pem`. Share one file between processes.
+    #[arg(long, env = "AGORA_JWT_PRIVATE_KEY_FILE")]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "AGORA_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "AGORA_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Mark the `agora_session` cookie `Secure` (`false` only for plain-HTTP test set-ups).
+    #[arg(long, env = "AGORA_SESSION_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub session_cookie_secure: bool,
+
+    /// Failed logins per account within the window before the account's logins get 429.
+    #[arg(long, env = "AGORA_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: u32,
+
+    /// The failed-login window, in seconds.
+    #[arg(long, env = "AGORA_LOGIN_FAILURE_WINDOW_SECS", default_value_t = 900)]
+    pub login_failure_window_secs: u64,
+
+    /// Login and refresh attempts per client address per minute.
+    #[arg(long, env = "AGORA_LOGINS_PER_IP_PER_MINUTE", default_value_t = 60)]
+    pub logins_per_ip_per_minute: u32,
+
+    /// Sign-ups per client address per hour.
+    #[arg(
+        long,
+        env = "AGORA_REGISTRATIONS_PER_IP_PER_HOUR",
+        default_value_t = 100
+    )]
+    pub registrations_per_ip_per_hour: u32,
+
+    /// Writes (non-GET requests) per user per minute.
+    #[arg(long, env = "AGORA_WRITES_PER_USER_PER_MINUTE", default_value_t = 120)]
+    pub writes_per_user_per_minute: u32,
+}
+
+impl IdentityArgs {
+    /// The identity context's settings, with the key in `data_dir` unless configured.
+    #[must_use]
+    pub fn config(&self, data_dir: &std::path::Path) -> identity::application::IdentityConfig {
+        use std::time::Duration;
+        identity::application::IdentityConfig {
+            key_file: Some(
+                self.jwt_private_key_file
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("keys").join("jwt-ed25519.pem")),
+            ),
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs.max(1)),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs.max(1)),
+            cookie_secure: self.session_cookie_secure,
+            login_failures_per_account: self.login_failures_per_account,
+            login_failure_window: Duration::from_secs(self.login_failure_window_secs),
+            logins_per_ip_per_minute: self.logins_per_ip_per_minute,
+            registrations_per_ip_per_hour: self.registrations_per_ip_per_hour,
+            writes_per_user_per_minute: self.writes_per_user_per_minute,
+        }
+    }
+}
+
+impl Default for IdentityArgs {
+    /// The documented defaults (what clap gives with no flags and no environment).
+    fn default() -> Self {
+        Self {
+            jwt_private_key_file: None,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            session_cookie_secure: true,
+            login_failures_per_account: 5,
+            login_failure_window_secs: 900,
+            logins_per_ip_per_minute: 60,
+            registrations_per_ip_per_hour: 100,
+            writes_per_user_per_minute: 120,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Grant a role to the account with this e-mail address (works with no admin yet).
+    Grant(RoleArgs),
+    /// Revoke a role from the account with this e-mail address.
+    Revoke(RoleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RoleArgs {
+    #[arg(long)]
+    pub email: String,
+    /// `admin`, `analyst` or `moderator` (with `--scope <community>`).
+    #[arg(long)]
+    pub role: String,
+    /// The community of a `moderator` role.
+    #[arg(long)]
+    pub scope: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }

@@ -44,6 +44,7 @@ pub fn router(ops: Ops) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/commands/{id}", get(command_status))
         .with_state(ops)
 }
 
@@ -76,6 +77,34 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(body)).into_response()
+}
+
+/// Where a write that answered 202 can be followed up: the command's result once its events
+/// are stored. (A rejected command leaves no events; its sender gets the rejection on retry.)
+async fn command_status(
+    State(ops): State<Ops>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, http_kernel::ApiError> {
+    let not_yet = || http_kernel::ApiError::NotFound("completed command".into());
+    let id: uuid::Uuid = id.parse().map_err(|_| not_yet())?;
+    let (stream, appended) = ops
+        .store
+        .command_result(id)
+        .await
+        .map_err(http_kernel::ApiError::internal)?
+        .ok_or_else(not_yet)?;
+    let mut response = axum::Json(serde_json::json!({
+        "command_id": id,
+        "status": "completed",
+        "stream_id": stream.to_string(),
+        "stream_version": appended.stream_version,
+        "position": appended.position,
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(http_kernel::AGORA_POSITION, appended.position.into());
+    Ok(response)
 }
 
 async fn metrics() -> Response {

@@ -16,6 +16,7 @@ pub enum Store {
 }
 
 pub struct TestApp {
+    pub settings: Settings,
     pub base: String,
     pub client: reqwest::Client,
     pub running: Running,
@@ -42,6 +43,17 @@ pub fn settings(url: String) -> Settings {
         max_body_bytes: 64 * 1024,
         command_timeout: Duration::from_secs(10),
         read_wait: Duration::from_millis(1500),
+        identity: identity::application::IdentityConfig {
+            // A key file per test, so a test can sign tokens (expired ones) with the server's key.
+            key_file: Some(
+                std::env::temp_dir()
+                    .join(format!("agora-test-keys-{}", uuid::Uuid::now_v7().simple()))
+                    .join("jwt-ed25519.pem"),
+            ),
+            cookie_secure: false,
+            ..identity::application::IdentityConfig::default()
+        },
+        amqp_url: None,
     }
 }
 
@@ -54,6 +66,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         .await
         .unwrap();
     TestApp {
+        settings,
         base: format!("http://{}", running.addr),
         client: reqwest::Client::new(),
         running,
@@ -64,4 +77,79 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+}
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestUser {
+    /// The `Authorization` header of this user, as (name, value).
+    pub fn header(&self) -> (String, String) {
+        (
+            "authorization".to_owned(),
+            format!("Bearer {}", self.access_token),
+        )
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// `POST /api/v1/users`.
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/users"))
+            .json(&serde_json::json!({ "email": email, "password": password, "display_name": "Test user" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/v1/sessions`.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/sessions"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers a new user with a fresh address and logs them in.
+    pub async fn new_user(&self) -> TestUser {
+        let email = format!("user-{}@example.org", uuid::Uuid::now_v7().simple());
+        let r = self.register(&email, PASSWORD).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = self.login(&email, PASSWORD).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let session: serde_json::Value = r.json().await.unwrap();
+        TestUser {
+            id,
+            email,
+            password: PASSWORD.to_owned(),
+            access_token: session["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: session["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A header that authenticates a new user, as (name, value).
+    pub async fn user_header(&self) -> (String, String) {
+        self.new_user().await.header()
+    }
+}
+
+/// A header that authenticates a new user on `app`, as (name, value).
+pub async fn login_header(app: &TestApp) -> (String, String) {
+    app.user_header().await
 }

@@ -69,19 +69,6 @@ struct ChangePrice {
     price: Money,
 }
 
-fn bus_error(e: BusError) -> ApiError {
-    match e {
-        BusError::Timeout(_) => ApiError::Unavailable {
-            detail: "the command is taking longer than expected; it may still complete".into(),
-            retry_after_secs: 1,
-        },
-        BusError::NoRoute(_) | BusError::Unavailable(_) => ApiError::Unavailable {
-            detail: "the merchandise service is not reachable".into(),
-            retry_after_secs: 2,
-        },
-    }
-}
-
 async fn send(
     api: &MerchandiseApi,
     caller: Caller,
@@ -91,12 +78,37 @@ async fn send(
     let envelope = command
         .envelope(Uuid::now_v7(), caller.user_id)
         .map_err(ApiError::internal)?;
-    let reply = api.bus.send(envelope).await.map_err(bus_error)?;
+    let command_id = envelope.command_id;
+    let reply = match api.bus.send(envelope).await {
+        Ok(reply) => reply,
+        // The command may still be processed: answer where its outcome will be, not an error.
+        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id)),
+        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
+            return Err(ApiError::Unavailable {
+                detail: "the merchandise service is not reachable".into(),
+                retry_after_secs: 2,
+            });
+        }
+    };
     let body = match &reply.outcome {
         shared_kernel::CommandOutcome::Accepted { body, .. } => body.clone(),
         shared_kernel::CommandOutcome::Rejected { .. } => serde_json::Value::Null,
     };
     reply_response(reply, status, body)
+}
+
+/// 202 with the command's status location, for a command whose reply did not come in time.
+fn pending_command(command_id: Uuid) -> Response {
+    let location = format!("/api/v1/commands/{command_id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({ "command_id": command_id, "status": "pending", "location": location })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 fn parse_id(id: &str) -> Result<ProductId, ApiError> {

@@ -1,0 +1,238 @@
+//! The relay: the events table is the outbox. It tails the store in global order, produces each
+//! event to its context's topic keyed by stream id (one stream, one partition, in order), and
+//! moves its checkpoint only after every event of a batch has a delivery report. At-least-once:
+//! after a crash, the last unacknowledged batch is produced again; consumers deduplicate by
+//! event id (or stream version).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::SecondsFormat;
+use futures::StreamExt;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use shared_kernel::{CheckpointStore, EventStore, Recorded, StoreError};
+use tokio_util::sync::CancellationToken;
+
+use super::{KafkaConfig, topic};
+
+/// The relay's checkpoint name.
+pub const RELAY_CHECKPOINT: &str = "relay.kafka";
+const BATCH: usize = 500;
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct KafkaRelay {
+    store: Arc<dyn EventStore>,
+    checkpoints: Arc<dyn CheckpointStore>,
+    producer: FutureProducer,
+    admin: AdminClient<DefaultClientContext>,
+    config: KafkaConfig,
+    topics: HashSet<String>,
+}
+
+impl std::fmt::Debug for KafkaRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaRelay")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// CloudEvents binary mode: the attributes as `ce_*` headers, the data as the message value.
+#[must_use]
+pub fn cloudevents_headers(e: &Recorded) -> OwnedHeaders {
+    let mut attributes = vec![
+        ("ce_specversion", "1.0".to_owned()),
+        ("ce_id", e.event_id.to_string()),
+        ("ce_source", e.cloudevents_source()),
+        ("ce_type", e.cloudevents_type()),
+        ("ce_subject", e.stream_id.to_string()),
+        (
+            "ce_time",
+            e.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        ),
+        ("content-type", "application/json".to_owned()),
+        ("ce_streamversion", e.stream_version.to_string()),
+        ("ce_position", e.position.to_string()),
+    ];
+    if let Some(id) = e.metadata.correlation_id {
+        attributes.push(("ce_correlationid", id.to_string()));
+    }
+    if let Some(id) = e.metadata.causation_id {
+        attributes.push(("ce_causationid", id.to_string()));
+    }
+    if let Some(actor) = &e.metadata.actor {
+        attributes.push(("ce_actor", actor.clone()));
+    }
+    attributes
+        .into_iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value.as_bytes()),
+            })
+        })
+}
+
+impl KafkaRelay {
+    /// # Errors
+    /// The producer or admin client cannot be created from the configuration.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        checkpoints: Arc<dyn CheckpointStore>,
+        config: KafkaConfig,
+    ) -> Result<Self, RelayError> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            // Exactly one copy per send, in order per partition, despite internal retries.
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            // Never give up on a message: during an outage the relay waits instead of skipping.
+            .set("message.timeout.ms", "0")
+            .set("linger.ms", "5")
+            .set("compression.type", "lz4")
+            .create()?;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            .create()?;
+        Ok(Self {
+            store,
+            checkpoints,
+            producer,
+            admin,
+            config,
+            topics: HashSet::new(),
+        })
+    }
+
+    async fn ensure_topic(&mut self, name: &str) -> Result<(), RelayError> {
+        if self.topics.contains(name) {
+            return Ok(());
+        }
+        let new = NewTopic::new(
+            name,
+            self.config.partitions,
+            TopicReplication::Fixed(self.config.replication),
+        );
+        let results = self
+            .admin
+            .create_topics([&new], &AdminOptions::new())
+            .await?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => {
+                    return Err(RelayError::Kafka(KafkaError::AdminOp(code))).inspect_err(|_| {
+                        tracing::warn!(%topic, ?code, "cannot create topic");
+                    });
+                }
+            }
+        }
+        self.topics.insert(name.to_owned());
+        Ok(())
+    }
+
+    /// Produces `events` and waits for every delivery report. On a failed report, the batch is
+    /// produced again from the first failure (the idempotent producer never leaves a gap in a
+    /// partition, so what follows a failure in its partition failed too).
+    async fn deliver(&mut self, events: &[Recorded]) -> Result<(), RelayError> {
+        let mut from = 0;
+        while from < events.len() {
+            for e in &events[from..] {
+                self.ensure_topic(&topic(e.context())).await?;
+            }
+            let mut reports = Vec::with_capacity(events.len() - from);
+            for e in &events[from..] {
+                let payload = serde_json::to_vec(&e.data).unwrap_or_default();
+                let key = e.stream_id.to_string();
+                let topic = topic(e.context());
+                let mut record = FutureRecord::to(&topic)
+                    .key(&key)
+                    .payload(&payload)
+                    .headers(cloudevents_headers(e));
+                // Enqueue without awaiting delivery; wait only while the local queue is full.
+                let report = loop {
+                    match self.producer.send_result(record) {
+                        Ok(report) => break report,
+                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                            record = back;
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        Err((e, _)) => return Err(e.into()),
+                    }
+                };
+                reports.push(report);
+            }
+            let results = futures::future::join_all(reports).await;
+            let failed_at = results.iter().position(|r| !matches!(r, Ok(Ok(_))));
+            match failed_at {
+                None => return Ok(()),
+                Some(failed) => {
+                    match results.get(failed) {
+                        Some(Ok(Err((e, _)))) => {
+                            tracing::warn!(error = %e, "delivery failed; producing again from the first failure");
+                        }
+                        _ => tracing::warn!("delivery report lost; producing again from there"),
+                    }
+                    from += failed;
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Relays until `shutdown`; resumes from the checkpoint.
+    ///
+    /// # Errors
+    /// The checkpoint cannot be read, or the store fails persistently.
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), RelayError> {
+        let from = self
+            .checkpoints
+            .load(RELAY_CHECKPOINT)
+            .await?
+            .unwrap_or_default();
+        tracing::info!(%from, brokers = %self.config.brokers, "relay starting");
+        let store = Arc::clone(&self.store);
+        let mut batches = store.tail(from).ready_chunks(BATCH);
+        loop {
+            let batch = tokio::select! {
+                batch = batches.next() => batch,
+                () = shutdown.cancelled() => return Ok(()),
+            };
+            let Some(batch) = batch else { return Ok(()) };
+            let events: Vec<Recorded> = match batch.into_iter().collect() {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::warn!(error = %e, "relay cannot read the store; retrying");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    continue;
+                }
+            };
+            let Some(last) = events.last().map(|e| e.cursor) else {
+                continue;
+            };
+            tokio::select! {
+                delivered = self.deliver(&events) => delivered?,
+                () = shutdown.cancelled() => return Ok(()),
+            }
+            self.checkpoints.save(RELAY_CHECKPOINT, last).await?;
+            metrics::counter!("agora_relayed_events_total").increment(events.len() as u64);
+            metrics::gauge!("agora_relay_position").set(last.position as f64);
+        }
+    }
+}
