@@ -8,8 +8,10 @@ use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use http_kernel::ApiError;
+use infrastructure::checkpoints::SqlCheckpointStore;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
+use infrastructure::kafka::{KafkaConfig, KafkaRelay};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
 use projections::{Progress, Projection, Projector};
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
@@ -47,6 +49,10 @@ pub struct Settings {
     pub identity: identity::application::IdentityConfig,
     /// RabbitMQ URL: when set, commands travel over RabbitMQ instead of in-process channels.
     pub amqp_url: Option<String>,
+    /// Kafka bootstrap servers: when set, this process relays the store's events to Kafka.
+    pub kafka_brokers: Option<String>,
+    /// Partitions of each topic the relay creates.
+    pub kafka_partitions: i32,
 }
 
 impl Settings {
@@ -80,6 +86,8 @@ impl Settings {
             read_wait: Duration::from_millis(args.read_wait_ms),
             identity: args.identity.config(&args.storage.data_dir),
             amqp_url: args.amqp_url.clone(),
+            kafka_brokers: args.kafka_brokers.clone(),
+            kafka_partitions: args.kafka_partitions,
         })
     }
 
@@ -147,6 +155,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         handlers.push(Auth::handler(&store, &clock));
     }
     let bus = command_bus(settings, handlers, &shutdown);
+    if let Some(brokers) = &settings.kafka_brokers {
+        spawn_relay(&database, brokers, settings.kafka_partitions, &shutdown)?;
+    }
 
     let mut router = Router::new();
     if settings.runs(identity::CONTEXT) {
@@ -258,6 +269,39 @@ impl Auth {
         )?;
         Ok(identity::http::router(api))
     }
+}
+
+/// Publishes the store's events to Kafka until shutdown. A relay that fails is restarted from
+/// its checkpoint after a pause (at-least-once: consumers deduplicate by event id).
+fn spawn_relay(
+    database: &Database,
+    brokers: &str,
+    partitions: i32,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let config = KafkaConfig {
+        partitions,
+        ..KafkaConfig::new(brokers)
+    };
+    let store = Arc::clone(&database.store);
+    let checkpoints = Arc::new(SqlCheckpointStore::new(database.read.clone()));
+    // Fail at start-up on a bad configuration, not later in the background.
+    KafkaRelay::new(Arc::clone(&store), checkpoints.clone(), config.clone())?;
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        while !shutdown.is_cancelled() {
+            let outcome =
+                match KafkaRelay::new(Arc::clone(&store), checkpoints.clone(), config.clone()) {
+                    Ok(relay) => relay.run(shutdown.clone()).await,
+                    Err(e) => Err(e),
+                };
+            if let Err(e) = outcome {
+                tracing::error!(error = %e, "kafka relay stopped; restarting from its checkpoint");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The in-process bus, or RabbitMQ with one worker per context when a URL is configured.

@@ -86,6 +86,15 @@ pub struct ServeArgs {
     #[arg(long, env = "AGORA_AMQP_URL")]
     pub amqp_url: Option<String>,
 
+    /// Kafka bootstrap servers (`host:9092`): relay every stored event to the topic
+    /// `agora.<context>.events`. Unset: no relay.
+    #[arg(long, env = "AGORA_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+
+    /// Partitions of each topic the relay creates.
+    #[arg(long, env = "AGORA_KAFKA_PARTITIONS", default_value_t = 6)]
+    pub kafka_partitions: i32,
+
     /// Largest accepted request body, in bytes (413 above it).
     #[arg(long, env = "AGORA_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

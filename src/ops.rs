@@ -107,7 +107,16 @@ async fn command_status(
     Ok(response)
 }
 
-async fn metrics() -> Response {
+async fn metrics(State(ops): State<Ops>) -> Response {
+    // Events between each projection and the store's head (positions, so an approximation on
+    // PostgreSQL, where rolled-back transactions leave holes in the sequence).
+    if let Ok(head) = ops.store.head().await {
+        metrics::gauge!("agora_store_head_position").set(head.position as f64);
+        for (name, cursor) in ops.progress.snapshot() {
+            metrics::gauge!("agora_projection_lag_events", "projection" => name)
+                .set(head.position.saturating_sub(cursor.position) as f64);
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         metrics_handle().render(),

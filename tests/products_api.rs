@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{Store, TestApp, spawn_app};
+use common::{Store, TestApp, TestUser, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const USER_HEADER: &str = "x-agora-user-id";
 
 fn chess_set() -> Value {
     json!({
@@ -23,11 +21,11 @@ fn chess_set() -> Value {
     })
 }
 
-async fn create(app: &TestApp, seller: Uuid, body: &Value) -> (String, u64) {
+async fn create(app: &TestApp, seller: &TestUser, body: &Value) -> (String, u64) {
     let r = app
         .client
         .post(app.url("/api/v1/products"))
-        .header(USER_HEADER, seller.to_string())
+        .bearer_auth(&seller.access_token)
         .json(body)
         .send()
         .await
@@ -50,12 +48,12 @@ async fn create(app: &TestApp, seller: Uuid, body: &Value) -> (String, u64) {
 async fn get(
     app: &TestApp,
     id: &str,
-    user: Option<Uuid>,
+    user: Option<&TestUser>,
     min_position: Option<u64>,
 ) -> reqwest::Response {
     let mut req = app.client.get(app.url(&format!("/api/v1/products/{id}")));
     if let Some(u) = user {
-        req = req.header(USER_HEADER, u.to_string());
+        req = req.bearer_auth(&u.access_token);
     }
     if let Some(p) = min_position {
         req = req.header("agora-min-position", p.to_string());
@@ -63,11 +61,16 @@ async fn get(
     req.send().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, user: Uuid, body: Option<Value>) -> reqwest::Response {
+async fn post(
+    app: &TestApp,
+    path: &str,
+    user: &TestUser,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut req = app
         .client
         .post(app.url(path))
-        .header(USER_HEADER, user.to_string());
+        .bearer_auth(&user.access_token);
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -86,15 +89,15 @@ async fn assert_problem(r: reqwest::Response, status: StatusCode, code: &str) ->
 
 async fn create_then_read_your_write(store: Store) {
     let app = spawn_app(store).await;
-    let seller = Uuid::now_v7();
-    let (id, position) = create(&app, seller, &chess_set()).await;
+    let seller = app.new_user().await;
+    let (id, position) = create(&app, &seller, &chess_set()).await;
 
-    let r = get(&app, &id, Some(seller), Some(position)).await;
+    let r = get(&app, &id, Some(&seller), Some(position)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["title"], "Walnut chess set");
     assert_eq!(p["status"], "draft");
-    assert_eq!(p["seller_id"], seller.to_string());
+    assert_eq!(p["seller_id"], seller.id);
     assert_eq!(
         p["price"],
         json!({ "amount_minor": 12900, "currency": "EUR" })
@@ -104,10 +107,10 @@ async fn create_then_read_your_write(store: Store) {
 
 async fn drafts_are_private_until_published(store: Store) {
     let app = spawn_app(store).await;
-    let (seller, stranger) = (Uuid::now_v7(), Uuid::now_v7());
-    let (id, position) = create(&app, seller, &chess_set()).await;
+    let (seller, stranger) = (app.new_user().await, app.new_user().await);
+    let (id, position) = create(&app, &seller, &chess_set()).await;
     assert_eq!(
-        get(&app, &id, Some(seller), Some(position)).await.status(),
+        get(&app, &id, Some(&seller), Some(position)).await.status(),
         StatusCode::OK
     );
     assert_eq!(
@@ -115,7 +118,7 @@ async fn drafts_are_private_until_published(store: Store) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        get(&app, &id, Some(stranger), None).await.status(),
+        get(&app, &id, Some(&stranger), None).await.status(),
         StatusCode::NOT_FOUND
     );
 
@@ -123,7 +126,7 @@ async fn drafts_are_private_until_published(store: Store) {
     let r = post(
         &app,
         &format!("/api/v1/products/{id}/publish"),
-        stranger,
+        &stranger,
         None,
     )
     .await;
@@ -132,7 +135,7 @@ async fn drafts_are_private_until_published(store: Store) {
     let r = post(
         &app,
         &format!("/api/v1/products/{id}/publish"),
-        seller,
+        &seller,
         None,
     )
     .await;
@@ -149,13 +152,13 @@ async fn drafts_are_private_until_published(store: Store) {
 
 async fn seller_changes_price_and_details(store: Store) {
     let app = spawn_app(store).await;
-    let seller = Uuid::now_v7();
-    let (id, _) = create(&app, seller, &chess_set()).await;
+    let seller = app.new_user().await;
+    let (id, _) = create(&app, &seller, &chess_set()).await;
 
     let r = post(
         &app,
         &format!("/api/v1/products/{id}/price"),
-        seller,
+        &seller,
         Some(json!({ "price": { "amount_minor": 9900, "currency": "EUR" } })),
     )
     .await;
@@ -163,7 +166,7 @@ async fn seller_changes_price_and_details(store: Store) {
     let r = post(
         &app,
         &format!("/api/v1/products/{id}/price"),
-        seller,
+        &seller,
         Some(json!({ "price": { "amount_minor": 9900, "currency": "USD" } })),
     )
     .await;
@@ -172,7 +175,7 @@ async fn seller_changes_price_and_details(store: Store) {
     let r = app
         .client
         .patch(app.url(&format!("/api/v1/products/{id}")))
-        .header(USER_HEADER, seller.to_string())
+        .bearer_auth(&seller.access_token)
         .json(&json!({ "title": "Walnut chess set, large" }))
         .send()
         .await
@@ -184,7 +187,7 @@ async fn seller_changes_price_and_details(store: Store) {
         .parse()
         .unwrap();
 
-    let p: Value = get(&app, &id, Some(seller), Some(position))
+    let p: Value = get(&app, &id, Some(&seller), Some(position))
         .await
         .json()
         .await
@@ -197,14 +200,14 @@ async fn seller_changes_price_and_details(store: Store) {
 
 async fn bad_input_gets_problem_json(store: Store) {
     let app = spawn_app(store).await;
-    let seller = Uuid::now_v7();
+    let seller = app.new_user().await;
     let products = app.url("/api/v1/products");
 
     // Malformed JSON: 400.
     let r = app
         .client
         .post(&products)
-        .header(USER_HEADER, seller.to_string())
+        .bearer_auth(&seller.access_token)
         .header("content-type", "application/json")
         .body("{\"title\":")
         .send()
@@ -222,7 +225,7 @@ async fn bad_input_gets_problem_json(store: Store) {
         json!({ "title": "x", "category": "c", "sku": "S", "price": { "amount_minor": -5, "currency": "EUR" } }),
         json!({ "title": "x", "category": "c", "sku": "has space", "price": { "amount_minor": 1, "currency": "EUR" } }),
     ] {
-        let r = post(&app, "/api/v1/products", seller, Some(body.clone())).await;
+        let r = post(&app, "/api/v1/products", &seller, Some(body.clone())).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     }
@@ -238,7 +241,7 @@ async fn bad_input_gets_problem_json(store: Store) {
     assert_problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let huge = json!({ "title": "x".repeat(100 * 1024), "category": "c", "sku": "S",
                        "price": { "amount_minor": 1, "currency": "EUR" } });
-    let r = post(&app, "/api/v1/products", seller, Some(huge)).await;
+    let r = post(&app, "/api/v1/products", &seller, Some(huge)).await;
     assert_problem(r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     let r = get(&app, &Uuid::now_v7().to_string(), None, None).await;
     assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
@@ -263,10 +266,10 @@ async fn bad_input_gets_problem_json(store: Store) {
 
 async fn a_read_that_cannot_be_satisfied_answers_503(store: Store) {
     let app = spawn_app(store).await;
-    let seller = Uuid::now_v7();
-    let (id, position) = create(&app, seller, &chess_set()).await;
+    let seller = app.new_user().await;
+    let (id, position) = create(&app, &seller, &chess_set()).await;
     let started = std::time::Instant::now();
-    let r = get(&app, &id, Some(seller), Some(position + 1_000_000)).await;
+    let r = get(&app, &id, Some(&seller), Some(position + 1_000_000)).await;
     assert!(
         started.elapsed() < std::time::Duration::from_secs(5),
         "the wait is bounded"
@@ -285,7 +288,7 @@ async fn operations_endpoints(store: Store) {
     assert_eq!(ready["status"], "ready");
     assert!(ready["projections"]["merchandise.catalog"].is_string());
 
-    create(&app, Uuid::now_v7(), &chess_set()).await;
+    create(&app, &app.new_user().await, &chess_set()).await;
     let metrics = app
         .client
         .get(app.url("/metrics"))
@@ -297,6 +300,11 @@ async fn operations_endpoints(store: Store) {
         .unwrap();
     assert!(metrics.contains("agora_http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/products\""), "{metrics}");
+    assert!(
+        metrics.contains("agora_projection_lag_events{projection=\"merchandise.catalog\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("agora_store_head_position"), "{metrics}");
 }
 
 macro_rules! on_both_stores {

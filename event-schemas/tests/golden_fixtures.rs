@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use event_schemas::identity::{self, EmailClaimEvent, UserEvent};
 use event_schemas::merchandise::{self, ProductEvent};
 use serde_json::Value;
 use shared_kernel::DomainEvent;
@@ -48,15 +49,56 @@ fn every_merchandise_fixture_decodes_to_the_current_shape() {
 }
 
 #[test]
-fn every_current_version_has_a_fixture() {
-    let all = fixtures("merchandise");
-    for (t, v) in merchandise::CATALOGUE {
+fn every_identity_fixture_decodes_to_the_current_shape() {
+    // An identity event belongs to exactly one of the two stream kinds.
+    fn round_trip<E: DomainEvent + PartialEq>(path: &str, t: &str, v: u32, data: Value) -> bool {
+        let Ok(event) = E::decode(t, v, data) else {
+            return false;
+        };
+        assert_eq!(event.event_type(), t, "{path}");
+        let again = E::decode(t, event.schema_version(), event.to_data().unwrap()).unwrap();
+        assert_eq!(again, event, "{path}");
+        true
+    }
+    for (path, fixture) in fixtures("identity") {
+        let (t, v, data) = parts(&fixture);
+        let user = round_trip::<UserEvent>(&path, t, v, data.clone());
+        let claim = round_trip::<EmailClaimEvent>(&path, t, v, data);
         assert!(
-            all.iter()
-                .any(|(_, f)| parts(f).0 == *t && parts(f).1 == *v),
-            "no fixture for {t} v{v}"
+            user ^ claim,
+            "{path}: decodes as neither or both stream kinds"
         );
     }
+}
+
+#[test]
+fn every_current_version_has_a_fixture() {
+    for (context, catalogue) in [
+        ("merchandise", merchandise::CATALOGUE),
+        ("identity", identity::CATALOGUE),
+    ] {
+        let all = fixtures(context);
+        for (t, v) in catalogue {
+            assert!(
+                all.iter()
+                    .any(|(_, f)| parts(f).0 == *t && parts(f).1 == *v),
+                "no fixture for {t} v{v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn password_hashes_never_show_in_debug_output() {
+    let (_, fixture) = fixtures("identity")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("password_set.v1.json"))
+        .unwrap();
+    let (t, v, data) = parts(&fixture);
+    let hash = data["password_hash"].as_str().unwrap().to_owned();
+    let event = UserEvent::decode(t, v, data).unwrap();
+    assert!(!format!("{event:?}").contains(&hash));
+    assert!(identity::CONFIDENTIAL.contains(&t));
 }
 
 #[test]

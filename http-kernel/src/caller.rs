@@ -1,53 +1,277 @@
-//! Who is calling.
+//! Who is calling: verified access tokens.
 //!
-//! STOPGAP until the identity issue lands: the caller is named by the `X-Agora-User-Id` header
-//! (a UUID), trusted as given. It is replaced by verified JWTs (issue 4); nothing here checks a
-//! credential, so do not expose a server built from this revision to untrusted clients.
+//! A [`TokenVerifier`] holds the public keys that may sign access tokens (by `kid`) and accepts
+//! only EdDSA: `alg: none`, HMAC or any other algorithm, an unknown `kid`, a bad signature, a
+//! wrong issuer or audience and an expired token are all refused. The [`authenticate`]
+//! middleware verifies the token of every request once (from `Authorization: Bearer` or the
+//! [`SESSION_COOKIE`]) and leaves the outcome in the request's extensions, where the [`Caller`]
+//! extractor, and `Option<Caller>` for routes anonymous callers may also use, pick it up.
+//! Routes in another process verify the same tokens with the keys from
+//! `/.well-known/jwks.json`: no secret is shared.
 
-use axum::extract::FromRequestParts;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
 use shared_kernel::ids::UserId;
 
 use crate::ApiError;
 
-pub const USER_HEADER: &str = "x-agora-user-id";
+/// The cookie login can set: the access token, HTTP-only, SameSite=Strict.
+pub const SESSION_COOKIE: &str = "agora_session";
+/// The `iss` of every access token.
+pub const ISSUER: &str = "agora";
+/// The `aud` of every access token.
+pub const AUDIENCE: &str = "agora-api";
+/// Clock skew tolerated between the issuer and a verifier, in seconds.
+const LEEWAY_SECS: u64 = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique per token, for audit trails.
+    pub jti: String,
+    /// `admin`, `analyst`, `moderator:<community>`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: UserId,
+    /// As in [`AccessClaims::roles`], at the time the token was issued.
+    pub roles: Vec<String>,
+}
+
+impl Caller {
+    #[must_use]
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    #[must_use]
+    pub fn is_admin(&self) -> bool {
+        self.has_role("admin")
+    }
+
+    /// Moderator of `community` (admins moderate everywhere).
+    #[must_use]
+    pub fn moderates(&self, community: &str) -> bool {
+        self.is_admin()
+            || self
+                .roles
+                .iter()
+                .any(|r| r.strip_prefix("moderator:") == Some(community))
+    }
+}
+
+/// Why a token was refused. Never shown to the client (it gets a plain 401), only logged at
+/// debug level: telling an attacker which check failed helps them.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("malformed token header: {0}")]
+    Header(#[source] jsonwebtoken::errors::Error),
+    #[error("token algorithm {0:?} is not accepted")]
+    Algorithm(Algorithm),
+    #[error("token has no kid")]
+    NoKeyId,
+    #[error("unknown key id {0:?}")]
+    UnknownKey(String),
+    #[error("invalid token: {0}")]
+    Invalid(#[source] jsonwebtoken::errors::Error),
+    #[error("token subject is not a user id")]
+    Subject,
+}
+
+/// Verifies access tokens against a set of Ed25519 public keys, by `kid`.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier that trusts the Ed25519 public keys given as `(kid, raw 32-byte key)`.
+    #[must_use]
+    pub fn new(keys: impl IntoIterator<Item = (String, [u8; 32])>) -> Self {
+        let keys = keys
+            .into_iter()
+            .map(|(kid, public)| (kid, DecodingKey::from_ed_der(&public)))
+            .collect();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.algorithms = vec![Algorithm::EdDSA];
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Self { keys, validation }
+    }
+
+    /// The caller a token names.
+    ///
+    /// # Errors
+    /// Anything but a well-formed, unexpired EdDSA token signed by one of the keys.
+    pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
+        // `alg: none` and unknown algorithms fail here: they are not `Algorithm` values.
+        let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Algorithm(header.alg));
+        }
+        let kid = header.kid.ok_or(TokenError::NoKeyId)?;
+        let key = self
+            .keys
+            .get(&kid)
+            .ok_or_else(|| TokenError::UnknownKey(kid.clone()))?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map_err(TokenError::Invalid)?;
+        let user_id = data
+            .claims
+            .sub
+            .parse::<UserId>()
+            .map_err(|_| TokenError::Subject)?;
+        Ok(Caller {
+            user_id,
+            roles: data.claims.roles,
+        })
+    }
+}
+
+/// What [`authenticate`] found out about a request.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    /// No credentials were sent.
+    Anonymous,
+    Verified(Caller),
+    /// Credentials were sent and refused.
+    Refused,
+}
+
+/// The token a request carries: the `Authorization: Bearer` header wins over the cookie.
+fn token_of(parts: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(value) = parts.get(AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    parts
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+}
+
+/// Middleware: verifies the request's credentials once and records the outcome.
+pub async fn authenticate(
+    State(verifier): State<Arc<TokenVerifier>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let outcome = match token_of(request.headers()) {
+        None if request.headers().contains_key(AUTHORIZATION) => Authentication::Refused,
+        None => Authentication::Anonymous,
+        Some(token) => match verifier.verify(&token) {
+            Ok(caller) => Authentication::Verified(caller),
+            Err(e) => {
+                tracing::debug!(error = %e, "token refused");
+                Authentication::Refused
+            }
+        },
+    };
+    request.extensions_mut().insert(outcome);
+    next.run(request).await
+}
+
+fn authentication(parts: &Parts) -> Authentication {
+    parts
+        .extensions
+        .get::<Authentication>()
+        .cloned()
+        .unwrap_or_else(|| {
+            // A router without the layer must fail closed, and loudly.
+            tracing::error!("no authentication layer in front of a route that needs a caller");
+            Authentication::Refused
+        })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(USER_HEADER)
-            .ok_or(ApiError::Unauthenticated)?;
-        let user_id = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.parse::<UserId>().ok())
-            .ok_or(ApiError::Unauthenticated)?;
-        Ok(Self { user_id })
+        match authentication(parts) {
+            Authentication::Verified(caller) => Ok(caller),
+            Authentication::Anonymous | Authentication::Refused => Err(ApiError::Unauthenticated),
+        }
     }
 }
 
 impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    /// No identity header: an anonymous caller. A malformed one is still an error.
+    /// No credentials: an anonymous caller. Refused credentials are still an error, so a
+    /// client with an expired token learns it must refresh rather than seeing less.
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &S,
+        _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        if parts.headers.contains_key(USER_HEADER) {
-            <Self as FromRequestParts<S>>::from_request_parts(parts, state)
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
+        match authentication(parts) {
+            Authentication::Verified(caller) => Ok(Some(caller)),
+            Authentication::Anonymous => Ok(None),
+            Authentication::Refused => Err(ApiError::Unauthenticated),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn bearer_wins_over_cookie_and_cookies_are_parsed() {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, "a=1; agora_session=tok2; b=3".parse().unwrap());
+        assert_eq!(token_of(&h).as_deref(), Some("tok2"));
+        h.insert(AUTHORIZATION, "Bearer tok1".parse().unwrap());
+        assert_eq!(token_of(&h).as_deref(), Some("tok1"));
+        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(token_of(&h), None);
+    }
+
+    #[test]
+    fn moderators_are_scoped() {
+        let c = Caller {
+            user_id: UserId::new(),
+            roles: vec!["moderator:chess".into()],
+        };
+        assert!(c.moderates("chess"));
+        assert!(!c.moderates("go"));
+        assert!(!c.is_admin());
     }
 }

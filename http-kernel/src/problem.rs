@@ -61,6 +61,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 429, answered with `Retry-After`.
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// Answered with `Retry-After`.
     #[error("{detail}")]
     Unavailable {
@@ -114,6 +120,11 @@ impl ApiError {
                 "payload_too_large",
                 "request body too large".to_owned(),
             ),
+            Self::TooManyRequests { detail, .. } => p(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                detail.clone(),
+            ),
             Self::Unavailable { detail, .. } => p(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -147,6 +158,9 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             Self::Unavailable {
+                retry_after_secs, ..
+            }
+            | Self::TooManyRequests {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,

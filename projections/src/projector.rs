@@ -142,17 +142,25 @@ impl Projector {
         applied: Cursor,
     ) -> Result<Option<Cursor>, ProjectionError> {
         let fresh: Vec<&Recorded> = events.iter().filter(|e| e.cursor > applied).collect();
-        let Some(last) = fresh.last().map(|e| e.cursor) else {
+        let Some(newest) = fresh.last() else {
             return Ok(None);
         };
+        let last = newest.cursor;
+        let behind = (chrono::Utc::now() - newest.recorded_at)
+            .num_milliseconds()
+            .max(0);
         let mut tx = self.pool.begin().await?;
         for event in &fresh {
             self.projection.apply(&mut tx, event).await?;
         }
         checkpoints::save(&mut *tx, self.projection.name(), last).await?;
         tx.commit().await?;
-        metrics::counter!("agora_projected_events_total", "projection" => self.projection.name())
+        let name = self.projection.name();
+        metrics::counter!("agora_projected_events_total", "projection" => name)
             .increment(fresh.len() as u64);
+        // How old the newest applied event was when its batch committed: the read model's lag.
+        metrics::gauge!("agora_projection_lag_seconds", "projection" => name)
+            .set(behind as f64 / 1000.0);
         Ok(Some(last))
     }
 }

@@ -81,21 +81,22 @@ pub async fn execute<A: Aggregate>(
     command: A::Command,
     metadata: &EventMetadata,
 ) -> Result<Executed<A>, ExecuteError<A::Error>> {
-    if let Some(command_id) = metadata.command_id {
-        if let Some((_, appended)) = store
-            .command_result(command_id)
+    let already_done = match metadata.command_id {
+        Some(id) => store
+            .command_result(id)
             .await
-            .map_err(ExecuteError::Store)?
-        {
-            let Loaded { state, .. } = load::<A>(store, stream).await?;
-            let version = appended.stream_version;
-            return Ok(Executed {
-                state,
-                version,
-                events: Vec::new(),
-                appended: Some(appended),
-            });
-        }
+            .map_err(ExecuteError::Store)?,
+        None => None,
+    };
+    if let Some((_, appended)) = already_done {
+        let Loaded { state, .. } = load::<A>(store, stream).await?;
+        let version = appended.stream_version;
+        return Ok(Executed {
+            state,
+            version,
+            events: Vec::new(),
+            appended: Some(appended),
+        });
     }
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let Loaded { state, version } = load::<A>(store, stream).await?;

@@ -54,6 +54,8 @@ pub fn settings(url: String) -> Settings {
             ..identity::application::IdentityConfig::default()
         },
         amqp_url: None,
+        kafka_brokers: None,
+        kafka_partitions: 1,
     }
 }
 

@@ -1,6 +1,15 @@
-//! The `identity` bounded context. An empty shell for now: its domain, handlers and routes arrive
-//! with their own issue. It may depend on `shared-kernel` and `event-schemas`, never on
-//! another context.
+//! The `identity` bounded context: accounts, passwords, roles and sessions.
+//!
+//! - [`domain`]: the `User` and `EmailClaim` aggregates (pure decide/evolve).
+//! - [`application`]: the command handler behind the command bus, password hashing (argon2id),
+//!   signing keys and access tokens (EdDSA JWT), refresh-token families, login limits.
+//! - [`http`]: `/api/v1/users`, `/api/v1/sessions`, `/api/v1/me` and `/.well-known/jwks.json`.
+//!
+//! It depends on `shared-kernel`, `event-schemas` and `http-kernel`, never on another context.
+
+pub mod application;
+pub mod domain;
+pub mod http;
 
 /// The context's name: its stream prefix owner, queue suffix and topic segment.
 pub const CONTEXT: &str = "identity";

@@ -119,10 +119,11 @@ impl RabbitCommandBus {
     /// The current link, reconnecting if it is gone.
     async fn link(&self) -> Result<Arc<Link>, BusError> {
         let mut guard = self.link.lock().await;
-        if let Some(link) = guard.as_ref() {
-            if !link.lost.is_cancelled() && link.channel.status().connected() {
-                return Ok(Arc::clone(link));
-            }
+        if let Some(link) = guard
+            .as_ref()
+            .filter(|l| !l.lost.is_cancelled() && l.channel.status().connected())
+        {
+            return Ok(Arc::clone(link));
         }
         let link = self.connect().await?;
         *guard = Some(Arc::clone(&link));

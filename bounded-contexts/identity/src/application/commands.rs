@@ -1,0 +1,89 @@
+//! The identity commands as they travel on the command bus. Passwords travel only as argon2id
+//! hashes: the clear text never leaves the HTTP edge that received it.
+
+use serde::{Deserialize, Serialize};
+use shared_kernel::CommandEnvelope;
+use shared_kernel::ids::UserId;
+use uuid::Uuid;
+
+use super::PasswordHash;
+use crate::CONTEXT;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum IdentityCommand {
+    RegisterUser {
+        user_id: UserId,
+        email: String,
+        display_name: String,
+        password_hash: PasswordHash,
+    },
+    UpdateProfile {
+        user_id: UserId,
+        display_name: String,
+    },
+    ChangePassword {
+        user_id: UserId,
+        password_hash: PasswordHash,
+    },
+    GrantRole {
+        user_id: UserId,
+        role: String,
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    RevokeRole {
+        user_id: UserId,
+        role: String,
+        #[serde(default)]
+        scope: Option<String>,
+    },
+}
+
+impl IdentityCommand {
+    #[must_use]
+    pub const fn user_id(&self) -> UserId {
+        match self {
+            Self::RegisterUser { user_id, .. }
+            | Self::UpdateProfile { user_id, .. }
+            | Self::ChangePassword { user_id, .. }
+            | Self::GrantRole { user_id, .. }
+            | Self::RevokeRole { user_id, .. } => *user_id,
+        }
+    }
+
+    /// Wraps the command for the bus, on behalf of `actor` (a user id, or `system:<what>`).
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: String,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        let mut value = serde_json::to_value(self)?;
+        let name = value["name"].as_str().unwrap_or_default().to_owned();
+        let payload = value
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        Ok(CommandEnvelope {
+            command_id,
+            context: CONTEXT.to_owned(),
+            name,
+            payload,
+            actor: Some(actor),
+            correlation_id: Some(command_id),
+            causation_id: None,
+        })
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "name": envelope.name,
+            "payload": envelope.payload,
+        }))
+    }
+}
