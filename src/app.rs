@@ -91,13 +91,32 @@ impl Settings {
         })
     }
 
+    /// Settings for one-shot commands that only need storage (migrate, projections).
+    ///
+    /// # Errors
+    /// The data directory cannot be created.
+    pub fn for_storage(storage: crate::cli::StorageArgs) -> anyhow::Result<Self> {
+        Self::from_args(&ServeArgs {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            storage,
+            contexts: Vec::new(),
+            amqp_url: None,
+            kafka_brokers: None,
+            kafka_partitions: 1,
+            max_body_bytes: 0,
+            command_timeout_ms: 0,
+            read_wait_ms: 0,
+            identity: crate::cli::IdentityArgs::default(),
+        })
+    }
+
     fn runs(&self, context: &str) -> bool {
         self.contexts.is_empty() || self.contexts.iter().any(|c| c == context)
     }
 }
 
 /// The projections of every context this process runs.
-fn projections_for(settings: &Settings) -> Vec<Arc<dyn Projection>> {
+pub fn projections_for(settings: &Settings) -> Vec<Arc<dyn Projection>> {
     let mut all: Vec<Arc<dyn Projection>> = Vec::new();
     if settings.runs(merchandise::CONTEXT) {
         all.push(Arc::new(merchandise::projections::CatalogProjection));

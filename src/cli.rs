@@ -38,8 +38,25 @@ pub enum Command {
     /// Manage user accounts (bootstrap the first admin).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Inspect and rebuild read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
     /// Measure event-store append rates against raw INSERTs (PostgreSQL).
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Each projection's checkpoint, how far behind the store's head it is, and when it moved.
+    Status(StorageArgs),
+    /// Empty a read model and replay the whole store into it. Safe while `serve` runs: the live
+    /// projector and the rebuild take turns per batch, so no event is missed or applied twice.
+    Rebuild {
+        /// The projection's name, as `agora projections status` lists it.
+        name: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 /// Where events and read models live.

@@ -5,4 +5,5 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod ops;
+pub mod projections_cli;
 pub mod telemetry;

@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
         Command::Migrate(storage) => migrate(storage).await,
         Command::Bench(args) => agora::bench::run(args).await,
         Command::Users(command) => users(command).await,
+        Command::Projections(command) => agora::projections_cli::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -24,19 +25,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(storage: agora::cli::StorageArgs) -> anyhow::Result<()> {
-    let args = agora::cli::ServeArgs {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        storage,
-        contexts: Vec::new(),
-        amqp_url: None,
-        kafka_brokers: None,
-        kafka_partitions: 1,
-        max_body_bytes: 0,
-        command_timeout_ms: 0,
-        read_wait_ms: 0,
-        identity: agora::cli::IdentityArgs::default(),
-    };
-    let settings = agora::app::Settings::from_args(&args)?;
+    let settings = agora::app::Settings::for_storage(storage)?;
     agora::app::migrate(&settings).await?;
     tracing::info!(database = %infrastructure::database::redact(&settings.database_url), "migrations applied");
     Ok(())

@@ -65,6 +65,57 @@ pub async fn save<'e>(
     Ok(())
 }
 
+/// Reads a checkpoint *and locks it* until the transaction ends, so two writers of one read
+/// model (a live projector and a rebuild) take turns batch by batch. The first statements are
+/// writes: on SQLite that takes the write lock up front (a deferred transaction that read first
+/// could fail to upgrade), on PostgreSQL it locks the row.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn lock(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Cursor, StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (name, transaction_id, position) VALUES ($1, 0, 0) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    let (t, p): (i64, i64) = sqlx::query_as(
+        "UPDATE checkpoints SET name = name WHERE name = $1 RETURNING transaction_id, position",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(Cursor::new(
+        to_u64(t, "transaction id")?,
+        to_u64(p, "position")?,
+    ))
+}
+
+/// Every checkpoint with the time it last moved.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn all(pool: &AnyPool) -> Result<Vec<(String, Cursor, String)>, StoreError> {
+    let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT name, transaction_id, position, CAST(updated_at AS TEXT) FROM checkpoints ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.into_iter()
+        .map(|(name, t, p, at)| {
+            Ok((
+                name,
+                Cursor::new(to_u64(t, "transaction id")?, to_u64(p, "position")?),
+                at,
+            ))
+        })
+        .collect()
+}
+
 #[async_trait]
 impl CheckpointStore for SqlCheckpointStore {
     async fn load(&self, name: &str) -> Result<Option<Cursor>, StoreError> {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use infrastructure::checkpoints;
-use shared_kernel::{Cursor, EventFeed, Recorded};
+use shared_kernel::{Cursor, EventFeed, EventStore, Recorded};
 use sqlx::AnyPool;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +16,8 @@ use crate::{Progress, Projection, ProjectionError};
 /// more ready, so a quiet system is projected with no added latency.
 const BATCH: usize = 256;
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// Events per transaction while rebuilding.
+const REBUILD_PAGE: usize = 1000;
 
 #[derive(Debug)]
 pub struct Projector {
@@ -53,15 +55,17 @@ impl Projector {
     /// The read-model database refused a statement.
     pub async fn reset(&self) -> Result<(), ProjectionError> {
         let mut tx = self.pool.begin().await?;
+        // Take the checkpoint's lock first: a live projector's batch in flight then commits
+        // before the tables are emptied, instead of landing after the DELETE and surviving it.
+        checkpoints::lock(&mut tx, self.projection.name()).await?;
         for table in self.projection.tables() {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM checkpoints WHERE name = $1")
-            .bind(self.projection.name())
-            .execute(&mut *tx)
-            .await?;
+        // Back to the start rather than deleted: a live projector sees the checkpoint move
+        // back under its lock and replays from there too.
+        checkpoints::save(&mut *tx, self.projection.name(), Cursor::START).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -116,12 +120,17 @@ impl Projector {
                     )),
                 };
                 match outcome {
-                    Ok(Some(cursor)) => {
+                    Ok(Batch::Applied(cursor)) => {
                         progress.send_replace(cursor);
                         metrics::gauge!("agora_projection_position", "projection" => name)
                             .set(cursor.position as f64);
                     }
-                    Ok(None) => {}
+                    Ok(Batch::NothingNew) => {}
+                    Ok(Batch::Reset(stored)) => {
+                        tracing::info!(projection = name, %stored, "checkpoint moved back (rebuild); replaying");
+                        progress.send_replace(stored);
+                        break;
+                    }
                     Err(e) => {
                         tracing::error!(projection = name, error = %e, "batch failed; retrying from checkpoint");
                         metrics::counter!("agora_projection_failures_total", "projection" => name)
@@ -134,33 +143,91 @@ impl Projector {
         }
     }
 
-    /// Applies the events after `applied` and moves the checkpoint, in one transaction.
-    /// Returns the new checkpoint, or `None` if every event was already applied.
+    /// Applies the events after the stored checkpoint and moves it, in one transaction that
+    /// holds the checkpoint's lock. `applied` is where this projector believes it is; a stored
+    /// checkpoint behind it means the read model was reset under it.
     async fn apply_batch(
         &self,
         events: &[Recorded],
         applied: Cursor,
-    ) -> Result<Option<Cursor>, ProjectionError> {
-        let fresh: Vec<&Recorded> = events.iter().filter(|e| e.cursor > applied).collect();
+    ) -> Result<Batch, ProjectionError> {
+        let name = self.projection.name();
+        let mut tx = self.pool.begin().await?;
+        let stored = checkpoints::lock(&mut tx, name).await?;
+        if stored < applied {
+            return Ok(Batch::Reset(stored));
+        }
+        let fresh: Vec<&Recorded> = events.iter().filter(|e| e.cursor > stored).collect();
         let Some(newest) = fresh.last() else {
-            return Ok(None);
+            return Ok(if stored > applied {
+                Batch::Applied(stored)
+            } else {
+                Batch::NothingNew
+            });
         };
         let last = newest.cursor;
         let behind = (chrono::Utc::now() - newest.recorded_at)
             .num_milliseconds()
             .max(0);
-        let mut tx = self.pool.begin().await?;
         for event in &fresh {
             self.projection.apply(&mut tx, event).await?;
         }
-        checkpoints::save(&mut *tx, self.projection.name(), last).await?;
+        checkpoints::save(&mut *tx, name, last).await?;
         tx.commit().await?;
-        let name = self.projection.name();
         metrics::counter!("agora_projected_events_total", "projection" => name)
             .increment(fresh.len() as u64);
         // How old the newest applied event was when its batch committed: the read model's lag.
         metrics::gauge!("agora_projection_lag_seconds", "projection" => name)
             .set(behind as f64 / 1000.0);
-        Ok(Some(last))
+        Ok(Batch::Applied(last))
     }
+
+    /// Rebuilds the read model: empties it, replays the whole store in order, and returns once
+    /// caught up with the store's head (events appended meanwhile included). A live projector
+    /// of the same read model keeps running: both take the checkpoint's lock per batch, so each
+    /// event is applied once. `progress` is called after every batch with the events so far.
+    ///
+    /// # Errors
+    /// The read-model database or the store failed.
+    pub async fn rebuild(
+        &self,
+        store: &dyn EventStore,
+        mut progress: impl FnMut(u64, Cursor),
+    ) -> Result<u64, ProjectionError> {
+        self.prepare().await?;
+        self.reset().await?;
+        let mut cursor = Cursor::START;
+        let mut replayed = 0_u64;
+        loop {
+            let page = store.read_all(cursor, REBUILD_PAGE).await?;
+            let Some(last) = page.last().map(|e| e.cursor) else {
+                // Caught up with what is readable; done once nothing is pending either.
+                if store.head().await? <= cursor {
+                    return Ok(replayed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            };
+            match self.apply_batch(&page, cursor).await? {
+                Batch::Applied(_) | Batch::NothingNew => {}
+                // Someone else reset it again: start over from where it is now.
+                Batch::Reset(stored) => {
+                    cursor = stored;
+                    continue;
+                }
+            }
+            replayed += page.len() as u64;
+            cursor = last;
+            progress(replayed, cursor);
+        }
+    }
+}
+
+/// What a batch did.
+#[derive(Debug)]
+enum Batch {
+    Applied(Cursor),
+    NothingNew,
+    /// The stored checkpoint is behind this projector: the read model was reset.
+    Reset(Cursor),
 }
