@@ -39,7 +39,10 @@ pub async fn status(settings: &Settings) -> anyhow::Result<()> {
     let head = database.store.head().await?;
     let stored = checkpoints::all(&database.read).await?;
     println!("store head: {head} (transaction.position)");
-    println!("{:<28} {:>22} {:>14}  updated", "projection", "checkpoint", "behind (pos.)");
+    println!(
+        "{:<28} {:>22} {:>14}  updated",
+        "projection", "checkpoint", "behind (pos.)"
+    );
     for projection in projections_for(settings) {
         let name = projection.name();
         match stored.iter().find(|(n, _, _)| n == name) {

@@ -126,3 +126,60 @@ impl CheckpointStore for SqlCheckpointStore {
         save(&self.pool, name, cursor).await
     }
 }
+
+/// Reads and locks a Kafka partition's stored offset (the first not yet applied), creating it
+/// at 0; see [`lock`] for why the first statements are writes.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn lock_offset(
+    conn: &mut sqlx::AnyConnection,
+    consumer: &str,
+    topic: &str,
+    partition: i32,
+) -> Result<i64, StoreError> {
+    sqlx::query(
+        "INSERT INTO kafka_offsets (consumer, topic, partition, next_offset) VALUES ($1, $2, $3, 0) \
+         ON CONFLICT (consumer, topic, partition) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    sqlx::query_scalar(
+        "UPDATE kafka_offsets SET next_offset = next_offset \
+         WHERE consumer = $1 AND topic = $2 AND partition = $3 RETURNING next_offset",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(unavailable)
+}
+
+/// Moves a partition's stored offset, inside the batch's transaction.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn save_offset(
+    conn: &mut sqlx::AnyConnection,
+    consumer: &str,
+    topic: &str,
+    partition: i32,
+    next_offset: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE kafka_offsets SET next_offset = $4 WHERE consumer = $1 AND topic = $2 AND partition = $3",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .bind(next_offset)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}

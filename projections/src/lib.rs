@@ -4,6 +4,7 @@
 //! batches from the feed, applies a batch and stores the checkpoint in one transaction (so a
 //! crash mid-batch leaves neither half), and publishes its progress for read-your-writes waits.
 
+mod kafka_projector;
 mod progress;
 mod projector;
 
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use shared_kernel::{DecodeError, Recorded};
 use sqlx::AnyConnection;
 
+pub use kafka_projector::KafkaProjector;
 pub use progress::{Progress, WaitError};
 pub use projector::{Projector, ProjectorHandle};
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ledger;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

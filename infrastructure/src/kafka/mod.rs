@@ -1,7 +1,11 @@
 //! Kafka adapters (rdkafka): the relay that publishes the store's events, one topic per context.
 
+mod feed;
 mod relay;
 
+pub use feed::{
+    ALL_EVENT_TOPICS, Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
+};
 pub use relay::{KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
 
 /// Broker and topic settings.
