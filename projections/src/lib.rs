@@ -7,6 +7,7 @@
 mod kafka_projector;
 mod progress;
 mod projector;
+pub mod saga;
 
 use async_trait::async_trait;
 use shared_kernel::{DecodeError, Recorded};

@@ -1,0 +1,222 @@
+//! The saga runtime on both stores: commands derived from events are sent once in effect even
+//! when the saga replays from the start with a second runner beside it, and durable timers
+//! fire once, after their due time, unless cancelled.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::{Store, database_url};
+use infrastructure::database::{Database, PoolSizes};
+use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
+use projections::saga::{Dispatch, ProcessManager, Reaction, SagaRunner, SetTimer};
+use shared_kernel::application::event_id_for;
+use shared_kernel::{
+    CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventMetadata, EventStore,
+    ExpectedVersion, NewEvent, Recorded, StoreError, StreamId, SystemClock,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// Order placed -> reserve, and expire unless paid within 300 ms.
+#[derive(Debug)]
+struct Expiry;
+
+impl ProcessManager for Expiry {
+    fn name(&self) -> &'static str {
+        "test.expiry"
+    }
+    fn react(&self, event: &Recorded) -> Reaction {
+        let order = event.data["order"].clone();
+        match event.event_type.as_str() {
+            "agora.sagatest.order_placed" => Reaction {
+                send: vec![Dispatch {
+                    context: "sagatest".into(),
+                    name: "reserved".into(),
+                    payload: serde_json::json!({ "order": order }),
+                }],
+                set_timers: vec![SetTimer {
+                    key: format!("expire:{}", order.as_str().unwrap()),
+                    due_at: event.recorded_at + chrono::Duration::milliseconds(300),
+                    payload: serde_json::json!({ "order": order }),
+                }],
+                cancel_timers: vec![],
+            },
+            "agora.sagatest.order_paid" => Reaction {
+                cancel_timers: vec![format!("expire:{}", order.as_str().unwrap())],
+                ..Reaction::default()
+            },
+            _ => Reaction::default(),
+        }
+    }
+    fn on_timer(&self, _key: &str, payload: &serde_json::Value) -> Vec<Dispatch> {
+        vec![Dispatch {
+            context: "sagatest".into(),
+            name: "expired".into(),
+            payload: payload.clone(),
+        }]
+    }
+}
+
+/// Records each command as an event whose id derives from the command id: a repeated command
+/// is an idempotent no-op append.
+#[derive(Debug)]
+struct Recorder {
+    store: Arc<dyn EventStore>,
+}
+
+#[async_trait]
+impl CommandHandler for Recorder {
+    async fn handle(&self, command: CommandEnvelope) -> Result<CommandReply, StoreError> {
+        let order = command.payload["order"].as_str().unwrap().to_owned();
+        let stream = StreamId::of("sagaresult", order);
+        let event = NewEvent {
+            event_id: event_id_for(command.command_id, 0),
+            event_type: format!("agora.sagatest.{}", command.name),
+            schema_version: 1,
+            data: command.payload.clone(),
+            metadata: EventMetadata {
+                command_id: Some(command.command_id),
+                ..EventMetadata::default()
+            },
+        };
+        let appended = self
+            .store
+            .append(&stream, ExpectedVersion::Any, vec![event])
+            .await?;
+        Ok(CommandReply {
+            command_id: command.command_id,
+            outcome: CommandOutcome::Accepted {
+                stream_id: stream.to_string(),
+                stream_version: appended.stream_version,
+                position: appended.position,
+                body: serde_json::Value::Null,
+            },
+        })
+    }
+}
+
+async fn record(store: &dyn EventStore, order: Uuid, kind: &str) {
+    let event = NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: format!("agora.sagatest.{kind}"),
+        schema_version: 1,
+        data: serde_json::json!({ "order": order.to_string() }),
+        metadata: EventMetadata::default(),
+    };
+    store
+        .append(
+            &StreamId::of("sagaorder", order),
+            ExpectedVersion::Any,
+            vec![event],
+        )
+        .await
+        .unwrap();
+}
+
+async fn outcomes(store: &dyn EventStore, order: Uuid) -> Vec<String> {
+    store
+        .read_stream(&StreamId::of("sagaresult", order), 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            r.event_type
+                .trim_start_matches("agora.sagatest.")
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn commands_and_timers_take_effect_once(store: Store) {
+    let db = Database::open(&database_url(store).await, PoolSizes { store: 8, read: 4 })
+        .await
+        .unwrap();
+    let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
+    bus.register(
+        "sagatest",
+        Arc::new(Recorder {
+            store: Arc::clone(&db.store),
+        }),
+        2,
+    );
+    let feed = Arc::new(StoreFeed::new(Arc::clone(&db.store)));
+    let runner = || {
+        SagaRunner::new(
+            Arc::new(Expiry),
+            db.read.clone(),
+            db.kind,
+            bus.clone(),
+            Arc::new(SystemClock),
+        )
+    };
+
+    let orders: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    for o in &orders {
+        record(db.store.as_ref(), *o, "order_placed").await;
+    }
+    for o in &orders[..2] {
+        record(db.store.as_ref(), *o, "order_paid").await;
+    }
+    let first = CancellationToken::new();
+    tokio::spawn(runner().run(feed.clone(), first.clone()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    for (i, o) in orders.iter().enumerate() {
+        let expected: &[&str] = if i < 2 {
+            &["reserved"]
+        } else {
+            &["reserved", "expired"]
+        };
+        assert_eq!(outcomes(db.store.as_ref(), *o).await, expected, "order {i}");
+    }
+
+    // Replay from the start with a second runner beside the first: same command ids, so no
+    // second effect; fired timers do not fire again.
+    sqlx::query("DELETE FROM checkpoints WHERE name = 'saga.test.expiry'")
+        .execute(&db.read)
+        .await
+        .unwrap();
+    let second = CancellationToken::new();
+    tokio::spawn(runner().run(feed.clone(), second.clone()));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    for (i, o) in orders.iter().enumerate() {
+        let expected: &[&str] = if i < 2 {
+            &["reserved"]
+        } else {
+            &["reserved", "expired"]
+        };
+        assert_eq!(
+            outcomes(db.store.as_ref(), *o).await,
+            expected,
+            "order {i} after replay"
+        );
+    }
+    let fired: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM saga_timers WHERE fired_at IS NOT NULL")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+    assert_eq!(fired, 4);
+    first.cancel();
+    second.cancel();
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Postgres).await } )*
+        }
+    };
+}
+
+on_both_stores!(commands_and_timers_take_effect_once);
