@@ -43,6 +43,8 @@ pub enum Command {
     Projections(ProjectionsCommand),
     /// Measure event-store append rates against raw INSERTs (PostgreSQL).
     Bench(crate::bench::BenchArgs),
+    /// Measure command round trips (RabbitMQ, in-process), relay and projection lag.
+    BenchMessaging(crate::bench_messaging::BenchMessagingArgs),
 }
 
 #[derive(Debug, Subcommand)]

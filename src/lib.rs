@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_messaging;
 pub mod cli;
 pub mod ops;
 pub mod projections_cli;

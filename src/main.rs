@@ -11,6 +11,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => agora::app::serve(&args).await,
         Command::Migrate(storage) => migrate(storage).await,
         Command::Bench(args) => agora::bench::run(args).await,
+        Command::BenchMessaging(args) => agora::bench_messaging::run(args).await,
         Command::Users(command) => users(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
     };
