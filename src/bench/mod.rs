@@ -1,11 +1,12 @@
 //! `agora bench`: PostgreSQL event-store append rates beside the rate of equivalent plain
 //! INSERTs measured in the same run, in the same scratch database.
 //!
-//! Each store measurement is paired with a baseline of the same row shape, writers and duration
-//! that runs just before it, both on freshly emptied tables after a checkpoint, so table size,
-//! cache state and whatever else the machine is doing weigh on both sides alike. BENCHMARKS.md
-//! explains the figures.
+//! Each store measurement is paired with a baseline of the same row shape, writers and duration,
+//! starting from freshly emptied tables after a checkpoint. The pair's time is cut into slices
+//! that alternate baseline and store (ABBA order), so table growth, checkpoints and whatever
+//! else the machine is doing weigh on both sides alike. BENCHMARKS.md explains the figures.
 
+mod cpu;
 mod pgbench;
 mod report;
 mod scratch;
@@ -16,12 +17,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use infrastructure::postgres::PgEventStore;
 use sqlx::{Executor, PgConnection};
 
+use self::cpu::Snapshot;
 use self::pgbench::Pgbench;
 use self::report::{Environment, Report, Row, Scenario};
 use self::scratch::ScratchDb;
-use self::workload::{Sample, Target, Timing};
+use self::workload::{Sample, Target, Writers};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -42,11 +45,17 @@ pub struct BenchArgs {
     #[arg(long, env = "AGORA_BENCH_WARMUP_SECONDS", default_value_t = 1)]
     pub warmup_seconds: u64,
 
-    /// Concurrent writers of single-event appends, one stream each (comma-separated list).
+    /// Slices each measurement is cut into, alternating baseline and store.
+    #[arg(long, env = "AGORA_BENCH_SLICES", default_value_t = 5)]
+    pub slices: u32,
+
+    /// Concurrent writers of single-event appends, one stream each (comma-separated list; the
+    /// flag without a value skips these scenarios).
     #[arg(
         long,
         env = "AGORA_BENCH_WRITERS",
         value_delimiter = ',',
+        num_args = 0..,
         default_value = "1,16,64"
     )]
     pub writers: Vec<usize>,
@@ -55,11 +64,13 @@ pub struct BenchArgs {
     #[arg(long, env = "AGORA_BENCH_BATCH_SIZE", default_value_t = 100)]
     pub batch_size: usize,
 
-    /// Concurrent writers of batch appends, one stream each (comma-separated list).
+    /// Concurrent writers of batch appends, one stream each (comma-separated list; the flag
+    /// without a value skips these scenarios).
     #[arg(
         long,
         env = "AGORA_BENCH_BATCH_WRITERS",
         value_delimiter = ',',
+        num_args = 0..,
         default_value = "1,16"
     )]
     pub batch_writers: Vec<usize>,
@@ -119,6 +130,9 @@ fn validate(args: &BenchArgs) -> Result<()> {
     if args.seconds == 0 {
         bail!("--seconds must be at least 1");
     }
+    if args.slices == 0 || args.seconds * 1000 / u64::from(args.slices) < 100 {
+        bail!("--slices must be at least 1, and slices at least 100 ms long");
+    }
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
@@ -133,11 +147,11 @@ fn validate(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Everything measured on one side of a pair.
 #[derive(Debug, Clone, Copy)]
-enum Side {
-    Store,
-    Raw,
+struct Timing {
+    warmup: Duration,
+    slice: Duration,
+    slices: u32,
 }
 
 async fn measure_all(args: &BenchArgs, scratch: &ScratchDb) -> Result<Report> {
@@ -165,11 +179,12 @@ async fn measure_all(args: &BenchArgs, scratch: &ScratchDb) -> Result<Report> {
     };
     let timing = Timing {
         warmup: Duration::from_secs(args.warmup_seconds),
-        duration: Duration::from_secs(args.seconds),
+        slice: Duration::from_secs(args.seconds) / args.slices,
+        slices: args.slices,
     };
-    let per_single = if pgbench.is_some() { 3 } else { 2 };
-    let steps = args.writers.len() * per_single + args.batch_writers.len() * 2;
-    let mut progress = Progress { done: 0, steps };
+    let per_single = if pgbench.is_some() { 2 } else { 1 };
+    let steps = args.writers.len() * per_single + args.batch_writers.len();
+    let mut step = 0;
 
     let mut rows = Vec::new();
     let scenarios = args.writers.iter().map(|&w| (Scenario::Single, w)).chain(
@@ -178,44 +193,35 @@ async fn measure_all(args: &BenchArgs, scratch: &ScratchDb) -> Result<Report> {
             .map(|&w| (Scenario::Batch(args.batch_size), w)),
     );
     for (scenario, writers) in scenarios {
-        let batch = match scenario {
-            Scenario::Single => 1,
-            Scenario::Batch(n) => n,
-        };
-        let raw = measure_side(
-            scratch,
-            &mut control,
-            &mut progress,
-            Side::Raw,
-            scenario,
-            writers,
-            batch,
-            timing,
-        )
-        .await?;
-        let store = measure_side(
-            scratch,
-            &mut control,
-            &mut progress,
-            Side::Store,
-            scenario,
-            writers,
-            batch,
-            timing,
-        )
-        .await?;
+        step += 1;
+        eprintln!(
+            "[{step}/{steps}] {}, {}: raw INSERT vs store append, {} s each in {} alternating \
+             slices, after {} s warm-up each",
+            scenario_text(scenario),
+            plural(writers, "writer"),
+            args.seconds,
+            timing.slices,
+            args.warmup_seconds
+        );
+        let (raw, store) = measure_pair(scratch, &mut control, scenario, writers, timing)
+            .await
+            .with_context(|| {
+                format!("{}, {}", scenario_text(scenario), plural(writers, "writer"))
+            })?;
         let pgbench_rate = match (&pgbench, scenario) {
             (Some(pgbench), Scenario::Single) => {
+                step += 1;
                 reset(&mut control).await?;
-                progress.start(
-                    &format!("pgbench single-row INSERT, {writers} clients"),
-                    timing,
+                eprintln!(
+                    "[{step}/{steps}] pgbench single-row INSERT, {}, {} s",
+                    plural(writers, "client"),
+                    args.seconds
                 );
                 let rate = pgbench
                     .run(writers, args.seconds)
                     .await
-                    .with_context(|| format!("pgbench with {writers} clients"))?;
-                eprintln!("    {rate:.0} rows/s");
+                    .with_context(|| format!("pgbench with {}", plural(writers, "client")))?;
+                eprintln!("    pgbench {rate:.0} rows/s");
                 Some(rate)
             }
             _ => None,
@@ -235,6 +241,7 @@ async fn measure_all(args: &BenchArgs, scratch: &ScratchDb) -> Result<Report> {
             settings,
             cores: std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
             seconds: args.seconds,
+            slices: args.slices,
             warmup_seconds: args.warmup_seconds,
             load_before,
             load_after: load_average().await,
@@ -244,71 +251,128 @@ async fn measure_all(args: &BenchArgs, scratch: &ScratchDb) -> Result<Report> {
     })
 }
 
-#[derive(Debug)]
-struct Progress {
-    done: usize,
-    steps: usize,
-}
-
-impl Progress {
-    fn start(&mut self, what: &str, timing: Timing) {
-        self.done += 1;
-        eprintln!(
-            "[{}/{}] {what} ({} s + {} s warm-up)",
-            self.done,
-            self.steps,
-            timing.duration.as_secs(),
-            timing.warmup.as_secs()
-        );
+fn scenario_text(scenario: Scenario) -> String {
+    match scenario {
+        Scenario::Single => "single-event appends".to_owned(),
+        Scenario::Batch(n) => format!("{n}-event batch appends"),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn measure_side(
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// Measures the baseline and the store for one scenario; returns (raw, store).
+async fn measure_pair(
     scratch: &ScratchDb,
     control: &mut PgConnection,
-    progress: &mut Progress,
-    side: Side,
     scenario: Scenario,
     writers: usize,
-    batch: usize,
     timing: Timing,
-) -> Result<Sample> {
-    let what = match (side, scenario) {
-        (Side::Store, Scenario::Single) => "store single-event appends".to_owned(),
-        (Side::Raw, Scenario::Single) => "raw single-row INSERT".to_owned(),
-        (Side::Store, Scenario::Batch(n)) => format!("store {n}-event batch appends"),
-        (Side::Raw, Scenario::Batch(n)) => format!("raw {n}-row INSERT"),
+) -> Result<(Sample, Sample)> {
+    let batch = match scenario {
+        Scenario::Single => 1,
+        Scenario::Batch(n) => n,
     };
     reset(control).await?;
-    progress.start(&format!("{what}, {writers} writers"), timing);
-    // A pool per measurement, closed afterwards: idle connections of a 64-writer run plus 64
-    // pgbench clients would exceed a default max_connections of 100.
+    // One pool for both sides, closed before pgbench runs: two pools of a 64-writer run plus
+    // 64 pgbench clients would exceed a default max_connections of 100. The store's notifier
+    // and listener take two of the spare connections.
     let size = u32::try_from(writers + 4).context("too many writers")?;
     let pool = scratch.pool(size).await?;
-    let target = match side {
-        Side::Store => Target::Store(infrastructure::postgres::PgEventStore::new(pool.clone())),
-        Side::Raw => Target::Raw(pool.clone()),
-    };
-    let sample = workload::measure(target, writers, batch, timing)
-        .await
-        .with_context(|| format!("{what}, {writers} writers"));
-    // The store's LISTEN task still holds a connection until its abort is processed; a pool
-    // that does not close in time is left for DROP DATABASE ... WITH (FORCE).
+    let store = PgEventStore::new(pool.clone());
+    let outcome = alternate(
+        control,
+        Target::Raw(pool.clone()),
+        Target::Store(store.clone()),
+        writers,
+        batch,
+        timing,
+    )
+    .await;
+    drop(store);
+    // Dropping the store aborts its LISTEN task, whose connection returns to the pool soon
+    // after; a pool that does not close in time is left to DROP DATABASE ... WITH (FORCE).
     if tokio::time::timeout(Duration::from_secs(10), pool.close())
         .await
         .is_err()
     {
         eprintln!("    note: the pool did not close within 10 s");
     }
-    let sample = sample?;
-    eprintln!(
-        "    {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms",
-        sample.rows_per_second(),
-        sample.quantile_ms(0.5),
-        sample.quantile_ms(0.99)
-    );
-    Ok(sample)
+    let (raw, store) = outcome?;
+    for (name, s) in [("raw  ", &raw), ("store", &store)] {
+        let (client, server) = s.cpu_per_event_us();
+        let us = |x: Option<f64>| x.map_or_else(|| "?".to_owned(), |x| format!("{x:.0}"));
+        eprintln!(
+            "    {name} {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms; CPU per event: client {} µs, \
+             server {} µs",
+            s.rows_per_second(),
+            s.quantile_ms(0.5),
+            s.quantile_ms(0.99),
+            us(client),
+            us(server)
+        );
+    }
+    Ok((raw, store))
+}
+
+async fn alternate(
+    control: &mut PgConnection,
+    raw: Target,
+    store: Target,
+    writers: usize,
+    batch: usize,
+    timing: Timing,
+) -> Result<(Sample, Sample)> {
+    let mut raw = Writers::new(&raw, writers, batch)?;
+    let mut store = Writers::new(&store, writers, batch)?;
+    raw.warm_up(timing.warmup)
+        .await
+        .context("raw INSERT warm-up")?;
+    store
+        .warm_up(timing.warmup)
+        .await
+        .context("store warm-up")?;
+    let mut ratios = Vec::new();
+    for slice in 0..timing.slices {
+        // ABBA: a trend over the run (table growth, a checkpoint coming due) favours neither.
+        let (raw_rate, store_rate) = if slice % 2 == 0 {
+            let r = measure_slice(control, &mut raw, timing.slice)
+                .await
+                .context("raw INSERT")?;
+            let s = measure_slice(control, &mut store, timing.slice)
+                .await
+                .context("store append")?;
+            (r, s)
+        } else {
+            let s = measure_slice(control, &mut store, timing.slice)
+                .await
+                .context("store append")?;
+            let r = measure_slice(control, &mut raw, timing.slice)
+                .await
+                .context("raw INSERT")?;
+            (r, s)
+        };
+        ratios.push(format!("{:.2}", store_rate / raw_rate));
+    }
+    eprintln!("    store/raw per slice: {}", ratios.join(" "));
+    Ok((raw.sample, store.sample))
+}
+
+async fn measure_slice(
+    control: &mut PgConnection,
+    writers: &mut Writers,
+    duration: Duration,
+) -> Result<f64> {
+    let before = Snapshot::take(control).await;
+    let rate = writers.measure(duration).await?;
+    let used = Snapshot::take(control).await.since(&before);
+    writers.sample.cpu.add(used);
+    Ok(rate)
 }
 
 /// Empties both tables and checkpoints, so each measurement starts from the same state: no

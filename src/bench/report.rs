@@ -48,6 +48,7 @@ pub(super) struct Environment {
     pub settings: String,
     pub cores: usize,
     pub seconds: u64,
+    pub slices: u32,
     pub warmup_seconds: u64,
     pub load_before: Option<String>,
     pub load_after: Option<String>,
@@ -59,6 +60,16 @@ pub(super) struct Report {
     pub environment: Environment,
     pub rows: Vec<Row>,
 }
+
+const CPU_HEADERS: [&str; 7] = [
+    "scenario",
+    "writers",
+    "store client µs/ev",
+    "store server µs/ev",
+    "raw client µs/ev",
+    "raw server µs/ev",
+    "store/raw total",
+];
 
 const HEADERS: [&str; 9] = [
     "scenario",
@@ -94,15 +105,50 @@ impl Report {
             .collect()
     }
 
+    /// CPU per event, when it could be read for at least one side.
+    fn cpu_cells(&self) -> Option<Vec<[String; 7]>> {
+        let any = self
+            .rows
+            .iter()
+            .any(|r| r.store.cpu.client.is_some() || r.store.cpu.server.is_some());
+        if !any {
+            return None;
+        }
+        let us = |x: Option<f64>| x.map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
+        let total = |(c, s): (Option<f64>, Option<f64>)| Some(c? + s?);
+        Some(
+            self.rows
+                .iter()
+                .map(|r| {
+                    let store = r.store.cpu_per_event_us();
+                    let raw = r.raw.cpu_per_event_us();
+                    let ratio = match (total(store), total(raw)) {
+                        (Some(s), Some(r)) if r > 0.0 => format!("{:.2}x", s / r),
+                        _ => "-".to_owned(),
+                    };
+                    [
+                        r.scenario.label(),
+                        r.writers.to_string(),
+                        us(store.0),
+                        us(store.1),
+                        us(raw.0),
+                        us(raw.1),
+                        ratio,
+                    ]
+                })
+                .collect(),
+        )
+    }
+
     fn environment_lines(&self) -> Vec<String> {
         let e = &self.environment;
         let mut lines = vec![
             format!("run {}", e.started.format("%Y-%m-%d %H:%M UTC")),
             format!("server: {}; {}", e.server, e.settings),
             format!(
-                "client and server on the same machine, {} cores; {} s per measurement after {} s \
-                 of warm-up",
-                e.cores, e.seconds, e.warmup_seconds
+                "client and server on the same machine, {} cores; {} s per side and scenario in \
+                 {} slices alternating raw and store, after {} s of warm-up each",
+                e.cores, e.seconds, e.slices, e.warmup_seconds
             ),
         ];
         if let (Some(before), Some(after)) = (&e.load_before, &e.load_after) {
@@ -117,7 +163,7 @@ impl Report {
             .iter()
             .find(|r| r.scenario == Scenario::Single && r.writers == SINGLE_GOAL_WRITERS);
         let single_line = match single {
-            Some(r) => format!("{} ({:.2}x)", verdict(r.ratio() >= SINGLE_GOAL), r.ratio()),
+            Some(r) => format!("{} ({:.3}x)", verdict(r.ratio() >= SINGLE_GOAL), r.ratio()),
             None => format!("not measured ({SINGLE_GOAL_WRITERS} is not in --writers)"),
         };
         let batches: Vec<&Row> = self
@@ -130,7 +176,10 @@ impl Report {
         } else {
             let each = batches
                 .iter()
-                .map(|r| format!("{} writers: {:.2}x", r.writers, r.ratio()))
+                .map(|r| {
+                    let writers = if r.writers == 1 { "writer" } else { "writers" };
+                    format!("{} {writers}: {:.3}x", r.writers, r.ratio())
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             let met = batches.iter().all(|r| r.ratio() >= BATCH_GOAL);
@@ -146,35 +195,16 @@ impl Report {
     }
 
     pub fn text(&self) -> String {
-        let rows = self.cells();
-        let mut widths = HEADERS.map(str::len);
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.len());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut out = String::new();
-            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                if i == 0 {
-                    let _ = write!(out, "{cell:<w$}");
-                } else {
-                    let _ = write!(out, "  {cell:>w$}");
-                }
-            }
-            out.push('\n');
-            out
-        };
         let mut out = String::new();
         for l in self.environment_lines() {
             out.push_str(&l);
             out.push('\n');
         }
         out.push('\n');
-        out.push_str(&line(&HEADERS.map(str::to_owned)));
-        out.push_str(&line(&widths.map(|w| "-".repeat(w))));
-        for row in &rows {
-            out.push_str(&line(row));
+        out.push_str(&text_table(&HEADERS, &self.cells()));
+        if let Some(cpu) = self.cpu_cells() {
+            out.push_str("\nCPU time per event (client = this process, server = its backends):\n");
+            out.push_str(&text_table(&CPU_HEADERS, &cpu));
         }
         out.push('\n');
         for g in self.goals() {
@@ -190,13 +220,12 @@ impl Report {
             let _ = writeln!(out, "- {l}");
         }
         out.push('\n');
-        let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
-        let align: Vec<&str> = (0..HEADERS.len())
-            .map(|i| if i == 0 { ":---" } else { "---:" })
-            .collect();
-        let _ = writeln!(out, "| {} |", align.join(" | "));
-        for row in self.cells() {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
+        out.push_str(&markdown_table(&HEADERS, &self.cells()));
+        if let Some(cpu) = self.cpu_cells() {
+            out.push_str(
+                "\nCPU time per event (client = the benchmark process, server = its backends):\n\n",
+            );
+            out.push_str(&markdown_table(&CPU_HEADERS, &cpu));
         }
         out.push('\n');
         for g in self.goals() {
@@ -204,6 +233,47 @@ impl Report {
         }
         out
     }
+}
+
+/// Columns padded to their widest cell; the first left-aligned, the figures right-aligned.
+fn text_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; N]| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 0 {
+                let _ = write!(out, "{cell:<w$}");
+            } else {
+                let _ = write!(out, "  {cell:>w$}");
+            }
+        }
+        out.push('\n');
+        out
+    };
+    let mut out = line(&headers.map(str::to_owned));
+    out.push_str(&line(&widths.map(|w| "-".repeat(w))));
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+fn markdown_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", headers.join(" | "));
+    let align: Vec<&str> = (0..N)
+        .map(|i| if i == 0 { ":---" } else { "---:" })
+        .collect();
+    let _ = writeln!(out, "| {} |", align.join(" | "));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -235,7 +305,7 @@ mod tests {
     fn groups_thousands() {
         assert_eq!(grouped(0.4), "0");
         assert_eq!(grouped(999.0), "999");
-        assert_eq!(grouped(1234.5), "1,235");
+        assert_eq!(grouped(1234.6), "1,235");
         assert_eq!(grouped(1_234_567.0), "1,234,567");
     }
 }

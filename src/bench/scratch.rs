@@ -5,21 +5,28 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection, PgPool};
 use uuid::Uuid;
 
 /// A database created for one run on the server of the admin URL, dropped by [`Self::drop_db`].
 #[derive(Debug)]
 pub(super) struct ScratchDb {
     admin: PgConnectOptions,
+    /// For the control connection (TRUNCATE, CHECKPOINT), without statement logging.
     options: PgConnectOptions,
+    /// For the measured pools, with sqlx's default logging, as the application has.
+    measured: PgConnectOptions,
     name: String,
     url: String,
 }
 
 impl ScratchDb {
     pub async fn create(admin_url: &str) -> Result<Self> {
-        let admin = PgConnectOptions::from_str(admin_url).context("parsing --database-url")?;
+        // CREATE/DROP DATABASE and CHECKPOINT routinely exceed sqlx's slow-statement threshold;
+        // their warnings would only clutter the output. The measured pools keep logging.
+        let admin = PgConnectOptions::from_str(admin_url)
+            .context("parsing --database-url")?
+            .disable_statement_logging();
         let name = format!("agora_bench_{}", Uuid::now_v7().simple());
         let mut conn = PgConnection::connect_with(&admin).await.with_context(|| {
             format!(
@@ -37,10 +44,14 @@ impl ScratchDb {
         // A failed close leaves nothing behind that the server does not clean up itself.
         let _ = conn.close().await;
         let options = admin.clone().database(&name);
+        let measured = PgConnectOptions::from_str(admin_url)
+            .context("parsing --database-url")?
+            .database(&name);
         let url = with_database(admin_url, &name)?;
         Ok(Self {
             admin,
             options,
+            measured,
             name,
             url,
         })
@@ -65,7 +76,7 @@ impl ScratchDb {
         PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(self.options.clone())
+            .connect_with(self.measured.clone())
             .await
             .with_context(|| format!("opening a pool of {size} on scratch database {}", self.name))
     }

@@ -14,6 +14,8 @@ use sqlx::types::Json;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use super::cpu::CpuUse;
+
 pub(super) const EVENT_TYPE: &str = "agora.bench.item_added";
 
 /// The row shape of the event store's append, without its version check.
@@ -27,7 +29,7 @@ const RAW_INSERT_BATCH: &str = "INSERT INTO raw_events \
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::int[], \
      $6::jsonb[], $7::jsonb[])";
 
-/// A typical small domain event body (~130 bytes of JSON), the same on both sides.
+/// A typical small domain event body (128 bytes of JSON), the same on both sides.
 pub(super) fn payload() -> Value {
     json!({
         "cart_id": "0190c5d2-7a4e-7c1e-9d3b-5f2a8e6b4c10",
@@ -46,21 +48,19 @@ pub(super) enum Target {
     Raw(PgPool),
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Timing {
-    pub warmup: Duration,
-    pub duration: Duration,
-}
-
-/// The outcome of one measurement.
+/// The outcome of one side of a measurement, summed over its slices.
 #[derive(Debug)]
 pub(super) struct Sample {
-    /// Operations (appends or statements) that completed inside the timed window.
+    /// Operations (appends or statements) that completed inside the timed windows.
     pub ops: u64,
+    /// Operations that completed at all, including those that ran past the end of a window:
+    /// all of them used the CPU that was measured.
+    pub ops_total: u64,
     pub rows_per_op: u64,
     pub seconds: f64,
     /// Per-operation latency in microseconds.
     pub latency: Histogram<u64>,
+    pub cpu: CpuUse,
 }
 
 impl Sample {
@@ -71,6 +71,16 @@ impl Sample {
     pub fn quantile_ms(&self, q: f64) -> f64 {
         self.latency.value_at_quantile(q) as f64 / 1000.0
     }
+
+    /// CPU microseconds per event of (client, server).
+    pub fn cpu_per_event_us(&self) -> (Option<f64>, Option<f64>) {
+        let events = (self.ops_total * self.rows_per_op) as f64;
+        let per = |d: Option<Duration>| {
+            d.filter(|_| events > 0.0)
+                .map(|d| d.as_secs_f64() * 1e6 / events)
+        };
+        (per(self.cpu.client), per(self.cpu.server))
+    }
 }
 
 fn histogram() -> Result<Histogram<u64>> {
@@ -78,45 +88,84 @@ fn histogram() -> Result<Histogram<u64>> {
     Histogram::new_with_bounds(1, 60_000_000, 3).context("creating a latency histogram")
 }
 
-/// Runs `writers` concurrent writers, each on its own stream, writing `batch` events per
-/// operation for the warm-up and then the timed window. Throughput counts the operations that
-/// complete inside the window, which does not depend on how long the one in flight at either
-/// edge takes.
-pub(super) async fn measure(
-    target: Target,
-    writers: usize,
-    batch: usize,
-    timing: Timing,
-) -> Result<Sample> {
-    let payload = Arc::new(payload());
-    let from = Instant::now() + timing.warmup;
-    let until = from + timing.duration;
-    // Dropping the set on an early error aborts the remaining writers.
-    let mut tasks = JoinSet::new();
-    for _ in 0..writers {
-        let mut writer = Writer {
-            target: target.clone(),
-            stream: StreamId::of("bench", Uuid::now_v7()),
-            version: 0,
-            batch,
-            payload: Arc::clone(&payload),
-            metadata: Value::Object(serde_json::Map::new()),
-        };
-        tasks.spawn(async move { writer.run(from, until).await });
+/// Concurrent writers, each on its own stream, writing `batch` events per operation. They keep
+/// their streams between runs, so a measurement can be cut into slices that alternate with the
+/// other side's.
+#[derive(Debug)]
+pub(super) struct Writers {
+    idle: Vec<Writer>,
+    pub sample: Sample,
+}
+
+impl Writers {
+    pub fn new(target: &Target, writers: usize, batch: usize) -> Result<Self> {
+        let payload = Arc::new(payload());
+        let idle = (0..writers)
+            .map(|_| Writer {
+                target: target.clone(),
+                stream: StreamId::of("bench", Uuid::now_v7()),
+                version: 0,
+                batch,
+                payload: Arc::clone(&payload),
+                metadata: Value::Object(serde_json::Map::new()),
+            })
+            .collect();
+        Ok(Self {
+            idle,
+            sample: Sample {
+                ops: 0,
+                ops_total: 0,
+                rows_per_op: batch as u64,
+                seconds: 0.0,
+                latency: histogram()?,
+                cpu: CpuUse::default(),
+            },
+        })
     }
-    let mut latency = histogram()?;
-    let mut ops = 0;
-    while let Some(joined) = tasks.join_next().await {
-        let (n, h) = joined.context("a writer task failed")??;
-        ops += n;
-        latency.add(&h).context("merging latency histograms")?;
+
+    /// Runs all writers for `duration` without recording anything: connections, prepared
+    /// statements and caches are ready afterwards.
+    pub async fn warm_up(&mut self, duration: Duration) -> Result<()> {
+        self.run(duration, false).await.map(|_| ())
     }
-    Ok(Sample {
-        ops,
-        rows_per_op: batch as u64,
-        seconds: timing.duration.as_secs_f64(),
-        latency,
-    })
+
+    /// Runs all writers for `duration`, adds what they did to [`Self::sample`] and returns this
+    /// slice's rows per second. Throughput counts the operations that complete inside the
+    /// window, which does not depend on how long the one in flight at the end takes.
+    pub async fn measure(&mut self, duration: Duration) -> Result<f64> {
+        self.run(duration, true).await
+    }
+
+    async fn run(&mut self, duration: Duration, record: bool) -> Result<f64> {
+        let until = Instant::now() + duration;
+        // Dropping the set on an early error aborts the remaining writers.
+        let mut tasks = JoinSet::new();
+        for mut writer in self.idle.drain(..) {
+            tasks.spawn(async move {
+                let (ops, total, latency) = writer.run(until).await?;
+                anyhow::Ok((writer, ops, total, latency))
+            });
+        }
+        let mut ops = 0;
+        while let Some(joined) = tasks.join_next().await {
+            let (writer, n, total, latency) = joined.context("a writer task failed")??;
+            self.idle.push(writer);
+            if record {
+                ops += n;
+                self.sample.ops_total += total;
+                self.sample
+                    .latency
+                    .add(&latency)
+                    .context("merging latency histograms")?;
+            }
+        }
+        if !record {
+            return Ok(0.0);
+        }
+        self.sample.ops += ops;
+        self.sample.seconds += duration.as_secs_f64();
+        Ok((ops * self.sample.rows_per_op) as f64 / duration.as_secs_f64())
+    }
 }
 
 #[derive(Debug)]
@@ -131,24 +180,28 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(&mut self, from: Instant, until: Instant) -> Result<(u64, Histogram<u64>)> {
+    /// Returns the operations completed by `until`, all completed operations, and the
+    /// latencies of the former.
+    async fn run(&mut self, until: Instant) -> Result<(u64, u64, Histogram<u64>)> {
         let mut latency = histogram()?;
         let mut ops = 0;
+        let mut total = 0;
         loop {
             let started = Instant::now();
             if started >= until {
                 break;
             }
             self.step().await?;
+            total += 1;
             let done = Instant::now();
-            if done >= from && done <= until {
+            if done <= until {
                 ops += 1;
                 let micros =
                     u64::try_from(done.duration_since(started).as_micros()).unwrap_or(u64::MAX);
                 latency.saturating_record(micros.max(1));
             }
         }
-        Ok((ops, latency))
+        Ok((ops, total, latency))
     }
 
     async fn step(&mut self) -> Result<()> {
