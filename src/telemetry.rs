@@ -1,5 +1,6 @@
-//! Logging: structured tracing, JSON when stdout is not a terminal (collectors parse it),
-//! human-readable otherwise. The filter comes from `RUST_LOG` (default `info`).
+//! Logging: structured tracing on stderr (stdout is for command output: tables, reports), JSON
+//! when stderr is not a terminal (collectors parse it), human-readable otherwise.
+//! The filter comes from `RUST_LOG` (default `info`).
 
 use std::io::IsTerminal;
 
@@ -13,11 +14,12 @@ pub fn init(format: LogFormat) {
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
-        LogFormat::Auto => !std::io::stdout().is_terminal(),
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_writer(std::io::stderr);
     // A second initialisation (tests starting several servers) is not an error worth failing on.
     let _ = if json {
         builder.json().flatten_event(true).try_init()
