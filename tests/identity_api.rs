@@ -386,20 +386,7 @@ async fn a_password_brute_force_is_locked_out(store: Store) {
     );
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Postgres).await } )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     register_login_and_me,
     parallel_sign_ups_of_one_address_create_one_account,
     bad_tokens_are_refused,

@@ -307,20 +307,7 @@ async fn operations_endpoints(store: Store) {
     assert!(metrics.contains("agora_store_head_position"), "{metrics}");
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Postgres).await } )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     create_then_read_your_write,
     drafts_are_private_until_published,
     seller_changes_price_and_details,

@@ -103,20 +103,7 @@ async fn a_projector_killed_mid_batch_ends_equal_to_a_clean_rebuild(store: Store
     assert_eq!(after_crash, clean);
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Postgres).await } )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     rebuild_while_live_has_no_gap_and_no_double,
     a_projector_killed_mid_batch_ends_equal_to_a_clean_rebuild,
 );

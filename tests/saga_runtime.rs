@@ -206,17 +206,4 @@ async fn commands_and_timers_take_effect_once(store: Store) {
     second.cancel();
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(super::Store::Postgres).await } )*
-        }
-    };
-}
-
-on_both_stores!(commands_and_timers_take_effect_once);
+common::on_both_stores!(commands_and_timers_take_effect_once);

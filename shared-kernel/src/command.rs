@@ -20,6 +20,33 @@ pub struct CommandEnvelope {
     pub causation_id: Option<Uuid>,
 }
 
+impl CommandEnvelope {
+    /// The metadata its events carry: correlation, causation (the command itself unless it
+    /// was caused by an event), actor, and the command id that makes handling idempotent.
+    #[must_use]
+    pub fn event_metadata(&self) -> crate::EventMetadata {
+        crate::EventMetadata {
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id.or(Some(self.command_id)),
+            actor: self.actor.clone(),
+            command_id: Some(self.command_id),
+        }
+    }
+
+    /// The reply of a command that broke a rule (nothing was appended).
+    #[must_use]
+    pub fn reject(&self, status: u16, code: &str, message: impl Into<String>) -> CommandReply {
+        CommandReply {
+            command_id: self.command_id,
+            outcome: CommandOutcome::Rejected {
+                code: code.to_owned(),
+                message: message.into(),
+                status,
+            },
+        }
+    }
+}
+
 /// How a command ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -157,3 +157,21 @@ impl TestApp {
 pub async fn login_header(app: &TestApp) -> (String, String) {
     app.user_header().await
 }
+
+/// Runs each scenario `async fn name(store: Store)` of a test file as two tests,
+/// `sqlite::name` and `postgres::name`: every scenario on both store configurations.
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(super::Store::Postgres).await } )*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_stores;

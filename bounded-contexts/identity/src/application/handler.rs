@@ -32,17 +32,6 @@ pub struct IdentityHandler {
     clock: Arc<dyn Clock>,
 }
 
-fn rejected(command: &CommandEnvelope, status: u16, code: &str, message: String) -> CommandReply {
-    CommandReply {
-        command_id: command.command_id,
-        outcome: CommandOutcome::Rejected {
-            code: code.to_owned(),
-            message,
-            status,
-        },
-    }
-}
-
 fn accepted<A: Aggregate>(
     envelope: &CommandEnvelope,
     stream: &StreamId,
@@ -84,13 +73,12 @@ impl IdentityHandler {
             Ok(done) => Ok(accepted(envelope, stream, &done, user_id)),
             Err(ExecuteError::Domain(e)) => {
                 let (code, status) = code_and_status(&e);
-                Ok(rejected(envelope, status, code, e.to_string()))
+                Ok(envelope.reject(status, code, e.to_string()))
             }
-            Err(ExecuteError::Conflict) => Ok(rejected(
-                envelope,
+            Err(ExecuteError::Conflict) => Ok(envelope.reject(
                 409,
                 "concurrency_conflict",
-                "the account changed concurrently; try again".into(),
+                "the account changed concurrently; try again",
             )),
             Err(ExecuteError::Store(e)) => Err(e),
             Err(e @ (ExecuteError::Decode(_) | ExecuteError::Encode(_))) => {
@@ -128,11 +116,10 @@ impl IdentityHandler {
         match claim {
             Ok(_) => {}
             Err(ExecuteError::Domain(EmailClaimError::Taken) | ExecuteError::Conflict) => {
-                return Ok(rejected(
-                    envelope,
+                return Ok(envelope.reject(
                     409,
                     "email_taken",
-                    "an account with this e-mail address already exists".into(),
+                    "an account with this e-mail address already exists",
                 ));
             }
             Err(ExecuteError::Store(e)) => return Err(e),
@@ -220,38 +207,23 @@ impl CommandHandler for IdentityHandler {
     async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
         let command = match IdentityCommand::from_envelope(&envelope) {
             Ok(c) => c,
-            Err(e) => return Ok(rejected(&envelope, 422, "invalid_command", e.to_string())),
+            Err(e) => return Ok(envelope.reject(422, "invalid_command", e.to_string())),
         };
         let actor = match envelope.actor.as_deref() {
             Some(SYSTEM_CLI) => Actor::System,
             Some(a) => match a.parse::<UserId>() {
                 Ok(id) => Actor::User(id),
                 Err(_) => {
-                    return Ok(rejected(
-                        &envelope,
-                        401,
-                        "unauthenticated",
-                        "unknown actor".into(),
-                    ));
+                    return Ok(envelope.reject(401, "unauthenticated", "unknown actor"));
                 }
             },
             None => {
-                return Ok(rejected(
-                    &envelope,
-                    401,
-                    "unauthenticated",
-                    "a user must send this".into(),
-                ));
+                return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
             }
         };
         let user_id = command.user_id();
         let stream = StreamId::of(User::KIND, user_id);
-        let metadata = EventMetadata {
-            correlation_id: envelope.correlation_id,
-            causation_id: envelope.causation_id.or(Some(envelope.command_id)),
-            actor: envelope.actor.clone(),
-            command_id: Some(envelope.command_id),
-        };
+        let metadata = envelope.event_metadata();
         let by = match actor {
             Actor::User(id) => Some(id),
             Actor::System => None,
@@ -273,12 +245,7 @@ impl CommandHandler for IdentityHandler {
             }
             IdentityCommand::UpdateProfile { display_name, .. } => {
                 let Some(actor) = by else {
-                    return Ok(rejected(
-                        &envelope,
-                        403,
-                        "forbidden",
-                        "users change their own profile".into(),
-                    ));
+                    return Ok(envelope.reject(403, "forbidden", "users change their own profile"));
                 };
                 UserCommand::UpdateProfile {
                     actor,
@@ -287,11 +254,10 @@ impl CommandHandler for IdentityHandler {
             }
             IdentityCommand::ChangePassword { password_hash, .. } => {
                 let Some(actor) = by else {
-                    return Ok(rejected(
-                        &envelope,
+                    return Ok(envelope.reject(
                         403,
                         "forbidden",
-                        "users change their own password".into(),
+                        "users change their own password",
                     ));
                 };
                 UserCommand::SetPassword {
@@ -302,17 +268,16 @@ impl CommandHandler for IdentityHandler {
             IdentityCommand::GrantRole { role, scope, .. }
             | IdentityCommand::RevokeRole { role, scope, .. } => {
                 if !self.may_change_roles(&actor).await? {
-                    return Ok(rejected(
-                        &envelope,
+                    return Ok(envelope.reject(
                         403,
                         "forbidden",
-                        "only an admin may grant or revoke roles".into(),
+                        "only an admin may grant or revoke roles",
                     ));
                 }
                 let role = match Role::parse(&role, scope.as_deref()) {
                     Ok(r) => r,
                     Err(e) => {
-                        return Ok(rejected(&envelope, 422, "validation_failed", e.to_string()));
+                        return Ok(envelope.reject(422, "validation_failed", e.to_string()));
                     }
                 };
                 if envelope.name == "grant_role" {

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use shared_kernel::application::{ExecuteError, execute};
 use shared_kernel::ids::UserId;
 use shared_kernel::{
-    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventMetadata,
-    EventStore, StoreError, StreamId,
+    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventStore,
+    StoreError, StreamId,
 };
 
 use super::MerchandiseCommand;
@@ -26,44 +26,23 @@ impl MerchandiseHandler {
     }
 }
 
-fn rejected(command: &CommandEnvelope, status: u16, code: &str, message: String) -> CommandReply {
-    CommandReply {
-        command_id: command.command_id,
-        outcome: CommandOutcome::Rejected {
-            code: code.to_owned(),
-            message,
-            status,
-        },
-    }
-}
-
 #[async_trait]
 impl CommandHandler for MerchandiseHandler {
     async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
         let command = match MerchandiseCommand::from_envelope(&envelope) {
             Ok(c) => c,
-            Err(e) => return Ok(rejected(&envelope, 422, "invalid_command", e.to_string())),
+            Err(e) => return Ok(envelope.reject(422, "invalid_command", e.to_string())),
         };
         let Some(actor) = envelope
             .actor
             .as_deref()
             .and_then(|a| a.parse::<UserId>().ok())
         else {
-            return Ok(rejected(
-                &envelope,
-                401,
-                "unauthenticated",
-                "a user must send this".into(),
-            ));
+            return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
         };
         let product_id = command.product_id();
         let stream = StreamId::of(Product::KIND, product_id);
-        let metadata = EventMetadata {
-            correlation_id: envelope.correlation_id,
-            causation_id: envelope.causation_id.or(Some(envelope.command_id)),
-            actor: envelope.actor.clone(),
-            command_id: Some(envelope.command_id),
-        };
+        let metadata = envelope.event_metadata();
         let result = execute::<Product>(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -87,13 +66,12 @@ impl CommandHandler for MerchandiseHandler {
             }),
             Err(ExecuteError::Domain(e)) => {
                 let (code, status) = e.code_and_status();
-                Ok(rejected(&envelope, status, code, e.to_string()))
+                Ok(envelope.reject(status, code, e.to_string()))
             }
-            Err(ExecuteError::Conflict) => Ok(rejected(
-                &envelope,
+            Err(ExecuteError::Conflict) => Ok(envelope.reject(
                 409,
                 "concurrency_conflict",
-                "the product changed concurrently; try again".into(),
+                "the product changed concurrently; try again",
             )),
             Err(ExecuteError::Store(e)) => Err(e),
             Err(e @ (ExecuteError::Decode(_) | ExecuteError::Encode(_))) => {
