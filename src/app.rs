@@ -11,15 +11,15 @@ use http_kernel::ApiError;
 use infrastructure::checkpoints::SqlCheckpointStore;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
-use infrastructure::kafka::{KafkaConfig, KafkaRelay};
+use infrastructure::kafka::{KafkaConfig, KafkaFeed, KafkaRelay};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
-use projections::{Progress, Projection, Projector};
+use projections::{KafkaProjector, Progress, Projection, Projector, ProjectorHandle};
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
-use crate::cli::ServeArgs;
+use crate::cli::{EventFeedKind, ServeArgs};
 use crate::ops::{self, Ops};
 
 /// Every context this binary knows; `--contexts` picks a subset.
@@ -53,6 +53,10 @@ pub struct Settings {
     pub kafka_brokers: Option<String>,
     /// Partitions of each topic the relay creates.
     pub kafka_partitions: i32,
+    /// Where projectors read events from.
+    pub event_feed: EventFeedKind,
+    /// First segment of every Kafka topic and consumer group name.
+    pub kafka_topic_prefix: String,
 }
 
 impl Settings {
@@ -88,6 +92,8 @@ impl Settings {
             amqp_url: args.amqp_url.clone(),
             kafka_brokers: args.kafka_brokers.clone(),
             kafka_partitions: args.kafka_partitions,
+            event_feed: args.event_feed,
+            kafka_topic_prefix: args.kafka_topic_prefix.clone(),
         })
     }
 
@@ -103,6 +109,8 @@ impl Settings {
             amqp_url: None,
             kafka_brokers: None,
             kafka_partitions: 1,
+            event_feed: EventFeedKind::Store,
+            kafka_topic_prefix: "agora".into(),
             max_body_bytes: 0,
             command_timeout_ms: 0,
             read_wait_ms: 0,
@@ -152,12 +160,33 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
 
     let mut projectors = Vec::new();
     for projection in projections_for(settings) {
-        let projector = Projector::new(projection, database.read.clone());
-        projectors.push(
-            projector
-                .spawn(Arc::clone(&feed), &progress, shutdown.clone())
-                .await?,
-        );
+        let projector = Projector::new(Arc::clone(&projection), database.read.clone());
+        match (settings.event_feed, &settings.kafka_brokers) {
+            (EventFeedKind::Store, _) => {
+                projectors.push(
+                    projector
+                        .spawn(Arc::clone(&feed), &progress, shutdown.clone())
+                        .await?,
+                );
+            }
+            (EventFeedKind::Kafka, Some(brokers)) => {
+                // Tables first, so reads before the first batch find an empty read model.
+                projector.prepare().await?;
+                let name = projection.name();
+                let config = kafka_config(settings, brokers);
+                let connect = move |group: &str| {
+                    let group = format!("{}.{group}", config.topic_prefix);
+                    KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
+                };
+                let kafka =
+                    KafkaProjector::new(projection, database.read.clone()).with_progress(&progress);
+                let task = tokio::spawn(kafka.run(connect, shutdown.clone()));
+                projectors.push(ProjectorHandle { name, task });
+            }
+            (EventFeedKind::Kafka, None) => {
+                anyhow::bail!("--event-feed kafka needs --kafka-brokers")
+            }
+        }
     }
 
     let mut handlers: Vec<(&str, Arc<dyn CommandHandler>)> = Vec::new();
@@ -175,7 +204,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     }
     let bus = command_bus(settings, handlers, &shutdown);
     if let Some(brokers) = &settings.kafka_brokers {
-        spawn_relay(&database, brokers, settings.kafka_partitions, &shutdown)?;
+        spawn_relay(&database, kafka_config(settings, brokers), &shutdown)?;
     }
 
     let mut router = Router::new();
@@ -294,14 +323,9 @@ impl Auth {
 /// its checkpoint after a pause (at-least-once: consumers deduplicate by event id).
 fn spawn_relay(
     database: &Database,
-    brokers: &str,
-    partitions: i32,
+    config: KafkaConfig,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let config = KafkaConfig {
-        partitions,
-        ..KafkaConfig::new(brokers)
-    };
     let store = Arc::clone(&database.store);
     let checkpoints = Arc::new(SqlCheckpointStore::new(database.read.clone()));
     // Fail at start-up on a bad configuration, not later in the background.
@@ -321,6 +345,14 @@ fn spawn_relay(
         }
     });
     Ok(())
+}
+
+fn kafka_config(settings: &Settings, brokers: &str) -> KafkaConfig {
+    KafkaConfig {
+        partitions: settings.kafka_partitions,
+        topic_prefix: settings.kafka_topic_prefix.clone(),
+        ..KafkaConfig::new(brokers)
+    }
 }
 
 /// The in-process bus, or RabbitMQ with one worker per context when a URL is configured.

@@ -22,6 +22,13 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventFeedKind {
+    #[default]
+    Store,
+    Kafka,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Auto,
@@ -113,6 +120,16 @@ pub struct ServeArgs {
     /// Partitions of each topic the relay creates.
     #[arg(long, env = "AGORA_KAFKA_PARTITIONS", default_value_t = 6)]
     pub kafka_partitions: i32,
+
+    /// First segment of every Kafka topic (`<prefix>.<context>.events`) and consumer group, so
+    /// several deployments can share one cluster.
+    #[arg(long, env = "AGORA_KAFKA_TOPIC_PREFIX", default_value = "agora")]
+    pub kafka_topic_prefix: String,
+
+    /// Where projectors read events from: `store` (tail the event store) or `kafka` (a
+    /// consumer group per read model; needs --kafka-brokers).
+    #[arg(long, env = "AGORA_EVENT_FEED", value_enum, default_value = "store")]
+    pub event_feed: EventFeedKind,
 
     /// Largest accepted request body, in bytes (413 above it).
     #[arg(long, env = "AGORA_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]

@@ -11,7 +11,7 @@ use infrastructure::kafka::{Delivery, KafkaFeed, KafkaFeedError};
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Projection, ProjectionError};
+use crate::{AppliedPositions, Progress, Projection, ProjectionError};
 
 const BATCH: usize = 256;
 const LINGER: Duration = Duration::from_millis(20);
@@ -21,18 +21,32 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 pub struct KafkaProjector {
     projection: Arc<dyn Projection>,
     pool: AnyPool,
+    /// Where read-your-writes waits learn what was applied, if anyone waits.
+    applied: Option<Arc<AppliedPositions>>,
 }
 
 impl KafkaProjector {
     #[must_use]
     pub fn new(projection: Arc<dyn Projection>, pool: AnyPool) -> Self {
-        Self { projection, pool }
+        Self {
+            projection,
+            pool,
+            applied: None,
+        }
     }
 
-    /// The consumer group of a projection: one per read model.
+    /// Reports applied positions to `progress`, for `Agora-Min-Position` reads.
+    #[must_use]
+    pub fn with_progress(mut self, progress: &Progress) -> Self {
+        self.applied = Some(progress.register_applied(self.projection.name()));
+        self
+    }
+
+    /// The consumer group of a projection: one per read model (the caller's `connect` adds
+    /// its deployment's prefix).
     #[must_use]
     pub fn group(&self) -> String {
-        format!("agora.projection.{}", self.projection.name())
+        format!("projection.{}", self.projection.name())
     }
 
     /// Projects until `shutdown`. After a failed batch the consumer is recreated (by
@@ -63,6 +77,10 @@ impl KafkaProjector {
                     batch = feed.next_batch(BATCH, LINGER) => batch,
                     () = shutdown.cancelled() => return,
                 };
+                let positions: Result<Vec<u64>, ()> = batch
+                    .as_ref()
+                    .map(|b| b.iter().map(|d| d.event.position).collect())
+                    .map_err(|_| ());
                 let outcome = match batch {
                     Ok(batch) => self.apply_batch(&batch).await,
                     Err(e) => Err(ProjectionError::Store(
@@ -70,7 +88,12 @@ impl KafkaProjector {
                     )),
                 };
                 match outcome {
-                    Ok(offsets) => feed.commit_hint(&offsets),
+                    Ok(offsets) => {
+                        feed.commit_hint(&offsets);
+                        if let (Some(applied), Ok(batch)) = (&self.applied, &positions) {
+                            applied.applied(batch.iter().copied());
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(projection = name, error = %e, "kafka batch failed; rejoining at the stored offsets");
                         tokio::time::sleep(RETRY_PAUSE).await;

@@ -14,7 +14,7 @@ use shared_kernel::{DecodeError, Recorded};
 use sqlx::AnyConnection;
 
 pub use kafka_projector::KafkaProjector;
-pub use progress::{Progress, WaitError};
+pub use progress::{AppliedPositions, Progress, WaitError};
 pub use projector::{Projector, ProjectorHandle};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! How far each projection has got, for reads that must see a write (`Agora-Min-Position`).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use shared_kernel::{Cursor, EventStore, StoreError};
@@ -17,11 +17,86 @@ pub enum WaitError {
     Store(#[from] StoreError),
 }
 
+/// How many applied positions a Kafka-fed projection remembers for read-your-writes waits.
+const REMEMBERED: usize = 200_000;
+
+/// The positions a Kafka-fed projector has applied. Kafka partitions interleave streams in no
+/// global order, so "applied up to n" does not exist there; "applied n" does. The oldest
+/// positions are forgotten past [`REMEMBERED`]; anything at or below the highest forgotten one
+/// counts as applied (it is that many events old).
+#[derive(Debug)]
+pub struct AppliedPositions {
+    recent: Mutex<Recent>,
+    changed: watch::Sender<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Recent {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+    forgotten_up_to: u64,
+    newest: u64,
+}
+
+impl AppliedPositions {
+    fn new() -> Self {
+        Self {
+            recent: Mutex::default(),
+            changed: watch::channel(0).0,
+        }
+    }
+
+    /// Records positions whose effects just committed.
+    pub fn applied(&self, positions: impl IntoIterator<Item = u64>) {
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for p in positions {
+            if recent.set.insert(p) {
+                recent.order.push_back(p);
+                recent.newest = recent.newest.max(p);
+            }
+        }
+        while recent.order.len() > REMEMBERED {
+            if let Some(old) = recent.order.pop_front() {
+                recent.set.remove(&old);
+                recent.forgotten_up_to = recent.forgotten_up_to.max(old);
+            }
+        }
+        drop(recent);
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn contains(&self, position: u64) -> bool {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        position <= recent.forgotten_up_to || recent.set.contains(&position)
+    }
+
+    fn newest(&self) -> u64 {
+        self.recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .newest
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Tracker {
+    /// A store-fed projector: its cursor in the global order.
+    Cursor(watch::Receiver<Cursor>),
+    /// A Kafka-fed projector: the positions it applied.
+    Applied(Arc<AppliedPositions>),
+}
+
 /// Shared, cloneable registry of projector positions.
 #[derive(Debug, Clone)]
 pub struct Progress {
     store: Arc<dyn EventStore>,
-    positions: Arc<RwLock<HashMap<&'static str, watch::Receiver<Cursor>>>>,
+    trackers: Arc<RwLock<HashMap<&'static str, Tracker>>>,
 }
 
 impl Progress {
@@ -29,25 +104,43 @@ impl Progress {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            positions: Arc::default(),
+            trackers: Arc::default(),
         }
     }
 
     pub(crate) fn register(&self, name: &'static str, rx: watch::Receiver<Cursor>) {
-        self.positions
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(name, rx);
+        self.insert(name, Tracker::Cursor(rx));
     }
 
-    /// The cursor each projection has applied up to.
+    /// Registers a Kafka-fed projection; its projector reports what it applied.
+    #[must_use]
+    pub fn register_applied(&self, name: &'static str) -> Arc<AppliedPositions> {
+        let applied = Arc::new(AppliedPositions::new());
+        self.insert(name, Tracker::Applied(Arc::clone(&applied)));
+        applied
+    }
+
+    fn insert(&self, name: &'static str, tracker: Tracker) {
+        self.trackers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name, tracker);
+    }
+
+    /// Where each projection is: its cursor (store feed), or its newest applied position.
     #[must_use]
     pub fn snapshot(&self) -> Vec<(&'static str, Cursor)> {
         let map = self
-            .positions
+            .trackers
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut all: Vec<_> = map.iter().map(|(n, rx)| (*n, *rx.borrow())).collect();
+        let mut all: Vec<_> = map
+            .iter()
+            .map(|(n, t)| match t {
+                Tracker::Cursor(rx) => (*n, *rx.borrow()),
+                Tracker::Applied(a) => (*n, Cursor::new(0, a.newest())),
+            })
+            .collect();
         all.sort_by_key(|(n, _)| *n);
         all
     }
@@ -62,14 +155,38 @@ impl Progress {
         position: u64,
         timeout: Duration,
     ) -> Result<(), WaitError> {
-        let mut rx = self
-            .positions
+        let tracker = self
+            .trackers
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(projection)
             .cloned()
             .ok_or_else(|| WaitError::UnknownProjection(projection.to_owned()))?;
         let deadline = tokio::time::Instant::now() + timeout;
+        match tracker {
+            Tracker::Cursor(rx) => self.wait_for_cursor(rx, position, deadline).await,
+            Tracker::Applied(applied) => {
+                let mut changed = applied.changed.subscribe();
+                loop {
+                    changed.borrow_and_update();
+                    if applied.contains(position) {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout_at(deadline, changed.changed()).await {
+                        Ok(Ok(())) => {}
+                        _ => return Err(WaitError::TimedOut(position)),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn wait_for_cursor(
+        &self,
+        mut rx: watch::Receiver<Cursor>,
+        position: u64,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), WaitError> {
         // The position's place in the global order (its transaction, on PostgreSQL). It may not
         // be readable yet if its transaction has just committed behind an older open one.
         let target = loop {

@@ -58,6 +58,9 @@ pub fn settings(url: String) -> Settings {
         amqp_url: None,
         kafka_brokers: None,
         kafka_partitions: 1,
+        event_feed: agora::cli::EventFeedKind::Store,
+        // A prefix of its own per test server: tests share one broker.
+        kafka_topic_prefix: format!("t{}", uuid::Uuid::now_v7().simple()),
     }
 }
 

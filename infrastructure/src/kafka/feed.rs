@@ -11,9 +11,6 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use shared_kernel::{Cursor, EventMetadata, Recorded, StreamId};
 
-/// Every context's event topic.
-pub const ALL_EVENT_TOPICS: &str = "^agora\\..*\\.events$";
-
 /// An event and where it sits in Kafka.
 #[derive(Debug, Clone)]
 pub struct Delivery {

@@ -3,9 +3,7 @@
 mod feed;
 mod relay;
 
-pub use feed::{
-    ALL_EVENT_TOPICS, Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
-};
+pub use feed::{Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message};
 pub use relay::{KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
 
 /// Broker and topic settings.
@@ -17,6 +15,8 @@ pub struct KafkaConfig {
     pub partitions: i32,
     /// Replication factor of each topic the relay creates.
     pub replication: i32,
+    /// First segment of every topic name, so several deployments can share a cluster.
+    pub topic_prefix: String,
 }
 
 impl KafkaConfig {
@@ -26,11 +26,24 @@ impl KafkaConfig {
             brokers: brokers.into(),
             partitions: 6,
             replication: 1,
+            topic_prefix: "agora".into(),
         }
+    }
+
+    /// The topic of a context's events: `<prefix>.<context>.events`.
+    #[must_use]
+    pub fn topic(&self, context: &str) -> String {
+        format!("{}.{context}.events", self.topic_prefix)
+    }
+
+    /// A subscription pattern (librdkafka regex) for every context's topic under the prefix.
+    #[must_use]
+    pub fn all_event_topics(&self) -> String {
+        format!(r"^{}\..*\.events$", self.topic_prefix.replace('.', r"\."))
     }
 }
 
-/// The topic of a context's events: `agora.<context>.events`.
+/// The topic of a context's events under the default prefix: `agora.<context>.events`.
 #[must_use]
 pub fn topic(context: &str) -> String {
     format!("agora.{context}.events")

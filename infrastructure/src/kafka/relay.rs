@@ -20,7 +20,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use shared_kernel::{CheckpointStore, EventStore, Recorded, StoreError};
 use tokio_util::sync::CancellationToken;
 
-use super::{KafkaConfig, topic};
+use super::KafkaConfig;
 
 /// The relay's checkpoint name.
 pub const RELAY_CHECKPOINT: &str = "relay.kafka";
@@ -153,13 +153,13 @@ impl KafkaRelay {
         let mut from = 0;
         while from < events.len() {
             for e in &events[from..] {
-                self.ensure_topic(&topic(e.context())).await?;
+                self.ensure_topic(&self.config.topic(e.context())).await?;
             }
             let mut reports = Vec::with_capacity(events.len() - from);
             for e in &events[from..] {
                 let payload = serde_json::to_vec(&e.data).unwrap_or_default();
                 let key = e.stream_id.to_string();
-                let topic = topic(e.context());
+                let topic = self.config.topic(e.context());
                 let mut record = FutureRecord::to(&topic)
                     .key(&key)
                     .payload(&payload)
