@@ -207,3 +207,105 @@ async fn commands_and_timers_take_effect_once(store: Store) {
 }
 
 common::on_both_stores!(commands_and_timers_take_effect_once);
+
+/// The same through Kafka: store -> relay -> consumer group -> saga, offsets stored with the
+/// saga's state; a second runner (a new group, reading the topic from the start) changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_timers_take_effect_once_via_kafka() {
+    use infrastructure::checkpoints::SqlCheckpointStore;
+    use infrastructure::kafka::{KafkaConfig, KafkaFeed, KafkaRelay};
+
+    let db = Database::open(
+        &database_url(Store::Postgres).await,
+        PoolSizes { store: 8, read: 4 },
+    )
+    .await
+    .unwrap();
+    let brokers =
+        std::env::var("AGORA_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
+    let config = KafkaConfig {
+        partitions: 3,
+        topic_prefix: format!("t{}", Uuid::now_v7().simple()),
+        ..KafkaConfig::new(brokers)
+    };
+    let shutdown = CancellationToken::new();
+    let relay = KafkaRelay::new(
+        Arc::clone(&db.store),
+        Arc::new(SqlCheckpointStore::new(db.read.clone())),
+        config.clone(),
+    )
+    .unwrap();
+    tokio::spawn(relay.run(shutdown.clone()));
+
+    let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
+    bus.register(
+        "sagatest",
+        Arc::new(Recorder {
+            store: Arc::clone(&db.store),
+        }),
+        2,
+    );
+    let connect = {
+        let config = config.clone();
+        move |group: &str| {
+            let group = format!(
+                "{}.{group}.{}",
+                config.topic_prefix,
+                Uuid::now_v7().simple()
+            );
+            KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
+        }
+    };
+    let runner = || {
+        SagaRunner::new(
+            Arc::new(Expiry),
+            db.read.clone(),
+            db.kind,
+            bus.clone(),
+            Arc::new(SystemClock),
+        )
+    };
+
+    let orders: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    for o in &orders {
+        record(db.store.as_ref(), *o, "order_placed").await;
+    }
+    for o in &orders[..2] {
+        record(db.store.as_ref(), *o, "order_paid").await;
+    }
+    tokio::spawn(runner().run_kafka(connect.clone(), shutdown.clone()));
+    let expected = |i: usize| -> &'static [&'static str] {
+        if i < 2 {
+            &["reserved"]
+        } else {
+            &["reserved", "expired"]
+        }
+    };
+    let mut done = false;
+    for _ in 0..100 {
+        let mut all = true;
+        for (i, o) in orders.iter().enumerate() {
+            all &= outcomes(db.store.as_ref(), *o).await == expected(i);
+        }
+        if all {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        done,
+        "every order reserved once and the unpaid ones expired"
+    );
+
+    tokio::spawn(runner().run_kafka(connect, shutdown.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for (i, o) in orders.iter().enumerate() {
+        assert_eq!(
+            outcomes(db.store.as_ref(), *o).await,
+            expected(i),
+            "order {i} after a second runner"
+        );
+    }
+    shutdown.cancel();
+}

@@ -183,3 +183,51 @@ pub async fn save_offset(
     .map_err(unavailable)?;
     Ok(())
 }
+
+/// A partition's stored next offset (0 when none), without locking: for readers whose effects
+/// are idempotent and which own their partitions (sagas).
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn load_offset(
+    pool: &AnyPool,
+    consumer: &str,
+    topic: &str,
+    partition: i32,
+) -> Result<i64, StoreError> {
+    let stored: Option<i64> = sqlx::query_scalar(
+        "SELECT next_offset FROM kafka_offsets WHERE consumer = $1 AND topic = $2 AND partition = $3",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(stored.unwrap_or(0))
+}
+
+/// Stores a partition's next offset outside any batch transaction.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn store_offset(
+    pool: &AnyPool,
+    consumer: &str,
+    topic: &str,
+    partition: i32,
+    next_offset: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO kafka_offsets (consumer, topic, partition, next_offset) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
+    )
+    .bind(consumer)
+    .bind(topic)
+    .bind(partition)
+    .bind(next_offset)
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}

@@ -12,12 +12,14 @@
 //! fired. A runner that dies between claim and mark leaves a lease that expires: the next one
 //! sends the same command ids again, which has no second effect.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use infrastructure::DatabaseKind;
 use infrastructure::checkpoints;
+use infrastructure::kafka::{Delivery, KafkaFeed, KafkaFeedError};
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
     Clock, CommandBus, CommandEnvelope, CommandOutcome, Cursor, EventFeed, Recorded, Timestamp,
@@ -243,6 +245,81 @@ impl SagaRunner {
         }
         if let Some(cursor) = last {
             checkpoints::save(&self.pool, name, cursor).await?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Self::run`], reading events from Kafka as consumer group `group` (its caller
+    /// picks the name). Partition offsets are stored in the read-model database after each
+    /// batch's reactions: a crash repeats at most one batch, whose commands and timers are
+    /// idempotent (same ids, same keys). No transaction is held while commands are sent.
+    pub async fn run_kafka(
+        self,
+        connect: impl Fn(&str) -> Result<KafkaFeed, KafkaFeedError> + Send,
+        shutdown: CancellationToken,
+    ) {
+        let timers = tokio::spawn(self.clone().run_timers(shutdown.clone()));
+        let name = self.checkpoint_name();
+        let mut next: HashMap<(String, i32), i64> = HashMap::new();
+        while !shutdown.is_cancelled() {
+            let feed = match connect(&name) {
+                Ok(feed) => feed,
+                Err(e) => {
+                    tracing::warn!(saga = %name, error = %e, "cannot join consumer group");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    continue;
+                }
+            };
+            loop {
+                let batch = tokio::select! {
+                    b = feed.next_batch(BATCH, Duration::from_millis(20)) => b,
+                    () = shutdown.cancelled() => break,
+                };
+                let outcome = match batch {
+                    Ok(batch) => self.handle_kafka_batch(&batch, &name, &mut next).await,
+                    Err(e) => Err(SagaError::Projection(ProjectionError::Store(
+                        shared_kernel::StoreError::Unavailable(Box::new(e)),
+                    ))),
+                };
+                if let Err(e) = outcome {
+                    // Forget the cached offsets: rejoin and resume from the stored ones.
+                    tracing::warn!(saga = %name, error = %e, "saga batch failed; rejoining");
+                    next.clear();
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    break;
+                }
+            }
+        }
+        timers.abort();
+    }
+
+    async fn handle_kafka_batch(
+        &self,
+        batch: &[Delivery],
+        name: &str,
+        next: &mut HashMap<(String, i32), i64>,
+    ) -> Result<(), SagaError> {
+        let mut moved: Vec<(String, i32)> = Vec::new();
+        for d in batch {
+            let key = (d.topic.clone(), d.partition);
+            let stored = match next.get(&key) {
+                Some(n) => *n,
+                None => checkpoints::load_offset(&self.pool, name, &d.topic, d.partition).await?,
+            };
+            if d.offset < stored {
+                next.insert(key, stored);
+                continue;
+            }
+            self.handle(&d.event).await?;
+            next.insert(key.clone(), d.offset + 1);
+            if !moved.contains(&key) {
+                moved.push(key);
+            }
+        }
+        for key in moved {
+            if let Some(offset) = next.get(&key) {
+                checkpoints::store_offset(&self.pool, name, &key.0, key.1, *offset).await?;
+            }
         }
         Ok(())
     }
