@@ -21,6 +21,44 @@ pub struct CommandEnvelope {
 }
 
 impl CommandEnvelope {
+    /// Wraps a context's command enum (serde-tagged `{"name": ..., "payload": ...}`) for the
+    /// bus, on behalf of `actor`; a fresh command starts its own correlation.
+    ///
+    /// # Errors
+    /// The command does not serialise to a `name` + `payload` object.
+    pub fn wrap<C: serde::Serialize>(
+        context: &str,
+        command: &C,
+        command_id: Uuid,
+        actor: String,
+    ) -> Result<Self, serde_json::Error> {
+        let mut value = serde_json::to_value(command)?;
+        let name = value["name"]
+            .as_str()
+            .ok_or_else(|| serde::ser::Error::custom("a command enum must be tagged with `name`"))?
+            .to_owned();
+        let payload = value
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        Ok(Self {
+            command_id,
+            context: context.to_owned(),
+            name,
+            payload,
+            actor: Some(actor),
+            correlation_id: Some(command_id),
+            causation_id: None,
+        })
+    }
+
+    /// The context's command enum back from `name` + `payload`.
+    ///
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn unwrap_command<C: serde::de::DeserializeOwned>(&self) -> Result<C, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ "name": self.name, "payload": self.payload }))
+    }
     /// The metadata its events carry: correlation, causation (the command itself unless it
     /// was caused by an event), actor, and the command id that makes handling idempotent.
     #[must_use]
@@ -73,4 +111,41 @@ pub struct CommandReply {
     pub command_id: Uuid,
     #[serde(flatten)]
     pub outcome: CommandOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+    enum Demo {
+        DoThing { n: u32 },
+    }
+
+    #[test]
+    fn commands_wrap_and_unwrap() {
+        let id = Uuid::now_v7();
+        let envelope =
+            CommandEnvelope::wrap("demo", &Demo::DoThing { n: 7 }, id, "u".into()).unwrap();
+        assert_eq!(
+            (envelope.context.as_str(), envelope.name.as_str()),
+            ("demo", "do_thing")
+        );
+        assert_eq!(envelope.payload, serde_json::json!({ "n": 7 }));
+        assert_eq!(envelope.correlation_id, Some(id));
+        assert_eq!(
+            envelope.unwrap_command::<Demo>().unwrap(),
+            Demo::DoThing { n: 7 }
+        );
+        let reply = envelope.reject(409, "conflict", "busy");
+        assert!(matches!(
+            reply.outcome,
+            CommandOutcome::Rejected { status: 409, .. }
+        ));
+        assert!(
+            CommandEnvelope::wrap("demo", &5_u8, id, "u".into()).is_err(),
+            "not a tagged enum"
+        );
+    }
 }

@@ -61,29 +61,12 @@ impl IdentityCommand {
         command_id: Uuid,
         actor: String,
     ) -> Result<CommandEnvelope, serde_json::Error> {
-        let mut value = serde_json::to_value(self)?;
-        let name = value["name"].as_str().unwrap_or_default().to_owned();
-        let payload = value
-            .get_mut("payload")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
-        Ok(CommandEnvelope {
-            command_id,
-            context: CONTEXT.to_owned(),
-            name,
-            payload,
-            actor: Some(actor),
-            correlation_id: Some(command_id),
-            causation_id: None,
-        })
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor)
     }
 
     /// # Errors
     /// Unknown name or a payload of the wrong shape.
     pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({
-            "name": envelope.name,
-            "payload": envelope.payload,
-        }))
+        envelope.unwrap_command()
     }
 }

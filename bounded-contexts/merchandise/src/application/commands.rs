@@ -62,30 +62,13 @@ impl MerchandiseCommand {
         command_id: Uuid,
         actor: UserId,
     ) -> Result<CommandEnvelope, serde_json::Error> {
-        let mut value = serde_json::to_value(self)?;
-        let name = value["name"].as_str().unwrap_or_default().to_owned();
-        let payload = value
-            .get_mut("payload")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
-        Ok(CommandEnvelope {
-            command_id,
-            context: CONTEXT.to_owned(),
-            name,
-            payload,
-            actor: Some(actor.to_string()),
-            correlation_id: Some(command_id),
-            causation_id: None,
-        })
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
     }
 
     /// # Errors
     /// Unknown name or a payload of the wrong shape.
     pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({
-            "name": envelope.name,
-            "payload": envelope.payload,
-        }))
+        envelope.unwrap_command()
     }
 
     /// The aggregate command, with the authenticated `actor`.
