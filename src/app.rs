@@ -351,6 +351,10 @@ fn kafka_config(settings: &Settings, brokers: &str) -> KafkaConfig {
     KafkaConfig {
         partitions: settings.kafka_partitions,
         topic_prefix: settings.kafka_topic_prefix.clone(),
+        withheld: event_schemas::identity::CONFIDENTIAL
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect(),
         ..KafkaConfig::new(brokers)
     }
 }

@@ -46,3 +46,42 @@ async fn relayed_streams_keep_their_order() {
     shutdown.cancel();
     relay.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confidential_data_is_withheld() {
+    use rdkafka::message::{Headers, Message};
+    use shared_kernel::{ExpectedVersion, NewEvent};
+
+    let f = fixture().await;
+    let stream = StreamId::of("secret", Uuid::now_v7());
+    let secret = NewEvent {
+        event_type: format!("agora.{}.secret_set", f.context),
+        data: serde_json::json!({ "hash": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA" }),
+        ..f.event(0)
+    };
+    f.store
+        .append(&stream, ExpectedVersion::NoStream, vec![secret])
+        .await
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let relay = f.spawn_relay(shutdown.clone());
+    let consumer = f.consumer();
+    let message = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        message.payload(),
+        Some(&b"null"[..]),
+        "the data never leaves the store"
+    );
+    let withheld = message
+        .headers()
+        .unwrap()
+        .iter()
+        .find(|h| h.key == "ce_withheld")
+        .and_then(|h| h.value);
+    assert_eq!(withheld, Some(&b"true"[..]));
+    shutdown.cancel();
+    relay.await.unwrap();
+}

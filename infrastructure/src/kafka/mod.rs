@@ -17,6 +17,9 @@ pub struct KafkaConfig {
     pub replication: i32,
     /// First segment of every topic name, so several deployments can share a cluster.
     pub topic_prefix: String,
+    /// Event types whose data is confidential: relayed with a `null` value and the header
+    /// `ce_withheld: true`.
+    pub withheld: Vec<String>,
 }
 
 impl KafkaConfig {
@@ -27,6 +30,7 @@ impl KafkaConfig {
             partitions: 6,
             replication: 1,
             topic_prefix: "agora".into(),
+            withheld: Vec::new(),
         }
     }
 

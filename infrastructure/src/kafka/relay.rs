@@ -157,13 +157,27 @@ impl KafkaRelay {
             }
             let mut reports = Vec::with_capacity(events.len() - from);
             for e in &events[from..] {
-                let payload = serde_json::to_vec(&e.data).unwrap_or_default();
+                // Confidential data (a password hash) never leaves the store; the event itself
+                // still goes out, so every stream's versions stay contiguous for consumers.
+                let withheld = self.config.withheld.contains(&e.event_type);
+                let payload = if withheld {
+                    b"null".to_vec()
+                } else {
+                    serde_json::to_vec(&e.data).unwrap_or_default()
+                };
+                let mut headers = cloudevents_headers(e);
+                if withheld {
+                    headers = headers.insert(Header {
+                        key: "ce_withheld",
+                        value: Some("true"),
+                    });
+                }
                 let key = e.stream_id.to_string();
                 let topic = self.config.topic(e.context());
                 let mut record = FutureRecord::to(&topic)
                     .key(&key)
                     .payload(&payload)
-                    .headers(cloudevents_headers(e));
+                    .headers(headers);
                 // Enqueue without awaiting delivery; wait only while the local queue is full.
                 let report = loop {
                     match self.producer.send_result(record) {

@@ -69,6 +69,7 @@ impl Fixture {
     pub fn spawn_relay(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         let mut config = KafkaConfig::new(brokers());
         config.partitions = 3;
+        config.withheld = vec![format!("agora.{}.secret_set", self.context)];
         let relay =
             KafkaRelay::new(Arc::clone(&self.store), self.checkpoints.clone(), config).unwrap();
         tokio::spawn(async move { relay.run(shutdown).await.unwrap() })
