@@ -25,32 +25,12 @@ async fn products_are_read_your_writes_through_kafka() {
 
     let mut ids = Vec::new();
     for n in 0..3 {
-        let r = app
-            .client
-            .post(app.url("/api/v1/products"))
-            .header(seller.0.clone(), seller.1.clone())
-            .json(&json!({ "title": format!("Lamp {n}"), "category": "home", "sku": format!("LAMP-{n}"),
-                           "price": { "amount_minor": 4500, "currency": "EUR" } }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
-        let id = r.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        ids.push((id, position));
+        let body = json!({ "title": format!("Lamp {n}"), "category": "home", "sku": format!("LAMP-{n}"),
+                           "price": { "amount_minor": 4500, "currency": "EUR" } });
+        ids.push(app.create_product(&seller, &body).await);
     }
     for (n, (id, position)) in ids.iter().enumerate() {
-        let r = app
-            .client
-            .get(app.url(&format!("/api/v1/products/{id}")))
-            .header(seller.0.clone(), seller.1.clone())
-            .header("agora-min-position", position.clone())
-            .send()
-            .await
-            .unwrap();
+        let r = app.read_product(&seller, id, position).await;
         assert_eq!(r.status(), 200, "product {n}");
         assert_eq!(
             r.json::<Value>().await.unwrap()["title"],

@@ -17,32 +17,14 @@ async fn products_are_created_and_read_through_rabbitmq() {
     let app = spawn_with(s).await;
     let seller = common::login_header(&app).await;
 
-    let r = app
-        .client
-        .post(app.url("/api/v1/products"))
-        .header(seller.0.clone(), seller.1.clone())
-        .json(
+    let (id, position) = app
+        .create_product(
+            &seller,
             &json!({ "title": "Kettle", "category": "home", "sku": "KETTLE-1",
-                       "price": { "amount_minor": 3500, "currency": "EUR" } }),
+                     "price": { "amount_minor": 3500, "currency": "EUR" } }),
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    let r = app
-        .client
-        .get(app.url(&format!("/api/v1/products/{id}")))
-        .header(seller.0.clone(), seller.1.clone())
-        .header("agora-min-position", position.clone())
-        .send()
-        .await
-        .unwrap();
+        .await;
+    let r = app.read_product(&seller, &id, &position).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["title"], "Kettle");
 }

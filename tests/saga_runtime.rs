@@ -132,6 +132,37 @@ async fn outcomes(store: &dyn EventStore, order: Uuid) -> Vec<String> {
         .collect()
 }
 
+/// Six orders placed, the first two paid: what every saga test starts from.
+async fn place_six_orders_pay_two(store: &dyn EventStore) -> Vec<Uuid> {
+    let orders: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    for o in &orders {
+        record(store, *o, "order_placed").await;
+    }
+    for o in &orders[..2] {
+        record(store, *o, "order_paid").await;
+    }
+    orders
+}
+
+/// What order `i` of [`place_six_orders_pay_two`] must end with: paid ones are only reserved.
+fn expected(i: usize) -> &'static [&'static str] {
+    if i < 2 {
+        &["reserved"]
+    } else {
+        &["reserved", "expired"]
+    }
+}
+
+fn expiry_runner(db: &Database, bus: &Arc<InProcessCommandBus>) -> SagaRunner {
+    SagaRunner::new(
+        Arc::new(Expiry),
+        db.read.clone(),
+        db.kind,
+        bus.clone(),
+        Arc::new(SystemClock),
+    )
+}
+
 async fn commands_and_timers_take_effect_once(store: Store) {
     let db = Database::open(&database_url(store).await, PoolSizes { store: 8, read: 4 })
         .await
@@ -145,34 +176,19 @@ async fn commands_and_timers_take_effect_once(store: Store) {
         2,
     );
     let feed = Arc::new(StoreFeed::new(Arc::clone(&db.store)));
-    let runner = || {
-        SagaRunner::new(
-            Arc::new(Expiry),
-            db.read.clone(),
-            db.kind,
-            bus.clone(),
-            Arc::new(SystemClock),
-        )
-    };
+    let runner = || expiry_runner(&db, &bus);
 
-    let orders: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
-    for o in &orders {
-        record(db.store.as_ref(), *o, "order_placed").await;
-    }
-    for o in &orders[..2] {
-        record(db.store.as_ref(), *o, "order_paid").await;
-    }
+    let orders = place_six_orders_pay_two(db.store.as_ref()).await;
     let first = CancellationToken::new();
     tokio::spawn(runner().run(feed.clone(), first.clone()));
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     for (i, o) in orders.iter().enumerate() {
-        let expected: &[&str] = if i < 2 {
-            &["reserved"]
-        } else {
-            &["reserved", "expired"]
-        };
-        assert_eq!(outcomes(db.store.as_ref(), *o).await, expected, "order {i}");
+        assert_eq!(
+            outcomes(db.store.as_ref(), *o).await,
+            expected(i),
+            "order {i}"
+        );
     }
 
     // Replay from the start with a second runner beside the first: same command ids, so no
@@ -185,14 +201,9 @@ async fn commands_and_timers_take_effect_once(store: Store) {
     tokio::spawn(runner().run(feed.clone(), second.clone()));
     tokio::time::sleep(Duration::from_millis(1000)).await;
     for (i, o) in orders.iter().enumerate() {
-        let expected: &[&str] = if i < 2 {
-            &["reserved"]
-        } else {
-            &["reserved", "expired"]
-        };
         assert_eq!(
             outcomes(db.store.as_ref(), *o).await,
-            expected,
+            expected(i),
             "order {i} after replay"
         );
     }
@@ -256,31 +267,10 @@ async fn commands_and_timers_take_effect_once_via_kafka() {
             KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
         }
     };
-    let runner = || {
-        SagaRunner::new(
-            Arc::new(Expiry),
-            db.read.clone(),
-            db.kind,
-            bus.clone(),
-            Arc::new(SystemClock),
-        )
-    };
+    let runner = || expiry_runner(&db, &bus);
 
-    let orders: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
-    for o in &orders {
-        record(db.store.as_ref(), *o, "order_placed").await;
-    }
-    for o in &orders[..2] {
-        record(db.store.as_ref(), *o, "order_paid").await;
-    }
+    let orders = place_six_orders_pay_two(db.store.as_ref()).await;
     tokio::spawn(runner().run_kafka(connect.clone(), shutdown.clone()));
-    let expected = |i: usize| -> &'static [&'static str] {
-        if i < 2 {
-            &["reserved"]
-        } else {
-            &["reserved", "expired"]
-        }
-    };
     let mut done = false;
     for _ in 0..100 {
         let mut all = true;

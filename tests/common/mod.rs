@@ -178,3 +178,45 @@ macro_rules! on_both_stores {
 }
 #[allow(unused_imports)]
 pub(crate) use on_both_stores;
+
+impl TestApp {
+    /// Creates a product as the user of `auth` (a header), expecting 201; returns its id and the
+    /// `Agora-Position` of the write.
+    pub async fn create_product(
+        &self,
+        auth: &(String, String),
+        body: &serde_json::Value,
+    ) -> (String, String) {
+        let r = self
+            .client
+            .post(self.url("/api/v1/products"))
+            .header(auth.0.clone(), auth.1.clone())
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (id, position)
+    }
+
+    /// Reads a product as `auth`, waiting for the write at `position`.
+    pub async fn read_product(
+        &self,
+        auth: &(String, String),
+        id: &str,
+        position: &str,
+    ) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/v1/products/{id}")))
+            .header(auth.0.clone(), auth.1.clone())
+            .header("agora-min-position", position)
+            .send()
+            .await
+            .unwrap()
+    }
+}
