@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use event_schemas::communities::{self, AnyCommunitiesEvent};
 use event_schemas::identity::{self, EmailClaimEvent, UserEvent};
 use event_schemas::merchandise::{self, ProductEvent};
 use serde_json::Value;
@@ -72,10 +73,31 @@ fn every_identity_fixture_decodes_to_the_current_shape() {
 }
 
 #[test]
+fn every_communities_fixture_decodes_to_the_current_shape() {
+    for (path, fixture) in fixtures("communities") {
+        let (t, v, data) = parts(&fixture);
+        let event =
+            AnyCommunitiesEvent::decode(t, v, data).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (again_type, again_data) = match &event {
+            AnyCommunitiesEvent::Community(e) => (e.event_type(), e.to_data().unwrap()),
+            AnyCommunitiesEvent::Membership(e) => (e.event_type(), e.to_data().unwrap()),
+            AnyCommunitiesEvent::Post(e) => (e.event_type(), e.to_data().unwrap()),
+            AnyCommunitiesEvent::Comment(e) => (e.event_type(), e.to_data().unwrap()),
+            AnyCommunitiesEvent::Vote(e) => (e.event_type(), e.to_data().unwrap()),
+            AnyCommunitiesEvent::Report(e) => (e.event_type(), e.to_data().unwrap()),
+        };
+        assert_eq!(again_type, t, "{path}");
+        let again = AnyCommunitiesEvent::decode(t, 1, again_data).unwrap();
+        assert_eq!(again, event, "{path}");
+    }
+}
+
+#[test]
 fn every_current_version_has_a_fixture() {
     for (context, catalogue) in [
         ("merchandise", merchandise::CATALOGUE),
         ("identity", identity::CATALOGUE),
+        ("communities", communities::CATALOGUE),
     ] {
         let all = fixtures(context);
         for (t, v) in catalogue {

@@ -70,6 +70,22 @@ define_id!(
     PaymentId
 );
 define_id!(
+    /// A community (forum). Derived from its name (UUIDv5), see the communities context.
+    CommunityId
+);
+define_id!(
+    /// A post in a community.
+    PostId
+);
+define_id!(
+    /// A comment on a post (or a reply to a comment).
+    CommentId
+);
+define_id!(
+    /// A user's report of a post or comment to the moderators.
+    ReportId
+);
+define_id!(
     /// A command sent to a context; the key of idempotent handling.
     CommandId
 );
