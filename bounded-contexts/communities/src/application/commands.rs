@@ -1,0 +1,164 @@
+//! The communities commands as they travel on the command bus (`{"name": ..., "payload": ...}`).
+//!
+//! Commands about a community name it by `community` (its name, any case): the handler derives
+//! the id, so no read model sits between a write and its stream.
+
+use event_schemas::communities::{ContentRef, Visibility};
+use serde::{Deserialize, Serialize};
+use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
+use shared_kernel::{CommandEnvelope, Timestamp};
+use uuid::Uuid;
+
+use crate::CONTEXT;
+
+/// What a moderator does to a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostModeration {
+    Remove,
+    Restore,
+    Lock,
+    Unlock,
+    Pin,
+    Unpin,
+}
+
+/// What a moderator does to a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommentModeration {
+    Remove,
+    Restore,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum CommunitiesCommand {
+    CreateCommunity {
+        name: String,
+        title: String,
+        #[serde(default)]
+        description: String,
+        #[serde(default)]
+        rules: Vec<String>,
+        #[serde(default)]
+        visibility: Visibility,
+    },
+    ChangeCommunitySettings {
+        community: String,
+        title: Option<String>,
+        description: Option<String>,
+        rules: Option<Vec<String>>,
+        visibility: Option<Visibility>,
+    },
+    /// The sender joins, or (a moderator) admits `user_id`.
+    JoinCommunity {
+        community: String,
+        #[serde(default)]
+        user_id: Option<UserId>,
+    },
+    LeaveCommunity {
+        community: String,
+    },
+    AppointModerator {
+        community: String,
+        user_id: UserId,
+    },
+    RemoveModerator {
+        community: String,
+        user_id: UserId,
+    },
+    BanUser {
+        community: String,
+        user_id: UserId,
+        reason: String,
+        #[serde(default)]
+        expires_at: Option<Timestamp>,
+    },
+    UnbanUser {
+        community: String,
+        user_id: UserId,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    CreatePost {
+        community: String,
+        post_id: PostId,
+        title: String,
+        #[serde(default)]
+        body: Option<String>,
+        #[serde(default)]
+        url: Option<String>,
+    },
+    EditPost {
+        post_id: PostId,
+        title: Option<String>,
+        body: Option<String>,
+        url: Option<String>,
+    },
+    DeletePost {
+        post_id: PostId,
+    },
+    ModeratePost {
+        post_id: PostId,
+        action: PostModeration,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    VotePost {
+        post_id: PostId,
+        value: i32,
+    },
+    CreateComment {
+        post_id: PostId,
+        comment_id: CommentId,
+        #[serde(default)]
+        parent_id: Option<CommentId>,
+        body: String,
+    },
+    EditComment {
+        comment_id: CommentId,
+        body: String,
+    },
+    DeleteComment {
+        comment_id: CommentId,
+    },
+    ModerateComment {
+        comment_id: CommentId,
+        action: CommentModeration,
+        reason: String,
+    },
+    VoteComment {
+        comment_id: CommentId,
+        value: i32,
+    },
+    FileReport {
+        report_id: ReportId,
+        target: ContentRef,
+        reason: String,
+    },
+    ResolveReport {
+        report_id: ReportId,
+        resolution: String,
+    },
+}
+
+impl CommunitiesCommand {
+    /// Wraps the command for the bus, on behalf of `actor`.
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: UserId,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        envelope.unwrap_command()
+    }
+}

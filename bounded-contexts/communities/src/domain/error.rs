@@ -1,0 +1,86 @@
+//! The rule violations of every communities aggregate, with their stable codes.
+
+use shared_kernel::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommunitiesError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+    #[error("only members may do this in a restricted community")]
+    NotAMember,
+    #[error("a restricted community admits members only through a moderator")]
+    ApprovalRequired,
+    #[error("{}", banned_message(.until))]
+    Banned { until: Option<Timestamp> },
+    #[error("only a moderator of the community may do this")]
+    NotAModerator,
+    #[error("only the owner of the community may do this")]
+    NotTheOwner,
+    #[error("only the author may do this")]
+    NotTheAuthor,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the post is locked: no new comments")]
+    Locked,
+    #[error("the {0} was deleted by its author")]
+    Deleted(&'static str),
+    #[error("the {0} was removed by a moderator")]
+    Removed(&'static str),
+    #[error("the report is already resolved")]
+    AlreadyResolved,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn banned_message(until: &Option<Timestamp>) -> String {
+    until.map_or_else(
+        || "you are banned from this community".to_owned(),
+        |t| {
+            format!(
+                "you are banned from this community until {}",
+                t.to_rfc3339()
+            )
+        },
+    )
+}
+
+impl CommunitiesError {
+    /// The stable error code and HTTP status the edge answers with.
+    #[must_use]
+    pub const fn code_and_status(&self) -> (&'static str, u16) {
+        match self {
+            Self::NotFound(_) => ("not_found", 404),
+            Self::AlreadyExists(_) => ("already_exists", 409),
+            Self::NotAMember => ("not_a_member", 403),
+            Self::ApprovalRequired => ("approval_required", 403),
+            Self::Banned { .. } => ("banned", 403),
+            Self::NotAModerator => ("not_a_moderator", 403),
+            Self::NotTheOwner => ("not_the_owner", 403),
+            Self::NotTheAuthor => ("not_the_author", 403),
+            Self::Forbidden(_) => ("forbidden", 403),
+            Self::Locked => ("locked", 409),
+            Self::Deleted(_) => ("deleted", 409),
+            Self::Removed(_) => ("removed", 409),
+            Self::AlreadyResolved => ("already_resolved", 409),
+            Self::Invalid(_) => ("validation_failed", 422),
+        }
+    }
+}
+
+/// `value` trimmed is `min..=max` characters long.
+pub(crate) fn check_text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), CommunitiesError> {
+    let len = value.trim().chars().count();
+    if len < min || value.chars().count() > max {
+        return Err(CommunitiesError::Invalid(format!(
+            "{field} must be {min} to {max} characters, got {len}"
+        )));
+    }
+    Ok(())
+}
