@@ -125,9 +125,20 @@ impl Settings {
 
 /// The projections of every context this process runs.
 pub fn projections_for(settings: &Settings) -> Vec<Arc<dyn Projection>> {
+    projections_with(settings, &communities::projections::LiveComments::new())
+}
+
+/// [`projections_for`], with the comments projection telling `live` of each new comment.
+pub fn projections_with(
+    settings: &Settings,
+    live: &communities::projections::LiveComments,
+) -> Vec<Arc<dyn Projection>> {
     let mut all: Vec<Arc<dyn Projection>> = Vec::new();
     if settings.runs(merchandise::CONTEXT) {
         all.push(Arc::new(merchandise::projections::CatalogProjection));
+    }
+    if settings.runs(communities::CONTEXT) {
+        all.extend(communities::projections::all(live));
     }
     all
 }
@@ -159,7 +170,8 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     let auth = Auth::open(settings, &database).await?;
 
     let mut projectors = Vec::new();
-    for projection in projections_for(settings) {
+    let live_comments = communities::projections::LiveComments::new();
+    for projection in projections_with(settings, &live_comments) {
         let projector = Projector::new(Arc::clone(&projection), database.read.clone());
         match (settings.event_feed, &settings.kafka_brokers) {
             (EventFeedKind::Store, _) => {
@@ -189,11 +201,34 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         }
     }
 
+    if settings.runs(communities::CONTEXT) {
+        // Hot ranks decay with time: refreshed in the background, not per request.
+        let (pool, stop) = (database.read.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = communities::projections::run_hot_rank_refresh(
+                    pool,
+                    communities::projections::REFRESH_EVERY,
+                ) => {}
+                () = stop.cancelled() => {}
+            }
+        });
+    }
+
     let mut handlers: Vec<(&str, Arc<dyn CommandHandler>)> = Vec::new();
     if settings.runs(merchandise::CONTEXT) {
         handlers.push((
             merchandise::CONTEXT,
             Arc::new(merchandise::application::MerchandiseHandler::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )),
+        ));
+    }
+    if settings.runs(communities::CONTEXT) {
+        handlers.push((
+            communities::CONTEXT,
+            Arc::new(communities::application::CommunitiesHandler::new(
                 Arc::clone(&store),
                 Arc::clone(&clock),
             )),
@@ -218,6 +253,18 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
                 read: database.read.clone(),
                 progress: progress.clone(),
                 read_wait: settings.read_wait,
+            },
+        ));
+    }
+
+    if settings.runs(communities::CONTEXT) {
+        router = router.merge(communities::http::router(
+            communities::http::CommunitiesApi {
+                bus: Arc::clone(&bus),
+                read: database.read.clone(),
+                progress: progress.clone(),
+                read_wait: settings.read_wait,
+                live: live_comments,
             },
         ));
     }

@@ -52,6 +52,8 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Measure command round trips (RabbitMQ, in-process), relay and projection lag.
     BenchMessaging(crate::bench_messaging::BenchMessagingArgs),
+    /// Measure community feed pages (hot, new) over HTTP at 1k and at 100k posts (PostgreSQL).
+    BenchFeed(crate::bench::feed::BenchFeedArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@
 //! else the machine is doing weigh on both sides alike. BENCHMARKS.md explains the figures.
 
 mod cpu;
+pub mod feed;
 mod pgbench;
 mod report;
 mod scratch;

@@ -1,0 +1,379 @@
+//! The read routes: feeds, posts, comment trees (and their live stream), karma, the report
+//! queue and the modlog, all from read models, all lists keyset-paged
+//! (`{items, next_cursor}`, `?limit=` default 20, max 100, `?cursor=` opaque).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use http_kernel::{ApiError, Caller, Json, min_position};
+use projections::WaitError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::CommunitiesApi;
+use crate::projections::{
+    COMMENTS, CommentSort, CommunityRow, DIRECTORY, FeedError, FeedSort, KARMA, MODLOG, POSTS,
+    REPORTS, TreeQuery, comment_page, feed_page, find_comment, find_community, find_post,
+    is_moderator, moderators, modlog_page, page_size, reports_page, user_karma,
+};
+
+/// How often an idle live stream sends a keep-alive comment.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Levels of replies a comment page shows below its comments when `max_depth` is not given.
+const DEFAULT_MAX_DEPTH: u32 = 8;
+
+pub fn routes() -> Router<CommunitiesApi> {
+    Router::new()
+        .route("/api/v1/communities/{name}", get(get_community))
+        .route("/api/v1/communities/{name}/posts", get(community_posts))
+        .route("/api/v1/communities/{name}/reports", get(community_reports))
+        .route("/api/v1/communities/{name}/modlog", get(community_modlog))
+        .route("/api/v1/posts/{id}", get(get_post))
+        .route("/api/v1/posts/{id}/comments", get(post_comments))
+        .route("/api/v1/posts/{id}/comments/live", get(live_comments))
+        .route("/api/v1/users/{id}/karma", get(karma))
+}
+
+/// The query string of every list; values are checked here, so a bad one answers
+/// problem+json like every other error.
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    sort: Option<String>,
+    t: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    max_depth: Option<String>,
+    parent_id: Option<String>,
+    status: Option<String>,
+}
+
+impl ListParams {
+    fn limit(&self) -> Result<i64, ApiError> {
+        let limit = self
+            .limit
+            .as_deref()
+            .map(|l| {
+                l.parse::<u32>().map_err(|_| {
+                    ApiError::Validation("limit must be an integer from 1 to 100".into())
+                })
+            })
+            .transpose()?;
+        Ok(page_size(limit))
+    }
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::Rejected {
+        status: 400,
+        code: "invalid_cursor".into(),
+        message: "the cursor is not one this list gave out (or belongs to another sort)".into(),
+    }
+}
+
+fn feed_error(e: FeedError) -> ApiError {
+    match e {
+        FeedError::InvalidCursor => bad_cursor(),
+        FeedError::Database(e) => ApiError::internal(e),
+    }
+}
+
+fn page_json(items: Vec<Value>, next_cursor: Option<String>) -> Response {
+    Json(json!({ "items": items, "next_cursor": next_cursor })).into_response()
+}
+
+/// Waits until each read model has the caller's write, if the caller asked to.
+async fn wait_for(
+    api: &CommunitiesApi,
+    headers: &HeaderMap,
+    read_models: &[&str],
+) -> Result<(), ApiError> {
+    let Some(position) = min_position(headers)? else {
+        return Ok(());
+    };
+    for read_model in read_models {
+        match api
+            .progress
+            .wait_for(read_model, position, api.read_wait)
+            .await
+        {
+            Ok(()) => {}
+            Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
+                return Err(ApiError::Unavailable {
+                    detail: format!("{read_model} has not reached position {position} yet"),
+                    retry_after_secs: 1,
+                });
+            }
+            Err(WaitError::Store(e)) => return Err(ApiError::internal(e)),
+        }
+    }
+    Ok(())
+}
+
+async fn community(api: &CommunitiesApi, name: &str) -> Result<CommunityRow, ApiError> {
+    find_community(&api.read, name)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound("community".into()))
+}
+
+/// Ids in paths are UUIDs; anything else names nothing.
+fn uuid_of(id: &str, what: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.to_string())
+        .map_err(|_| ApiError::NotFound(what.into()))
+}
+
+async fn get_community(
+    State(api): State<CommunitiesApi>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    wait_for(&api, &headers, &[DIRECTORY]).await?;
+    let c = community(&api, &name).await?;
+    let mods = moderators(&api.read, &c.id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(c.to_json(&mods)).into_response())
+}
+
+async fn community_posts(
+    State(api): State<CommunitiesApi>,
+    Path(name): Path<String>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sort = FeedSort::parse(params.sort.as_deref(), params.t.as_deref()).ok_or_else(|| {
+        ApiError::Validation(
+            "sort must be hot, new, top or controversial; t must be day, week, month, year or all"
+                .into(),
+        )
+    })?;
+    let limit = params.limit()?;
+    wait_for(&api, &headers, &[DIRECTORY, POSTS]).await?;
+    let c = community(&api, &name).await?;
+    let page = feed_page(
+        &api.read,
+        &c.id,
+        sort,
+        params.cursor.as_deref(),
+        limit,
+        Utc::now(),
+    )
+    .await
+    .map_err(feed_error)?;
+    Ok(page_json(
+        page.items
+            .iter()
+            .map(crate::projections::PostRow::to_json)
+            .collect(),
+        page.next_cursor,
+    ))
+}
+
+async fn get_post(
+    State(api): State<CommunitiesApi>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    min_position(&headers)?;
+    let id = uuid_of(&id, "post")?;
+    wait_for(&api, &headers, &[POSTS]).await?;
+    let post = find_post(&api.read, &id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound("post".into()))?;
+    Ok(Json(post.to_json()).into_response())
+}
+
+/// A page of the post's comment tree: `sort=top|new|hot` (default `top`); the post's
+/// top-level comments, or with `parent_id` one comment's replies, keyset-paged; each with its
+/// replies nested `max_depth` levels deep (default 8, at most 50). `more_replies` marks a
+/// comment with replies the page did not load.
+async fn post_comments(
+    State(api): State<CommunitiesApi>,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    min_position(&headers)?;
+    let post_id = uuid_of(&id, "post")?;
+    let sort = CommentSort::parse(params.sort.as_deref())
+        .ok_or_else(|| ApiError::Validation("sort must be top, new or hot".into()))?;
+    let max_depth = match params.max_depth.as_deref() {
+        None => DEFAULT_MAX_DEPTH,
+        Some(d) => d
+            .parse::<u32>()
+            .ok()
+            .filter(|d| *d <= crate::projections::MAX_DEPTH_LIMIT)
+            .ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "max_depth must be an integer from 0 to {}",
+                    crate::projections::MAX_DEPTH_LIMIT
+                ))
+            })?,
+    };
+    let limit = params.limit()?;
+    wait_for(&api, &headers, &[POSTS, COMMENTS]).await?;
+    find_post(&api.read, &post_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound("post".into()))?;
+    let parent_id = match params.parent_id.as_deref() {
+        None => None,
+        Some(parent) => {
+            let parent = find_comment(&api.read, &uuid_of(parent, "comment")?)
+                .await
+                .map_err(ApiError::internal)?
+                .filter(|c| c.post_id == post_id)
+                .ok_or_else(|| ApiError::NotFound("comment".into()))?;
+            Some(parent.id)
+        }
+    };
+    let page = comment_page(
+        &api.read,
+        TreeQuery {
+            post_id: &post_id,
+            parent_id: parent_id.as_deref(),
+            sort,
+            max_depth,
+            cursor: params.cursor.as_deref(),
+            limit,
+        },
+    )
+    .await
+    .map_err(feed_error)?;
+    Ok(page_json(
+        page.items
+            .iter()
+            .map(crate::projections::CommentNode::to_json)
+            .collect(),
+        page.next_cursor,
+    ))
+}
+
+/// Server-Sent Events: each comment created on the post from now on, as event `comment`
+/// (id: the comment's id, data: the comment as the tree shows it).
+async fn live_comments(
+    State(api): State<CommunitiesApi>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let post_id = uuid_of(&id, "post")?;
+    find_post(&api.read, &post_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound("post".into()))?;
+    // Subscribed before the response starts: a comment created once the client sees the
+    // response headers is delivered.
+    let comments = BroadcastStream::new(api.live.subscribe()).filter_map(move |message| {
+        match message {
+            Ok(c) if c.post_id == post_id => Some(Ok::<Event, Infallible>(
+                Event::default()
+                    .event("comment")
+                    .id(c.comment_id.clone())
+                    .data(c.json.to_string()),
+            )),
+            // Another post's comment, or comments this slow subscriber missed.
+            _ => None,
+        }
+    });
+    Ok(Sse::new(comments)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response())
+}
+
+async fn karma(
+    State(api): State<CommunitiesApi>,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    min_position(&headers)?;
+    let user_id = uuid_of(&id, "user")?;
+    let limit = params.limit()?;
+    wait_for(&api, &headers, &[KARMA]).await?;
+    let (total, page) = user_karma(&api.read, &user_id, params.cursor.as_deref(), limit)
+        .await
+        .map_err(feed_error)?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|k| json!({ "community_id": k.community_id, "community_name": k.community_name, "karma": k.karma }))
+        .collect();
+    Ok(Json(json!({
+        "user_id": user_id,
+        "total": total,
+        "items": items,
+        "next_cursor": page.next_cursor,
+    }))
+    .into_response())
+}
+
+async fn community_reports(
+    State(api): State<CommunitiesApi>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let status = params.status.as_deref().unwrap_or("open");
+    if !matches!(status, "open" | "resolved") {
+        return Err(ApiError::Validation(
+            "status must be open or resolved".into(),
+        ));
+    }
+    let limit = params.limit()?;
+    wait_for(&api, &headers, &[DIRECTORY, REPORTS]).await?;
+    let c = community(&api, &name).await?;
+    let moderates = caller.is_admin()
+        || is_moderator(&api.read, &c.id, &caller.user_id.to_string())
+            .await
+            .map_err(ApiError::internal)?;
+    if !moderates {
+        return Err(ApiError::Rejected {
+            status: 403,
+            code: "not_moderator".into(),
+            message: format!("only moderators of {} read its reports", c.name),
+        });
+    }
+    let page = reports_page(&api.read, &c.id, status, params.cursor.as_deref(), limit)
+        .await
+        .map_err(feed_error)?;
+    Ok(page_json(
+        page.items
+            .iter()
+            .map(crate::projections::ReportRow::to_json)
+            .collect(),
+        page.next_cursor,
+    ))
+}
+
+async fn community_modlog(
+    State(api): State<CommunitiesApi>,
+    Path(name): Path<String>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = params.limit()?;
+    wait_for(&api, &headers, &[DIRECTORY, MODLOG]).await?;
+    let c = community(&api, &name).await?;
+    let page = modlog_page(&api.read, &c.id, params.cursor.as_deref(), limit)
+        .await
+        .map_err(feed_error)?;
+    Ok(page_json(
+        page.items
+            .iter()
+            .map(crate::projections::ModlogRow::to_json)
+            .collect(),
+        page.next_cursor,
+    ))
+}

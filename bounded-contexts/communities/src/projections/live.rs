@@ -1,0 +1,56 @@
+//! New comments as they are projected, for `GET /posts/{id}/comments/live` (Server-Sent Events).
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+/// Comments buffered per subscriber; a subscriber further behind skips ahead (it is a live view,
+/// the full list is one GET away).
+const CAPACITY: usize = 1024;
+
+/// A comment just created, as subscribers receive it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveComment {
+    pub post_id: String,
+    pub comment_id: String,
+    /// The comment as `GET /posts/{id}/comments` shows it (without replies).
+    pub json: serde_json::Value,
+}
+
+/// One broadcaster per process: the comments projection publishes, every SSE connection
+/// subscribes and keeps its post's comments.
+#[derive(Debug, Clone)]
+pub struct LiveComments {
+    sender: broadcast::Sender<Arc<LiveComment>>,
+}
+
+impl Default for LiveComments {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LiveComments {
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+        }
+    }
+
+    /// Tells every subscriber; nobody listening is fine.
+    pub fn publish(&self, comment: LiveComment) {
+        let _ = self.sender.send(Arc::new(comment));
+    }
+
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveComment>> {
+        self.sender.subscribe()
+    }
+
+    /// How many connections listen now.
+    #[must_use]
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+}
