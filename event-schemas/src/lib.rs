@@ -3,7 +3,10 @@
 //! through upcasters; golden fixtures of every version live in `fixtures/` and must load.
 
 pub mod identity;
+pub mod inventory;
 pub mod merchandise;
+pub mod ordering;
+pub mod payments;
 pub mod upcast;
 
 pub use upcast::{Upcaster, decode_event};
