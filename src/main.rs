@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
         Command::Migrate(storage) => migrate(storage).await,
         Command::Bench(args) => agora::bench::run(args).await,
         Command::BenchMessaging(args) => agora::bench_messaging::run(args).await,
+        Command::BenchOrders(args) => agora::bench_orders::run(args).await,
         Command::Users(command) => users(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
     };
