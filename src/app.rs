@@ -13,6 +13,7 @@ use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
 use infrastructure::kafka::{KafkaConfig, KafkaFeed, KafkaRelay};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
+use projections::saga::{ProcessManager, SagaRunner};
 use projections::{KafkaProjector, Progress, Projection, Projector, ProjectorHandle};
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
 use tokio::net::TcpListener;
@@ -57,6 +58,10 @@ pub struct Settings {
     pub event_feed: EventFeedKind,
     /// First segment of every Kafka topic and consumer group name.
     pub kafka_topic_prefix: String,
+    /// Payment deadline and reservation lifetime of the order saga.
+    pub ordering: ordering::OrderingConfig,
+    /// The simulated payment provider (how slow `tok_slow` is).
+    pub payments: infrastructure::payments::SimulatedProviderConfig,
 }
 
 impl Settings {
@@ -94,6 +99,8 @@ impl Settings {
             kafka_partitions: args.kafka_partitions,
             event_feed: args.event_feed,
             kafka_topic_prefix: args.kafka_topic_prefix.clone(),
+            ordering: args.ordering.config(),
+            payments: args.payments.config(),
         })
     }
 
@@ -115,6 +122,8 @@ impl Settings {
             command_timeout_ms: 0,
             read_wait_ms: 0,
             identity: crate::cli::IdentityArgs::default(),
+            ordering: crate::cli::OrderingArgs::default(),
+            payments: crate::cli::PaymentsArgs::default(),
         })
     }
 
@@ -140,6 +149,33 @@ pub fn projections_with(
     if settings.runs(communities::CONTEXT) {
         all.extend(communities::projections::all(live));
     }
+    if settings.runs(inventory::CONTEXT) {
+        all.push(Arc::new(inventory::projections::SkuOwnersProjection));
+        all.push(Arc::new(inventory::projections::StockLevelsProjection));
+        all.push(Arc::new(inventory::projections::RestockAlertsProjection));
+    }
+    if settings.runs(ordering::CONTEXT) {
+        all.push(Arc::new(ordering::projections::ProductsProjection));
+        all.push(Arc::new(ordering::projections::OrdersProjection));
+    }
+    if settings.runs(payments::CONTEXT) {
+        all.push(Arc::new(payments::projections::PaymentsProjection));
+        all.push(Arc::new(payments::projections::WalletsProjection));
+    }
+    all
+}
+
+/// The process managers (sagas) of every context this process runs.
+pub fn sagas_for(settings: &Settings) -> Vec<Arc<dyn ProcessManager>> {
+    let mut all: Vec<Arc<dyn ProcessManager>> = Vec::new();
+    if settings.runs(inventory::CONTEXT) {
+        all.push(Arc::new(inventory::application::ReservationExpiry));
+    }
+    if settings.runs(ordering::CONTEXT) {
+        all.push(Arc::new(ordering::application::OrderSaga::new(
+            settings.ordering,
+        )));
+    }
     all
 }
 
@@ -149,6 +185,8 @@ pub struct Platform {
     pub router: Router,
     pub database: Database,
     pub shutdown: CancellationToken,
+    /// The command bus the routes and sagas send on (tests send saga commands on it).
+    pub bus: Arc<dyn CommandBus>,
 }
 
 /// Opens storage, starts command handlers and projectors, and assembles the router.
@@ -237,7 +275,39 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     if settings.runs(identity::CONTEXT) {
         handlers.push(Auth::handler(&store, &clock));
     }
+    if settings.runs(inventory::CONTEXT) {
+        handlers.push((
+            inventory::CONTEXT,
+            Arc::new(inventory::application::InventoryHandler::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )),
+        ));
+    }
+    if settings.runs(ordering::CONTEXT) {
+        handlers.push((
+            ordering::CONTEXT,
+            Arc::new(ordering::application::OrderingHandler::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )),
+        ));
+    }
+    if settings.runs(payments::CONTEXT) {
+        let provider = Arc::new(infrastructure::payments::SimulatedPaymentProvider::new(
+            settings.payments,
+        ));
+        handlers.push((
+            payments::CONTEXT,
+            Arc::new(payments::application::PaymentsHandler::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+                provider,
+            )),
+        ));
+    }
     let bus = command_bus(settings, handlers, &shutdown);
+    spawn_sagas(settings, &database, &bus, &clock, &feed, &shutdown)?;
     if let Some(brokers) = &settings.kafka_brokers {
         spawn_relay(&database, kafka_config(settings, brokers), &shutdown)?;
     }
@@ -255,6 +325,31 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
                 read_wait: settings.read_wait,
             },
         ));
+    }
+    if settings.runs(inventory::CONTEXT) {
+        router = router.merge(inventory::http::router(inventory::http::InventoryApi {
+            bus: Arc::clone(&bus),
+            read: database.read.clone(),
+            progress: progress.clone(),
+            read_wait: settings.read_wait,
+        }));
+    }
+    if settings.runs(ordering::CONTEXT) {
+        router = router.merge(ordering::http::router(ordering::http::OrderingApi {
+            bus: Arc::clone(&bus),
+            read: database.read.clone(),
+            store: Arc::clone(&store),
+            progress: progress.clone(),
+            read_wait: settings.read_wait,
+        }));
+    }
+    if settings.runs(payments::CONTEXT) {
+        router = router.merge(payments::http::router(payments::http::PaymentsApi {
+            bus: Arc::clone(&bus),
+            read: database.read.clone(),
+            progress: progress.clone(),
+            read_wait: settings.read_wait,
+        }));
     }
 
     if settings.runs(communities::CONTEXT) {
@@ -283,6 +378,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             Arc::clone(&auth.writes),
             http_kernel::limit_writes_per_user,
         ))
+        // A write retried with the same Idempotency-Key replays its first response; keys
+        // belong to the caller, so this runs inside `authenticate`.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(http_kernel::Idempotency::new(
+                database.read.clone(),
+                settings.max_body_bytes,
+            )),
+            http_kernel::idempotency,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&auth.verifier),
             http_kernel::authenticate,
@@ -294,7 +398,45 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         router,
         database,
         shutdown,
+        bus,
     })
+}
+
+/// Starts every saga with the feed the projectors use: the store, or a Kafka consumer group.
+fn spawn_sagas(
+    settings: &Settings,
+    database: &Database,
+    bus: &Arc<dyn CommandBus>,
+    clock: &Arc<dyn Clock>,
+    feed: &Arc<dyn EventFeed>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    for saga in sagas_for(settings) {
+        let runner = SagaRunner::new(
+            saga,
+            database.read.clone(),
+            database.kind,
+            Arc::clone(bus),
+            Arc::clone(clock),
+        );
+        match (settings.event_feed, &settings.kafka_brokers) {
+            (EventFeedKind::Store, _) => {
+                tokio::spawn(runner.run(Arc::clone(feed), shutdown.clone()));
+            }
+            (EventFeedKind::Kafka, Some(brokers)) => {
+                let config = kafka_config(settings, brokers);
+                let connect = move |group: &str| {
+                    let group = format!("{}.{group}", config.topic_prefix);
+                    KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
+                };
+                tokio::spawn(runner.run_kafka(connect, shutdown.clone()));
+            }
+            (EventFeedKind::Kafka, None) => {
+                anyhow::bail!("--event-feed kafka needs --kafka-brokers")
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What every route shares from the identity context: the key that signs access tokens, the
@@ -461,6 +603,9 @@ pub struct Running {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The platform's command bus and event store, for tests that act as a saga or read streams.
+    pub bus: Arc<dyn CommandBus>,
+    pub store: Arc<dyn shared_kernel::EventStore>,
 }
 
 /// Binds `listen` and serves until `shutdown` is cancelled.
@@ -475,6 +620,8 @@ pub async fn start(settings: &Settings, listen: SocketAddr) -> anyhow::Result<Ru
     let addr = listener.local_addr()?;
     let shutdown = platform.shutdown.clone();
     let stop = shutdown.clone();
+    let bus = Arc::clone(&platform.bus);
+    let store = Arc::clone(&platform.database.store);
     let server = tokio::spawn(async move {
         // The peer address feeds the per-address sign-up and login limits.
         let service = platform
@@ -488,6 +635,8 @@ pub async fn start(settings: &Settings, listen: SocketAddr) -> anyhow::Result<Ru
         addr,
         shutdown,
         server,
+        bus,
+        store,
     })
 }
 

@@ -57,13 +57,13 @@ pub struct BenchMessagingArgs {
     pub relay_events: usize,
 }
 
-struct Sample {
-    per_sec: f64,
-    latency: Option<Histogram<u64>>,
+pub(crate) struct Sample {
+    pub(crate) per_sec: f64,
+    pub(crate) latency: Option<Histogram<u64>>,
 }
 
 impl Sample {
-    fn ms(&self, q: f64) -> String {
+    pub(crate) fn ms(&self, q: f64) -> String {
         self.latency.as_ref().map_or_else(
             || "-".into(),
             |h| format!("{:.2}", h.value_at_quantile(q) as f64 / 1000.0),
@@ -71,11 +71,11 @@ impl Sample {
     }
 }
 
-fn histogram() -> anyhow::Result<Histogram<u64>> {
+pub(crate) fn histogram() -> anyhow::Result<Histogram<u64>> {
     Histogram::new_with_bounds(1, 60_000_000, 3).context("histogram")
 }
 
-fn event(n: usize) -> NewEvent {
+pub(crate) fn event(n: usize) -> NewEvent {
     NewEvent {
         event_id: Uuid::now_v7(),
         event_type: "agora.bench.happened".into(),
@@ -169,6 +169,27 @@ where
     })
 }
 
+/// The baseline: `concurrency` writers appending one event each to a fresh stream, for `secs`.
+pub(crate) async fn append_rate(
+    store: Arc<dyn EventStore>,
+    concurrency: usize,
+    secs: u64,
+) -> anyhow::Result<Sample> {
+    measure(concurrency, secs, move |n| {
+        let s = Arc::clone(&store);
+        async move {
+            s.append(
+                &StreamId::of("benchraw", Uuid::now_v7()),
+                ExpectedVersion::NoStream,
+                vec![event(n)],
+            )
+            .await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
 /// Records how old each event is when the projector applies it.
 #[derive(Debug)]
 struct LagProbe {
@@ -241,20 +262,7 @@ async fn run_in(args: &BenchMessagingArgs, url: &str) -> anyhow::Result<()> {
     let store = Arc::clone(&db.store);
 
     eprintln!("[1/5] raw append rate: {c} writers, single-event conditional appends, {secs}s");
-    let s = Arc::clone(&store);
-    let raw = measure(c, secs, move |n| {
-        let s = Arc::clone(&s);
-        async move {
-            s.append(
-                &StreamId::of("benchraw", Uuid::now_v7()),
-                ExpectedVersion::NoStream,
-                vec![event(n)],
-            )
-            .await?;
-            Ok(())
-        }
-    })
-    .await?;
+    let raw = append_rate(Arc::clone(&store), c, secs).await?;
 
     let handler: Arc<dyn CommandHandler> = Arc::new(AppendHandler {
         store: Arc::clone(&store),

@@ -54,6 +54,8 @@ pub enum Command {
     BenchMessaging(crate::bench_messaging::BenchMessagingArgs),
     /// Measure community feed pages (hot, new) over HTTP at 1k and at 100k posts (PostgreSQL).
     BenchFeed(crate::bench::feed::BenchFeedArgs),
+    /// Measure orders end to end over HTTP (placed until paid) against raw appends.
+    BenchOrders(crate::bench_orders::BenchOrdersArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +149,75 @@ pub struct ServeArgs {
     /// How long a read with `Agora-Min-Position` waits for its read model, in milliseconds.
     #[arg(long, env = "AGORA_READ_WAIT_MS", default_value_t = 3_000)]
     pub read_wait_ms: u64,
+
+    #[command(flatten)]
+    pub ordering: OrderingArgs,
+
+    #[command(flatten)]
+    pub payments: PaymentsArgs,
+}
+
+/// The simulated payment provider.
+#[derive(Debug, Clone, Args)]
+pub struct PaymentsArgs {
+    /// How long the simulated provider takes to answer for the test token `tok_slow`, in
+    /// milliseconds.
+    #[arg(long, env = "AGORA_PAYMENT_SLOW_DELAY_MS", default_value_t = 5_000)]
+    pub payment_slow_delay_ms: u64,
+}
+
+impl PaymentsArgs {
+    /// The simulated provider's settings.
+    #[must_use]
+    pub fn config(&self) -> infrastructure::payments::SimulatedProviderConfig {
+        infrastructure::payments::SimulatedProviderConfig {
+            slow_delay: std::time::Duration::from_millis(self.payment_slow_delay_ms),
+        }
+    }
+}
+
+impl Default for PaymentsArgs {
+    /// The documented default (what clap gives with no flag and no environment).
+    fn default() -> Self {
+        Self {
+            payment_slow_delay_ms: 5_000,
+        }
+    }
+}
+
+/// Deadlines of the order saga.
+#[derive(Debug, Clone, Args)]
+pub struct OrderingArgs {
+    /// How long an order with reserved stock waits for its payment before it is cancelled and
+    /// its stock released, in milliseconds.
+    #[arg(long, env = "AGORA_ORDER_PAYMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    pub order_payment_timeout_ms: u64,
+
+    /// How long inventory holds an order's stock reservation, in seconds.
+    #[arg(long, env = "AGORA_ORDER_RESERVATION_TTL_SECS", default_value_t = 15 * 60)]
+    pub order_reservation_ttl_secs: u64,
+}
+
+impl OrderingArgs {
+    /// The ordering context's settings.
+    #[must_use]
+    pub fn config(&self) -> ordering::OrderingConfig {
+        use std::time::Duration;
+        ordering::OrderingConfig {
+            payment_timeout: Duration::from_millis(self.order_payment_timeout_ms.max(1)),
+            reservation_ttl: Duration::from_secs(self.order_reservation_ttl_secs.max(1)),
+        }
+    }
+}
+
+impl Default for OrderingArgs {
+    /// The documented defaults (what clap gives with no flags and no environment).
+    fn default() -> Self {
+        Self {
+            order_payment_timeout_ms: 30_000,
+            order_reservation_ttl_secs: 15 * 60,
+        }
+    }
 }
 
 /// Tokens and abuse limits of the identity context.

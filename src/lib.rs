@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_messaging;
+pub mod bench_orders;
 pub mod cli;
 pub mod ops;
 pub mod projections_cli;

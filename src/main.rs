@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
         Command::Bench(args) => agora::bench::run(args).await,
         Command::BenchMessaging(args) => agora::bench_messaging::run(args).await,
         Command::BenchFeed(args) => agora::bench::feed::run(args).await,
+        Command::BenchOrders(args) => agora::bench_orders::run(args).await,
         Command::Users(command) => users(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
     };

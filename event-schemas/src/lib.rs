@@ -4,7 +4,10 @@
 
 pub mod communities;
 pub mod identity;
+pub mod inventory;
 pub mod merchandise;
+pub mod ordering;
+pub mod payments;
 pub mod upcast;
 
 pub use upcast::{Upcaster, decode_event};

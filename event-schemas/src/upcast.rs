@@ -73,3 +73,38 @@ pub fn event_data<E: serde::Serialize>(event: &E) -> Result<Value, serde_json::E
         )),
     }
 }
+
+/// Implements `DomainEvent` for an adjacently tagged event enum whose variants each hold one
+/// payload: `domain_event!(OrderEvent, CATALOGUE, UPCASTERS, { Placed => ORDER_PLACED, ... })`.
+#[macro_export]
+macro_rules! domain_event {
+    ($enum:ty, $catalogue:expr, $upcasters:expr, { $($variant:ident => $name:expr),+ $(,)? }) => {
+        impl ::shared_kernel::DomainEvent for $enum {
+            fn event_type(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $name,)+
+                }
+            }
+
+            fn schema_version(&self) -> u32 {
+                let t = self.event_type();
+                $catalogue
+                    .iter()
+                    .find(|(name, _)| *name == t)
+                    .map_or(1, |(_, v)| *v)
+            }
+
+            fn to_data(&self) -> Result<::serde_json::Value, ::serde_json::Error> {
+                $crate::upcast::event_data(self)
+            }
+
+            fn decode(
+                event_type: &str,
+                schema_version: u32,
+                data: ::serde_json::Value,
+            ) -> Result<Self, ::shared_kernel::DecodeError> {
+                $crate::upcast::decode_event($catalogue, $upcasters, event_type, schema_version, data)
+            }
+        }
+    };
+}

@@ -7,7 +7,10 @@ use std::path::Path;
 
 use event_schemas::communities::{self, AnyCommunitiesEvent};
 use event_schemas::identity::{self, EmailClaimEvent, UserEvent};
+use event_schemas::inventory::{self, ReservationEvent, StockEvent};
 use event_schemas::merchandise::{self, ProductEvent};
+use event_schemas::ordering::{self, OrderEvent};
+use event_schemas::payments::{self, PaymentEvent, WalletEvent};
 use serde_json::Value;
 use shared_kernel::DomainEvent;
 
@@ -98,6 +101,9 @@ fn every_current_version_has_a_fixture() {
         ("merchandise", merchandise::CATALOGUE),
         ("identity", identity::CATALOGUE),
         ("communities", communities::CATALOGUE),
+        ("inventory", inventory::CATALOGUE),
+        ("payments", payments::CATALOGUE),
+        ("ordering", ordering::CATALOGUE),
     ] {
         let all = fixtures(context);
         for (t, v) in catalogue {
@@ -146,4 +152,33 @@ fn unknown_and_future_versions_are_refused() {
     assert!(
         ProductEvent::decode(merchandise::PRODUCT_PUBLISHED, 1, serde_json::json!({})).is_err()
     );
+}
+
+/// Decodes `fixture` as `E` and checks the round trip; false when it is not an `E` event.
+fn decodes_as<E: DomainEvent + PartialEq + std::fmt::Debug>(path: &str, fixture: &Value) -> bool {
+    let (t, v, data) = parts(fixture);
+    let Ok(event) = E::decode(t, v, data) else {
+        return false;
+    };
+    assert_eq!(event.event_type(), t, "{path}");
+    let again = E::decode(t, event.schema_version(), event.to_data().unwrap()).unwrap();
+    assert_eq!(again, event, "{path}");
+    true
+}
+
+#[test]
+fn every_commerce_fixture_decodes_as_exactly_one_stream_kind() {
+    for (path, fixture) in fixtures("inventory") {
+        let stock = decodes_as::<StockEvent>(&path, &fixture);
+        let reservation = decodes_as::<ReservationEvent>(&path, &fixture);
+        assert!(stock ^ reservation, "{path}");
+    }
+    for (path, fixture) in fixtures("payments") {
+        let payment = decodes_as::<PaymentEvent>(&path, &fixture);
+        let wallet = decodes_as::<WalletEvent>(&path, &fixture);
+        assert!(payment ^ wallet, "{path}");
+    }
+    for (path, fixture) in fixtures("ordering") {
+        assert!(decodes_as::<OrderEvent>(&path, &fixture), "{path}");
+    }
 }

@@ -3,6 +3,7 @@
 //! responses (with `Agora-Position`), the caller's verified identity, and rate limits.
 
 pub mod caller;
+pub mod idempotency;
 mod json;
 pub mod limits;
 mod problem;
@@ -11,6 +12,7 @@ mod reply;
 pub use caller::{
     AccessClaims, Authentication, Caller, SESSION_COOKIE, TokenError, TokenVerifier, authenticate,
 };
+pub use idempotency::{Idempotency, idempotency};
 pub use json::Json;
 pub use limits::{KeyedLimiter, limit_writes_per_user};
 pub use problem::{ApiError, Problem};

@@ -9,6 +9,7 @@ pub mod checkpoints;
 pub mod database;
 pub mod inprocess;
 pub mod kafka;
+pub mod payments;
 pub mod postgres;
 pub mod rabbitmq;
 mod sql_error;

@@ -57,11 +57,9 @@ impl KafkaProjector {
         shutdown: CancellationToken,
     ) {
         let name = self.projection.name();
-        for ddl in self.projection.schema() {
-            if let Err(e) = sqlx::query(ddl).execute(&self.pool).await {
-                tracing::error!(projection = name, error = %e, "cannot create read model");
-                return;
-            }
+        if let Err(e) = crate::create_schema(&*self.projection, &self.pool).await {
+            tracing::error!(projection = name, error = %e, "cannot create read model");
+            return;
         }
         while !shutdown.is_cancelled() {
             let feed = match connect(&self.group()) {

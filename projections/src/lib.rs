@@ -11,7 +11,7 @@ pub mod saga;
 
 use async_trait::async_trait;
 use shared_kernel::{DecodeError, Recorded};
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, AnyPool};
 
 pub use kafka_projector::KafkaProjector;
 pub use progress::{AppliedPositions, Progress, WaitError};
@@ -36,6 +36,12 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// `CREATE TABLE IF NOT EXISTS ...` statements, run at start-up.
     fn schema(&self) -> &'static [&'static str];
 
+    /// Statements for one backend only, run after [`schema`](Self::schema): what the dialects
+    /// do not share (full-text indexes). None by default.
+    fn backend_schema(&self, _backend: Backend) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The tables a rebuild empties before replaying.
     fn tables(&self) -> &'static [&'static str];
 
@@ -46,4 +52,40 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError>;
+}
+
+/// The database behind a read-model pool, for the few statements the dialects do not share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend of a connection of the `Any` driver.
+    #[must_use]
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// Creates a projection's tables: the shared statements, then its backend's own.
+///
+/// # Errors
+/// The read-model database refused a statement.
+pub async fn create_schema(projection: &dyn Projection, pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let backend = Backend::of(&conn);
+    for ddl in projection
+        .schema()
+        .iter()
+        .chain(projection.backend_schema(backend))
+    {
+        sqlx::query(ddl).execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -43,9 +43,7 @@ impl Projector {
     /// # Errors
     /// The read-model database refused a statement.
     pub async fn prepare(&self) -> Result<(), ProjectionError> {
-        for ddl in self.projection.schema() {
-            sqlx::query(ddl).execute(&self.pool).await?;
-        }
+        crate::create_schema(&*self.projection, &self.pool).await?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ pub mod command;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod payments;
 pub mod ports;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent};

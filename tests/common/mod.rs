@@ -61,6 +61,8 @@ pub fn settings(url: String) -> Settings {
         event_feed: agora::cli::EventFeedKind::Store,
         // A prefix of its own per test server: tests share one broker.
         kafka_topic_prefix: format!("t{}", uuid::Uuid::now_v7().simple()),
+        ordering: ordering::OrderingConfig::default(),
+        payments: infrastructure::payments::SimulatedProviderConfig::default(),
     }
 }
 
@@ -218,5 +220,200 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+}
+
+/// A product on sale: listed, published and stocked by its seller.
+#[derive(Debug, Clone)]
+pub struct StockedProduct {
+    pub id: String,
+    pub sku: String,
+    /// The `Agora-Position` of the last write (the stock receipt).
+    pub position: String,
+}
+
+/// A shipping address that passes validation.
+pub fn shipping_address() -> serde_json::Value {
+    serde_json::json!({
+        "name": "Ada Lovelace",
+        "line1": "12 St James's Square",
+        "city": "London",
+        "postal_code": "SW1Y 4JH",
+        "country": "GB",
+    })
+}
+
+/// The body of `POST /orders` for `quantity` of one product, paid by card with `token`.
+pub fn order_body(product_id: &str, quantity: i64, token: &str) -> serde_json::Value {
+    serde_json::json!({
+        "lines": [{ "product_id": product_id, "quantity": quantity }],
+        "shipping_address": shipping_address(),
+        "payment": { "method": "card", "token": token },
+    })
+}
+
+impl TestApp {
+    /// Lists a product at `price_minor` EUR as `seller`, publishes it and receives `stock`
+    /// units of its sku (no receipt when `stock` is 0).
+    pub async fn stocked_product(
+        &self,
+        seller: &(String, String),
+        price_minor: i64,
+        stock: i64,
+    ) -> StockedProduct {
+        let sku = format!("SKU-{}", uuid::Uuid::now_v7().simple());
+        let (id, _) = self
+            .create_product(
+                seller,
+                &serde_json::json!({
+                    "title": "Walnut chess set",
+                    "description": "Hand-made.",
+                    "category": "games",
+                    "price": { "amount_minor": price_minor, "currency": "EUR" },
+                    "sku": sku,
+                }),
+            )
+            .await;
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/products/{id}/publish")))
+            .header(seller.0.clone(), seller.1.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let mut position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+        // A 503 means inventory has not seen the product yet: retry, as its Retry-After says.
+        for attempt in 1.. {
+            if stock == 0 {
+                break;
+            }
+            let r = self
+                .client
+                .post(self.url(&format!("/api/v1/inventory/{sku}/receipts")))
+                .header(seller.0.clone(), seller.1.clone())
+                .header("agora-min-position", position.clone())
+                .json(&serde_json::json!({ "quantity": stock }))
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 503 && attempt < 5 {
+                continue;
+            }
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+            position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+            break;
+        }
+        StockedProduct { id, sku, position }
+    }
+
+    /// `POST /orders` as `buyer`, after the write at `position`.
+    pub async fn post_order(
+        &self,
+        buyer: &(String, String),
+        body: &serde_json::Value,
+        position: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/orders"))
+            .header(buyer.0.clone(), buyer.1.clone())
+            .header("agora-min-position", position)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Places an order expecting 202; returns its id.
+    pub async fn place_order(
+        &self,
+        buyer: &(String, String),
+        body: &serde_json::Value,
+        position: &str,
+    ) -> String {
+        let r = self.post_order(buyer, body, position).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `GET /orders/{id}` as `who`.
+    pub async fn get_order(&self, who: &(String, String), id: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/v1/orders/{id}")))
+            .header(who.0.clone(), who.1.clone())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls the order until it has `status` (panics after `within`); returns it.
+    pub async fn wait_for_order_status(
+        &self,
+        who: &(String, String),
+        id: &str,
+        status: &str,
+        within: Duration,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let r = self.get_order(who, id).await;
+            let last = if r.status() == 200 {
+                let order: serde_json::Value = r.json().await.unwrap();
+                if order["status"] == status {
+                    return order;
+                }
+                order.to_string()
+            } else {
+                format!("HTTP {}", r.status())
+            };
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "order {id} did not become {status}; last seen: {last}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `GET /inventory/{sku}` as its seller: `(on_hand, reserved, available)`.
+    pub async fn stock_levels(&self, seller: &(String, String), sku: &str) -> (i64, i64, i64) {
+        let r = self
+            .client
+            .get(self.url(&format!("/api/v1/inventory/{sku}")))
+            .header(seller.0.clone(), seller.1.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let l: serde_json::Value = r.json().await.unwrap();
+        (
+            l["on_hand"].as_i64().unwrap(),
+            l["reserved"].as_i64().unwrap(),
+            l["available"].as_i64().unwrap(),
+        )
+    }
+
+    /// Polls the sku's levels until they are `expected` (panics after `within`).
+    pub async fn wait_for_stock(
+        &self,
+        seller: &(String, String),
+        sku: &str,
+        expected: (i64, i64, i64),
+        within: Duration,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let levels = self.stock_levels(seller, sku).await;
+            if levels == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "stock of {sku} is {levels:?} (on hand, reserved, available), expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

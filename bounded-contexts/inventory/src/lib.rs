@@ -1,6 +1,16 @@
-//! The `inventory` bounded context. An empty shell for now: its domain, handlers and routes arrive
-//! with their own issue. It may depend on `shared-kernel` and `event-schemas`, never on
-//! another context.
+//! The `inventory` bounded context: the stock of every sku as a ledger of movements, and the
+//! reservations orders hold on it until they are paid, released or expire.
+//!
+//! - [`domain`]: the `StockItem` and `Reservation` aggregates (pure decide/evolve).
+//! - [`application`]: the command handler behind the command bus, and the `ReservationExpiry`
+//!   process manager.
+//! - [`http`]: the `/api/v1/inventory` routes.
+//! - [`projections`]: stock levels with their ledger, sku owners, restock alerts.
+
+pub mod application;
+pub mod domain;
+pub mod http;
+pub mod projections;
 
 /// The context's name: its stream prefix owner, queue suffix and topic segment.
 pub const CONTEXT: &str = "inventory";

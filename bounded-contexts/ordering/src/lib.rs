@@ -1,6 +1,21 @@
-//! The `ordering` bounded context. An empty shell for now: its domain, handlers and routes arrive
-//! with their own issue. It may depend on `shared-kernel` and `event-schemas`, never on
-//! another context.
+//! The `ordering` bounded context: buyers' orders and the saga that carries them through
+//! stock reservation, payment and shipping.
+//!
+//! - [`domain`]: the `Order` aggregate (pure decide/evolve).
+//! - [`application`]: the command handler behind the command bus, the order saga and its
+//!   configuration.
+//! - [`http`]: the `/api/v1/orders` routes.
+//! - [`projections`]: ordering's own view of products (prices, skus, sellers) and the orders
+//!   read model.
+//!
+//! It depends on `shared-kernel` and `event-schemas`, never on another context.
+
+pub mod application;
+pub mod domain;
+pub mod http;
+pub mod projections;
+
+pub use application::OrderingConfig;
 
 /// The context's name: its stream prefix owner, queue suffix and topic segment.
 pub const CONTEXT: &str = "ordering";

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared_kernel::application::{ExecuteError, execute};
+use shared_kernel::application::{execute, reply_for};
 use shared_kernel::ids::UserId;
 use shared_kernel::{
-    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventStore,
-    StoreError, StreamId,
+    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandReply, EventStore, StoreError,
+    StreamId,
 };
 
 use super::MerchandiseCommand;
@@ -51,32 +51,11 @@ impl CommandHandler for MerchandiseHandler {
             &metadata,
         )
         .await;
-        match result {
-            Ok(done) => Ok(CommandReply {
-                command_id: envelope.command_id,
-                outcome: CommandOutcome::Accepted {
-                    stream_id: stream.to_string(),
-                    stream_version: done.version,
-                    position: done.appended.map_or(0, |a| a.position),
-                    body: serde_json::json!({
-                        "id": product_id,
-                        "status": done.state.status.as_str(),
-                    }),
-                },
-            }),
-            Err(ExecuteError::Domain(e)) => {
-                let (code, status) = e.code_and_status();
-                Ok(envelope.reject(status, code, e.to_string()))
-            }
-            Err(ExecuteError::Conflict) => Ok(envelope.reject(
-                409,
-                "concurrency_conflict",
-                "the product changed concurrently; try again",
-            )),
-            Err(ExecuteError::Store(e)) => Err(e),
-            Err(e @ (ExecuteError::Decode(_) | ExecuteError::Encode(_))) => {
-                Err(StoreError::Corrupt(e.to_string()))
-            }
-        }
+        reply_for(
+            &envelope,
+            &stream,
+            result,
+            |done| serde_json::json!({ "id": product_id, "status": done.state.status.as_str() }),
+        )
     }
 }

@@ -96,10 +96,9 @@ pub enum ProductError {
     Invalid(String),
 }
 
-impl ProductError {
+impl shared_kernel::application::Rejection for ProductError {
     /// The stable error code and HTTP status the edge answers with.
-    #[must_use]
-    pub const fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_status(&self) -> (&'static str, u16) {
         match self {
             Self::AlreadyExists => ("product_exists", 409),
             // Someone else's product looks like no product: existence of drafts must not leak.

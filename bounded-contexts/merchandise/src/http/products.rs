@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +19,11 @@ use sqlx::AnyPool;
 use uuid::Uuid;
 
 use crate::application::MerchandiseCommand;
-use crate::projections::{CATALOG, CatalogProduct, find_product};
+use crate::projections::listing::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::projections::{
+    CATALOG, CatalogProduct, Cursor, LOWEST_PRICE_WINDOW, ListingError, ListingQuery, PricePoint,
+    Sort, find_product, list_products, lowest_price_since, price_history,
+};
 
 /// What the routes need.
 #[derive(Debug, Clone)]
@@ -32,13 +37,17 @@ pub struct MerchandiseApi {
 
 pub fn router(api: MerchandiseApi) -> Router {
     Router::new()
-        .route("/api/v1/products", post(create_product))
+        .route("/api/v1/products", post(create_product).get(list))
         .route(
             "/api/v1/products/{id}",
             get(get_product).patch(change_details),
         )
         .route("/api/v1/products/{id}/publish", post(publish_product))
         .route("/api/v1/products/{id}/price", post(change_price))
+        .route(
+            "/api/v1/products/{id}/price-history",
+            get(get_price_history),
+        )
         .with_state(api)
 }
 
@@ -197,6 +206,10 @@ async fn wait_for_catalog(api: &MerchandiseApi, headers: &HeaderMap) -> Result<(
     }
 }
 
+fn money_json(amount_minor: i64, currency: &str) -> serde_json::Value {
+    serde_json::json!({ "amount_minor": amount_minor, "currency": currency })
+}
+
 fn product_json(p: &CatalogProduct) -> serde_json::Value {
     let attributes: serde_json::Value =
         serde_json::from_str(&p.attributes).unwrap_or_else(|_| serde_json::json!({}));
@@ -208,14 +221,48 @@ fn product_json(p: &CatalogProduct) -> serde_json::Value {
         "description": p.description,
         "category": p.category,
         "sku": p.sku,
-        "price": { "amount_minor": p.price_minor, "currency": p.currency },
+        "price": money_json(p.price_minor, &p.currency),
         "attributes": attributes,
-        // Stock levels arrive with the inventory context.
-        "available": null,
+        // Null until the inventory reports stock for the sku.
+        "available": p.available,
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "version": p.version,
     })
+}
+
+fn price_point_json(p: &PricePoint) -> serde_json::Value {
+    serde_json::json!({ "price": money_json(p.price_minor, &p.currency), "at": p.at })
+}
+
+/// The lowest price of the last 30 days, from the product's price history.
+fn lowest_price_30d(history: &[PricePoint]) -> serde_json::Value {
+    lowest_price_since(history, chrono::Utc::now(), LOWEST_PRICE_WINDOW)
+        .map_or(serde_json::Value::Null, |p| {
+            money_json(p.price_minor, &p.currency)
+        })
+}
+
+/// The product if the caller may see it: drafts are visible to their seller only.
+async fn visible_product(
+    api: &MerchandiseApi,
+    caller: Option<Caller>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<CatalogProduct, ApiError> {
+    // A malformed header is the request's fault whatever the id: check it first.
+    min_position(headers)?;
+    let id = parse_id(id)?;
+    wait_for_catalog(api, headers).await?;
+    let product = find_product(&api.read, &id.to_string())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound("product".into()))?;
+    let is_seller = caller.is_some_and(|c| c.user_id.to_string() == product.seller_id);
+    if product.status == "draft" && !is_seller {
+        return Err(ApiError::NotFound("product".into()));
+    }
+    Ok(product)
 }
 
 async fn get_product(
@@ -224,18 +271,105 @@ async fn get_product(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // A malformed header is the request's fault whatever the id: check it first.
-    min_position(&headers)?;
-    let id = parse_id(&id)?;
-    wait_for_catalog(&api, &headers).await?;
-    let product = find_product(&api.read, &id.to_string())
+    let product = visible_product(&api, caller, &id, &headers).await?;
+    let history = price_history(&api.read, &product.id)
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound("product".into()))?;
-    // Drafts are visible to their seller only.
-    let is_seller = caller.is_some_and(|c| c.user_id.to_string() == product.seller_id);
-    if product.status == "draft" && !is_seller {
-        return Err(ApiError::NotFound("product".into()));
+        .map_err(ApiError::internal)?;
+    let mut body = product_json(&product);
+    body["lowest_price_30d"] = lowest_price_30d(&history);
+    Ok(Json(body).into_response())
+}
+
+/// `GET /products/{id}/price-history`: every price, oldest first. A product has few prices,
+/// so the list comes whole (`next_cursor` is always null).
+async fn get_price_history(
+    State(api): State<MerchandiseApi>,
+    caller: Option<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let product = visible_product(&api, caller, &id, &headers).await?;
+    let history = price_history(&api.read, &product.id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({
+        "items": history.iter().map(price_point_json).collect::<Vec<_>>(),
+        "next_cursor": null,
+        "lowest_price_30d": lowest_price_30d(&history),
+    }))
+    .into_response())
+}
+
+/// Reads `GET /products`'s query string; unknown parameters are ignored.
+fn listing_query(params: Vec<(String, String)>) -> Result<ListingQuery, ApiError> {
+    fn price(name: &str, value: &str) -> Result<i64, ApiError> {
+        value
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 0)
+            .ok_or_else(|| {
+                ApiError::Validation(format!("{name} must be a price in minor units (0 or more)"))
+            })
     }
-    Ok(Json(product_json(&product)).into_response())
+    let mut query = ListingQuery {
+        limit: DEFAULT_LIMIT,
+        ..ListingQuery::default()
+    };
+    for (name, value) in params {
+        let text = value.trim();
+        match name.as_str() {
+            "q" if !text.is_empty() => query.text = Some(text.to_owned()),
+            "category" if !text.is_empty() => query.category = Some(text.to_owned()),
+            "currency" if !text.is_empty() => {
+                let currency: shared_kernel::Currency = text.parse().map_err(|_| {
+                    ApiError::Validation("currency must be an ISO 4217 code like EUR".into())
+                })?;
+                query.currency = Some(currency.to_string());
+            }
+            "min_price" => query.min_price = Some(price("min_price", text)?),
+            "max_price" => query.max_price = Some(price("max_price", text)?),
+            "sort" => query.sort = Some(Sort::parse(text).map_err(listing_error)?),
+            "limit" => {
+                query.limit = text
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| {
+                        ApiError::Validation(format!("limit must be between 1 and {MAX_LIMIT}"))
+                    })?;
+            }
+            "cursor" if !text.is_empty() => {
+                query.after = Some(Cursor::decode(text).map_err(listing_error)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(query)
+}
+
+fn listing_error(e: ListingError) -> ApiError {
+    match e {
+        ListingError::Invalid(detail) => ApiError::Validation(detail),
+        ListingError::Database(e) => ApiError::internal(e),
+    }
+}
+
+/// `GET /products`: active products, searched, filtered, sorted, a page at a time.
+async fn list(
+    State(api): State<MerchandiseApi>,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::Validation(e.body_text()))?;
+    let query = listing_query(params)?;
+    min_position(&headers)?;
+    wait_for_catalog(&api, &headers).await?;
+    let page = list_products(&api.read, &query)
+        .await
+        .map_err(listing_error)?;
+    Ok(Json(serde_json::json!({
+        "items": page.items.iter().map(product_json).collect::<Vec<_>>(),
+        "next_cursor": page.next.map(|c| c.encode()),
+    }))
+    .into_response())
 }

@@ -1,9 +1,19 @@
-//! The catalog: one row per product, as buyers and sellers read it.
+//! The catalog: one row per product as buyers and sellers read it, its full-text search index,
+//! its price history and the stock available per sku.
+//!
+//! Tables (all owned by this projection, emptied together on a rebuild):
+//! - `merchandise_catalog`: the product rows.
+//! - `merchandise_search`: the search index over title and description. On PostgreSQL a
+//!   weighted `tsvector` (title `A`, description `B`) with a GIN index; on SQLite an FTS5 table
+//!   (porter stemmer). Same name on both, so the shared code can empty it.
+//! - `merchandise_price_history`: every price a product had, with when it took effect.
+//! - `merchandise_stock`: the `available` quantity per sku, from the inventory's stock events.
 
 use async_trait::async_trait;
 use chrono::SecondsFormat;
+use event_schemas::inventory::StockEvent;
 use event_schemas::merchandise::ProductEvent;
-use projections::{Projection, ProjectionError};
+use projections::{Backend, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::AnyConnection;
@@ -11,7 +21,11 @@ use sqlx::AnyConnection;
 /// The projection's name (its checkpoint key).
 pub const CATALOG: &str = "merchandise.catalog";
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS merchandise_catalog (
+/// Text search configuration of PostgreSQL, close to SQLite's porter stemmer.
+pub(crate) const PG_SEARCH_CONFIG: &str = "english";
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS merchandise_catalog (
         id          TEXT PRIMARY KEY,
         seller_id   TEXT NOT NULL,
         status      TEXT NOT NULL,
@@ -25,7 +39,45 @@ const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS merchandise_catalog (
         created_at  TEXT NOT NULL,
         updated_at  TEXT NOT NULL,
         version     BIGINT NOT NULL
-    )"];
+    )",
+    // The listing's sort orders, each with the id tiebreaker of its keyset.
+    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_price
+        ON merchandise_catalog (status, price_minor, id)",
+    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_created
+        ON merchandise_catalog (status, created_at, id)",
+    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_sku ON merchandise_catalog (sku)",
+    "CREATE TABLE IF NOT EXISTS merchandise_price_history (
+        product_id  TEXT NOT NULL,
+        version     BIGINT NOT NULL,
+        price_minor BIGINT NOT NULL,
+        currency    TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (product_id, version)
+    )",
+    "CREATE TABLE IF NOT EXISTS merchandise_stock (
+        sku       TEXT PRIMARY KEY,
+        available BIGINT NOT NULL,
+        version   BIGINT NOT NULL
+    )",
+];
+
+const POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS merchandise_search (
+        id       TEXT PRIMARY KEY,
+        document tsvector NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS merchandise_search_document
+        ON merchandise_search USING GIN (document)",
+];
+
+const SQLITE_SCHEMA: &[&str] = &[
+    "CREATE VIRTUAL TABLE IF NOT EXISTS merchandise_search USING fts5(
+        id UNINDEXED,
+        title,
+        description,
+        tokenize = 'porter unicode61'
+    )",
+];
 
 /// A catalog row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -43,7 +95,15 @@ pub struct CatalogProduct {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// Stock available for the product's sku; `None` before the inventory reported any.
+    pub available: Option<i64>,
 }
+
+/// The catalog columns (table alias `c`) and the sku's stock (alias `s`), in
+/// [`CatalogProduct`]'s order.
+pub(crate) const PRODUCT_COLUMNS: &str = "c.id, c.seller_id, c.status, c.title, c.description, \
+     c.category, c.sku, c.price_minor, c.currency, c.attributes, c.created_at, c.updated_at, \
+     c.version, s.available";
 
 /// Reads one product from the catalog.
 ///
@@ -53,10 +113,10 @@ pub async fn find_product(
     pool: &sqlx::AnyPool,
     id: &str,
 ) -> Result<Option<CatalogProduct>, sqlx::Error> {
-    sqlx::query_as::<_, CatalogProduct>(
-        "SELECT id, seller_id, status, title, description, category, sku, price_minor, currency, \
-         attributes, created_at, updated_at, version FROM merchandise_catalog WHERE id = $1",
-    )
+    sqlx::query_as::<_, CatalogProduct>(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM merchandise_catalog c \
+         LEFT JOIN merchandise_stock s ON s.sku = c.sku WHERE c.id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -75,8 +135,20 @@ impl Projection for CatalogProjection {
         SCHEMA
     }
 
+    fn backend_schema(&self, backend: Backend) -> &'static [&'static str] {
+        match backend {
+            Backend::Postgres => POSTGRES_SCHEMA,
+            Backend::Sqlite => SQLITE_SCHEMA,
+        }
+    }
+
     fn tables(&self) -> &'static [&'static str] {
-        &["merchandise_catalog"]
+        &[
+            "merchandise_catalog",
+            "merchandise_search",
+            "merchandise_price_history",
+            "merchandise_stock",
+        ]
     }
 
     async fn apply(
@@ -84,23 +156,36 @@ impl Projection for CatalogProjection {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError> {
-        if event.stream_id.kind() != "product" {
-            return Ok(());
+        match event.stream_id.kind() {
+            "product" => apply_product(conn, event).await,
+            "stock" => apply_stock(conn, event).await,
+            _ => Ok(()),
         }
-        let e = ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
-        let at = event
-            .recorded_at
-            .to_rfc3339_opts(SecondsFormat::Micros, true);
-        let version = i64::try_from(event.stream_version).unwrap_or(i64::MAX);
-        // Every update is guarded by the stream version, so applying an event twice is harmless.
-        let query = match &e {
-            ProductEvent::Created(c) => sqlx::query(
+    }
+}
+
+fn version_of(event: &Recorded) -> i64 {
+    i64::try_from(event.stream_version).unwrap_or(i64::MAX)
+}
+
+async fn apply_product(conn: &mut AnyConnection, event: &Recorded) -> Result<(), ProjectionError> {
+    let e = ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
+    let at = event
+        .recorded_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true);
+    let version = version_of(event);
+    // Every update is guarded by the stream version, so applying an event twice is harmless;
+    // the search index and the price history follow only an update that happened.
+    match &e {
+        ProductEvent::Created(c) => {
+            let id = c.product_id.to_string();
+            let inserted = sqlx::query(
                 "INSERT INTO merchandise_catalog (id, seller_id, status, title, description, \
                  category, sku, price_minor, currency, attributes, created_at, updated_at, version) \
                  VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) \
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(c.product_id.to_string())
+            .bind(id.clone())
             .bind(c.seller_id.to_string())
             .bind(c.title.clone())
             .bind(c.description.clone())
@@ -109,43 +194,183 @@ impl Projection for CatalogProjection {
             .bind(c.price.amount_minor)
             .bind(c.price.currency.to_string())
             .bind(serde_json::to_string(&c.attributes).unwrap_or_else(|_| "{}".into()))
-            .bind(at)
-            .bind(version),
-            ProductEvent::Published(p) => sqlx::query(
+            .bind(at.clone())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                index_for_search(conn, &id, &c.title, &c.description).await?;
+                record_price(
+                    conn,
+                    &id,
+                    version,
+                    c.price.amount_minor,
+                    &c.price.currency,
+                    &at,
+                )
+                .await?;
+            }
+        }
+        ProductEvent::Published(p) => {
+            sqlx::query(
                 "UPDATE merchandise_catalog SET status = 'active', updated_at = $2, version = $3 \
                  WHERE id = $1 AND version < $3",
             )
             .bind(p.product_id.to_string())
             .bind(at)
-            .bind(version),
-            ProductEvent::DetailsChanged(d) => sqlx::query(
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+        }
+        ProductEvent::DetailsChanged(d) => {
+            let id = d.product_id.to_string();
+            let updated = sqlx::query(
                 "UPDATE merchandise_catalog SET title = $2, description = $3, category = $4, \
                  updated_at = $5, version = $6 WHERE id = $1 AND version < $6",
             )
-            .bind(d.product_id.to_string())
+            .bind(id.clone())
             .bind(d.title.clone())
             .bind(d.description.clone())
             .bind(d.category.clone())
             .bind(at)
-            .bind(version),
-            ProductEvent::PriceChanged(p) => sqlx::query(
+            .bind(version)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if updated > 0 {
+                index_for_search(conn, &id, &d.title, &d.description).await?;
+            }
+        }
+        ProductEvent::PriceChanged(p) => {
+            let id = p.product_id.to_string();
+            let updated = sqlx::query(
                 "UPDATE merchandise_catalog SET price_minor = $2, currency = $3, updated_at = $4, \
                  version = $5 WHERE id = $1 AND version < $5",
             )
-            .bind(p.product_id.to_string())
+            .bind(id.clone())
             .bind(p.price.amount_minor)
             .bind(p.price.currency.to_string())
-            .bind(at)
-            .bind(version),
-            ProductEvent::Archived(a) => sqlx::query(
+            .bind(at.clone())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if updated > 0 {
+                record_price(
+                    conn,
+                    &id,
+                    version,
+                    p.price.amount_minor,
+                    &p.price.currency,
+                    &at,
+                )
+                .await?;
+            }
+        }
+        ProductEvent::Archived(a) => {
+            sqlx::query(
                 "UPDATE merchandise_catalog SET status = 'archived', updated_at = $2, version = $3 \
                  WHERE id = $1 AND version < $3",
             )
             .bind(a.product_id.to_string())
             .bind(at)
-            .bind(version),
-        };
-        query.execute(conn).await?;
-        Ok(())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
+    Ok(())
+}
+
+/// (Re)indexes a product's title and description.
+async fn index_for_search(
+    conn: &mut AnyConnection,
+    id: &str,
+    title: &str,
+    description: &str,
+) -> Result<(), sqlx::Error> {
+    match Backend::of(conn) {
+        Backend::Postgres => {
+            // Title words weigh more (A) than description words (B) in `ts_rank`.
+            sqlx::query(&format!(
+                "INSERT INTO merchandise_search (id, document) VALUES ($1, \
+                 setweight(to_tsvector('{PG_SEARCH_CONFIG}', $2::text), 'A') || \
+                 setweight(to_tsvector('{PG_SEARCH_CONFIG}', $3::text), 'B')) \
+                 ON CONFLICT (id) DO UPDATE SET document = excluded.document"
+            ))
+            .bind(id)
+            .bind(title)
+            .bind(description)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Backend::Sqlite => {
+            // FTS5 tables have no unique constraint to upsert on.
+            sqlx::query("DELETE FROM merchandise_search WHERE id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO merchandise_search (id, title, description) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(title)
+            .bind(description)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn record_price(
+    conn: &mut AnyConnection,
+    id: &str,
+    version: i64,
+    amount_minor: i64,
+    currency: &shared_kernel::Currency,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO merchandise_price_history (product_id, version, price_minor, currency, at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (product_id, version) DO NOTHING",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(amount_minor)
+    .bind(currency.to_string())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the sku's latest `available`: every stock movement carries the resulting levels.
+async fn apply_stock(conn: &mut AnyConnection, event: &Recorded) -> Result<(), ProjectionError> {
+    let e = StockEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
+    let (sku, available) = match &e {
+        // A new stock item has nothing on hand yet.
+        StockEvent::Opened(o) => (&o.sku, 0),
+        StockEvent::Received(r) => (&r.sku, r.levels.available),
+        StockEvent::Adjusted(a) => (&a.sku, a.levels.available),
+        StockEvent::Reserved(r) => (&r.sku, r.levels.available),
+        StockEvent::Released(r) => (&r.sku, r.levels.available),
+        StockEvent::Committed(c) => (&c.sku, c.levels.available),
+        StockEvent::Returned(r) => (&r.sku, r.levels.available),
+        StockEvent::LowStockDetected(l) => (&l.sku, l.available),
+        StockEvent::ThresholdSet(_) => return Ok(()),
+    };
+    // Guarded by the stream version: a replayed older event does not overwrite a newer level.
+    sqlx::query(
+        "INSERT INTO merchandise_stock (sku, available, version) VALUES ($1, $2, $3) \
+         ON CONFLICT (sku) DO UPDATE SET available = excluded.available, \
+         version = excluded.version WHERE merchandise_stock.version < excluded.version",
+    )
+    .bind(sku.clone())
+    .bind(available)
+    .bind(version_of(event))
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,0 +1,74 @@
+//! The inventory commands as they travel on the command bus. The cross-context ones (from the
+//! order saga) use the payloads published in `event_schemas::inventory::commands`.
+
+use event_schemas::inventory::commands::{CommitStock, ReleaseStock, ReserveStock};
+use serde::{Deserialize, Serialize};
+use shared_kernel::CommandEnvelope;
+use shared_kernel::ids::{OrderId, ProductId, UserId};
+use uuid::Uuid;
+
+use crate::CONTEXT;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum InventoryCommand {
+    /// Seller: goods arrived (opens the stock item of `product_id` on first use).
+    ReceiveStock {
+        sku: String,
+        product_id: ProductId,
+        quantity: i64,
+    },
+    /// Seller: a correction of what is on hand.
+    AdjustStock {
+        sku: String,
+        product_id: ProductId,
+        delta: i64,
+        reason: String,
+    },
+    /// Seller: alert when available falls under `threshold`.
+    SetLowStockThreshold {
+        sku: String,
+        product_id: ProductId,
+        threshold: i64,
+    },
+    /// Order saga: reserve every line or none.
+    ReserveStock(ReserveStock),
+    /// Order saga: give the reservation back (returning sold stock).
+    ReleaseStock(ReleaseStock),
+    /// Order saga: the order is paid.
+    CommitStock(CommitStock),
+    /// Expiry timer: the reservation's time is up.
+    ExpireReservation { order_id: OrderId },
+}
+
+impl InventoryCommand {
+    /// Wraps the command for the bus, on behalf of `actor` (a user id or `system:<who>`).
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: String,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor)
+    }
+
+    /// Wraps a seller's command.
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope_for_user(
+        &self,
+        command_id: Uuid,
+        actor: UserId,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        self.envelope(command_id, actor.to_string())
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        envelope.unwrap_command()
+    }
+}

@@ -1,0 +1,12 @@
+//! Application layer: commands as messages, the handler that runs them, and the process
+//! manager that expires reservations.
+
+mod commands;
+mod expiry;
+mod handler;
+mod retry;
+
+pub use commands::InventoryCommand;
+pub use expiry::{EXPIRE_RESERVATION, RESERVATION_EXPIRY, ReservationExpiry, expiry_timer_key};
+pub use handler::{InventoryHandler, MAX_LINES, reservation_stream, stock_stream, valid_sku};
+pub use retry::ConflictRetry;

@@ -1,0 +1,185 @@
+//! The Reservation aggregate: one order's reservation across its skus (`reservation-<order>`).
+//!
+//! It records the outcome the order saga waits for, and it is where commit, release and expiry
+//! race: optimistic concurrency on this one stream lets exactly one of them win, and the stock
+//! items are then brought in line with the winner.
+//!
+//! confirmed -> committed -> released (returned); confirmed -> released | expired;
+//! failed is final.
+
+use event_schemas::inventory::{
+    ReservationCommitted, ReservationConfirmed, ReservationEvent, ReservationExpired,
+    ReservationFailed, ReservationReleased, SkuQuantity,
+};
+use shared_kernel::ids::OrderId;
+use shared_kernel::{Aggregate, Timestamp};
+
+/// Reason recorded on the stock items when the expiry timer releases a reservation.
+pub const EXPIRED_REASON: &str = "reservation_expired";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReservationStatus {
+    #[default]
+    None,
+    Confirmed,
+    Failed,
+    Committed,
+    Released,
+    Expired,
+}
+
+impl ReservationStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+            Self::Committed => "committed",
+            Self::Released => "released",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reservation {
+    pub order_id: OrderId,
+    pub status: ReservationStatus,
+    pub lines: Vec<SkuQuantity>,
+    pub expires_at: Option<Timestamp>,
+    /// Why the stock went back (release or expiry).
+    pub release_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReservationCommand {
+    /// Every line is held on its stock item.
+    Confirm {
+        order_id: OrderId,
+        lines: Vec<SkuQuantity>,
+        expires_at: Timestamp,
+    },
+    /// A line could not be held (and the others were given back).
+    Fail(ReservationFailed),
+    Commit {
+        order_id: OrderId,
+    },
+    Release {
+        order_id: OrderId,
+        reason: String,
+    },
+    /// The expiry timer fired: it decides when, so no clock check here.
+    Expire {
+        order_id: OrderId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReservationError {
+    #[error("the order has no reservation")]
+    NotFound,
+    #[error("the reservation is {0}")]
+    NotActive(&'static str),
+}
+
+impl shared_kernel::application::Rejection for ReservationError {
+    fn code_and_status(&self) -> (&'static str, u16) {
+        match self {
+            Self::NotFound => ("reservation_not_found", 404),
+            Self::NotActive(_) => ("reservation_not_active", 409),
+        }
+    }
+}
+
+impl Aggregate for Reservation {
+    const KIND: &'static str = "reservation";
+    type Command = ReservationCommand;
+    type Event = ReservationEvent;
+    type Error = ReservationError;
+
+    fn decide(
+        &self,
+        command: ReservationCommand,
+        _now: Timestamp,
+    ) -> Result<Vec<ReservationEvent>, ReservationError> {
+        use ReservationStatus::{Committed, Confirmed, Expired, Failed, None, Released};
+        match command {
+            ReservationCommand::Confirm {
+                order_id,
+                lines,
+                expires_at,
+            } => match self.status {
+                None => Ok(vec![ReservationEvent::Confirmed(ReservationConfirmed {
+                    order_id,
+                    lines,
+                    expires_at,
+                })]),
+                Confirmed => Ok(vec![]),
+                s => Err(ReservationError::NotActive(s.as_str())),
+            },
+            ReservationCommand::Fail(failed) => match self.status {
+                None => Ok(vec![ReservationEvent::Failed(failed)]),
+                Failed => Ok(vec![]),
+                s => Err(ReservationError::NotActive(s.as_str())),
+            },
+            ReservationCommand::Commit { order_id } => match self.status {
+                Confirmed => Ok(vec![ReservationEvent::Committed(ReservationCommitted {
+                    order_id,
+                })]),
+                Committed => Ok(vec![]),
+                None => Err(ReservationError::NotFound),
+                s @ (Failed | Released | Expired) => Err(ReservationError::NotActive(s.as_str())),
+            },
+            ReservationCommand::Release { order_id, reason } => match self.status {
+                Confirmed | Committed => {
+                    Ok(vec![ReservationEvent::Released(ReservationReleased {
+                        order_id,
+                        reason,
+                        returned: self.status == Committed,
+                    })])
+                }
+                // Nothing held (never reserved, failed, or already given back).
+                None | Failed | Released | Expired => Ok(vec![]),
+            },
+            ReservationCommand::Expire { order_id } => match self.status {
+                Confirmed => Ok(vec![ReservationEvent::Expired(ReservationExpired {
+                    order_id,
+                })]),
+                // Paid or given back in time: the timer has nothing to do.
+                None | Failed | Committed | Released | Expired => Ok(vec![]),
+            },
+        }
+    }
+
+    fn evolve(self, event: &ReservationEvent) -> Self {
+        match event {
+            ReservationEvent::Confirmed(e) => Self {
+                order_id: e.order_id,
+                status: ReservationStatus::Confirmed,
+                lines: e.lines.clone(),
+                expires_at: Some(e.expires_at),
+                ..self
+            },
+            ReservationEvent::Failed(e) => Self {
+                order_id: e.order_id,
+                status: ReservationStatus::Failed,
+                ..self
+            },
+            ReservationEvent::Committed(_) => Self {
+                status: ReservationStatus::Committed,
+                ..self
+            },
+            ReservationEvent::Released(e) => Self {
+                status: ReservationStatus::Released,
+                release_reason: Some(e.reason.clone()),
+                ..self
+            },
+            ReservationEvent::Expired(_) => Self {
+                status: ReservationStatus::Expired,
+                release_reason: Some(EXPIRED_REASON.to_owned()),
+                ..self
+            },
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! `/api/v1/inventory`: the seller's stock. Writes go to the bus; reads come from the read
+//! models. Every route is for the seller of the sku's product only: to anybody else a sku
+//! looks like one without stock (404), so the routes do not reveal whose skus exist.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use http_kernel::{ApiError, Caller, Json, min_position, reply_response};
+use projections::{Progress, WaitError};
+use serde::Deserialize;
+use shared_kernel::ids::ProductId;
+use shared_kernel::{BusError, CommandBus, CommandOutcome};
+use sqlx::AnyPool;
+use uuid::Uuid;
+
+use crate::application::{InventoryCommand, valid_sku};
+use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
+use crate::projections::{
+    RESTOCK_ALERTS, SKU_OWNERS, STOCK_LEVELS, SkuOwner, alerts_of, find_levels, find_owner,
+    ledger_page,
+};
+
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+/// How often an ownership check looks again for a sku the read model does not know yet.
+const OWNER_POLL: Duration = Duration::from_millis(25);
+
+/// What the routes need.
+#[derive(Debug, Clone)]
+pub struct InventoryApi {
+    pub bus: Arc<dyn CommandBus>,
+    pub read: AnyPool,
+    pub progress: Progress,
+    /// How long a read may wait for its read model (`Agora-Min-Position`, a new sku).
+    pub read_wait: Duration,
+}
+
+pub fn router(api: InventoryApi) -> Router {
+    Router::new()
+        .route("/api/v1/inventory/alerts", get(list_alerts))
+        .route("/api/v1/inventory/{sku}", get(get_levels))
+        .route("/api/v1/inventory/{sku}/receipts", post(receive))
+        .route("/api/v1/inventory/{sku}/adjustments", post(adjust))
+        .route("/api/v1/inventory/{sku}/threshold", put(set_threshold))
+        .route("/api/v1/inventory/{sku}/ledger", get(get_ledger))
+        .with_state(api)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Receipt {
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Adjustment {
+    delta: i64,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Threshold {
+    threshold: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn no_stock() -> ApiError {
+    ApiError::NotFound("stock".into())
+}
+
+fn limit_of(page: &Page) -> Result<i64, ApiError> {
+    match page.limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+        Some(l) => Err(ApiError::Validation(format!(
+            "limit must be 1 to {MAX_LIMIT}, got {l}"
+        ))),
+    }
+}
+
+/// Waits until `projection` contains the caller's write, if the caller asked to.
+async fn wait_for(
+    api: &InventoryApi,
+    projection: &str,
+    position: Option<u64>,
+) -> Result<(), ApiError> {
+    let Some(position) = position else {
+        return Ok(());
+    };
+    match api
+        .progress
+        .wait_for(projection, position, api.read_wait)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
+            Err(ApiError::Unavailable {
+                detail: format!("{projection} has not reached position {position} yet"),
+                retry_after_secs: 1,
+            })
+        }
+        Err(WaitError::Store(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The sku's owner when it is the caller; 404 otherwise. A product created a moment ago may
+/// not have reached the read model yet, so an unknown sku is looked for again for a little
+/// while before it counts as unknown.
+async fn owned_sku(
+    api: &InventoryApi,
+    caller: &Caller,
+    sku: &str,
+    headers: &HeaderMap,
+) -> Result<SkuOwner, ApiError> {
+    let position = min_position(headers)?;
+    if !valid_sku(sku) {
+        return Err(no_stock());
+    }
+    wait_for(api, SKU_OWNERS, position).await?;
+    let deadline = tokio::time::Instant::now() + api.read_wait;
+    let owner = loop {
+        if let Some(owner) = find_owner(&api.read, sku)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            break owner;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(no_stock());
+        }
+        tokio::time::sleep(OWNER_POLL).await;
+    };
+    if owner.seller_id != caller.user_id.to_string() {
+        return Err(no_stock());
+    }
+    Ok(owner)
+}
+
+fn product_of(owner: &SkuOwner) -> Result<ProductId, ApiError> {
+    owner.product_id.parse().map_err(ApiError::internal)
+}
+
+async fn send(
+    api: &InventoryApi,
+    caller: &Caller,
+    command: &InventoryCommand,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let envelope = command
+        .envelope_for_user(Uuid::now_v7(), caller.user_id)
+        .map_err(ApiError::internal)?;
+    let command_id = envelope.command_id;
+    let reply = match api.bus.send(envelope).await {
+        Ok(reply) => reply,
+        // The command may still be processed: answer where its outcome will be, not an error.
+        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id)),
+        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
+            return Err(ApiError::Unavailable {
+                detail: "the inventory service is not reachable".into(),
+                retry_after_secs: 2,
+            });
+        }
+    };
+    let body = match &reply.outcome {
+        CommandOutcome::Accepted { body, .. } => body.clone(),
+        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
+    };
+    reply_response(reply, status, body)
+}
+
+/// 202 with the command's status location, for a command whose reply did not come in time.
+fn pending_command(command_id: Uuid) -> Response {
+    let location = format!("/api/v1/commands/{command_id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        axum::Json(
+            serde_json::json!({ "command_id": command_id, "status": "pending", "location": location }),
+        ),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+async fn receive(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<Receipt>,
+) -> Result<Response, ApiError> {
+    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
+    let command = InventoryCommand::ReceiveStock {
+        product_id: product_of(&owner)?,
+        sku,
+        quantity: req.quantity,
+    };
+    send(&api, &caller, &command, StatusCode::CREATED).await
+}
+
+async fn adjust(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<Adjustment>,
+) -> Result<Response, ApiError> {
+    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
+    let command = InventoryCommand::AdjustStock {
+        product_id: product_of(&owner)?,
+        sku,
+        delta: req.delta,
+        reason: req.reason,
+    };
+    send(&api, &caller, &command, StatusCode::CREATED).await
+}
+
+async fn set_threshold(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<Threshold>,
+) -> Result<Response, ApiError> {
+    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
+    let command = InventoryCommand::SetLowStockThreshold {
+        product_id: product_of(&owner)?,
+        sku,
+        threshold: req.threshold,
+    };
+    send(&api, &caller, &command, StatusCode::OK).await
+}
+
+async fn get_levels(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
+    wait_for(&api, STOCK_LEVELS, min_position(&headers)?).await?;
+    let levels = find_levels(&api.read, &owner.sku)
+        .await
+        .map_err(ApiError::internal)?;
+    // A sku nobody has received stock for yet has none.
+    let body = levels.map_or_else(
+        || {
+            serde_json::json!({
+                "sku": owner.sku,
+                "product_id": owner.product_id,
+                "on_hand": 0,
+                "reserved": 0,
+                "available": 0,
+                "low_stock_threshold": DEFAULT_LOW_STOCK_THRESHOLD,
+            })
+        },
+        |l| {
+            serde_json::json!({
+                "sku": l.sku,
+                "product_id": l.product_id,
+                "on_hand": l.on_hand,
+                "reserved": l.reserved,
+                "available": l.available,
+                "low_stock_threshold": l.low_stock_threshold,
+            })
+        },
+    );
+    Ok(Json(body).into_response())
+}
+
+async fn get_ledger(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Path(sku): Path<String>,
+    Query(page): Query<Page>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = limit_of(&page)?;
+    let after = match page.cursor.as_deref() {
+        None => 0,
+        Some(c) => c
+            .parse::<i64>()
+            .map_err(|_| ApiError::Validation("cursor is not one this list gave".into()))?,
+    };
+    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
+    wait_for(&api, STOCK_LEVELS, min_position(&headers)?).await?;
+    let items = ledger_page(&api.read, &owner.sku, after, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
+        .then(|| items.last().map(|e| e.version.to_string()))
+        .flatten();
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
+}
+
+async fn list_alerts(
+    State(api): State<InventoryApi>,
+    caller: Caller,
+    Query(page): Query<Page>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = limit_of(&page)?;
+    wait_for(&api, RESTOCK_ALERTS, min_position(&headers)?).await?;
+    let after = page.cursor.unwrap_or_default();
+    let items = alerts_of(&api.read, &caller.user_id.to_string(), &after, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
+        .then(|| items.last().map(|a| a.sku.clone()))
+        .flatten();
+    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
+}

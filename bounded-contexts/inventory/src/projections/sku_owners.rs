@@ -1,0 +1,82 @@
+//! Who owns each sku: inventory's own copy of the merchandise facts it needs (sku -> product,
+//! seller), so ownership checks never call into the catalog.
+
+use async_trait::async_trait;
+use event_schemas::merchandise::{PRODUCT_CREATED, ProductEvent};
+use projections::{Projection, ProjectionError};
+use shared_kernel::{DomainEvent, Recorded};
+use sqlx::{AnyConnection, AnyPool};
+
+/// The projection's name (its checkpoint key).
+pub const SKU_OWNERS: &str = "inventory.sku_owners";
+
+const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS inventory_sku_owners (
+        sku        TEXT PRIMARY KEY,
+        product_id TEXT NOT NULL,
+        seller_id  TEXT NOT NULL
+    )"];
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SkuOwner {
+    pub sku: String,
+    pub product_id: String,
+    pub seller_id: String,
+}
+
+/// The owner of `sku`, if a product with it was created.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn find_owner(pool: &AnyPool, sku: &str) -> Result<Option<SkuOwner>, sqlx::Error> {
+    sqlx::query_as::<_, SkuOwner>(
+        "SELECT sku, product_id, seller_id FROM inventory_sku_owners WHERE sku = $1",
+    )
+    .bind(sku)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Default)]
+pub struct SkuOwnersProjection;
+
+#[async_trait]
+impl Projection for SkuOwnersProjection {
+    fn name(&self) -> &'static str {
+        SKU_OWNERS
+    }
+
+    fn schema(&self) -> &'static [&'static str] {
+        SCHEMA
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["inventory_sku_owners"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &Recorded,
+    ) -> Result<(), ProjectionError> {
+        // Only creation says who owns a sku; other product events are none of our business.
+        if event.event_type != PRODUCT_CREATED {
+            return Ok(());
+        }
+        let ProductEvent::Created(created) =
+            ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?
+        else {
+            return Ok(());
+        };
+        // The first product to name a sku owns its stock.
+        sqlx::query(
+            "INSERT INTO inventory_sku_owners (sku, product_id, seller_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (sku) DO NOTHING",
+        )
+        .bind(created.sku)
+        .bind(created.product_id.to_string())
+        .bind(created.seller_id.to_string())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! The public listing of active products: full-text search, filters, four sort orders and
+//! keyset pagination with opaque cursors.
+//!
+//! Relevance is `ts_rank` on PostgreSQL and `-bm25` on SQLite (higher is better on both); the
+//! search text is read like a web search on both (`"a phrase"`, `or`, `-excluded`). Prices are
+//! compared in minor units within each product's own currency; `currency` narrows the listing
+//! to one currency, which is what makes price filters and price sorts meaningful when the
+//! catalog mixes currencies.
+//!
+//! A cursor is the base64url JSON of the last row's sort key and id, so the next page starts
+//! strictly after it: rows added or changed meanwhile neither shift nor repeat a page. (SQLite's
+//! bm25 depends on the whole index's statistics, so a relevance page there can shift when
+//! products are indexed between two pages; PostgreSQL's `ts_rank` does not.)
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use projections::Backend;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, FromRow, Row};
+
+use super::catalog::{CatalogProduct, PG_SEARCH_CONFIG, PRODUCT_COLUMNS};
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+impl Sort {
+    /// # Errors
+    /// The name is none of `relevance`, `price_asc`, `price_desc`, `newest`.
+    pub fn parse(name: &str) -> Result<Self, ListingError> {
+        match name {
+            "relevance" => Ok(Self::Relevance),
+            "price_asc" => Ok(Self::PriceAsc),
+            "price_desc" => Ok(Self::PriceDesc),
+            "newest" => Ok(Self::Newest),
+            other => Err(ListingError::Invalid(format!(
+                "unknown sort {other:?}; use relevance, price_asc, price_desc or newest"
+            ))),
+        }
+    }
+}
+
+/// What a listing asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListingQuery {
+    /// Search text; `None` lists everything.
+    pub text: Option<String>,
+    pub category: Option<String>,
+    /// ISO 4217 code: only products priced in it.
+    pub currency: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// `None`: relevance when searching, newest otherwise.
+    pub sort: Option<Sort>,
+    pub limit: u32,
+    pub after: Option<Cursor>,
+}
+
+impl ListingQuery {
+    /// The sort actually applied: relevance needs search text; without it, newest.
+    #[must_use]
+    pub fn effective_sort(&self) -> Sort {
+        match (self.sort, &self.text) {
+            (Some(Sort::Relevance) | None, Some(_)) => Sort::Relevance,
+            (Some(Sort::Relevance) | None, None) => Sort::Newest,
+            (Some(sort), _) => sort,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListingError {
+    /// The request is malformed: a bad cursor, sort or filter.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("read-model database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where a page ended: the last row's sort key and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub sort: Sort,
+    #[serde(rename = "k")]
+    pub key: SortKey,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    Price(i64),
+    Score(f64),
+    Time(String),
+}
+
+impl Cursor {
+    /// The opaque form handed to clients.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// # Errors
+    /// The text is not a cursor this service handed out.
+    pub fn decode(text: &str) -> Result<Self, ListingError> {
+        let invalid = || ListingError::Invalid("the cursor is not valid".into());
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    }
+}
+
+/// One page of the listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<CatalogProduct>,
+    pub next: Option<Cursor>,
+}
+
+/// A listed row: the product and its relevance score (0 without search text).
+struct Listed {
+    product: CatalogProduct,
+    score: f64,
+}
+
+impl<'r> FromRow<'r, AnyRow> for Listed {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            product: CatalogProduct::from_row(row)?,
+            score: row.try_get("score")?,
+        })
+    }
+}
+
+/// Reads one page of active products.
+///
+/// # Errors
+/// [`ListingError::Invalid`] for a cursor of another sort order; the database failed.
+pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page, ListingError> {
+    let sort = query.effective_sort();
+    if let Some(after) = &query.after
+        && after.sort != sort
+    {
+        return Err(ListingError::Invalid(
+            "the cursor belongs to another sort order".into(),
+        ));
+    }
+    let limit = query.limit.clamp(1, MAX_LIMIT);
+    let mut conn = pool.acquire().await?;
+    let backend = Backend::of(&conn);
+
+    // The matching rows with their score, then filters, keyset and order on top: the score is
+    // then a plain column both dialects can compare.
+    let mut sql = format!(
+        "SELECT * FROM ({}) listed WHERE status = 'active'",
+        matching(backend, query.text.is_some())
+    );
+    let mut args = Args::default();
+    if let Some(text) = &query.text {
+        let text = match backend {
+            Backend::Postgres => text.clone(),
+            Backend::Sqlite => fts5_query(text),
+        };
+        // `$1`, already in the matching query.
+        args.values.push(Arg::Text(text));
+    }
+    if let Some(category) = &query.category {
+        sql.push_str(" AND category = ");
+        args.push(&mut sql, Arg::Text(category.clone()));
+    }
+    if let Some(currency) = &query.currency {
+        sql.push_str(" AND currency = ");
+        args.push(&mut sql, Arg::Text(currency.clone()));
+    }
+    if let Some(min) = query.min_price {
+        sql.push_str(" AND price_minor >= ");
+        args.push(&mut sql, Arg::Int(min));
+    }
+    if let Some(max) = query.max_price {
+        sql.push_str(" AND price_minor <= ");
+        args.push(&mut sql, Arg::Int(max));
+    }
+    let (column, descending) = match sort {
+        Sort::Relevance => ("score", true),
+        Sort::PriceAsc => ("price_minor", false),
+        Sort::PriceDesc => ("price_minor", true),
+        Sort::Newest => ("created_at", true),
+    };
+    if let Some(after) = &query.after {
+        let key = match (&after.key, sort) {
+            (SortKey::Price(p), Sort::PriceAsc | Sort::PriceDesc) => Arg::Int(*p),
+            (SortKey::Score(s), Sort::Relevance) => Arg::Float(*s),
+            #[allow(clippy::cast_precision_loss)] // a whole score read back as an integer
+            (SortKey::Price(p), Sort::Relevance) => Arg::Float(*p as f64),
+            (SortKey::Time(t), Sort::Newest) => Arg::Text(t.clone()),
+            _ => return Err(ListingError::Invalid("the cursor is not valid".into())),
+        };
+        // Strictly after (key, id) in the page order; ids break ties in the same direction.
+        let op = if descending { "<" } else { ">" };
+        sql.push_str(&format!(" AND ({column} {op} "));
+        let key_at = args.push(&mut sql, key);
+        sql.push_str(&format!(" OR ({column} = ${key_at} AND id {op} "));
+        args.push(&mut sql, Arg::Text(after.id.clone()));
+        sql.push_str("))");
+    }
+    let direction = if descending { "DESC" } else { "ASC" };
+    // One more than asked: whether there is a next page.
+    sql.push_str(&format!(
+        " ORDER BY {column} {direction}, id {direction} LIMIT {}",
+        limit + 1
+    ));
+
+    let mut statement = sqlx::query_as::<_, Listed>(&sql);
+    for arg in args.values {
+        statement = match arg {
+            Arg::Text(t) => statement.bind(t),
+            Arg::Int(i) => statement.bind(i),
+            Arg::Float(f) => statement.bind(f),
+        };
+    }
+    let mut rows = statement.fetch_all(&mut *conn).await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if has_more {
+        rows.last().map(|last| Cursor {
+            sort,
+            key: match sort {
+                Sort::Relevance => SortKey::Score(last.score),
+                Sort::PriceAsc | Sort::PriceDesc => SortKey::Price(last.product.price_minor),
+                Sort::Newest => SortKey::Time(last.product.created_at.clone()),
+            },
+            id: last.product.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(|r| r.product).collect(),
+        next,
+    })
+}
+
+/// The inner query: catalog rows (columns unprefixed) plus `score`. With search text it binds
+/// it as `$1`.
+fn matching(backend: Backend, searching: bool) -> String {
+    let columns = PRODUCT_COLUMNS;
+    let stock = "LEFT JOIN merchandise_stock s ON s.sku = c.sku";
+    match (backend, searching) {
+        (_, false) => {
+            format!(
+                "SELECT {columns}, CAST(0.0 AS DOUBLE PRECISION) AS score FROM merchandise_catalog c {stock}"
+            )
+        }
+        (Backend::Postgres, true) => format!(
+            "SELECT {columns}, CAST(ts_rank(m.document, q.query) AS DOUBLE PRECISION) AS score \
+             FROM merchandise_search m \
+             CROSS JOIN websearch_to_tsquery('{PG_SEARCH_CONFIG}', $1::text) AS q(query) \
+             JOIN merchandise_catalog c ON c.id = m.id {stock} \
+             WHERE m.document @@ q.query"
+        ),
+        // Title hits weigh ten times description hits; bm25 is lower for better matches.
+        (Backend::Sqlite, true) => format!(
+            "SELECT {columns}, -bm25(merchandise_search, 0.0, 10.0, 1.0) AS score \
+             FROM merchandise_search JOIN merchandise_catalog c ON c.id = merchandise_search.id \
+             {stock} WHERE merchandise_search MATCH $1"
+        ),
+    }
+}
+
+#[derive(Debug)]
+enum Arg {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// Positional arguments (`$n`) in the order they are bound.
+#[derive(Debug, Default)]
+struct Args {
+    values: Vec<Arg>,
+}
+
+impl Args {
+    /// Appends `$n` for a new argument to `sql`; returns n.
+    fn push(&mut self, sql: &mut String, arg: Arg) -> usize {
+        self.values.push(arg);
+        let n = self.values.len();
+        sql.push_str(&format!("${n}"));
+        n
+    }
+}
+
+/// Turns web-search text into an FTS5 query that cannot be a syntax error: every word and
+/// `"quoted phrase"` becomes a quoted FTS5 string (all must match), `or` between two terms
+/// becomes `OR`, and `-word` excludes the word (FTS5's binary `NOT`, so only after a term).
+#[must_use]
+pub fn fts5_query(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut positive = 0_usize;
+    let mut pending_or = false;
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let negated = c == '-';
+        if negated {
+            chars.next();
+        }
+        let phrase = chars.peek() == Some(&'"');
+        let mut term = String::new();
+        if phrase {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == '"' {
+                    break;
+                }
+                term.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                term.push(c);
+                chars.next();
+            }
+        }
+        // Keep what the tokenizer indexes; punctuation alone matches nothing.
+        if !term.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        if !phrase && !negated && term.eq_ignore_ascii_case("or") {
+            pending_or = positive > 0;
+            continue;
+        }
+        let quoted = format!("\"{}\"", term.replace('"', "\"\""));
+        if negated {
+            if positive > 0 {
+                out.push(format!("NOT {quoted}"));
+            }
+        } else {
+            if pending_or {
+                out.push("OR".into());
+            }
+            out.push(quoted);
+            positive += 1;
+        }
+        pending_or = false;
+    }
+    if positive == 0 {
+        // Nothing to look for: a query that matches no row rather than a syntax error.
+        return "\"\"".into();
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_search_text_becomes_a_safe_fts5_query() {
+        assert_eq!(fts5_query("walnut chess"), r#""walnut" "chess""#);
+        assert_eq!(
+            fts5_query(r#""hand carved" or oak -plastic"#),
+            r#""hand carved" OR "oak" NOT "plastic""#
+        );
+        assert_eq!(fts5_query(r#"a"b: ( * NEAR"#), r#""a""b:" "NEAR""#);
+        assert_eq!(fts5_query("-only or"), r#""""#);
+        assert_eq!(fts5_query("  "), r#""""#);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor {
+            sort: Sort::Relevance,
+            key: SortKey::Score(0.060_792_710_632_085_8),
+            id: "0190".into(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let t = Cursor {
+            sort: Sort::Newest,
+            key: SortKey::Time("2026-11-26T01:00:00.000000Z".into()),
+            id: "x".into(),
+        };
+        assert_eq!(Cursor::decode(&t.encode()).unwrap(), t);
+        assert!(Cursor::decode("not a cursor").is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("{}")).is_err());
+    }
+}

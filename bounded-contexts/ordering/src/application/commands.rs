@@ -1,0 +1,198 @@
+//! The ordering commands as they travel on the command bus: from the HTTP routes (with the
+//! user as actor) and from the order saga (with `system:saga:<name>` as actor).
+
+use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
+use serde::{Deserialize, Serialize};
+use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
+use shared_kernel::{CommandEnvelope, Money};
+use uuid::Uuid;
+
+use crate::CONTEXT;
+use crate::domain::{CancelledBy, NewOrder, OrderCommand, PricedLine, buyer_cancelled_reason};
+
+/// A line priced by the route from ordering's view of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricedLineInput {
+    pub product_id: ProductId,
+    pub sku: String,
+    pub seller_id: UserId,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum OrderingCommand {
+    PlaceOrder {
+        order_id: OrderId,
+        lines: Vec<PricedLineInput>,
+        shipping_address: ShippingAddress,
+        payment: PaymentInstruction,
+        payment_id: PaymentId,
+    },
+    MarkStockReserved {
+        order_id: OrderId,
+    },
+    MarkPaid {
+        order_id: OrderId,
+        payment_id: PaymentId,
+        amount: Money,
+    },
+    RejectOrder {
+        order_id: OrderId,
+        reason: String,
+    },
+    /// `by` is informative: a user's cancel is always by the sending user, a saga's by none.
+    CancelOrder {
+        order_id: OrderId,
+        reason: String,
+        #[serde(default)]
+        by: Option<UserId>,
+    },
+    ShipOrder {
+        order_id: OrderId,
+    },
+    DeliverOrder {
+        order_id: OrderId,
+    },
+}
+
+/// Who sent a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(UserId),
+    /// A process manager of the platform (`system:...`).
+    System,
+}
+
+impl Actor {
+    /// The actor of an envelope, if it names a user or a system component.
+    #[must_use]
+    pub fn of(envelope: &CommandEnvelope) -> Option<Self> {
+        let actor = envelope.actor.as_deref()?;
+        if actor.starts_with("system:") {
+            return Some(Self::System);
+        }
+        actor.parse::<UserId>().ok().map(Self::User)
+    }
+}
+
+/// Why a command cannot be run on behalf of its actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorMismatch {
+    /// A user command without a user.
+    NeedsUser,
+    /// A saga step sent by a user.
+    NeedsSystem,
+}
+
+impl OrderingCommand {
+    #[must_use]
+    pub const fn order_id(&self) -> OrderId {
+        match self {
+            Self::PlaceOrder { order_id, .. }
+            | Self::MarkStockReserved { order_id }
+            | Self::MarkPaid { order_id, .. }
+            | Self::RejectOrder { order_id, .. }
+            | Self::CancelOrder { order_id, .. }
+            | Self::ShipOrder { order_id }
+            | Self::DeliverOrder { order_id } => *order_id,
+        }
+    }
+
+    /// Wraps the command for the bus, on behalf of user `actor`.
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: UserId,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        envelope.unwrap_command()
+    }
+
+    /// The command as `(name, payload)`, for a saga's dispatch.
+    #[must_use]
+    pub fn name_and_payload(&self) -> Option<(String, serde_json::Value)> {
+        let mut value = serde_json::to_value(self).ok()?;
+        let name = value.get("name")?.as_str()?.to_owned();
+        let payload = value.get_mut("payload").map(serde_json::Value::take)?;
+        Some((name, payload))
+    }
+
+    /// The aggregate command on behalf of `actor`: users place, cancel, ship and deliver;
+    /// only the platform moves an order through reservation, payment and rejection.
+    ///
+    /// # Errors
+    /// The actor may not send this command.
+    pub fn into_domain(self, actor: Actor) -> Result<OrderCommand, ActorMismatch> {
+        let user = match actor {
+            Actor::User(user) => Some(user),
+            Actor::System => None,
+        };
+        match (self, user) {
+            (
+                Self::PlaceOrder {
+                    order_id,
+                    lines,
+                    shipping_address,
+                    payment,
+                    payment_id,
+                },
+                Some(buyer_id),
+            ) => Ok(OrderCommand::Place(Box::new(NewOrder {
+                order_id,
+                buyer_id,
+                lines: lines
+                    .into_iter()
+                    .map(|l| PricedLine {
+                        product_id: l.product_id,
+                        sku: l.sku,
+                        seller_id: l.seller_id,
+                        title: l.title,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                    })
+                    .collect(),
+                shipping_address,
+                payment,
+                payment_id,
+            }))),
+            (Self::ShipOrder { .. }, Some(actor)) => Ok(OrderCommand::Ship { actor }),
+            (Self::DeliverOrder { .. }, Some(actor)) => Ok(OrderCommand::Deliver { actor }),
+            (Self::CancelOrder { .. }, Some(buyer)) => Ok(OrderCommand::Cancel {
+                reason: buyer_cancelled_reason().to_owned(),
+                by: CancelledBy::Buyer(buyer),
+            }),
+            (Self::CancelOrder { reason, .. }, None) => Ok(OrderCommand::Cancel {
+                reason,
+                by: CancelledBy::Platform,
+            }),
+            (
+                Self::PlaceOrder { .. } | Self::ShipOrder { .. } | Self::DeliverOrder { .. },
+                None,
+            ) => Err(ActorMismatch::NeedsUser),
+            (Self::MarkStockReserved { .. }, None) => Ok(OrderCommand::MarkStockReserved),
+            (
+                Self::MarkPaid {
+                    payment_id, amount, ..
+                },
+                None,
+            ) => Ok(OrderCommand::MarkPaid { payment_id, amount }),
+            (Self::RejectOrder { reason, .. }, None) => Ok(OrderCommand::Reject { reason }),
+            (
+                Self::MarkStockReserved { .. } | Self::MarkPaid { .. } | Self::RejectOrder { .. },
+                Some(_),
+            ) => Err(ActorMismatch::NeedsSystem),
+        }
+    }
+}

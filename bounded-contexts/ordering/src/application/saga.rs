@@ -1,0 +1,322 @@
+//! The order saga (commerce-design.md): a stateless process manager. Every event it reacts to
+//! carries what the next step needs, so it keeps no state of its own; the payment deadline is
+//! a durable timer.
+//!
+//! | event | reaction |
+//! |---|---|
+//! | OrderPlaced | inventory `reserve_stock` until `recorded_at + reservation_ttl` |
+//! | ReservationConfirmed | `mark_stock_reserved`; timer `payment-timeout:<order>` |
+//! | ReservationFailed | `reject_order` with inventory's reason |
+//! | OrderStockReserved | payments `authorize_payment` |
+//! | PaymentAuthorized | payments `capture_payment` |
+//! | PaymentCaptured | `mark_paid`; cancel the timer |
+//! | PaymentDeclined | `reject_order` (`payment_declined`); cancel the timer |
+//! | OrderPaid | inventory `commit_stock` |
+//! | OrderRejected | inventory `release_stock`; cancel the timer |
+//! | OrderCancelled | inventory `release_stock`; paid: `refund_payment`; stock reserved: `void_payment` then `refund_payment`; cancel the timer |
+//! | timer `payment-timeout` | `cancel_order` (`payment_timeout`) |
+//! | ReservationExpired | `cancel_order` (`reservation_expired`) |
+//!
+//! Why the payment deadline starts at ReservationConfirmed (one step before the design's
+//! OrderStockReserved, milliseconds apart): the saga runtime records a reaction's timers after
+//! its commands were answered, and `authorize_payment` is answered only when the provider
+//! answers. A timer set with the authorization would exist only once the payment had answered,
+//! so a slow provider could never time out.
+//!
+//! Why a refund after the void: a cancel and a capture can cross. When the reservation expires
+//! during a slow authorization, the saga reads ReservationExpired, sends `cancel_order`, and
+//! then reads the PaymentAuthorized recorded before that cancel: it captures. By the time it
+//! reads OrderCancelled (previous status stock_reserved) the payment is captured, the void is
+//! refused and only a refund gives the money back (the capture's `mark_paid` is refused too:
+//! the order is cancelled). Payments refuses whichever of the two does not apply.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use event_schemas::inventory::commands::{
+    COMMIT_STOCK, CommitStock, RELEASE_STOCK, RESERVE_STOCK, ReleaseStock, ReserveStock,
+};
+use event_schemas::inventory::{ReservationEvent, SkuQuantity};
+use event_schemas::ordering::{OrderEvent, OrderStatus};
+use event_schemas::payments::PaymentEvent;
+use event_schemas::payments::commands::{
+    AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment, REFUND_PAYMENT,
+    RefundPayment, VOID_PAYMENT, VoidPayment,
+};
+use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
+use serde::Serialize;
+use shared_kernel::ids::{OrderId, PaymentId};
+use shared_kernel::{DomainEvent, Recorded, Timestamp};
+
+use super::{OrderingCommand, OrderingConfig};
+use crate::CONTEXT;
+
+/// The saga's name: its checkpoint (`saga.ordering.order`) and its timers.
+pub const SAGA_NAME: &str = "ordering.order";
+/// Prefix of the payment deadline timers' keys.
+pub const PAYMENT_TIMEOUT: &str = "payment-timeout:";
+
+const INVENTORY: &str = "inventory";
+const PAYMENTS: &str = "payments";
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderSaga {
+    config: OrderingConfig,
+}
+
+impl OrderSaga {
+    #[must_use]
+    pub const fn new(config: OrderingConfig) -> Self {
+        Self { config }
+    }
+}
+
+/// The key of an order's payment deadline.
+#[must_use]
+pub fn payment_timeout_key(order_id: OrderId) -> String {
+    format!("{PAYMENT_TIMEOUT}{order_id}")
+}
+
+fn later(at: Timestamp, by: std::time::Duration) -> Timestamp {
+    TimeDelta::from_std(by)
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(Timestamp::MAX_UTC)
+}
+
+fn to_context(context: &str, name: &str, payload: &impl Serialize) -> Option<Dispatch> {
+    match serde_json::to_value(payload) {
+        Ok(payload) => Some(Dispatch {
+            context: context.to_owned(),
+            name: name.to_owned(),
+            payload,
+        }),
+        Err(e) => {
+            tracing::error!(saga = SAGA_NAME, command = name, error = %e, "cannot encode command");
+            None
+        }
+    }
+}
+
+fn to_ordering(command: &OrderingCommand) -> Option<Dispatch> {
+    let (name, payload) = command.name_and_payload()?;
+    Some(Dispatch {
+        context: CONTEXT.to_owned(),
+        name,
+        payload,
+    })
+}
+
+fn release(order_id: OrderId, reason: &str) -> Option<Dispatch> {
+    to_context(
+        INVENTORY,
+        RELEASE_STOCK,
+        &ReleaseStock {
+            order_id,
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+fn refund(payment_id: PaymentId, reason: &str) -> Option<Dispatch> {
+    to_context(
+        PAYMENTS,
+        REFUND_PAYMENT,
+        &RefundPayment {
+            payment_id,
+            amount: None,
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+fn cancel(order_id: OrderId, reason: &str) -> Option<Dispatch> {
+    to_ordering(&OrderingCommand::CancelOrder {
+        order_id,
+        reason: reason.to_owned(),
+        by: None,
+    })
+}
+
+fn sending(commands: impl IntoIterator<Item = Option<Dispatch>>) -> Reaction {
+    Reaction {
+        send: commands.into_iter().flatten().collect(),
+        ..Reaction::default()
+    }
+}
+
+impl OrderSaga {
+    fn on_order(&self, event: &Recorded, e: OrderEvent) -> Reaction {
+        match e {
+            OrderEvent::Placed(p) => {
+                // One reservation line per sku, whatever the order's lines look like.
+                let mut per_sku: BTreeMap<String, i64> = BTreeMap::new();
+                for line in &p.lines {
+                    *per_sku.entry(line.sku.clone()).or_default() += line.quantity;
+                }
+                let reserve = ReserveStock {
+                    order_id: p.order_id,
+                    lines: per_sku
+                        .into_iter()
+                        .map(|(sku, quantity)| SkuQuantity { sku, quantity })
+                        .collect(),
+                    expires_at: later(event.recorded_at, self.config.reservation_ttl),
+                };
+                sending([to_context(INVENTORY, RESERVE_STOCK, &reserve)])
+            }
+            OrderEvent::StockReserved(s) => {
+                let authorize = AuthorizePayment {
+                    payment_id: s.payment_id,
+                    order_id: s.order_id,
+                    payer_id: s.buyer_id,
+                    amount: s.total,
+                    method: s.payment.method,
+                    token: s.payment.token,
+                };
+                sending([to_context(PAYMENTS, AUTHORIZE_PAYMENT, &authorize)])
+            }
+            OrderEvent::Paid(p) => sending([to_context(
+                INVENTORY,
+                COMMIT_STOCK,
+                &CommitStock {
+                    order_id: p.order_id,
+                },
+            )]),
+            OrderEvent::Rejected(r) => Reaction {
+                send: release(r.order_id, &r.reason).into_iter().collect(),
+                set_timers: vec![],
+                cancel_timers: vec![payment_timeout_key(r.order_id)],
+            },
+            OrderEvent::Cancelled(c) => {
+                let mut send = vec![release(c.order_id, &c.reason)];
+                match c.previous_status {
+                    OrderStatus::Paid => send.push(refund(c.payment_id, &c.reason)),
+                    OrderStatus::StockReserved => {
+                        send.push(to_context(
+                            PAYMENTS,
+                            VOID_PAYMENT,
+                            &VoidPayment {
+                                payment_id: c.payment_id,
+                                reason: c.reason.clone(),
+                            },
+                        ));
+                        send.push(refund(c.payment_id, &c.reason));
+                    }
+                    _ => {}
+                }
+                Reaction {
+                    send: send.into_iter().flatten().collect(),
+                    set_timers: vec![],
+                    cancel_timers: vec![payment_timeout_key(c.order_id)],
+                }
+            }
+            OrderEvent::Shipped(_) | OrderEvent::Delivered(_) => Reaction::default(),
+        }
+    }
+
+    fn on_reservation(&self, event: &Recorded, e: ReservationEvent) -> Reaction {
+        match e {
+            ReservationEvent::Confirmed(c) => Reaction {
+                send: to_ordering(&OrderingCommand::MarkStockReserved {
+                    order_id: c.order_id,
+                })
+                .into_iter()
+                .collect(),
+                set_timers: vec![SetTimer {
+                    key: payment_timeout_key(c.order_id),
+                    due_at: later(event.recorded_at, self.config.payment_timeout),
+                    payload: serde_json::json!({ "order_id": c.order_id }),
+                }],
+                cancel_timers: vec![],
+            },
+            ReservationEvent::Failed(f) => sending([to_ordering(&OrderingCommand::RejectOrder {
+                order_id: f.order_id,
+                reason: f.reason,
+            })]),
+            ReservationEvent::Expired(x) => sending([cancel(x.order_id, "reservation_expired")]),
+            ReservationEvent::Committed(_) | ReservationEvent::Released(_) => Reaction::default(),
+        }
+    }
+
+    fn on_payment(e: PaymentEvent) -> Reaction {
+        match e {
+            PaymentEvent::Authorized(a) => sending([to_context(
+                PAYMENTS,
+                CAPTURE_PAYMENT,
+                &CapturePayment {
+                    payment_id: a.payment_id,
+                },
+            )]),
+            PaymentEvent::Captured(c) => Reaction {
+                send: to_ordering(&OrderingCommand::MarkPaid {
+                    order_id: c.order_id,
+                    payment_id: c.payment_id,
+                    amount: c.amount,
+                })
+                .into_iter()
+                .collect(),
+                set_timers: vec![],
+                cancel_timers: vec![payment_timeout_key(c.order_id)],
+            },
+            PaymentEvent::Declined(d) => Reaction {
+                send: to_ordering(&OrderingCommand::RejectOrder {
+                    order_id: d.order_id,
+                    reason: "payment_declined".into(),
+                })
+                .into_iter()
+                .collect(),
+                set_timers: vec![],
+                cancel_timers: vec![payment_timeout_key(d.order_id)],
+            },
+            PaymentEvent::Voided(_) | PaymentEvent::Refunded(_) => Reaction::default(),
+        }
+    }
+}
+
+/// Decodes an event of a stream kind the saga follows, logging what it cannot read.
+fn decoded<E: DomainEvent>(event: &Recorded) -> Option<E> {
+    match E::decode(&event.event_type, event.schema_version, event.data.clone()) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            tracing::warn!(saga = SAGA_NAME, event_id = %event.event_id, error = %e, "cannot decode event; skipped");
+            None
+        }
+    }
+}
+
+impl ProcessManager for OrderSaga {
+    fn name(&self) -> &'static str {
+        SAGA_NAME
+    }
+
+    fn react(&self, event: &Recorded) -> Reaction {
+        match event.stream_id.kind() {
+            "order" => decoded::<OrderEvent>(event)
+                .map(|e| self.on_order(event, e))
+                .unwrap_or_default(),
+            "reservation" => decoded::<ReservationEvent>(event)
+                .map(|e| self.on_reservation(event, e))
+                .unwrap_or_default(),
+            "payment" => decoded::<PaymentEvent>(event)
+                .map(Self::on_payment)
+                .unwrap_or_default(),
+            _ => Reaction::default(),
+        }
+    }
+
+    fn on_timer(&self, key: &str, payload: &serde_json::Value) -> Vec<Dispatch> {
+        if !key.starts_with(PAYMENT_TIMEOUT) {
+            return Vec::new();
+        }
+        let order_id = payload
+            .get("order_id")
+            .and_then(|v| serde_json::from_value::<OrderId>(v.clone()).ok());
+        match order_id {
+            Some(order_id) => cancel(order_id, "payment_timeout").into_iter().collect(),
+            None => {
+                tracing::error!(saga = SAGA_NAME, key, "payment timer without an order id");
+                Vec::new()
+            }
+        }
+    }
+}

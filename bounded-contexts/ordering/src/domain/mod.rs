@@ -1,0 +1,7 @@
+//! Pure domain code: no clock, no I/O, no async.
+
+mod order;
+
+pub use order::{
+    CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
+};

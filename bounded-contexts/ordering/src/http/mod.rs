@@ -1,0 +1,5 @@
+//! The ordering HTTP routes (`/api/v1/orders...`, see shared/API.md).
+
+mod orders;
+
+pub use orders::{OrderingApi, router};

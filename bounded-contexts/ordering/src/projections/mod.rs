@@ -1,0 +1,10 @@
+//! Read models of the ordering context.
+
+mod orders;
+mod products;
+
+pub use orders::{
+    HistoryEntry, ORDERS, OrderPage, OrderView, OrdersProjection, PageCursor, find_order,
+    list_orders,
+};
+pub use products::{ORDERING_PRODUCTS, OrderableProduct, ProductsProjection, find_products};

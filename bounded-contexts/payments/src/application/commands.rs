@@ -1,0 +1,107 @@
+//! The payments commands as they travel on the command bus: the four the order saga sends
+//! (their payloads are published in `event_schemas::payments::commands`) and the admin's
+//! wallet grant.
+
+use event_schemas::payments::commands::{
+    AuthorizePayment, CapturePayment, RefundPayment, VoidPayment,
+};
+use serde::{Deserialize, Serialize};
+use shared_kernel::ids::UserId;
+use shared_kernel::{CommandEnvelope, Money};
+use uuid::Uuid;
+
+use crate::CONTEXT;
+
+/// Store credit granted by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditWallet {
+    pub user_id: UserId,
+    pub amount: Money,
+    pub reason: String,
+}
+
+pub const CREDIT_WALLET: &str = "credit_wallet";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum PaymentsCommand {
+    AuthorizePayment(AuthorizePayment),
+    CapturePayment(CapturePayment),
+    VoidPayment(VoidPayment),
+    RefundPayment(RefundPayment),
+    CreditWallet(CreditWallet),
+}
+
+impl PaymentsCommand {
+    /// Wraps the command for the bus, on behalf of `actor` (a user id or `system:...`).
+    ///
+    /// # Errors
+    /// Serialisation failed (not expected for these plain types).
+    pub fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: impl Into<String>,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.into())
+    }
+
+    /// # Errors
+    /// Unknown name or a payload of the wrong shape.
+    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
+        envelope.unwrap_command()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use event_schemas::payments::commands as contract;
+    use shared_kernel::ids::PaymentId;
+
+    use super::*;
+
+    #[test]
+    fn command_names_are_the_published_ones() {
+        let payment_id = PaymentId::new();
+        let cases = [
+            (
+                PaymentsCommand::CapturePayment(CapturePayment { payment_id }),
+                contract::CAPTURE_PAYMENT,
+            ),
+            (
+                PaymentsCommand::VoidPayment(VoidPayment {
+                    payment_id,
+                    reason: "x".into(),
+                }),
+                contract::VOID_PAYMENT,
+            ),
+            (
+                PaymentsCommand::RefundPayment(RefundPayment {
+                    payment_id,
+                    amount: None,
+                    reason: "x".into(),
+                }),
+                contract::REFUND_PAYMENT,
+            ),
+        ];
+        for (command, name) in cases {
+            let envelope = command.envelope(Uuid::now_v7(), "system:test").unwrap();
+            assert_eq!(envelope.name, name);
+            assert_eq!(PaymentsCommand::from_envelope(&envelope).unwrap(), command);
+        }
+        let authorize = serde_json::json!({
+            "name": contract::AUTHORIZE_PAYMENT,
+            "payload": {
+                "payment_id": payment_id, "order_id": Uuid::now_v7(), "payer_id": Uuid::now_v7(),
+                "amount": { "amount_minor": 100, "currency": "EUR" },
+                "method": "card", "token": "tok_ok"
+            }
+        });
+        assert!(matches!(
+            serde_json::from_value::<PaymentsCommand>(authorize).unwrap(),
+            PaymentsCommand::AuthorizePayment(_)
+        ));
+    }
+}

@@ -1,0 +1,203 @@
+//! Events of the `ordering` context: the life of an order (stream `order-<order id>`).
+//!
+//! The order saga is stateless: each event carries what the next step needs (the payment
+//! instruction travels with `OrderStockReserved`, the previous status with `OrderCancelled`).
+//!
+//! | type | version |
+//! |---|---|
+//! | `agora.ordering.order_placed` | 1 |
+//! | `agora.ordering.order_stock_reserved` | 1 |
+//! | `agora.ordering.order_paid` | 1 |
+//! | `agora.ordering.order_shipped` | 1 |
+//! | `agora.ordering.order_delivered` | 1 |
+//! | `agora.ordering.order_cancelled` | 1 |
+//! | `agora.ordering.order_rejected` | 1 |
+
+use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
+use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
+
+use crate::payments::PaymentMethod;
+use crate::upcast::{Catalogue, Upcaster};
+
+pub const CONTEXT: &str = "ordering";
+
+pub const ORDER_PLACED: &str = "agora.ordering.order_placed";
+pub const ORDER_STOCK_RESERVED: &str = "agora.ordering.order_stock_reserved";
+pub const ORDER_PAID: &str = "agora.ordering.order_paid";
+pub const ORDER_SHIPPED: &str = "agora.ordering.order_shipped";
+pub const ORDER_DELIVERED: &str = "agora.ordering.order_delivered";
+pub const ORDER_CANCELLED: &str = "agora.ordering.order_cancelled";
+pub const ORDER_REJECTED: &str = "agora.ordering.order_rejected";
+
+pub const CATALOGUE: Catalogue = &[
+    (ORDER_PLACED, 1),
+    (ORDER_STOCK_RESERVED, 1),
+    (ORDER_PAID, 1),
+    (ORDER_SHIPPED, 1),
+    (ORDER_DELIVERED, 1),
+    (ORDER_CANCELLED, 1),
+    (ORDER_REJECTED, 1),
+];
+
+pub const UPCASTERS: &[Upcaster] = &[];
+
+/// Order statuses as API.md names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    #[default]
+    Pending,
+    StockReserved,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Rejected,
+}
+
+impl OrderStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::StockReserved => "stock_reserved",
+            Self::Paid => "paid",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// One line, priced when the order was placed: later price changes do not touch it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub product_id: ProductId,
+    pub sku: String,
+    pub seller_id: UserId,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingAddress {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+/// How the buyer pays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInstruction {
+    pub method: PaymentMethod,
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPlaced {
+    pub order_id: OrderId,
+    pub buyer_id: UserId,
+    pub lines: Vec<OrderLine>,
+    pub total: Money,
+    pub shipping_address: ShippingAddress,
+    pub payment: PaymentInstruction,
+    /// The payment this order will use (chosen now, so every retry names the same one).
+    pub payment_id: PaymentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderStockReserved {
+    pub order_id: OrderId,
+    pub buyer_id: UserId,
+    pub total: Money,
+    pub payment: PaymentInstruction,
+    pub payment_id: PaymentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPaid {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderShipped {
+    pub order_id: OrderId,
+    pub shipped_by: UserId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderDelivered {
+    pub order_id: OrderId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCancelled {
+    pub order_id: OrderId,
+    /// `buyer_cancelled`, `payment_timeout`, `reservation_expired`.
+    pub reason: String,
+    /// The buyer, or `None` when the platform cancelled (timeout, expiry).
+    pub cancelled_by: Option<UserId>,
+    /// What compensation is owed depends on how far the order got.
+    pub previous_status: OrderStatus,
+    pub payment_id: PaymentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRejected {
+    pub order_id: OrderId,
+    /// `out_of_stock`, `unknown_sku`, `payment_declined`, ...
+    pub reason: String,
+    pub previous_status: OrderStatus,
+    pub payment_id: PaymentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum OrderEvent {
+    #[serde(rename = "agora.ordering.order_placed")]
+    Placed(OrderPlaced),
+    #[serde(rename = "agora.ordering.order_stock_reserved")]
+    StockReserved(OrderStockReserved),
+    #[serde(rename = "agora.ordering.order_paid")]
+    Paid(OrderPaid),
+    #[serde(rename = "agora.ordering.order_shipped")]
+    Shipped(OrderShipped),
+    #[serde(rename = "agora.ordering.order_delivered")]
+    Delivered(OrderDelivered),
+    #[serde(rename = "agora.ordering.order_cancelled")]
+    Cancelled(OrderCancelled),
+    #[serde(rename = "agora.ordering.order_rejected")]
+    Rejected(OrderRejected),
+}
+
+crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
+    Placed => ORDER_PLACED,
+    StockReserved => ORDER_STOCK_RESERVED,
+    Paid => ORDER_PAID,
+    Shipped => ORDER_SHIPPED,
+    Delivered => ORDER_DELIVERED,
+    Cancelled => ORDER_CANCELLED,
+    Rejected => ORDER_REJECTED,
+});

@@ -1,0 +1,497 @@
+//! `Idempotency-Key` on writes (POST, PUT, PATCH, DELETE): a client that retries a write with
+//! the same key gets the first response again instead of a second effect.
+//!
+//! Per caller (user id, or `anonymous`) and key, the table `idempotency_keys` holds the first
+//! request's fingerprint (method, path and query, SHA-256 of the body) and, once it finished,
+//! its response (status, the headers in [`KEPT_HEADERS`], body). Then:
+//! - same key, same fingerprint, finished: the stored response, with `Idempotent-Replayed: true`;
+//! - same key, another fingerprint: 422 `idempotency_key_reused`;
+//! - same key while the first is still in flight: the duplicate waits (bounded) for it to
+//!   finish and replays it, or answers 409 `idempotency_key_in_flight`.
+//!
+//! The in-flight marker is the row itself, inserted before the request runs: the primary key
+//! lets exactly one of several concurrent duplicates run. Only final responses are kept: 2xx
+//! and 4xx, except the ones a retry may change (408, 409, 429). A 5xx deletes the row, so a
+//! retry after a server fault runs again. Responses marked `Cache-Control: no-store` (tokens)
+//! are not written down either. Keys expire after [`Idempotency::ttl`] (24 h).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+
+use crate::caller::Authentication;
+use crate::{AGORA_POSITION, ApiError, Problem};
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on a replayed response.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+/// The response headers a replay repeats.
+pub const KEPT_HEADERS: &[&str] = &["content-type", "location", AGORA_POSITION, "retry-after"];
+/// The longest key accepted.
+const MAX_KEY_LEN: usize = 255;
+/// How often a waiting duplicate looks whether the first request finished.
+const POLL: Duration = Duration::from_millis(25);
+/// How often expired keys are purged at most.
+const PURGE_EVERY_MS: i64 = 60_000;
+/// The owner of keys sent without credentials.
+const ANONYMOUS: &str = "anonymous";
+
+/// The middleware's state: where keys live and how long things may take.
+#[derive(Debug)]
+pub struct Idempotency {
+    pool: AnyPool,
+    max_body_bytes: usize,
+    /// How long a duplicate waits for the first request before answering 409.
+    pub wait: Duration,
+    /// How long a key is remembered.
+    pub ttl: Duration,
+    /// An in-flight row older than this was left by a process that died: it may be taken over.
+    pub abandoned_after: Duration,
+    last_purge_ms: AtomicI64,
+}
+
+impl Idempotency {
+    /// Keys in `pool` (table `idempotency_keys`, created by the store's migrations); request
+    /// bodies larger than `max_body_bytes` are refused with 413 as the route would.
+    #[must_use]
+    pub fn new(pool: AnyPool, max_body_bytes: usize) -> Self {
+        Self {
+            pool,
+            max_body_bytes,
+            wait: Duration::from_secs(10),
+            ttl: Duration::from_secs(24 * 60 * 60),
+            abandoned_after: Duration::from_secs(120),
+            last_purge_ms: AtomicI64::new(0),
+        }
+    }
+}
+
+/// What a request with a key is, before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    method: String,
+    path: String,
+    body_sha256: String,
+}
+
+impl Fingerprint {
+    fn of(method: &Method, path: &str, body: &[u8]) -> Self {
+        let digest = Sha256::digest(body);
+        Self {
+            method: method.as_str().to_owned(),
+            path: path.to_owned(),
+            body_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// A stored key.
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    method: String,
+    path: String,
+    body_sha256: String,
+    created_at: i64,
+    status: Option<i32>,
+    headers: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    Problem::new(status, code, detail).into_response()
+}
+
+/// Middleware: makes writes that carry `Idempotency-Key` safe to retry. Must run inside the
+/// `authenticate` layer (keys belong to the caller).
+pub async fn idempotency(
+    State(keys): State<Arc<Idempotency>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_write = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let Some(key) = request.headers().get(IDEMPOTENCY_KEY).cloned() else {
+        return next.run(request).await;
+    };
+    if !is_write {
+        return next.run(request).await;
+    }
+    let key = match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => k.to_owned(),
+        _ => {
+            return ApiError::Validation(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+            ))
+            .into_response();
+        }
+    };
+    let owner = match request.extensions().get::<Authentication>() {
+        Some(Authentication::Verified(caller)) => caller.user_id.to_string(),
+        Some(Authentication::Anonymous) => ANONYMOUS.to_owned(),
+        // Refused credentials: the route answers 401; nothing worth remembering.
+        Some(Authentication::Refused) | None => return next.run(request).await,
+    };
+
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, keys.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string);
+    let fingerprint = Fingerprint::of(&parts.method, &path, &body);
+    let request = Request::from_parts(parts, Body::from(body));
+
+    match keys
+        .run_once(&owner, &key, &fingerprint, request, next)
+        .await
+    {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+impl Idempotency {
+    async fn run_once(
+        &self,
+        owner: &str,
+        key: &str,
+        fingerprint: &Fingerprint,
+        request: Request,
+        next: Next,
+    ) -> Result<Response, ApiError> {
+        self.purge_expired().await;
+        let waited_until = tokio::time::Instant::now() + self.wait;
+        loop {
+            let now = now_ms();
+            // An expired key is forgotten: the request runs as new.
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND created_at < $3",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(now - millis(self.ttl))
+            .execute(&self.pool)
+            .await
+            .map_err(ApiError::internal)?;
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_keys (owner, key, method, path, body_sha256, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner, key) DO NOTHING",
+            )
+            .bind(owner)
+            .bind(key)
+            .bind(fingerprint.method.clone())
+            .bind(fingerprint.path.clone())
+            .bind(fingerprint.body_sha256.clone())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(ApiError::internal)?
+            .rows_affected()
+                == 1;
+            if claimed {
+                return self.run_first(owner, key, now, request, next).await;
+            }
+
+            let row = sqlx::query_as::<_, Row>(
+                "SELECT method, path, body_sha256, created_at, status, headers, body \
+                 FROM idempotency_keys WHERE owner = $1 AND key = $2",
+            )
+            .bind(owner)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(ApiError::internal)?;
+            // Gone meanwhile (the first failed, or expired): try to claim it again.
+            let Some(row) = row else { continue };
+            let stored = Fingerprint {
+                method: row.method.clone(),
+                path: row.path.clone(),
+                body_sha256: row.body_sha256.clone(),
+            };
+            if stored != *fingerprint {
+                return Ok(problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for another request",
+                ));
+            }
+            if let Some(status) = row.status {
+                return Ok(replay(status, row.headers.as_deref(), row.body));
+            }
+            if now - row.created_at > millis(self.abandoned_after) {
+                // Left in flight by a process that stopped: take it over.
+                sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
+                     AND created_at = $3 AND status IS NULL",
+                )
+                .bind(owner)
+                .bind(key)
+                .bind(row.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(ApiError::internal)?;
+                continue;
+            }
+            if tokio::time::Instant::now() >= waited_until {
+                return Ok(problem(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_flight",
+                    "a request with this Idempotency-Key is still being processed; retry later",
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Runs the request that claimed the key and keeps its response if it is final.
+    async fn run_first(
+        &self,
+        owner: &str,
+        key: &str,
+        created_at: i64,
+        request: Request,
+        next: Next,
+    ) -> Result<Response, ApiError> {
+        // If this future is dropped (client gone) or the handler panics, the claim is released.
+        let mut claim = Claim {
+            pool: self.pool.clone(),
+            owner: owner.to_owned(),
+            key: key.to_owned(),
+            created_at,
+            armed: true,
+        };
+        let response = next.run(request).await;
+        let status = response.status();
+        if !is_final(status) || is_secret(response.headers()) {
+            claim.release().await;
+            return Ok(response);
+        }
+        let (parts, body) = response.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+            claim.release().await;
+            return Err(ApiError::Internal("response body unreadable".into()));
+        };
+        let headers = kept_headers(&parts.headers);
+        let stored = sqlx::query(
+            "UPDATE idempotency_keys SET status = $4, headers = $5, body = $6 \
+             WHERE owner = $1 AND key = $2 AND created_at = $3",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(created_at)
+        .bind(i32::from(status.as_u16()))
+        .bind(headers)
+        .bind(body.to_vec())
+        .execute(&self.pool)
+        .await;
+        match stored {
+            Ok(_) => claim.armed = false,
+            // The write happened; its response goes out. A retry will run it again, as without
+            // a key: better than failing a write that succeeded.
+            Err(e) => {
+                tracing::error!(error = %e, "cannot store an idempotent response");
+                claim.release().await;
+            }
+        }
+        Ok(Response::from_parts(parts, Body::from(body)))
+    }
+
+    /// Deletes expired keys, at most once a minute per process.
+    async fn purge_expired(&self) {
+        let now = now_ms();
+        let last = self.last_purge_ms.load(Ordering::Relaxed);
+        if now - last < PURGE_EVERY_MS
+            || self
+                .last_purge_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        if let Err(e) = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(now - millis(self.ttl))
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot purge expired idempotency keys");
+        }
+    }
+}
+
+/// A response a retry would get again: success, or a client error that is not transient.
+fn is_final(status: StatusCode) -> bool {
+    status.is_success()
+        || (status.is_client_error()
+            && !matches!(
+                status,
+                StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS
+            ))
+}
+
+/// A response marked `Cache-Control: no-store` (tokens, sessions) is never written down: a
+/// retry runs again instead.
+fn is_secret(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("no-store"))
+}
+
+fn kept_headers(headers: &HeaderMap) -> String {
+    let kept: Vec<(&str, &str)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?.to_str().ok()?;
+            Some((*name, value))
+        })
+        .collect();
+    serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into())
+}
+
+fn replay(status: i32, headers: Option<&str>, body: Option<Vec<u8>>) -> Response {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = (status, Bytes::from(body.unwrap_or_default())).into_response();
+    let kept: Vec<(String, String)> = headers
+        .and_then(|h| serde_json::from_str(h).ok())
+        .unwrap_or_default();
+    for (name, value) in kept {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// The in-flight row of the request that claimed a key, released unless its response was kept.
+#[derive(Debug)]
+struct Claim {
+    pool: AnyPool,
+    owner: String,
+    key: String,
+    created_at: i64,
+    armed: bool,
+}
+
+impl Claim {
+    async fn release(&mut self) {
+        self.armed = false;
+        if let Err(e) = release(&self.pool, &self.owner, &self.key, self.created_at).await {
+            tracing::warn!(error = %e, "cannot release an idempotency key; it expires later");
+        }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        // Cancelled mid-request: release in the background (a drop cannot wait).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (pool, owner, key, at) = (
+                self.pool.clone(),
+                std::mem::take(&mut self.owner),
+                std::mem::take(&mut self.key),
+                self.created_at,
+            );
+            runtime.spawn(async move {
+                if let Err(e) = release(&pool, &owner, &key, at).await {
+                    tracing::warn!(error = %e, "cannot release an idempotency key; it expires later");
+                }
+            });
+        }
+    }
+}
+
+async fn release(
+    pool: &AnyPool,
+    owner: &str,
+    key: &str,
+    created_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
+         AND created_at = $3 AND status IS NULL",
+    )
+    .bind(owner)
+    .bind(key)
+    .bind(created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_differ_by_method_path_and_body() {
+        let a = Fingerprint::of(&Method::POST, "/api/v1/products", b"{}");
+        assert_eq!(a, Fingerprint::of(&Method::POST, "/api/v1/products", b"{}"));
+        assert_ne!(a, Fingerprint::of(&Method::PUT, "/api/v1/products", b"{}"));
+        assert_ne!(a, Fingerprint::of(&Method::POST, "/api/v1/users", b"{}"));
+        assert_ne!(
+            a,
+            Fingerprint::of(&Method::POST, "/api/v1/products", b"{ }")
+        );
+        assert_eq!(a.body_sha256.len(), 64);
+    }
+
+    #[test]
+    fn only_final_responses_are_kept() {
+        assert!(is_final(StatusCode::CREATED));
+        assert!(is_final(StatusCode::ACCEPTED));
+        assert!(is_final(StatusCode::UNPROCESSABLE_ENTITY));
+        assert!(is_final(StatusCode::NOT_FOUND));
+        assert!(!is_final(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!is_final(StatusCode::CONFLICT));
+        assert!(!is_final(StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(!is_final(StatusCode::SERVICE_UNAVAILABLE));
+    }
+
+    #[test]
+    fn responses_that_must_not_be_stored_are_secret() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_secret(&headers));
+        headers.insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("private, No-Store"),
+        );
+        assert!(is_secret(&headers));
+    }
+}
