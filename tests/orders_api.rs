@@ -59,6 +59,16 @@ async fn wait_for_payment(
     id: &str,
     status: &str,
 ) -> Value {
+    wait_for_payment_in(app, buyer, id, &[status]).await
+}
+
+/// Polls `GET /payments/{id}` as the buyer until it has one of `statuses`.
+async fn wait_for_payment_in(
+    app: &TestApp,
+    buyer: &(String, String),
+    id: &str,
+    statuses: &[&str],
+) -> Value {
     let deadline = tokio::time::Instant::now() + SAGA;
     loop {
         let r = app
@@ -70,12 +80,12 @@ async fn wait_for_payment(
             .unwrap();
         let code = r.status();
         let body: Value = r.json().await.unwrap_or(Value::Null);
-        if code == 200 && body["status"] == status {
+        if code == 200 && statuses.iter().any(|s| body["status"] == *s) {
             return body;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "payment {id} did not become {status}: HTTP {code} {body}"
+            "payment {id} did not become one of {statuses:?}: HTTP {code} {body}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -389,15 +399,21 @@ async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: S
     assert_eq!(order["history"][2]["reason"], "payment_timeout");
     app.wait_for_stock(&seller, &product.sku, (4, 0, 4), SAGA)
         .await;
-    // The late authorization is given back, never captured.
-    let payment = wait_for_payment(
+    // No money stays with the seller. The saga reacts to different streams concurrently, so
+    // the late authorization is voided, refused as cancelled (the void overtook it), or, when
+    // its capture overtook the cancellation, captured and refunded in full.
+    let payment = wait_for_payment_in(
         &app,
         &buyer,
         order["payment_id"].as_str().unwrap(),
-        "voided",
+        &["voided", "declined", "refunded"],
     )
     .await;
-    assert_eq!(payment["status"], "voided");
+    match payment["status"].as_str().unwrap() {
+        "declined" => assert_eq!(payment["decline_reason"], "cancelled", "{payment}"),
+        "refunded" => assert_eq!(payment["refunded"], payment["amount"], "{payment}"),
+        _ => {}
+    }
 }
 
 async fn an_expired_reservation_cancels_the_order_and_releases_its_stock(store: Store) {

@@ -154,13 +154,11 @@ impl SagaRunner {
         Ok(())
     }
 
-    /// Handles one event: sends its commands, then records its timers.
+    /// Handles one event: records its timers, sends its commands, then cancels timers.
     async fn handle(&self, event: &Recorded) -> Result<(), SagaError> {
         let reaction = self.saga.react(event);
-        for (i, send) in reaction.send.iter().enumerate() {
-            self.send(event_id_for(event.event_id, i), Some(event), send)
-                .await?;
-        }
+        // Timers first: a command may wait long for its answer (a slow payment provider), and
+        // the timer that bounds that wait must exist meanwhile. Setting a timer is idempotent.
         for timer in &reaction.set_timers {
             sqlx::query(
                 "INSERT INTO saga_timers (saga, key, due_at, payload) VALUES ($1, $2, $3, $4) \
@@ -172,6 +170,10 @@ impl SagaRunner {
             .bind(timer.payload.to_string())
             .execute(&self.pool)
             .await?;
+        }
+        for (i, send) in reaction.send.iter().enumerate() {
+            self.send(event_id_for(event.event_id, i), Some(event), send)
+                .await?;
         }
         let now = millis(self.clock.now());
         for key in &reaction.cancel_timers {
@@ -237,12 +239,31 @@ impl SagaRunner {
         batch: Vec<Result<Recorded, shared_kernel::FeedError>>,
         name: &str,
     ) -> Result<(), SagaError> {
-        let mut last: Option<Cursor> = None;
-        for item in batch {
-            let event = item.map_err(|e| shared_kernel::StoreError::Unavailable(Box::new(e)))?;
-            self.handle(&event).await?;
-            last = Some(event.cursor);
+        let events = batch
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| shared_kernel::StoreError::Unavailable(Box::new(e)))?;
+        let last = events.last().map(|e| e.cursor);
+        // Streams of one batch react concurrently, each stream's events in order: a reaction
+        // waiting on a slow command (a payment provider) does not hold up other orders'
+        // reactions. The checkpoint still moves only after the whole batch.
+        let mut by_stream: Vec<(&str, Vec<&Recorded>)> = Vec::new();
+        for event in &events {
+            match by_stream
+                .iter_mut()
+                .find(|(s, _)| *s == event.stream_id.as_str())
+            {
+                Some((_, group)) => group.push(event),
+                None => by_stream.push((event.stream_id.as_str(), vec![event])),
+            }
         }
+        futures::future::try_join_all(by_stream.into_iter().map(|(_, group)| async move {
+            for event in group {
+                self.handle(event).await?;
+            }
+            Ok::<(), SagaError>(())
+        }))
+        .await?;
         if let Some(cursor) = last {
             checkpoints::save(&self.pool, name, cursor).await?;
         }
