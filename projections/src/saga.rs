@@ -22,7 +22,7 @@ use infrastructure::checkpoints;
 use infrastructure::kafka::{Delivery, KafkaFeed, KafkaFeedError};
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
-    Clock, CommandBus, CommandEnvelope, CommandOutcome, Cursor, EventFeed, Recorded, Timestamp,
+    Clock, CommandBus, CommandEnvelope, CommandOutcome, EventFeed, Recorded, Timestamp,
 };
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
