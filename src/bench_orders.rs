@@ -40,6 +40,13 @@ pub struct BenchOrdersArgs {
     /// The fixed rate of the latency measurement, as a fraction of the measured throughput.
     #[arg(long, default_value_t = 0.5)]
     pub rate_fraction: f64,
+    /// Products (skus) the orders spread over; 1 makes every order contend for one stock
+    /// stream.
+    #[arg(long, default_value_t = 16)]
+    pub products: usize,
+    /// How often a buyer polls its order while waiting for `paid`, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    pub poll_ms: u64,
 }
 
 /// `serve`'s own flags, parsed from a list: the benchmark runs the platform as `serve` would.
@@ -72,7 +79,8 @@ pub async fn run(args: BenchOrdersArgs) -> anyhow::Result<()> {
 }
 
 fn settings(url: &str, concurrency: usize) -> anyhow::Result<Settings> {
-    let pool = (concurrency + 8).to_string();
+    // PostgreSQL allows 100 connections by default; the read pool and listeners need some.
+    let pool = (concurrency + 8).min(48).to_string();
     let flags = ServeFlags::try_parse_from([
         "agora-bench",
         "--database-url",
@@ -219,7 +227,12 @@ async fn stocked_product(client: &Client, seller: &str) -> anyhow::Result<String
 }
 
 /// Places one order and polls it until it is paid; the placed-to-paid time.
-async fn order_until_paid(client: &Client, buyer: &str, product: &str) -> anyhow::Result<Duration> {
+async fn order_until_paid(
+    client: &Client,
+    buyer: &str,
+    product: &str,
+    poll: Duration,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let (_, placed) = client
         .expect(
@@ -244,7 +257,7 @@ async fn order_until_paid(client: &Client, buyer: &str, product: &str) -> anyhow
             Some("paid") => return Ok(started.elapsed()),
             Some(s @ ("rejected" | "cancelled")) => anyhow::bail!("order {id} ended {s}"),
             _ if status.is_server_error() => anyhow::bail!("{path}: {status} {order}"),
-            _ => tokio::time::sleep(Duration::from_millis(5)).await,
+            _ => tokio::time::sleep(poll).await,
         }
     }
 }
@@ -259,7 +272,6 @@ fn ms(h: &Histogram<u64>, q: f64) -> String {
 
 async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let c = args.concurrency;
-    let secs = args.seconds;
     let settings = settings(url, c)?;
     let running: Running = start(&settings, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -271,20 +283,39 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let store = infrastructure::database::Database::open(url, settings.pool_sizes)
         .await?
         .store;
+    let result = measure(args, &client, store).await;
+    // Stop the platform before the caller drops its database, also after a failure.
+    running.shutdown.cancel();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    result
+}
+
+async fn measure(
+    args: &BenchOrdersArgs,
+    client: &Client,
+    store: Arc<dyn shared_kernel::EventStore>,
+) -> anyhow::Result<()> {
+    let (c, secs) = (args.concurrency, args.seconds);
+    let client = client.clone();
 
     eprintln!("[1/4] raw append rate: {c} writers, single-event appends, {secs}s");
     let raw = append_rate(Arc::clone(&store), c, secs).await?;
 
-    eprintln!("[2/4] set-up: a seller, a stocked product, {c} buyers");
+    let poll = Duration::from_millis(args.poll_ms);
+    let p = args.products.max(1);
+    eprintln!("[2/4] set-up: a seller, {p} stocked products, {c} buyers");
     let seller = client.new_user().await?;
-    let product = stocked_product(&client, &seller).await?;
+    let mut products = Vec::new();
+    for _ in 0..p {
+        products.push(stocked_product(&client, &seller).await?);
+    }
     let mut buyers = Vec::new();
     for _ in 0..c {
         buyers.push(client.new_user().await?);
     }
     // Warm-up: one order per buyer (connections, prepared statements, caches).
-    for buyer in &buyers {
-        order_until_paid(&client, buyer, &product).await?;
+    for (i, buyer) in buyers.iter().enumerate() {
+        order_until_paid(&client, buyer, &products[i % p], poll).await?;
     }
 
     eprintln!("[3/4] throughput: {c} buyers, each ordering until paid in a loop, {secs}s");
@@ -293,13 +324,16 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
     let mut tasks = Vec::new();
-    for buyer in buyers.clone() {
-        let (client, product, all) = (client.clone(), product.clone(), Arc::clone(&all));
+    for (i, buyer) in buyers.clone().into_iter().enumerate() {
+        let product = products[i % p].clone();
+        let (client, all) = (client.clone(), Arc::clone(&all));
         tasks.push(tokio::spawn(async move {
             let mut local = histogram()?;
             let mut n = 0_u64;
             while Instant::now() < deadline {
-                local.record(micros(order_until_paid(&client, &buyer, &product).await?))?;
+                local.record(micros(
+                    order_until_paid(&client, &buyer, &product, poll).await?,
+                ))?;
                 n += 1;
             }
             all.lock().await.add(&local)?;
@@ -334,9 +368,10 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     while Instant::now() < stop {
         ticker.tick().await;
         let buyer = buyers[i % buyers.len()].clone();
-        let (client, product, fixed) = (client.clone(), product.clone(), Arc::clone(&fixed));
+        let product = products[i % p].clone();
+        let (client, fixed) = (client.clone(), Arc::clone(&fixed));
         tasks.push(tokio::spawn(async move {
-            let latency = order_until_paid(&client, &buyer, &product).await?;
+            let latency = order_until_paid(&client, &buyer, &product, poll).await?;
             fixed.lock().await.record(micros(latency))?;
             anyhow::Ok(())
         }));
@@ -348,7 +383,6 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let fixed = Arc::try_unwrap(fixed)
         .map(Mutex::into_inner)
         .map_err(|_| anyhow::anyhow!("histogram still shared"))?;
-    running.shutdown.cancel();
 
     println!();
     println!("| measurement | rate | p50 ms | p99 ms | ratio to raw append |");
