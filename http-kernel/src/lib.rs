@@ -16,4 +16,6 @@ pub use idempotency::{Idempotency, idempotency};
 pub use json::Json;
 pub use limits::{KeyedLimiter, limit_writes_per_user};
 pub use problem::{ApiError, Problem};
-pub use reply::{AGORA_MIN_POSITION, AGORA_POSITION, min_position, reply_response};
+pub use reply::{
+    AGORA_MIN_POSITION, AGORA_POSITION, min_position, pending_command, reply_response, send_command,
+};

@@ -1,8 +1,9 @@
 //! Command replies as HTTP responses, and the read-your-writes headers.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shared_kernel::{CommandOutcome, CommandReply};
+use shared_kernel::{BusError, CommandBus, CommandEnvelope, CommandOutcome, CommandReply};
+use uuid::Uuid;
 
 use crate::ApiError;
 
@@ -38,6 +39,55 @@ pub fn reply_response(
             message,
         }),
     }
+}
+
+/// Sends `envelope` over `bus` and answers with its reply: `status` + the handler's body +
+/// `Agora-Position`, or the rejection as a problem. A reply that does not come in time is not
+/// an error: the command may still be processed, so the answer is 202 with where its outcome
+/// will be (and `resource_id`, when the caller already knows the id of what it creates).
+///
+/// # Errors
+/// The command was rejected, or `service` cannot be reached (503 with `Retry-After`).
+pub async fn send_command(
+    bus: &dyn CommandBus,
+    envelope: CommandEnvelope,
+    service: &str,
+    status: StatusCode,
+    resource_id: Option<String>,
+) -> Result<Response, ApiError> {
+    let command_id = envelope.command_id;
+    let reply = match bus.send(envelope).await {
+        Ok(reply) => reply,
+        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id, resource_id)),
+        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
+            return Err(ApiError::Unavailable {
+                detail: format!("the {service} service is not reachable"),
+                retry_after_secs: 2,
+            });
+        }
+    };
+    let body = match &reply.outcome {
+        CommandOutcome::Accepted { body, .. } => body.clone(),
+        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
+    };
+    reply_response(reply, status, body)
+}
+
+/// 202 with the command's status location, for a command whose reply did not come in time.
+#[must_use]
+pub fn pending_command(command_id: Uuid, resource_id: Option<String>) -> Response {
+    let location = format!("/api/v1/commands/{command_id}");
+    let mut body = serde_json::json!({
+        "command_id": command_id, "status": "pending", "location": location
+    });
+    if let (Some(id), Some(fields)) = (resource_id, body.as_object_mut()) {
+        fields.insert("id".into(), serde_json::Value::String(id));
+    }
+    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// The `Agora-Min-Position` a read asked for, if any.

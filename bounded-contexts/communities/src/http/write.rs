@@ -9,14 +9,14 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{delete, post, put};
 use event_schemas::communities::{ContentRef, Visibility};
-use http_kernel::{ApiError, Caller, Json, reply_response};
+use http_kernel::{ApiError, Caller, Json};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use shared_kernel::{BusError, CommandOutcome, Timestamp};
 use uuid::Uuid;
 
 use super::CommunitiesApi;
@@ -179,23 +179,7 @@ async fn send(
     let envelope = command
         .envelope(Uuid::now_v7(), caller.user_id)
         .map_err(ApiError::internal)?;
-    let command_id = envelope.command_id;
-    let reply = match api.bus.send(envelope).await {
-        Ok(reply) => reply,
-        // The command may still be processed: answer where its outcome will be, not an error.
-        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id)),
-        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
-            return Err(ApiError::Unavailable {
-                detail: "the communities service is not reachable".into(),
-                retry_after_secs: 2,
-            });
-        }
-    };
-    let body = match &reply.outcome {
-        CommandOutcome::Accepted { body, .. } => body.clone(),
-        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
-    };
-    reply_response(reply, status, body)
+    http_kernel::send_command(api.bus.as_ref(), envelope, "communities", status, None).await
 }
 
 /// Like [`send`], with a `Location` header on success.
@@ -212,24 +196,6 @@ async fn send_created(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
-}
-
-/// 202 with the command's status location, for a command whose reply did not come in time.
-fn pending_command(command_id: Uuid) -> Response {
-    let location = format!("/api/v1/commands/{command_id}");
-    let mut response = (
-        StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({
-            "command_id": command_id,
-            "status": "pending",
-            "location": location,
-        })),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
 }
 
 fn parse<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, ApiError> {

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_kernel::{ApiError, Caller, Json, min_position, reply_response};
+use http_kernel::{ApiError, Caller, Json, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
+use shared_kernel::CommandBus;
 use shared_kernel::ids::ProductId;
-use shared_kernel::{BusError, CommandBus, CommandOutcome};
 use sqlx::AnyPool;
 use uuid::Uuid;
 
@@ -161,39 +161,7 @@ async fn send(
     let envelope = command
         .envelope_for_user(Uuid::now_v7(), caller.user_id)
         .map_err(ApiError::internal)?;
-    let command_id = envelope.command_id;
-    let reply = match api.bus.send(envelope).await {
-        Ok(reply) => reply,
-        // The command may still be processed: answer where its outcome will be, not an error.
-        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id)),
-        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
-            return Err(ApiError::Unavailable {
-                detail: "the inventory service is not reachable".into(),
-                retry_after_secs: 2,
-            });
-        }
-    };
-    let body = match &reply.outcome {
-        CommandOutcome::Accepted { body, .. } => body.clone(),
-        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
-    };
-    reply_response(reply, status, body)
-}
-
-/// 202 with the command's status location, for a command whose reply did not come in time.
-fn pending_command(command_id: Uuid) -> Response {
-    let location = format!("/api/v1/commands/{command_id}");
-    let mut response = (
-        StatusCode::ACCEPTED,
-        axum::Json(
-            serde_json::json!({ "command_id": command_id, "status": "pending", "location": location }),
-        ),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
+    http_kernel::send_command(api.bus.as_ref(), envelope, "inventory", status, None).await
 }
 
 async fn receive(

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
-use http_kernel::{ApiError, Caller, Json, min_position, reply_response};
+use http_kernel::{ApiError, Caller, Json, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
-use shared_kernel::{Aggregate, BusError, CommandBus, CommandOutcome, EventStore, Money, StreamId};
+use shared_kernel::{Aggregate, CommandBus, EventStore, Money, StreamId};
 use sqlx::AnyPool;
 use uuid::Uuid;
 
@@ -89,42 +89,14 @@ async fn send(
     let envelope = command
         .envelope(Uuid::now_v7(), caller.user_id)
         .map_err(ApiError::internal)?;
-    let command_id = envelope.command_id;
-    let reply = match api.bus.send(envelope).await {
-        Ok(reply) => reply,
-        // The command may still be processed: answer where its outcome will be.
-        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id, command.order_id())),
-        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
-            return Err(ApiError::Unavailable {
-                detail: "the ordering service is not reachable".into(),
-                retry_after_secs: 2,
-            });
-        }
-    };
-    let body = match &reply.outcome {
-        CommandOutcome::Accepted { body, .. } => body.clone(),
-        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
-    };
-    reply_response(reply, status, body)
-}
-
-/// 202 with the command's status location, for a command whose reply did not come in time.
-fn pending_command(command_id: Uuid, order_id: OrderId) -> Response {
-    let location = format!("/api/v1/commands/{command_id}");
-    let mut response = (
-        StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({
-            "id": order_id,
-            "command_id": command_id,
-            "status": "pending",
-            "location": location,
-        })),
+    http_kernel::send_command(
+        api.bus.as_ref(),
+        envelope,
+        "ordering",
+        status,
+        Some(command.order_id().to_string()),
     )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
+    .await
 }
 
 fn parse_order_id(id: &str) -> Result<OrderId, ApiError> {

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use http_kernel::{ApiError, Caller, min_position, reply_response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use http_kernel::{ApiError, Caller, min_position};
 use projections::{Progress, WaitError};
-use shared_kernel::{BusError, CommandBus, CommandOutcome};
+use shared_kernel::CommandBus;
 use uuid::Uuid;
 
 use crate::application::PaymentsCommand;
@@ -21,39 +21,7 @@ pub(super) async fn send(
     let envelope = command
         .envelope(Uuid::now_v7(), caller.user_id.to_string())
         .map_err(ApiError::internal)?;
-    let command_id = envelope.command_id;
-    let reply = match bus.send(envelope).await {
-        Ok(reply) => reply,
-        // The command may still be processed: answer where its outcome will be, not an error.
-        Err(BusError::Timeout(_)) => return Ok(pending_command(command_id)),
-        Err(BusError::NoRoute(_) | BusError::Unavailable(_)) => {
-            return Err(ApiError::Unavailable {
-                detail: "the payments service is not reachable".into(),
-                retry_after_secs: 2,
-            });
-        }
-    };
-    let body = match &reply.outcome {
-        CommandOutcome::Accepted { body, .. } => body.clone(),
-        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
-    };
-    reply_response(reply, status, body)
-}
-
-/// 202 with the command's status location, for a command whose reply did not come in time.
-fn pending_command(command_id: Uuid) -> Response {
-    let location = format!("/api/v1/commands/{command_id}");
-    let mut response = (
-        StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({
-            "command_id": command_id, "status": "pending", "location": location
-        })),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
+    http_kernel::send_command(bus, envelope, "payments", status, None).await
 }
 
 /// Waits for the read model `projection` to contain the caller's write, if they asked to.
