@@ -278,6 +278,44 @@ async fn a_read_that_cannot_be_satisfied_answers_503(store: Store) {
     assert_problem(r, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
 }
 
+async fn a_write_whose_reply_is_late_answers_202_and_its_status_later(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = app.new_user().await;
+    // A second process on the same database, whose writes never wait for their reply.
+    let mut impatient = app.settings.clone();
+    impatient.command_timeout = std::time::Duration::ZERO;
+    let other = common::spawn_with(impatient).await;
+    let r = other
+        .client
+        .post(other.url("/api/v1/products"))
+        .bearer_auth(&seller.access_token)
+        .json(&chess_set())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "pending");
+    assert!(location.starts_with("/api/v1/commands/"), "{location}");
+    assert_eq!(location, body["location"]);
+    // The command still completes; its status says where its events are.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = other.client.get(other.url(&location)).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            let done: Value = r.json().await.unwrap();
+            assert_eq!(done["status"], "completed");
+            assert!(done["stream_id"].as_str().unwrap().starts_with("product-"));
+            assert!(done["position"].as_u64().unwrap() > 0);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(std::time::Instant::now() < deadline, "never completed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn operations_endpoints(store: Store) {
     let app = spawn_app(store).await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
@@ -313,5 +351,6 @@ common::on_both_stores!(
     seller_changes_price_and_details,
     bad_input_gets_problem_json,
     a_read_that_cannot_be_satisfied_answers_503,
+    a_write_whose_reply_is_late_answers_202_and_its_status_later,
     operations_endpoints,
 );

@@ -110,7 +110,10 @@ async fn create_product(
         attributes: req.attributes,
     };
     let mut response = send(&api, caller, &command, StatusCode::CREATED).await?;
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/products/{product_id}")) {
+    // A 202 (reply late) keeps its `Location`: the command's status, not the product yet.
+    if response.status() == StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&format!("/api/v1/products/{product_id}"))
+    {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
