@@ -234,21 +234,15 @@ impl SagaRunner {
         timers.abort();
     }
 
-    async fn handle_batch(
+    /// Handles a batch: streams react concurrently, each stream's events in order, so a
+    /// reaction waiting on a slow command (a payment provider) does not hold up other orders'
+    /// reactions. Callers move their checkpoint only after the whole batch.
+    async fn react_by_stream<'a>(
         &self,
-        batch: Vec<Result<Recorded, shared_kernel::FeedError>>,
-        name: &str,
+        events: impl Iterator<Item = &'a Recorded>,
     ) -> Result<(), SagaError> {
-        let events = batch
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| shared_kernel::StoreError::Unavailable(Box::new(e)))?;
-        let last = events.last().map(|e| e.cursor);
-        // Streams of one batch react concurrently, each stream's events in order: a reaction
-        // waiting on a slow command (a payment provider) does not hold up other orders'
-        // reactions. The checkpoint still moves only after the whole batch.
         let mut by_stream: Vec<(&str, Vec<&Recorded>)> = Vec::new();
-        for event in &events {
+        for event in events {
             match by_stream
                 .iter_mut()
                 .find(|(s, _)| *s == event.stream_id.as_str())
@@ -264,6 +258,20 @@ impl SagaRunner {
             Ok::<(), SagaError>(())
         }))
         .await?;
+        Ok(())
+    }
+
+    async fn handle_batch(
+        &self,
+        batch: Vec<Result<Recorded, shared_kernel::FeedError>>,
+        name: &str,
+    ) -> Result<(), SagaError> {
+        let events = batch
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| shared_kernel::StoreError::Unavailable(Box::new(e)))?;
+        let last = events.last().map(|e| e.cursor);
+        self.react_by_stream(events.iter()).await?;
         if let Some(cursor) = last {
             checkpoints::save(&self.pool, name, cursor).await?;
         }
@@ -321,6 +329,7 @@ impl SagaRunner {
         next: &mut HashMap<(String, i32), i64>,
     ) -> Result<(), SagaError> {
         let mut moved: Vec<(String, i32)> = Vec::new();
+        let mut fresh: Vec<&Recorded> = Vec::new();
         for d in batch {
             let key = (d.topic.clone(), d.partition);
             let stored = match next.get(&key) {
@@ -331,11 +340,16 @@ impl SagaRunner {
                 next.insert(key, stored);
                 continue;
             }
-            self.handle(&d.event).await?;
+            fresh.push(&d.event);
             next.insert(key.clone(), d.offset + 1);
             if !moved.contains(&key) {
                 moved.push(key);
             }
+        }
+        if let Err(e) = self.react_by_stream(fresh.into_iter()).await {
+            // Nothing of this batch counts as done: the caller rejoins from the stored offsets.
+            next.clear();
+            return Err(e);
         }
         for key in moved {
             if let Some(offset) = next.get(&key) {
