@@ -66,10 +66,18 @@ async fn confidential_data_is_withheld() {
     let shutdown = CancellationToken::new();
     let relay = f.spawn_relay(shutdown.clone());
     let consumer = f.consumer();
-    let message = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    // Until the relay has created the topic, the consumer reports it unknown: retry those.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let message = loop {
+        match tokio::time::timeout_at(deadline, consumer.recv()).await {
+            Ok(Ok(message)) => break message,
+            Ok(Err(e)) => {
+                println!("consumer not ready yet: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(_) => panic!("no message relayed within 60 s"),
+        }
+    };
     assert_eq!(
         message.payload(),
         Some(&b"null"[..]),
