@@ -17,6 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{RabbitConfig, backoff, topology};
 
+/// How often a consuming worker checks that its connection and channel are still up.
+const LINK_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Consumes one context's commands. Reconnects with backoff when the broker goes away.
 #[derive(Debug)]
 pub struct RabbitCommandWorker {
@@ -97,6 +100,8 @@ impl RabbitCommandWorker {
         let connection =
             Connection::connect(&self.config.url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
+        let connection_status = connection.status().clone();
+        let channel_status = channel.status().clone();
         *slot.lock().await = Some(connection);
         topology::declare(&channel, &self.context, self.config.delivery_limit).await?;
         channel
@@ -112,7 +117,19 @@ impl RabbitCommandWorker {
             .await?;
         tracing::info!(context = %self.context, "command worker consuming");
         let concurrency = usize::from(self.config.prefetch.max(1));
-        let deliveries = consumer.take_until(stop.cancelled());
+        // A consumer does not always end when the broker goes away (a restart racing the
+        // consumer's set-up): watch the link too, and reconnect when it is down.
+        let link_down = async move {
+            while connection_status.connected() && channel_status.connected() {
+                tokio::time::sleep(LINK_CHECK).await;
+            }
+        };
+        let deliveries = consumer.take_until(async {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = link_down => {}
+            }
+        });
         deliveries
             .for_each_concurrent(concurrency, |delivery| {
                 let channel = channel.clone();
