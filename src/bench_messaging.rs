@@ -20,7 +20,6 @@ use shared_kernel::{
     CheckpointStore, CommandBus, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply,
     EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, StoreError, StreamId,
 };
-use sqlx::Connection as _;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -232,23 +231,11 @@ impl Projection for LagProbe {
 /// # Errors
 /// A service is unreachable or a measurement fails.
 pub async fn run(args: BenchMessagingArgs) -> anyhow::Result<()> {
-    let name = format!("agora_bench_{}", Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&args.database_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let base = args
-        .database_url
-        .rsplit_once('/')
-        .map_or(args.database_url.as_str(), |(b, _)| b);
-    let url = format!("{base}/{name}");
-    let result = run_in(&args, &url).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
-    result
+    let scratch = crate::bench::scratch::ScratchDb::create(&args.database_url).await?;
+    let result = run_in(&args, scratch.url()).await;
+    // Dropped also after a failure; the measurement's error wins over the drop's.
+    let dropped = scratch.drop_db().await;
+    result.and(dropped)
 }
 
 async fn run_in(args: &BenchMessagingArgs, url: &str) -> anyhow::Result<()> {

@@ -15,7 +15,6 @@ use anyhow::Context as _;
 use clap::{Args, Parser};
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
-use sqlx::Connection as _;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -59,23 +58,11 @@ struct ServeFlags {
 /// # Errors
 /// The scratch database cannot be created, the platform cannot start, or a request fails.
 pub async fn run(args: BenchOrdersArgs) -> anyhow::Result<()> {
-    let name = format!("agora_bench_{}", Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(&args.database_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let base = args
-        .database_url
-        .rsplit_once('/')
-        .map_or(args.database_url.as_str(), |(b, _)| b);
-    let url = format!("{base}/{name}");
-    let result = run_in(&args, &url).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
-    result
+    let scratch = crate::bench::scratch::ScratchDb::create(&args.database_url).await?;
+    let result = run_in(&args, scratch.url()).await;
+    // Dropped also after a failure; the measurement's error wins over the drop's.
+    let dropped = scratch.drop_db().await;
+    result.and(dropped)
 }
 
 fn settings(url: &str, concurrency: usize) -> anyhow::Result<Settings> {

@@ -10,7 +10,7 @@ mod cpu;
 pub mod feed;
 mod pgbench;
 mod report;
-mod scratch;
+pub(crate) mod scratch;
 mod workload;
 
 use std::path::PathBuf;

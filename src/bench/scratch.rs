@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// A database created for one run on the server of the admin URL, dropped by [`Self::drop_db`].
 #[derive(Debug)]
-pub(super) struct ScratchDb {
+pub(crate) struct ScratchDb {
     admin: PgConnectOptions,
     /// For the control connection (TRUNCATE, CHECKPOINT), without statement logging.
     options: PgConnectOptions,
