@@ -438,20 +438,15 @@ impl Projection for CommentsProjection {
                     return Ok(());
                 };
                 let id = comment_id.to_string();
-                let changed = sqlx::query(
-                    "INSERT INTO communities_comment_votes (comment_id, voter_id, value, version) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (comment_id, voter_id) DO UPDATE \
-                     SET value = excluded.value, version = excluded.version \
-                     WHERE communities_comment_votes.version < excluded.version",
+                let changed = super::record_vote(
+                    conn,
+                    "communities_comment_votes",
+                    "comment_id",
+                    &v,
+                    version,
                 )
-                .bind(id.clone())
-                .bind(v.voter_id.to_string())
-                .bind(i64::from(v.value))
-                .bind(version)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if changed == 0 {
+                .await?;
+                if !changed {
                     return Ok(());
                 }
                 let d = vote_delta(v.value, v.previous);

@@ -148,21 +148,11 @@ impl Projection for KarmaProjection {
             }
             AnyCommunitiesEvent::Vote(VoteEvent::Cast(v)) => {
                 let target = v.target.uuid().to_string();
-                let changed = sqlx::query(
-                    "INSERT INTO communities_karma_votes (target_id, voter_id, value, version) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (target_id, voter_id) DO UPDATE \
-                     SET value = excluded.value, version = excluded.version \
-                     WHERE communities_karma_votes.version < excluded.version",
-                )
-                .bind(target.clone())
-                .bind(v.voter_id.to_string())
-                .bind(i64::from(v.value))
-                .bind(version)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+                let changed =
+                    super::record_vote(conn, "communities_karma_votes", "target_id", &v, version)
+                        .await?;
                 let delta = i64::from(v.value) - i64::from(v.previous);
-                if changed == 0 || delta == 0 {
+                if !changed || delta == 0 {
                     return Ok(());
                 }
                 sqlx::query(

@@ -56,6 +56,33 @@ pub fn all(live: &LiveComments) -> Vec<Arc<dyn Projection>> {
     ]
 }
 
+/// Records a voter's vote on a target in `table` (columns `key`, `voter_id`, `value`,
+/// `version`) unless that vote is already there at this or a newer stream version: replays and
+/// out-of-order deliveries then move no counter twice. Whether the row changed.
+async fn record_vote(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    key: &str,
+    vote: &event_schemas::communities::VoteCast,
+    version: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO {table} ({key}, voter_id, value, version) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT ({key}, voter_id) DO UPDATE \
+         SET value = excluded.value, version = excluded.version \
+         WHERE {table}.version < excluded.version"
+    );
+    let changed = sqlx::query(&sql)
+        .bind(vote.target.uuid().to_string())
+        .bind(vote.voter_id.to_string())
+        .bind(i64::from(vote.value))
+        .bind(version)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(changed > 0)
+}
+
 /// A keyset page: the rows and where the next page starts (`None` on the last page).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {

@@ -351,20 +351,10 @@ impl Projection for PostsProjection {
                     return Ok(());
                 };
                 let post_id = post_id.to_string();
-                let changed = sqlx::query(
-                    "INSERT INTO communities_post_votes (post_id, voter_id, value, version) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (post_id, voter_id) DO UPDATE \
-                     SET value = excluded.value, version = excluded.version \
-                     WHERE communities_post_votes.version < excluded.version",
-                )
-                .bind(post_id.clone())
-                .bind(v.voter_id.to_string())
-                .bind(i64::from(v.value))
-                .bind(version)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if changed == 0 {
+                let changed =
+                    super::record_vote(conn, "communities_post_votes", "post_id", &v, version)
+                        .await?;
+                if !changed {
                     return Ok(());
                 }
                 let d = vote_delta(v.value, v.previous);
