@@ -10,8 +10,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Store, TestApp, database_url, on_both_stores, order_body, settings, shipping_address,
-    spawn_with,
+    Store, TestApp, database_url, on_both_stores, order_body, order_statuses, settings,
+    shipping_address, spawn_with,
 };
 use serde_json::{Value, json};
 
@@ -32,15 +32,6 @@ async fn app_with(store: Store, configure: impl FnOnce(&mut agora::app::Settings
 
 async fn spawn(store: Store) -> TestApp {
     app_with(store, |_| {}).await
-}
-
-fn statuses(order: &Value) -> Vec<String> {
-    order["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["status"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn post(app: &TestApp, who: &(String, String), path: &str) -> reqwest::Response {
@@ -114,7 +105,10 @@ async fn happy_path_pays_ships_and_delivers_with_its_history(store: Store) {
     assert_eq!(location, format!("/api/v1/orders/{id}"));
 
     let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
-    assert_eq!(statuses(&order), ["pending", "stock_reserved", "paid"]);
+    assert_eq!(
+        order_statuses(&order),
+        ["pending", "stock_reserved", "paid"]
+    );
     assert_eq!(
         order["total"],
         json!({ "amount_minor": 2500, "currency": "EUR" })
@@ -158,7 +152,7 @@ async fn happy_path_pays_ships_and_delivers_with_its_history(store: Store) {
         .wait_for_order_status(&buyer, &id, "delivered", SAGA)
         .await;
     assert_eq!(
-        statuses(&order),
+        order_statuses(&order),
         ["pending", "stock_reserved", "paid", "shipped", "delivered"]
     );
 
@@ -178,7 +172,7 @@ async fn happy_path_pays_ships_and_delivers_with_its_history(store: Store) {
         .await
         .unwrap();
     assert_eq!(then["status"], "pending");
-    assert_eq!(statuses(&then), ["pending"]);
+    assert_eq!(order_statuses(&then), ["pending"]);
     let then: Value = as_of(history[2]["at"].as_str().unwrap())
         .await
         .unwrap()
@@ -317,7 +311,10 @@ async fn a_declined_payment_rejects_the_order_and_releases_its_stock(store: Stor
     let order = app
         .wait_for_order_status(&buyer, &id, "rejected", SAGA)
         .await;
-    assert_eq!(statuses(&order), ["pending", "stock_reserved", "rejected"]);
+    assert_eq!(
+        order_statuses(&order),
+        ["pending", "stock_reserved", "rejected"]
+    );
     assert_eq!(order["history"][2]["reason"], "payment_declined");
     app.wait_for_stock(&seller, &product.sku, (5, 0, 5), SAGA)
         .await;
@@ -395,7 +392,10 @@ async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: S
     let order = app
         .wait_for_order_status(&buyer, &id, "cancelled", SAGA)
         .await;
-    assert_eq!(statuses(&order), ["pending", "stock_reserved", "cancelled"]);
+    assert_eq!(
+        order_statuses(&order),
+        ["pending", "stock_reserved", "cancelled"]
+    );
     assert_eq!(order["history"][2]["reason"], "payment_timeout");
     app.wait_for_stock(&seller, &product.sku, (4, 0, 4), SAGA)
         .await;
@@ -654,7 +654,7 @@ async fn an_order_from_two_sellers_sells_both_skus(store: Store) {
     let order = app
         .wait_for_order_status(&buyer, &id, "rejected", SAGA)
         .await;
-    assert_eq!(statuses(&order), ["pending", "rejected"]);
+    assert_eq!(order_statuses(&order), ["pending", "rejected"]);
     assert_eq!(order["history"][1]["reason"], "out_of_stock");
     app.wait_for_stock(&first_seller, &board.sku, (1, 0, 1), SAGA)
         .await;

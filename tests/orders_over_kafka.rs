@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Store, TestApp, database_url, order_body, settings, spawn_with};
+use common::{Store, TestApp, database_url, order_body, order_statuses, settings, spawn_with};
 use infrastructure::database::{Database, PoolSizes};
 use serde_json::{Value, json};
 
@@ -27,15 +27,6 @@ async fn spawn_over_kafka() -> TestApp {
     // `settings` already gives every test server a topic prefix of its own on the shared broker.
     s.read_wait = Duration::from_secs(45);
     spawn_with(s).await
-}
-
-fn statuses(order: &Value) -> Vec<String> {
-    order["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["status"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// The sum of the next offsets `consumer` stored per partition of the test server's topics:
@@ -104,7 +95,10 @@ async fn a_paid_order_sells_its_stock_through_kafka() {
     let order = app
         .wait_for_order_status(&buyer, &id, "paid", KAFKA_STEP)
         .await;
-    assert_eq!(statuses(&order), ["pending", "stock_reserved", "paid"]);
+    assert_eq!(
+        order_statuses(&order),
+        ["pending", "stock_reserved", "paid"]
+    );
     assert_eq!(
         order["total"],
         json!({ "amount_minor": 2500, "currency": "EUR" })
@@ -148,7 +142,10 @@ async fn a_declined_order_is_rejected_and_releases_its_stock_through_kafka() {
     let order = app
         .wait_for_order_status(&buyer, &id, "rejected", KAFKA_STEP)
         .await;
-    assert_eq!(statuses(&order), ["pending", "stock_reserved", "rejected"]);
+    assert_eq!(
+        order_statuses(&order),
+        ["pending", "stock_reserved", "rejected"]
+    );
     assert_eq!(order["history"][2]["reason"], "payment_declined");
     // Reserved, then released: the levels are back where they started.
     app.wait_for_stock(&seller, &product.sku, (5, 0, 5), KAFKA_STEP)

@@ -244,6 +244,16 @@ pub fn shipping_address() -> serde_json::Value {
 }
 
 /// The body of `POST /orders` for `quantity` of one product, paid by card with `token`.
+/// The statuses of an order's `history`, oldest first.
+pub fn order_statuses(order: &serde_json::Value) -> Vec<String> {
+    order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub fn order_body(product_id: &str, quantity: i64, token: &str) -> serde_json::Value {
     serde_json::json!({
         "lines": [{ "product_id": product_id, "quantity": quantity }],
