@@ -11,10 +11,12 @@ use http_kernel::ApiError;
 use infrastructure::checkpoints::SqlCheckpointStore;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
-use infrastructure::kafka::{KafkaConfig, KafkaFeed, KafkaRelay};
+use infrastructure::kafka::{KafkaConfig, KafkaRelay};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
 use projections::saga::{ProcessManager, SagaRunner};
-use projections::{KafkaProjector, Progress, Projection, Projector, ProjectorHandle};
+use projections::{
+    KafkaProjector, Progress, Projection, Projector, ProjectorGroup, ProjectorHandle,
+};
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -58,6 +60,12 @@ pub struct Settings {
     pub event_feed: EventFeedKind,
     /// First segment of every Kafka topic and consumer group name.
     pub kafka_topic_prefix: String,
+    /// How long a Kafka fetch may wait at the broker.
+    pub kafka_fetch_wait: Duration,
+    /// Events the store feed keeps in memory.
+    pub feed_window: usize,
+    /// Read models beyond the contexts' own, per group (benchmarks register idle ones).
+    pub extra_projections: Vec<(&'static str, Vec<Arc<dyn Projection>>)>,
     /// Payment deadline and reservation lifetime of the order saga.
     pub ordering: ordering::OrderingConfig,
     /// The simulated payment provider (how slow `tok_slow` is).
@@ -99,6 +107,9 @@ impl Settings {
             kafka_partitions: args.kafka_partitions,
             event_feed: args.event_feed,
             kafka_topic_prefix: args.kafka_topic_prefix.clone(),
+            kafka_fetch_wait: Duration::from_millis(args.kafka_fetch_wait_ms),
+            feed_window: args.feed_window_events,
+            extra_projections: Vec::new(),
             ordering: args.ordering.config(),
             payments: args.payments.config(),
         })
@@ -118,6 +129,8 @@ impl Settings {
             kafka_partitions: 1,
             event_feed: EventFeedKind::Store,
             kafka_topic_prefix: "agora".into(),
+            kafka_fetch_wait_ms: 10,
+            feed_window_events: 1,
             max_body_bytes: 0,
             command_timeout_ms: 0,
             read_wait_ms: 0,
@@ -129,6 +142,18 @@ impl Settings {
 
     fn runs(&self, context: &str) -> bool {
         self.contexts.is_empty() || self.contexts.iter().any(|c| c == context)
+    }
+
+    /// The contexts this process runs, as a stable name: `all`, or the sorted names joined
+    /// with `+`. Processes running the same set share a Kafka consumer group (and split its
+    /// partitions); any other set reads every partition itself.
+    fn contexts_key(&self) -> String {
+        let mut runs: Vec<&str> = CONTEXTS.iter().copied().filter(|c| self.runs(c)).collect();
+        if runs.len() == CONTEXTS.len() {
+            return "all".to_owned();
+        }
+        runs.sort_unstable();
+        runs.join("+")
     }
 }
 
@@ -142,27 +167,57 @@ pub fn projections_with(
     settings: &Settings,
     live: &communities::projections::LiveComments,
 ) -> Vec<Arc<dyn Projection>> {
-    let mut all: Vec<Arc<dyn Projection>> = Vec::new();
+    projection_groups(settings, live)
+        .into_iter()
+        .flat_map(|(_, group)| group)
+        .collect()
+}
+
+/// The projections of every context this process runs, per context: a context's read models
+/// are applied together, one transaction per page (DESIGN.md, hard problem 9).
+pub fn projection_groups(
+    settings: &Settings,
+    live: &communities::projections::LiveComments,
+) -> Vec<(&'static str, Vec<Arc<dyn Projection>>)> {
+    let mut groups: Vec<(&'static str, Vec<Arc<dyn Projection>>)> = Vec::new();
     if settings.runs(merchandise::CONTEXT) {
-        all.push(Arc::new(merchandise::projections::CatalogProjection));
+        groups.push((
+            merchandise::CONTEXT,
+            vec![Arc::new(merchandise::projections::CatalogProjection)],
+        ));
     }
     if settings.runs(communities::CONTEXT) {
-        all.extend(communities::projections::all(live));
+        groups.push((communities::CONTEXT, communities::projections::all(live)));
     }
     if settings.runs(inventory::CONTEXT) {
-        all.push(Arc::new(inventory::projections::SkuOwnersProjection));
-        all.push(Arc::new(inventory::projections::StockLevelsProjection));
-        all.push(Arc::new(inventory::projections::RestockAlertsProjection));
+        groups.push((
+            inventory::CONTEXT,
+            vec![
+                Arc::new(inventory::projections::SkuOwnersProjection),
+                Arc::new(inventory::projections::StockLevelsProjection),
+                Arc::new(inventory::projections::RestockAlertsProjection),
+            ],
+        ));
     }
     if settings.runs(ordering::CONTEXT) {
-        all.push(Arc::new(ordering::projections::ProductsProjection));
-        all.push(Arc::new(ordering::projections::OrdersProjection));
+        groups.push((
+            ordering::CONTEXT,
+            vec![
+                Arc::new(ordering::projections::ProductsProjection),
+                Arc::new(ordering::projections::OrdersProjection),
+            ],
+        ));
     }
     if settings.runs(payments::CONTEXT) {
-        all.push(Arc::new(payments::projections::PaymentsProjection));
-        all.push(Arc::new(payments::projections::WalletsProjection));
+        groups.push((
+            payments::CONTEXT,
+            vec![
+                Arc::new(payments::projections::PaymentsProjection),
+                Arc::new(payments::projections::WalletsProjection),
+            ],
+        ));
     }
-    all
+    groups
 }
 
 /// The process managers (sagas) of every context this process runs.
@@ -203,41 +258,54 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
 
-    let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(Arc::clone(&store)));
+    let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::with_window(
+        Arc::clone(&store),
+        settings.feed_window,
+    ));
     let progress = Progress::new(Arc::clone(&store));
     let auth = Auth::open(settings, &database).await?;
 
     let mut projectors = Vec::new();
     let live_comments = communities::projections::LiveComments::new();
-    for projection in projections_with(settings, &live_comments) {
-        let projector = Projector::new(Arc::clone(&projection), database.read.clone());
-        match (settings.event_feed, &settings.kafka_brokers) {
-            (EventFeedKind::Store, _) => {
+    let mut groups = projection_groups(settings, &live_comments);
+    groups.extend(settings.extra_projections.iter().cloned());
+    // Tables first, so reads before the first batch find an empty read model.
+    for projection in groups.iter().flat_map(|(_, g)| g) {
+        projections::create_schema(&**projection, &database.read).await?;
+    }
+    let kafka = match (settings.event_feed, &settings.kafka_brokers) {
+        (EventFeedKind::Store, _) => {
+            for (context, group) in groups {
                 projectors.push(
-                    projector
+                    ProjectorGroup::new(context, group, database.read.clone())
                         .spawn(Arc::clone(&feed), &progress, shutdown.clone())
                         .await?,
                 );
             }
-            (EventFeedKind::Kafka, Some(brokers)) => {
-                // Tables first, so reads before the first batch find an empty read model.
-                projector.prepare().await?;
-                let name = projection.name();
-                let config = kafka_config(settings, brokers);
-                let connect = move |group: &str| {
-                    let group = format!("{}.{group}", config.topic_prefix);
-                    KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
-                };
-                let kafka =
-                    KafkaProjector::new(projection, database.read.clone()).with_progress(&progress);
-                let task = tokio::spawn(kafka.run(connect, shutdown.clone()));
-                projectors.push(ProjectorHandle { name, task });
-            }
-            (EventFeedKind::Kafka, None) => {
-                anyhow::bail!("--event-feed kafka needs --kafka-brokers")
-            }
+            None
         }
-    }
+        (EventFeedKind::Kafka, Some(_)) => {
+            let names: Vec<&'static str> = groups
+                .iter()
+                .flat_map(|(_, g)| g.iter().map(|p| p.name()))
+                .collect();
+            let reader =
+                groups
+                    .into_iter()
+                    .fold(KafkaProjector::new(), |reader, (context, group)| {
+                        reader.with_projections(
+                            context,
+                            group,
+                            database.read.clone(),
+                            Some(&progress),
+                        )
+                    });
+            Some((names, reader))
+        }
+        (EventFeedKind::Kafka, None) => {
+            anyhow::bail!("--event-feed kafka needs --kafka-brokers")
+        }
+    };
 
     if settings.runs(communities::CONTEXT) {
         // Hot ranks decay with time: refreshed in the background, not per request.
@@ -307,9 +375,33 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         ));
     }
     let bus = command_bus(settings, handlers, &shutdown);
-    spawn_sagas(settings, &database, &bus, &clock, &feed, &shutdown)?;
+    let sagas = sagas_for(settings).into_iter().map(|saga| {
+        SagaRunner::new(
+            saga,
+            database.read.clone(),
+            database.kind,
+            Arc::clone(&bus),
+            Arc::clone(&clock),
+        )
+    });
+    match (kafka, &settings.kafka_brokers) {
+        (Some((names, reader)), Some(brokers)) => {
+            // One Kafka consumer for the whole process, feeding its read models and sagas.
+            let config = kafka_config(settings, brokers);
+            let reader = sagas.fold(reader, KafkaProjector::with_saga);
+            let group = format!("process.{}", settings.contexts_key());
+            let task =
+                tokio::spawn(reader.run(group, move |g| config.consumer(g), shutdown.clone()));
+            projectors.push(ProjectorHandle { names, task });
+        }
+        _ => {
+            for runner in sagas {
+                tokio::spawn(runner.run(Arc::clone(&feed), shutdown.clone()));
+            }
+        }
+    }
     if let Some(brokers) = &settings.kafka_brokers {
-        spawn_relay(&database, kafka_config(settings, brokers), &shutdown)?;
+        spawn_relay(&feed, &database, kafka_config(settings, brokers), &shutdown)?;
     }
 
     let mut router = Router::new();
@@ -402,43 +494,6 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     })
 }
 
-/// Starts every saga with the feed the projectors use: the store, or a Kafka consumer group.
-fn spawn_sagas(
-    settings: &Settings,
-    database: &Database,
-    bus: &Arc<dyn CommandBus>,
-    clock: &Arc<dyn Clock>,
-    feed: &Arc<dyn EventFeed>,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
-    for saga in sagas_for(settings) {
-        let runner = SagaRunner::new(
-            saga,
-            database.read.clone(),
-            database.kind,
-            Arc::clone(bus),
-            Arc::clone(clock),
-        );
-        match (settings.event_feed, &settings.kafka_brokers) {
-            (EventFeedKind::Store, _) => {
-                tokio::spawn(runner.run(Arc::clone(feed), shutdown.clone()));
-            }
-            (EventFeedKind::Kafka, Some(brokers)) => {
-                let config = kafka_config(settings, brokers);
-                let connect = move |group: &str| {
-                    let group = format!("{}.{group}", config.topic_prefix);
-                    KafkaFeed::new(&config.brokers, &group, &[&config.all_event_topics()])
-                };
-                tokio::spawn(runner.run_kafka(connect, shutdown.clone()));
-            }
-            (EventFeedKind::Kafka, None) => {
-                anyhow::bail!("--event-feed kafka needs --kafka-brokers")
-            }
-        }
-    }
-    Ok(())
-}
-
 /// What every route shares from the identity context: the key that signs access tokens, the
 /// verifier the authentication layer uses, refresh-token storage and the per-user write limit.
 #[derive(Debug)]
@@ -511,19 +566,20 @@ impl Auth {
 /// Publishes the store's events to Kafka until shutdown. A relay that fails is restarted from
 /// its checkpoint after a pause (at-least-once: consumers deduplicate by event id).
 fn spawn_relay(
+    feed: &Arc<dyn EventFeed>,
     database: &Database,
     config: KafkaConfig,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let store = Arc::clone(&database.store);
+    let feed = Arc::clone(feed);
     let checkpoints = Arc::new(SqlCheckpointStore::new(database.read.clone()));
     // Fail at start-up on a bad configuration, not later in the background.
-    KafkaRelay::new(Arc::clone(&store), checkpoints.clone(), config.clone())?;
+    KafkaRelay::new(Arc::clone(&feed), checkpoints.clone(), config.clone())?;
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
         while !shutdown.is_cancelled() {
             let outcome =
-                match KafkaRelay::new(Arc::clone(&store), checkpoints.clone(), config.clone()) {
+                match KafkaRelay::new(Arc::clone(&feed), checkpoints.clone(), config.clone()) {
                     Ok(relay) => relay.run(shutdown.clone()).await,
                     Err(e) => Err(e),
                 };
@@ -538,6 +594,7 @@ fn spawn_relay(
 
 fn kafka_config(settings: &Settings, brokers: &str) -> KafkaConfig {
     KafkaConfig {
+        fetch_wait: settings.kafka_fetch_wait,
         partitions: settings.kafka_partitions,
         topic_prefix: settings.kafka_topic_prefix.clone(),
         withheld: event_schemas::identity::CONFIDENTIAL

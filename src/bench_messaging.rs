@@ -14,7 +14,7 @@ use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
 use infrastructure::kafka::{KafkaConfig, KafkaRelay, RELAY_CHECKPOINT};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
-use projections::{Progress, Projection, ProjectionError, Projector};
+use projections::{Interest, Progress, Projection, ProjectionError, Projector};
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
     CheckpointStore, CommandBus, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply,
@@ -199,6 +199,9 @@ struct LagProbe {
 impl Projection for LagProbe {
     fn name(&self) -> &'static str {
         "bench.lag"
+    }
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&["bench"])
     }
     fn schema(&self) -> &'static [&'static str] {
         &["CREATE TABLE IF NOT EXISTS bench_lag (position BIGINT PRIMARY KEY)"]
@@ -393,9 +396,13 @@ async fn relay_rate(args: &BenchMessagingArgs, db: &Database) -> anyhow::Result<
     let head = db.store.head().await?;
     let checkpoints = Arc::new(SqlCheckpointStore::new(db.read.clone()));
     let relay = KafkaRelay::new(
-        Arc::clone(&db.store),
+        Arc::new(StoreFeed::new(Arc::clone(&db.store))),
         checkpoints.clone(),
-        KafkaConfig::new(args.kafka_brokers.clone()),
+        KafkaConfig {
+            // Stored after every batch: the measurement waits for it.
+            relay_checkpoint_every: Duration::ZERO,
+            ..KafkaConfig::new(args.kafka_brokers.clone())
+        },
     )?;
     let shutdown = CancellationToken::new();
     let started = Instant::now();

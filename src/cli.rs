@@ -130,10 +130,21 @@ pub struct ServeArgs {
     #[arg(long, env = "AGORA_KAFKA_TOPIC_PREFIX", default_value = "agora")]
     pub kafka_topic_prefix: String,
 
-    /// Where projectors read events from: `store` (tail the event store) or `kafka` (a
-    /// consumer group per read model; needs --kafka-brokers).
+    /// Where projectors and sagas read events from: `store` (one reader of the event store
+    /// per process) or `kafka` (one consumer per process; needs --kafka-brokers).
     #[arg(long, env = "AGORA_EVENT_FEED", value_enum, default_value = "store")]
     pub event_feed: EventFeedKind,
+
+    /// How long a Kafka fetch may wait at the broker for data, in milliseconds
+    /// (`fetch.wait.max.ms`): the latency of each hop through a broker that answers only when
+    /// the wait runs out (tansu), and about one request per wait while idle.
+    #[arg(long, env = "AGORA_KAFKA_FETCH_WAIT_MS", default_value_t = 10)]
+    pub kafka_fetch_wait_ms: u64,
+
+    /// Newest events the store feed keeps in memory for this process's projectors and sagas;
+    /// one further behind reads the store until it catches up.
+    #[arg(long, env = "AGORA_FEED_WINDOW_EVENTS", default_value_t = infrastructure::inprocess::DEFAULT_WINDOW)]
+    pub feed_window_events: usize,
 
     /// Largest accepted request body, in bytes (413 above it).
     #[arg(long, env = "AGORA_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]

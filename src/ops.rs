@@ -55,7 +55,7 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         .projectors
         .iter()
         .filter(|p| p.task.is_finished())
-        .map(|p| p.name)
+        .flat_map(|p| p.names.iter().copied())
         .collect();
     let projections: serde_json::Map<String, serde_json::Value> = ops
         .progress

@@ -12,6 +12,7 @@ use common::ledger::{Ledger, append_typed, ledger_when_complete};
 use common::{Store, database_url};
 use infrastructure::checkpoints::SqlCheckpointStore;
 use infrastructure::database::{Database, PoolSizes};
+use infrastructure::inprocess::StoreFeed;
 use infrastructure::kafka::{KafkaConfig, KafkaFeed, KafkaRelay, topic};
 use projections::KafkaProjector;
 use tokio_util::sync::CancellationToken;
@@ -35,7 +36,7 @@ async fn a_kafka_fed_projector_killed_mid_batch_applies_everything_once() {
     let shutdown = CancellationToken::new();
 
     let relay = KafkaRelay::new(
-        Arc::clone(&db.store),
+        Arc::new(StoreFeed::new(Arc::clone(&db.store))),
         Arc::new(SqlCheckpointStore::new(db.read.clone())),
         KafkaConfig {
             partitions: 3,
@@ -62,7 +63,9 @@ async fn a_kafka_fed_projector_killed_mid_batch_applies_everything_once() {
         ..Ledger::default()
     });
     let killed = tokio::spawn(
-        KafkaProjector::new(doomed.clone(), db.read.clone()).run(connect.clone(), shutdown.clone()),
+        KafkaProjector::new()
+            .with_projections("test", vec![doomed.clone()], db.read.clone(), None)
+            .run("test".into(), connect.clone(), shutdown.clone()),
     );
     doomed.hanging.notified().await;
     killed.abort();
@@ -71,8 +74,14 @@ async fn a_kafka_fed_projector_killed_mid_batch_applies_everything_once() {
     // The next process: a new consumer that starts from the beginning of the topic and skips
     // what the stored offsets say is applied.
     tokio::spawn(
-        KafkaProjector::new(Arc::new(Ledger::default()), db.read.clone())
-            .run(connect, shutdown.clone()),
+        KafkaProjector::new()
+            .with_projections(
+                "test",
+                vec![Arc::new(Ledger::default())],
+                db.read.clone(),
+                None,
+            )
+            .run("test".into(), connect, shutdown.clone()),
     );
     append_typed(db.store.as_ref(), 100, &event_type).await;
 

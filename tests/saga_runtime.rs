@@ -14,6 +14,7 @@ use common::{Store, database_url};
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::{InProcessCommandBus, StoreFeed};
 use projections::saga::{Dispatch, ProcessManager, Reaction, SagaRunner, SetTimer};
+use projections::{Interest, KafkaProjector};
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
     CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventMetadata, EventStore,
@@ -29,6 +30,10 @@ struct Expiry;
 impl ProcessManager for Expiry {
     fn name(&self) -> &'static str {
         "test.expiry"
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&["sagatest"])
     }
     fn react(&self, event: &Recorded) -> Reaction {
         let order = event.data["order"].clone();
@@ -241,7 +246,7 @@ async fn commands_and_timers_take_effect_once_via_kafka() {
     };
     let shutdown = CancellationToken::new();
     let relay = KafkaRelay::new(
-        Arc::clone(&db.store),
+        Arc::new(StoreFeed::new(Arc::clone(&db.store))),
         Arc::new(SqlCheckpointStore::new(db.read.clone())),
         config.clone(),
     )
@@ -270,7 +275,11 @@ async fn commands_and_timers_take_effect_once_via_kafka() {
     let runner = || expiry_runner(&db, &bus);
 
     let orders = place_six_orders_pay_two(db.store.as_ref()).await;
-    tokio::spawn(runner().run_kafka(connect.clone(), shutdown.clone()));
+    tokio::spawn(KafkaProjector::new().with_saga(runner()).run(
+        "saga".into(),
+        connect.clone(),
+        shutdown.clone(),
+    ));
     let mut done = false;
     for _ in 0..100 {
         let mut all = true;
@@ -288,7 +297,11 @@ async fn commands_and_timers_take_effect_once_via_kafka() {
         "every order reserved once and the unpaid ones expired"
     );
 
-    tokio::spawn(runner().run_kafka(connect, shutdown.clone()));
+    tokio::spawn(KafkaProjector::new().with_saga(runner()).run(
+        "saga".into(),
+        connect,
+        shutdown.clone(),
+    ));
     tokio::time::sleep(Duration::from_secs(3)).await;
     for (i, o) in orders.iter().enumerate() {
         assert_eq!(

@@ -47,6 +47,37 @@ pub const RESERVATION_COMMITTED: &str = "agora.inventory.reservation_committed";
 pub const RESERVATION_RELEASED: &str = "agora.inventory.reservation_released";
 pub const RESERVATION_EXPIRED: &str = "agora.inventory.reservation_expired";
 
+/// The events of a `stock-<sku>` stream.
+pub const STOCK_EVENTS: &[&str] = &[
+    STOCK_ITEM_OPENED,
+    STOCK_RECEIVED,
+    STOCK_ADJUSTED,
+    STOCK_RESERVED,
+    STOCK_RELEASED,
+    STOCK_COMMITTED,
+    STOCK_RETURNED,
+    LOW_STOCK_THRESHOLD_SET,
+    LOW_STOCK_DETECTED,
+];
+/// The stock events that change a sku's `available` level (a commit moves the units out of
+/// both `on_hand` and `reserved`, and leaves it as it was).
+pub const AVAILABILITY_EVENTS: &[&str] = &[
+    STOCK_ITEM_OPENED,
+    STOCK_RECEIVED,
+    STOCK_ADJUSTED,
+    STOCK_RESERVED,
+    STOCK_RELEASED,
+    STOCK_RETURNED,
+];
+/// The events of a `reservation-<order>` stream.
+pub const RESERVATION_EVENTS: &[&str] = &[
+    RESERVATION_CONFIRMED,
+    RESERVATION_FAILED,
+    RESERVATION_COMMITTED,
+    RESERVATION_RELEASED,
+    RESERVATION_EXPIRED,
+];
+
 pub const CATALOGUE: Catalogue = &[
     (STOCK_ITEM_OPENED, 1),
     (STOCK_RECEIVED, 1),

@@ -23,6 +23,15 @@ pub const PRODUCT_DETAILS_CHANGED: &str = "agora.merchandise.product_details_cha
 pub const PRODUCT_PRICE_CHANGED: &str = "agora.merchandise.product_price_changed";
 pub const PRODUCT_ARCHIVED: &str = "agora.merchandise.product_archived";
 
+/// The events of a `product-<id>` stream.
+pub const PRODUCT_EVENTS: &[&str] = &[
+    PRODUCT_CREATED,
+    PRODUCT_PUBLISHED,
+    PRODUCT_DETAILS_CHANGED,
+    PRODUCT_PRICE_CHANGED,
+    PRODUCT_ARCHIVED,
+];
+
 /// Every merchandise event type with its current schema version.
 pub const CATALOGUE: Catalogue = &[
     (PRODUCT_CREATED, 2),

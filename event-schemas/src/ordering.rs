@@ -30,6 +30,17 @@ pub const ORDER_DELIVERED: &str = "agora.ordering.order_delivered";
 pub const ORDER_CANCELLED: &str = "agora.ordering.order_cancelled";
 pub const ORDER_REJECTED: &str = "agora.ordering.order_rejected";
 
+/// The events of an `order-<id>` stream.
+pub const ORDER_EVENTS: &[&str] = &[
+    ORDER_PLACED,
+    ORDER_STOCK_RESERVED,
+    ORDER_PAID,
+    ORDER_SHIPPED,
+    ORDER_DELIVERED,
+    ORDER_CANCELLED,
+    ORDER_REJECTED,
+];
+
 pub const CATALOGUE: Catalogue = &[
     (ORDER_PLACED, 1),
     (ORDER_STOCK_RESERVED, 1),

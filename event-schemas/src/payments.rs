@@ -29,6 +29,17 @@ pub const PAYMENT_REFUNDED: &str = "agora.payments.payment_refunded";
 pub const WALLET_CREDITED: &str = "agora.payments.wallet_credited";
 pub const WALLET_DEBITED: &str = "agora.payments.wallet_debited";
 
+/// The events of a `payment-<id>` stream.
+pub const PAYMENT_EVENTS: &[&str] = &[
+    PAYMENT_AUTHORIZED,
+    PAYMENT_DECLINED,
+    PAYMENT_CAPTURED,
+    PAYMENT_VOIDED,
+    PAYMENT_REFUNDED,
+];
+/// The events of a `wallet-<user>` stream.
+pub const WALLET_EVENTS: &[&str] = &[WALLET_CREDITED, WALLET_DEBITED];
+
 pub const CATALOGUE: Catalogue = &[
     (PAYMENT_AUTHORIZED, 1),
     (PAYMENT_DECLINED, 1),

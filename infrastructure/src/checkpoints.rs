@@ -94,6 +94,108 @@ pub async fn lock(conn: &mut sqlx::AnyConnection, name: &str) -> Result<Cursor, 
     ))
 }
 
+/// Reads and locks the checkpoints of `names` until the transaction ends, creating missing
+/// ones at the start: [`lock`] for several read models applied in one transaction, in one
+/// statement. Returns each name's stored cursor, in no particular order.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn lock_many(
+    conn: &mut sqlx::AnyConnection,
+    names: &[&str],
+) -> Result<Vec<(String, Cursor)>, StoreError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `DO UPDATE` (not `DO NOTHING`) so the statement locks existing rows and returns them; on
+    // SQLite the first write of a transaction takes the database's write lock, as in `lock`.
+    let values: Vec<String> = (1..=names.len()).map(|i| format!("(${i}, 0, 0)")).collect();
+    let sql = format!(
+        "INSERT INTO checkpoints (name, transaction_id, position) VALUES {} \
+         ON CONFLICT (name) DO UPDATE SET name = excluded.name \
+         RETURNING name, transaction_id, position",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+    for name in names {
+        query = query.bind(*name);
+    }
+    let rows = query.fetch_all(&mut *conn).await.map_err(unavailable)?;
+    rows.into_iter()
+        .map(|(name, t, p)| {
+            Ok((
+                name,
+                Cursor::new(to_u64(t, "transaction id")?, to_u64(p, "position")?),
+            ))
+        })
+        .collect()
+}
+
+/// Stores several checkpoints in one statement, typically inside the transaction that
+/// applied their events (after [`lock_many`]).
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn save_many(
+    conn: &mut sqlx::AnyConnection,
+    checkpoints: &[(&str, Cursor)],
+) -> Result<(), StoreError> {
+    if checkpoints.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..checkpoints.len())
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO checkpoints (name, transaction_id, position) VALUES {} \
+         ON CONFLICT (name) DO UPDATE \
+         SET transaction_id = excluded.transaction_id, position = excluded.position, \
+             updated_at = CURRENT_TIMESTAMP",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (name, cursor) in checkpoints {
+        query = query
+            .bind(*name)
+            .bind(to_i64(cursor.transaction_id, "transaction id")?)
+            .bind(to_i64(cursor.position, "position")?);
+    }
+    query.execute(&mut *conn).await.map_err(unavailable)?;
+    Ok(())
+}
+
+/// Moves a checkpoint from `from` to `to` only if it is still at `from` (a missing row is
+/// created): how a consumer stores, lazily and outside any batch, that it skipped events,
+/// without overwriting a checkpoint that a rebuild or another process moved meanwhile.
+/// Whether it moved.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] on I/O.
+pub async fn advance<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    name: &str,
+    from: Cursor,
+    to: Cursor,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query(
+        "INSERT INTO checkpoints (name, transaction_id, position) VALUES ($1, $4, $5) \
+         ON CONFLICT (name) DO UPDATE \
+         SET transaction_id = excluded.transaction_id, position = excluded.position, \
+             updated_at = CURRENT_TIMESTAMP \
+         WHERE checkpoints.transaction_id = $2 AND checkpoints.position = $3",
+    )
+    .bind(name)
+    .bind(to_i64(from.transaction_id, "transaction id")?)
+    .bind(to_i64(from.position, "position")?)
+    .bind(to_i64(to.transaction_id, "transaction id")?)
+    .bind(to_i64(to.position, "position")?)
+    .execute(executor)
+    .await
+    .map_err(unavailable)?
+    .rows_affected();
+    Ok(moved > 0)
+}
+
 /// Every checkpoint with the time it last moved.
 ///
 /// # Errors

@@ -20,11 +20,27 @@ const PENDING_BACKOFF_MAX: Duration = Duration::from_millis(100);
 /// What a store offers the tail loop.
 #[async_trait]
 pub(crate) trait TailSource: Clone + Send + Sync + 'static {
-    async fn read_page(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError>;
-    /// Whether committed events after `after` exist that `read_page` may not return yet.
-    async fn pending_after(&self, after: Cursor) -> Result<bool, StoreError>;
+    /// Up to `limit` readable events after `after`, and whether committed events exist that
+    /// are not readable yet (they wait behind an older transaction still running), in one
+    /// round trip.
+    async fn read_page(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<(Vec<Recorded>, bool), StoreError>;
     /// Changes whenever events may have been committed.
     fn wake(&self) -> watch::Receiver<u64>;
+}
+
+/// What the loop does once its buffer is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// The last page was full: more is readable now.
+    Read,
+    /// Caught up, and committed events wait behind an open transaction: look again soon.
+    Backoff,
+    /// Caught up with everything committed: sleep until a commit is signalled.
+    Wait,
 }
 
 struct State<S> {
@@ -33,6 +49,7 @@ struct State<S> {
     buffer: VecDeque<Recorded>,
     wake: watch::Receiver<u64>,
     backoff: Duration,
+    next: Next,
     failed: bool,
 }
 
@@ -47,6 +64,7 @@ pub(crate) fn tail<S: TailSource>(
         buffer: VecDeque::new(),
         wake,
         backoff: PENDING_BACKOFF_MIN,
+        next: Next::Read,
         failed: false,
     };
     stream::unfold(state, |mut s| async move {
@@ -61,36 +79,42 @@ pub(crate) fn tail<S: TailSource>(
                 tokio::time::sleep(PENDING_BACKOFF_MAX).await;
                 s.failed = false;
             }
-            // Mark the signal as seen *before* reading, so a commit that lands after the read
-            // still wakes us.
-            s.wake.borrow_and_update();
-            let page = match s.source.read_page(s.cursor, PAGE).await {
-                Ok(page) => page,
-                Err(e) => {
-                    s.failed = true;
-                    return Some((Err(e), s));
-                }
-            };
-            if !page.is_empty() {
-                s.backoff = PENDING_BACKOFF_MIN;
-                s.buffer.extend(page);
-                continue;
-            }
-            match s.source.pending_after(s.cursor).await {
-                Ok(true) => {
+            match s.next {
+                Next::Read => {}
+                Next::Backoff => {
                     tokio::time::sleep(s.backoff).await;
                     s.backoff = (s.backoff * 2).min(PENDING_BACKOFF_MAX);
                 }
-                Ok(false) => {
+                Next::Wait => {
                     s.backoff = PENDING_BACKOFF_MIN;
                     // A closed channel (store dropped) or the idle timeout both mean: look again.
                     let _ = tokio::time::timeout(IDLE_RECHECK, s.wake.changed()).await;
                 }
+            }
+            // Mark the signal as seen *before* reading, so a commit that lands after the read
+            // still wakes us.
+            s.wake.borrow_and_update();
+            let (page, pending) = match s.source.read_page(s.cursor, PAGE).await {
+                Ok(read) => read,
                 Err(e) => {
                     s.failed = true;
+                    s.next = Next::Read;
                     return Some((Err(e), s));
                 }
+            };
+            // A short page means everything readable was read: no second, empty read to learn
+            // that (one statement per commit while caught up).
+            s.next = if page.len() >= PAGE {
+                Next::Read
+            } else if pending {
+                Next::Backoff
+            } else {
+                Next::Wait
+            };
+            if !page.is_empty() && s.next != Next::Backoff {
+                s.backoff = PENDING_BACKOFF_MIN;
             }
+            s.buffer.extend(page);
         }
     })
     .boxed()

@@ -1,9 +1,14 @@
 //! Projections: read models built from the event feed.
 //!
-//! A [`Projection`] says how one event changes its tables; the [`Projector`] runs it: reads
-//! batches from the feed, applies a batch and stores the checkpoint in one transaction (so a
-//! crash mid-batch leaves neither half), and publishes its progress for read-your-writes waits.
+//! A [`Projection`] says which events it is built from ([`Interest`]) and how one event
+//! changes its tables. A [`ProjectorGroup`] runs the projections of one context from the
+//! process's shared feed: it applies a page's relevant events of all of them in one
+//! transaction together with their checkpoints (so a crash mid-batch leaves neither half),
+//! skips pages with nothing relevant without a transaction (their checkpoints are stored
+//! lazily), and publishes each projection's progress for read-your-writes waits.
 
+mod group;
+mod interest;
 mod kafka_projector;
 mod progress;
 mod projector;
@@ -13,6 +18,8 @@ use async_trait::async_trait;
 use shared_kernel::{DecodeError, Recorded};
 use sqlx::{AnyConnection, AnyPool};
 
+pub use group::{LazyCheckpoints, ProjectorGroup};
+pub use interest::Interest;
 pub use kafka_projector::KafkaProjector;
 pub use progress::{AppliedPositions, Progress, WaitError};
 pub use projector::{Projector, ProjectorHandle};
@@ -33,6 +40,10 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// Unique and stable: the checkpoint's key.
     fn name(&self) -> &'static str;
 
+    /// The events this read model is built from. Every other event is skipped without a
+    /// transaction, so declare exactly what [`apply`](Self::apply) uses.
+    fn handles(&self) -> Interest;
+
     /// `CREATE TABLE IF NOT EXISTS ...` statements, run at start-up.
     fn schema(&self) -> &'static [&'static str];
 
@@ -45,8 +56,8 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// The tables a rebuild empties before replaying.
     fn tables(&self) -> &'static [&'static str];
 
-    /// Applies one event inside the batch's transaction. Events of other contexts or types
-    /// are ignored by returning `Ok(())`.
+    /// Applies one event inside the batch's transaction. Only events [`handles`](Self::handles)
+    /// names arrive here; one it has nothing to do for is ignored by returning `Ok(())`.
     async fn apply(
         &self,
         conn: &mut AnyConnection,

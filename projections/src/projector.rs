@@ -1,21 +1,16 @@
-//! Running one projection against the event feed.
+//! One projection on its own: creating its tables, running it live (a group of one), and
+//! rebuilding it from the store.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use infrastructure::checkpoints;
 use shared_kernel::{Cursor, EventFeed, EventStore, Recorded};
 use sqlx::AnyPool;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Progress, Projection, ProjectionError};
+use crate::{Progress, Projection, ProjectionError, ProjectorGroup};
 
-/// Events applied per transaction at most; a batch closes early when the feed has nothing
-/// more ready, so a quiet system is projected with no added latency.
-const BATCH: usize = 256;
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Events per transaction while rebuilding.
 const REBUILD_PAGE: usize = 1000;
 
@@ -25,10 +20,11 @@ pub struct Projector {
     pool: AnyPool,
 }
 
-/// A running projector.
+/// A running group of projections (one task).
 #[derive(Debug)]
 pub struct ProjectorHandle {
-    pub name: &'static str,
+    /// The projections it runs.
+    pub names: Vec<&'static str>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
@@ -68,7 +64,7 @@ impl Projector {
         Ok(())
     }
 
-    /// Starts projecting in the background until `shutdown` is cancelled.
+    /// Starts projecting in the background until `shutdown` is cancelled: a group of one.
     ///
     /// # Errors
     /// The tables cannot be created or the checkpoint read.
@@ -78,112 +74,44 @@ impl Projector {
         progress: &Progress,
         shutdown: CancellationToken,
     ) -> Result<ProjectorHandle, ProjectionError> {
-        self.prepare().await?;
-        let start = checkpoints::load(&self.pool, self.projection.name())
-            .await?
-            .unwrap_or_default();
-        let (tx, rx) = watch::channel(start);
         let name = self.projection.name();
-        progress.register(name, rx);
-        let task = tokio::spawn(async move {
-            tokio::select! {
-                () = self.run(feed, tx) => {}
-                () = shutdown.cancelled() => {}
-            }
-        });
-        Ok(ProjectorHandle { name, task })
+        ProjectorGroup::new(name, vec![self.projection], self.pool)
+            .spawn(feed, progress, shutdown)
+            .await
     }
 
-    async fn run(self, feed: Arc<dyn EventFeed>, progress: watch::Sender<Cursor>) {
-        let name = self.projection.name();
-        loop {
-            // (Re)start from the last committed checkpoint: whatever a failed batch did was
-            // rolled back with it.
-            let from = *progress.borrow();
-            let mut batches = match feed.subscribe(name, from).await {
-                Ok(stream) => stream.ready_chunks(BATCH),
-                Err(e) => {
-                    tracing::warn!(projection = name, error = %e, "cannot subscribe; retrying");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    continue;
-                }
-            };
-            while let Some(batch) = batches.next().await {
-                let events: Result<Vec<Recorded>, _> = batch.into_iter().collect();
-                let applied = *progress.borrow();
-                let outcome = match events {
-                    Ok(events) => self.apply_batch(&events, applied).await,
-                    Err(e) => Err(ProjectionError::Store(
-                        shared_kernel::StoreError::Unavailable(Box::new(e)),
-                    )),
-                };
-                match outcome {
-                    Ok(Batch::Applied(cursor)) => {
-                        progress.send_replace(cursor);
-                        metrics::gauge!("agora_projection_position", "projection" => name)
-                            .set(cursor.position as f64);
-                    }
-                    Ok(Batch::NothingNew) => {}
-                    Ok(Batch::Reset(stored)) => {
-                        tracing::info!(projection = name, %stored, "checkpoint moved back (rebuild); replaying");
-                        progress.send_replace(stored);
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::error!(projection = name, error = %e, "batch failed; retrying from checkpoint");
-                        metrics::counter!("agora_projection_failures_total", "projection" => name)
-                            .increment(1);
-                        tokio::time::sleep(RETRY_PAUSE).await;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Applies the events after the stored checkpoint and moves it, in one transaction that
-    /// holds the checkpoint's lock. `applied` is where this projector believes it is; a stored
-    /// checkpoint behind it means the read model was reset under it.
-    async fn apply_batch(
+    /// Applies the page's events this projection handles and has not applied yet, and moves
+    /// its checkpoint to `last`, in one transaction holding the checkpoint's lock. Returns the
+    /// stored checkpoint when it is behind `applied` (the read model was reset under us).
+    async fn apply_page(
         &self,
         events: &[Recorded],
         applied: Cursor,
-    ) -> Result<Batch, ProjectionError> {
+        last: Cursor,
+    ) -> Result<Option<Cursor>, ProjectionError> {
         let name = self.projection.name();
+        let interest = self.projection.handles();
         let mut tx = self.pool.begin().await?;
         let stored = checkpoints::lock(&mut tx, name).await?;
         if stored < applied {
-            return Ok(Batch::Reset(stored));
+            return Ok(Some(stored));
         }
-        let fresh: Vec<&Recorded> = events.iter().filter(|e| e.cursor > stored).collect();
-        let Some(newest) = fresh.last() else {
-            return Ok(if stored > applied {
-                Batch::Applied(stored)
-            } else {
-                Batch::NothingNew
-            });
-        };
-        let last = newest.cursor;
-        let behind = (chrono::Utc::now() - newest.recorded_at)
-            .num_milliseconds()
-            .max(0);
-        for event in &fresh {
+        for event in events
+            .iter()
+            .filter(|e| e.cursor > stored && interest.matches(e))
+        {
             self.projection.apply(&mut tx, event).await?;
         }
-        checkpoints::save(&mut *tx, name, last).await?;
+        checkpoints::save(&mut *tx, name, stored.max(last)).await?;
         tx.commit().await?;
-        metrics::counter!("agora_projected_events_total", "projection" => name)
-            .increment(fresh.len() as u64);
-        // How old the newest applied event was when its batch committed: the read model's lag.
-        metrics::gauge!("agora_projection_lag_seconds", "projection" => name)
-            .set(behind as f64 / 1000.0);
-        Ok(Batch::Applied(last))
+        Ok(None)
     }
 
     /// Rebuilds the read model: empties it, replays the whole store in order, and returns once
     /// caught up with the store's head (events appended meanwhile included). A live projector
     /// of the same read model keeps running: both take the checkpoint's lock per batch, so each
-    /// event is applied once. `progress` is called after every batch with the events so far.
+    /// event is applied once. Pages with nothing this projection handles cost no transaction.
+    /// `progress` is called after every page with the events read so far and the cursor.
     ///
     /// # Errors
     /// The read-model database or the store failed.
@@ -194,6 +122,9 @@ impl Projector {
     ) -> Result<u64, ProjectionError> {
         self.prepare().await?;
         self.reset().await?;
+        let interest = self.projection.handles();
+        // `applied`: what this rebuild has stored; `cursor`: what it has read.
+        let mut applied = Cursor::START;
         let mut cursor = Cursor::START;
         let mut replayed = 0_u64;
         loop {
@@ -201,31 +132,25 @@ impl Projector {
             let Some(last) = page.last().map(|e| e.cursor) else {
                 // Caught up with what is readable; done once nothing is pending either.
                 if store.head().await? <= cursor {
+                    if cursor > applied {
+                        self.apply_page(&[], applied, cursor).await?;
+                    }
                     return Ok(replayed);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             };
-            match self.apply_batch(&page, cursor).await? {
-                Batch::Applied(_) | Batch::NothingNew => {}
+            if page.iter().any(|e| interest.matches(e)) {
                 // Someone else reset it again: start over from where it is now.
-                Batch::Reset(stored) => {
-                    cursor = stored;
+                if let Some(stored) = self.apply_page(&page, applied, last).await? {
+                    (applied, cursor) = (stored, stored);
                     continue;
                 }
+                applied = last;
             }
             replayed += page.len() as u64;
             cursor = last;
             progress(replayed, cursor);
         }
     }
-}
-
-/// What a batch did.
-#[derive(Debug)]
-enum Batch {
-    Applied(Cursor),
-    NothingNew,
-    /// The stored checkpoint is behind this projector: the read model was reset.
-    Reset(Cursor),
 }

@@ -1,36 +1,44 @@
 //! Process managers (sagas): react to events by sending commands, and to durable timers.
 //!
 //! Exactly-once *effect* without distributed transactions: a reaction's commands get ids
-//! derived from the causing event's id (or the timer's key), the checkpoint moves only after
-//! they were answered, and command handlers are idempotent by command id. A replay (crash,
-//! restart, rebuild) therefore re-sends the same commands and changes nothing.
+//! derived from the causing event's id (or the timer's key), the checkpoint never passes a
+//! command that was not answered, and command handlers are idempotent by command id. A replay
+//! (crash, restart, rebuild) therefore re-sends the same commands and changes nothing, which is
+//! also why a saga's checkpoint is stored lazily (at most [`LazyCheckpoints`] behind): a crash
+//! repeats at most that much, to no effect.
 //!
-//! Timers live in `saga_timers`. Due timers are claimed in a short transaction (with
+//! A saga reads the process's shared feed and declares the events it reacts to
+//! ([`ProcessManager::handles`]); pages with none of them cost nothing. The timers a page's
+//! reactions set are inserted in one statement, and the ones they cancel in another.
+//!
+//! Timers live in `saga_timers`. The timer loop sleeps until the earliest timer is due (woken
+//! early when this process sets one; it looks again at least every few seconds for timers
+//! other processes set). Due timers are claimed in a short transaction (with
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several runners share the work; under SQLite's
 //! single write lock on SQLite) by taking a lease; their commands are sent outside it (a
 //! transaction held across a command would deadlock SQLite's one writer); then they are marked
 //! fired. A runner that dies between claim and mark leaves a lease that expires: the next one
 //! sends the same command ids again, which has no second effect.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
 use infrastructure::DatabaseKind;
 use infrastructure::checkpoints;
-use infrastructure::kafka::{Delivery, KafkaFeed, KafkaFeedError};
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
-    Clock, CommandBus, CommandEnvelope, CommandOutcome, EventFeed, Recorded, Timestamp,
+    Clock, CommandBus, CommandEnvelope, CommandOutcome, Cursor, EventFeed, Recorded, Timestamp,
 };
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::ProjectionError;
+use crate::{Interest, LazyCheckpoints, ProjectionError};
 
 const BATCH: usize = 64;
+/// The longest the timer loop sleeps without looking (timers set by other processes).
+const TIMER_RECHECK: Duration = Duration::from_secs(5);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// How long a claimed timer is reserved for the runner firing it.
 const LEASE_MS: i64 = 30_000;
@@ -65,6 +73,8 @@ pub struct Reaction {
 /// A process manager: pure decisions, the runtime does the I/O.
 pub trait ProcessManager: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &'static str;
+    /// The events [`react`](Self::react) may do something about; the runtime skips the rest.
+    fn handles(&self) -> Interest;
     /// What to do about `event` (most events: nothing).
     fn react(&self, event: &Recorded) -> Reaction;
     /// What to send when timer `key` fires.
@@ -78,6 +88,11 @@ pub struct SagaRunner {
     kind: DatabaseKind,
     bus: Arc<dyn CommandBus>,
     clock: Arc<dyn Clock>,
+    lazy: LazyCheckpoints,
+    /// Wakes the timer loop when this process sets a timer...
+    timer_set: Arc<tokio::sync::Notify>,
+    /// ...due at this time (Unix ms; `i64::MAX` when none was set since it last looked).
+    earliest_set: Arc<AtomicI64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +119,73 @@ fn millis(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
 
+fn millis_of(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A saga's place in the log: where it has reacted up to, and what its checkpoint says.
+#[derive(Debug)]
+struct LazyPosition {
+    applied: Cursor,
+    stored: Cursor,
+    unsaved: u64,
+    unsaved_since: Option<tokio::time::Instant>,
+}
+
+impl LazyPosition {
+    const fn at(cursor: Cursor) -> Self {
+        Self {
+            applied: cursor,
+            stored: cursor,
+            unsaved: 0,
+            unsaved_since: None,
+        }
+    }
+
+    fn moved(&mut self, to: Cursor, events: u64) {
+        if to > self.applied {
+            self.applied = to;
+            self.unsaved += events;
+            self.unsaved_since
+                .get_or_insert_with(tokio::time::Instant::now);
+        }
+    }
+
+    fn due(&self, lazy: LazyCheckpoints) -> bool {
+        self.applied > self.stored
+            && (self.unsaved >= lazy.max_events
+                || self
+                    .unsaved_since
+                    .is_some_and(|t| t.elapsed() >= lazy.max_age))
+    }
+
+    fn due_at(&self, lazy: LazyCheckpoints) -> tokio::time::Instant {
+        match self.unsaved_since {
+            Some(t) if self.applied > self.stored => t + lazy.max_age,
+            _ => tokio::time::Instant::now() + Duration::from_secs(3600),
+        }
+    }
+
+    /// Stores the checkpoint unless another runner of the saga moved it; then adopts the
+    /// furthest (that runner reacted to everything before it).
+    async fn store(&mut self, pool: &AnyPool, name: &str) {
+        if self.applied <= self.stored {
+            return;
+        }
+        match checkpoints::advance(pool, name, self.stored, self.applied).await {
+            Ok(true) => *self = Self::at(self.applied),
+            Ok(false) => match checkpoints::load(pool, name).await {
+                Ok(found) => {
+                    self.stored = found.unwrap_or_default();
+                    self.applied = self.applied.max(self.stored);
+                }
+                Err(e) => tracing::warn!(saga = name, error = %e, "cannot read checkpoint"),
+            },
+            Err(e) => tracing::warn!(saga = name, error = %e, "cannot store checkpoint; later"),
+        }
+    }
+}
+
 impl SagaRunner {
     #[must_use]
     pub fn new(
@@ -119,10 +201,21 @@ impl SagaRunner {
             kind,
             bus,
             clock,
+            lazy: LazyCheckpoints::default(),
+            timer_set: Arc::default(),
+            earliest_set: Arc::new(AtomicI64::new(i64::MAX)),
         }
     }
 
-    fn checkpoint_name(&self) -> String {
+    /// Overrides how lazily the checkpoint is stored.
+    #[must_use]
+    pub const fn with_lazy_checkpoints(mut self, lazy: LazyCheckpoints) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
+    /// The checkpoint's (and Kafka offsets') name: `saga.<name>`.
+    pub(crate) fn checkpoint_name(&self) -> String {
         format!("saga.{}", self.saga.name())
     }
 
@@ -154,42 +247,94 @@ impl SagaRunner {
         Ok(())
     }
 
-    /// Handles one event: records its timers, sends its commands, then cancels timers.
-    async fn handle(&self, event: &Recorded) -> Result<(), SagaError> {
-        let reaction = self.saga.react(event);
-        // Timers first: a command may wait long for its answer (a slow payment provider), and
-        // the timer that bounds that wait must exist meanwhile. Setting a timer is idempotent.
-        for timer in &reaction.set_timers {
-            sqlx::query(
-                "INSERT INTO saga_timers (saga, key, due_at, payload) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (saga, key) DO NOTHING",
-            )
+    /// Reacts to `events` (in order within each stream): first every timer their reactions
+    /// set, in one statement; then their commands, streams concurrently, each stream's in
+    /// order, so a reaction waiting on a slow command (a payment provider) does not hold up
+    /// other orders'; then every timer they cancel, in one statement. Timers go first because
+    /// a command may wait long for its answer and the timer bounding that wait must exist
+    /// meanwhile; both statements are idempotent, and a cancelled timer is a tombstone that a
+    /// later set does not revive, so their order within the page does not matter.
+    async fn react(&self, events: &[&Recorded]) -> Result<(), SagaError> {
+        let reactions: Vec<(&Recorded, Reaction)> =
+            events.iter().map(|e| (*e, self.saga.react(e))).collect();
+        let set: Vec<&SetTimer> = reactions.iter().flat_map(|(_, r)| &r.set_timers).collect();
+        self.set_timers(&set).await?;
+        let mut by_stream: Vec<(&str, Vec<&(&Recorded, Reaction)>)> = Vec::new();
+        for reaction in reactions.iter().filter(|(_, r)| !r.send.is_empty()) {
+            let stream = reaction.0.stream_id.as_str();
+            match by_stream.iter_mut().find(|(s, _)| *s == stream) {
+                Some((_, group)) => group.push(reaction),
+                None => by_stream.push((stream, vec![reaction])),
+            }
+        }
+        futures::future::try_join_all(by_stream.into_iter().map(|(_, group)| async move {
+            for (event, reaction) in group {
+                for (i, send) in reaction.send.iter().enumerate() {
+                    self.send(event_id_for(event.event_id, i), Some(event), send)
+                        .await?;
+                }
+            }
+            Ok::<(), SagaError>(())
+        }))
+        .await?;
+        let cancel: Vec<&str> = reactions
+            .iter()
+            .flat_map(|(_, r)| r.cancel_timers.iter().map(String::as_str))
+            .collect();
+        self.cancel_timers(&cancel).await
+    }
+
+    async fn set_timers(&self, timers: &[&SetTimer]) -> Result<(), SagaError> {
+        if timers.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<String> = (0..timers.len())
+            .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO saga_timers (saga, key, due_at, payload) VALUES {} \
+             ON CONFLICT (saga, key) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(self.saga.name());
+        for timer in timers {
+            query = query
+                .bind(timer.key.as_str())
+                .bind(millis(timer.due_at))
+                .bind(timer.payload.to_string());
+        }
+        query.execute(&self.pool).await?;
+        let earliest = timers
+            .iter()
+            .map(|t| millis(t.due_at))
+            .min()
+            .unwrap_or(i64::MAX);
+        self.earliest_set.fetch_min(earliest, Ordering::AcqRel);
+        self.timer_set.notify_one();
+        Ok(())
+    }
+
+    /// Tombstones, even for timers not set yet: replays must not revive them.
+    async fn cancel_timers(&self, keys: &[&str]) -> Result<(), SagaError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let values: Vec<String> = (0..keys.len())
+            .map(|i| format!("($1, ${}, 0, 'null', $2)", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO saga_timers (saga, key, due_at, payload, cancelled_at) VALUES {} \
+             ON CONFLICT (saga, key) DO UPDATE SET cancelled_at = excluded.cancelled_at \
+             WHERE saga_timers.fired_at IS NULL AND saga_timers.cancelled_at IS NULL",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
             .bind(self.saga.name())
-            .bind(&timer.key)
-            .bind(millis(timer.due_at))
-            .bind(timer.payload.to_string())
-            .execute(&self.pool)
-            .await?;
+            .bind(millis(self.clock.now()));
+        for key in keys {
+            query = query.bind(*key);
         }
-        for (i, send) in reaction.send.iter().enumerate() {
-            self.send(event_id_for(event.event_id, i), Some(event), send)
-                .await?;
-        }
-        let now = millis(self.clock.now());
-        for key in &reaction.cancel_timers {
-            // A tombstone, even for a timer not set yet: replays must not revive it.
-            sqlx::query(
-                "INSERT INTO saga_timers (saga, key, due_at, payload, cancelled_at) \
-                 VALUES ($1, $2, 0, 'null', $3) \
-                 ON CONFLICT (saga, key) DO UPDATE SET cancelled_at = $3 \
-                 WHERE saga_timers.fired_at IS NULL AND saga_timers.cancelled_at IS NULL",
-            )
-            .bind(self.saga.name())
-            .bind(key)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        }
+        query.execute(&self.pool).await?;
         Ok(())
     }
 
@@ -197,184 +342,134 @@ impl SagaRunner {
     pub async fn run(self, feed: Arc<dyn EventFeed>, shutdown: CancellationToken) {
         let timers = tokio::spawn(self.clone().run_timers(shutdown.clone()));
         let name = self.checkpoint_name();
-        while !shutdown.is_cancelled() {
-            let from = match checkpoints::load(&self.pool, &name).await {
-                Ok(c) => c.unwrap_or_default(),
+        let interest = self.saga.handles();
+        let mut position = loop {
+            match checkpoints::load(&self.pool, &name).await {
+                Ok(c) => break LazyPosition::at(c.unwrap_or_default()),
                 Err(e) => {
                     tracing::warn!(saga = %name, error = %e, "cannot read checkpoint");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    continue;
-                }
-            };
-            let mut batches = match feed.subscribe(&name, from).await {
-                Ok(s) => s.ready_chunks(BATCH),
-                Err(e) => {
-                    tracing::warn!(saga = %name, error = %e, "cannot subscribe");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    continue;
-                }
-            };
-            loop {
-                let batch = tokio::select! {
-                    b = batches.next() => b,
-                    () = shutdown.cancelled() => break,
-                };
-                let Some(batch) = batch else { break };
-                match self.handle_batch(batch, &name).await {
-                    Ok(()) => {}
-                    Err(e) => {
-                        // Resume from the checkpoint: what was sent is sent again, idempotently.
-                        tracing::warn!(saga = %name, error = %e, "saga batch failed; retrying");
-                        tokio::time::sleep(RETRY_PAUSE).await;
-                        break;
-                    }
-                }
-            }
-        }
-        timers.abort();
-    }
-
-    /// Handles a batch: streams react concurrently, each stream's events in order, so a
-    /// reaction waiting on a slow command (a payment provider) does not hold up other orders'
-    /// reactions. Callers move their checkpoint only after the whole batch.
-    async fn react_by_stream<'a>(
-        &self,
-        events: impl Iterator<Item = &'a Recorded>,
-    ) -> Result<(), SagaError> {
-        let mut by_stream: Vec<(&str, Vec<&Recorded>)> = Vec::new();
-        for event in events {
-            match by_stream
-                .iter_mut()
-                .find(|(s, _)| *s == event.stream_id.as_str())
-            {
-                Some((_, group)) => group.push(event),
-                None => by_stream.push((event.stream_id.as_str(), vec![event])),
-            }
-        }
-        futures::future::try_join_all(by_stream.into_iter().map(|(_, group)| async move {
-            for event in group {
-                self.handle(event).await?;
-            }
-            Ok::<(), SagaError>(())
-        }))
-        .await?;
-        Ok(())
-    }
-
-    async fn handle_batch(
-        &self,
-        batch: Vec<Result<Recorded, shared_kernel::FeedError>>,
-        name: &str,
-    ) -> Result<(), SagaError> {
-        let events = batch
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| shared_kernel::StoreError::Unavailable(Box::new(e)))?;
-        let last = events.last().map(|e| e.cursor);
-        self.react_by_stream(events.iter()).await?;
-        if let Some(cursor) = last {
-            checkpoints::save(&self.pool, name, cursor).await?;
-        }
-        Ok(())
-    }
-
-    /// Like [`Self::run`], reading events from Kafka as consumer group `group` (its caller
-    /// picks the name). Partition offsets are stored in the read-model database after each
-    /// batch's reactions: a crash repeats at most one batch, whose commands and timers are
-    /// idempotent (same ids, same keys). No transaction is held while commands are sent.
-    pub async fn run_kafka(
-        self,
-        connect: impl Fn(&str) -> Result<KafkaFeed, KafkaFeedError> + Send,
-        shutdown: CancellationToken,
-    ) {
-        let timers = tokio::spawn(self.clone().run_timers(shutdown.clone()));
-        let name = self.checkpoint_name();
-        let mut next: HashMap<(String, i32), i64> = HashMap::new();
-        while !shutdown.is_cancelled() {
-            let feed = match connect(&name) {
-                Ok(feed) => feed,
-                Err(e) => {
-                    tracing::warn!(saga = %name, error = %e, "cannot join consumer group");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    continue;
-                }
-            };
-            loop {
-                let batch = tokio::select! {
-                    b = feed.next_batch(BATCH, Duration::from_millis(20)) => b,
-                    () = shutdown.cancelled() => break,
-                };
-                let outcome = match batch {
-                    Ok(batch) => self.handle_kafka_batch(&batch, &name, &mut next).await,
-                    Err(e) => Err(SagaError::Projection(ProjectionError::Store(
-                        shared_kernel::StoreError::Unavailable(Box::new(e)),
-                    ))),
-                };
-                if let Err(e) = outcome {
-                    // Forget the cached offsets: rejoin and resume from the stored ones.
-                    tracing::warn!(saga = %name, error = %e, "saga batch failed; rejoining");
-                    next.clear();
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                    break;
-                }
-            }
-        }
-        timers.abort();
-    }
-
-    async fn handle_kafka_batch(
-        &self,
-        batch: &[Delivery],
-        name: &str,
-        next: &mut HashMap<(String, i32), i64>,
-    ) -> Result<(), SagaError> {
-        let mut moved: Vec<(String, i32)> = Vec::new();
-        let mut fresh: Vec<&Recorded> = Vec::new();
-        for d in batch {
-            let key = (d.topic.clone(), d.partition);
-            let stored = match next.get(&key) {
-                Some(n) => *n,
-                None => checkpoints::load_offset(&self.pool, name, &d.topic, d.partition).await?,
-            };
-            if d.offset < stored {
-                next.insert(key, stored);
-                continue;
-            }
-            fresh.push(&d.event);
-            next.insert(key.clone(), d.offset + 1);
-            if !moved.contains(&key) {
-                moved.push(key);
-            }
-        }
-        if let Err(e) = self.react_by_stream(fresh.into_iter()).await {
-            // Nothing of this batch counts as done: the caller rejoins from the stored offsets.
-            next.clear();
-            return Err(e);
-        }
-        for key in moved {
-            if let Some(offset) = next.get(&key) {
-                checkpoints::store_offset(&self.pool, name, &key.0, key.1, *offset).await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn run_timers(self, shutdown: CancellationToken) {
-        while !shutdown.is_cancelled() {
-            match self.fire_due_timers().await {
-                Ok(0) => {
                     tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        () = tokio::time::sleep(RETRY_PAUSE) => {}
                         () = shutdown.cancelled() => return,
                     }
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(saga = self.saga.name(), error = %e, "timers failed; retrying");
-                    tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        };
+        loop {
+            let flush_at = position.due_at(self.lazy);
+            let page = tokio::select! {
+                page = feed.next_page(position.applied, BATCH) => page,
+                () = tokio::time::sleep_until(flush_at) => {
+                    position.store(&self.pool, &name).await;
+                    continue;
                 }
+                () = shutdown.cancelled() => break,
+            };
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(saga = %name, error = %e, "cannot read the feed; retrying");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    continue;
+                }
+            };
+            let Some(last) = page.last().map(|e| e.cursor) else {
+                continue;
+            };
+            let relevant: Vec<&Recorded> = page
+                .iter()
+                .map(AsRef::as_ref)
+                .filter(|e| interest.matches(e))
+                .collect();
+            if let Err(e) = self.react(&relevant).await {
+                // Read the page again: what was sent is sent again, idempotently.
+                tracing::warn!(saga = %name, error = %e, "saga batch failed; retrying");
+                tokio::time::sleep(RETRY_PAUSE).await;
+                continue;
+            }
+            position.moved(last, page.len() as u64);
+            if position.due(self.lazy) {
+                position.store(&self.pool, &name).await;
             }
         }
+        position.store(&self.pool, &name).await;
+        timers.abort();
+    }
+
+    /// The read-model database holding the saga's timers and checkpoint.
+    pub(crate) const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// What the saga reacts to.
+    pub(crate) fn handles(&self) -> Interest {
+        self.saga.handles()
+    }
+
+    /// Reacts to `events` (see [`Self::react`]); for other feeds than the store's.
+    pub(crate) async fn react_to(&self, events: &[&Recorded]) -> Result<(), SagaError> {
+        self.react(events).await
+    }
+
+    /// Starts the timer loop until `shutdown`.
+    pub(crate) fn spawn_timers(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.clone().run_timers(shutdown))
+    }
+
+    /// Fires timers as they fall due: sleeps until the earliest one (as the table says, or as
+    /// a timer this process just set says), never longer than [`TIMER_RECHECK`].
+    async fn run_timers(self, shutdown: CancellationToken) {
+        let mut wake_at = 0_i64;
+        loop {
+            let now = millis(self.clock.now());
+            if now >= wake_at {
+                wake_at = match self.fire_while_due(now).await {
+                    Ok(next) => next.unwrap_or(i64::MAX),
+                    Err(e) => {
+                        tracing::warn!(saga = self.saga.name(), error = %e, "timers failed; retrying");
+                        now + millis_of(RETRY_PAUSE)
+                    }
+                }
+                .min(now + millis_of(TIMER_RECHECK));
+            }
+            let sleep = Duration::from_millis(u64::try_from(wake_at - now).unwrap_or(0));
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.timer_set.notified() => {
+                    wake_at = wake_at.min(self.earliest_set.swap(i64::MAX, Ordering::AcqRel));
+                }
+                () = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// Fires what is due at `now`; returns when the next timer falls due.
+    async fn fire_while_due(&self, now: i64) -> Result<Option<i64>, SagaError> {
+        loop {
+            match self.next_due().await? {
+                Some(at) if at <= now => {
+                    if self.fire_due_timers().await? == 0 {
+                        // Claimed by another runner meanwhile: look again shortly.
+                        return Ok(Some(now + millis_of(Duration::from_millis(100))));
+                    }
+                }
+                next => return Ok(next),
+            }
+        }
+    }
+
+    /// When the earliest pending timer can fire: its due time, or the end of the lease of the
+    /// runner that claimed it. Reads the saga's pending timers only (not the fired and
+    /// cancelled ones, which the partial index leaves out).
+    async fn next_due(&self) -> Result<Option<i64>, SagaError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT min(CASE WHEN claimed_until > due_at THEN claimed_until + 1 ELSE due_at END) \
+             FROM saga_timers WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(self.saga.name())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next)
     }
 
     /// Claims due timers (a lease), sends what they cause, and marks them fired.

@@ -49,6 +49,18 @@ pub trait DomainEvent: Sized + Send + Sync + std::fmt::Debug {
     ) -> Result<Self, DecodeError>;
 }
 
+/// When an aggregate's state is stored beside its stream, so a load reads only the events after
+/// it (O(events since the snapshot) instead of O(stream)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    /// A new snapshot is written once the stream is this many events past the last one.
+    pub every: u64,
+    /// The version of the snapshot's shape *and* of `evolve`: bump it whenever either changes,
+    /// and older snapshots are ignored (the stream is folded from the start, then snapshotted
+    /// anew), so a changed `evolve` never starts from a state an old one built.
+    pub schema: u32,
+}
+
 /// A consistency boundary. Pure: no clock, no randomness, no I/O; what it needs comes in.
 pub trait Aggregate: Default + Send + Sync {
     /// The stream id prefix: `"product"` gives streams `product-<uuid>`.
@@ -68,6 +80,25 @@ pub trait Aggregate: Default + Send + Sync {
 
     #[must_use]
     fn evolve(self, event: &Self::Event) -> Self;
+
+    /// Whether and how often loads of this aggregate are cut short by a snapshot: `None` (the
+    /// default) folds the whole stream on every load, which is right for short streams. Long,
+    /// hot streams (a popular sku's stock) set a policy and implement [`Self::to_snapshot`] and
+    /// [`Self::from_snapshot`].
+    const SNAPSHOTS: Option<SnapshotPolicy> = None;
+
+    /// The state as a snapshot, or `None` when this aggregate takes none.
+    #[must_use]
+    fn to_snapshot(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// The state a snapshot of [`SnapshotPolicy::schema`] holds, or `None` when it cannot be
+    /// read (then the stream is folded from its first event).
+    #[must_use]
+    fn from_snapshot(_snapshot: serde_json::Value) -> Option<Self> {
+        None
+    }
 
     /// The state after all `events`, from the initial state.
     #[must_use]

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, DecodeError, DomainEvent};
 use crate::clock::Clock;
 use crate::command::{CommandEnvelope, CommandOutcome, CommandReply};
-use crate::event::{Appended, EventMetadata, ExpectedVersion, NewEvent, StreamId};
+use crate::event::{Appended, EventMetadata, ExpectedVersion, NewEvent, Snapshot, StreamId};
 use crate::ports::{EventStore, StoreError};
 
 /// How many times a command is re-decided after losing an optimistic-concurrency race before
@@ -33,7 +33,18 @@ pub struct Loaded<A> {
     pub version: u64,
 }
 
-/// Loads an aggregate by folding its stream.
+/// An aggregate as `execute` needs it: its state, the snapshot it started from, and whether
+/// the command being executed already appended to this stream (its first result).
+#[derive(Debug)]
+struct Folded<A> {
+    loaded: Loaded<A>,
+    /// The version of the snapshot the fold started from (0: the stream's first event).
+    snapshot_version: u64,
+    done: Option<Appended>,
+}
+
+/// Loads an aggregate: from its snapshot when it takes them (see
+/// [`Aggregate::SNAPSHOTS`]), then by folding the events after it.
 ///
 /// # Errors
 /// Store failures, or events this code cannot decode.
@@ -41,18 +52,61 @@ pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     stream: &StreamId,
 ) -> Result<Loaded<A>, ExecuteError<A::Error>> {
+    Ok(fold::<A>(store, stream, None).await?.loaded)
+}
+
+/// Folds `stream` and, on the way, finds the events of `command_id`: a command's events are
+/// appended to the stream it targets, so the stream itself says whether it already ran. Only
+/// a fold that started from a snapshot (whose events it did not read) asks the store's
+/// command-id index.
+async fn fold<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &StreamId,
+    command_id: Option<Uuid>,
+) -> Result<Folded<A>, ExecuteError<A::Error>> {
+    let (mut state, mut version) = (A::default(), 0);
+    if let Some(policy) = A::SNAPSHOTS {
+        let snapshot = store
+            .read_snapshot(stream)
+            .await
+            .map_err(ExecuteError::Store)?;
+        if let Some(restored) = snapshot
+            .filter(|s| s.schema == policy.schema)
+            .and_then(|s| A::from_snapshot(s.state).map(|state| (state, s.version)))
+        {
+            (state, version) = restored;
+        }
+    }
+    let snapshot_version = version;
     let recorded = store
-        .read_stream(stream, 1)
+        .read_stream(stream, version + 1)
         .await
         .map_err(ExecuteError::Store)?;
-    let mut state = A::default();
-    let mut version = 0;
+    let mut done = None;
     for r in recorded {
+        if command_id.is_some() && r.metadata.command_id == command_id {
+            done = Some(Appended {
+                stream_version: r.stream_version,
+                position: r.position,
+            });
+        }
         let event = A::Event::decode(&r.event_type, r.schema_version, r.data)?;
         state = state.evolve(&event);
         version = r.stream_version;
     }
-    Ok(Loaded { state, version })
+    if let (None, Some(id), true) = (done, command_id, snapshot_version > 0) {
+        done = store
+            .command_result(id)
+            .await
+            .map_err(ExecuteError::Store)?
+            .filter(|(s, _)| s == stream)
+            .map(|(_, appended)| appended);
+    }
+    Ok(Folded {
+        loaded: Loaded { state, version },
+        snapshot_version,
+        done,
+    })
 }
 
 /// What a successful command produced.
@@ -70,8 +124,9 @@ pub struct Executed<A: Aggregate> {
 /// with the loaded version, and on a conflict start over (bounded).
 ///
 /// With a command id in `metadata`, handling is idempotent: a command whose events are already
-/// stored is not decided again (its first result is returned), and event ids are derived from
-/// the command id, so two deliveries racing each other cannot both append.
+/// in the stream is not decided again (its first result is returned), and event ids are derived
+/// from the command id, so two deliveries racing each other cannot both append. A command's
+/// events always go to the stream it targets: one command id, one stream.
 ///
 /// # Errors
 /// A domain rejection, a conflict that outlasted the retries, or a store failure.
@@ -82,25 +137,20 @@ pub async fn execute<A: Aggregate>(
     command: A::Command,
     metadata: &EventMetadata,
 ) -> Result<Executed<A>, ExecuteError<A::Error>> {
-    let already_done = match metadata.command_id {
-        Some(id) => store
-            .command_result(id)
-            .await
-            .map_err(ExecuteError::Store)?,
-        None => None,
-    };
-    if let Some((_, appended)) = already_done {
-        let Loaded { state, .. } = load::<A>(store, stream).await?;
-        let version = appended.stream_version;
-        return Ok(Executed {
-            state,
-            version,
-            events: Vec::new(),
-            appended: Some(appended),
-        });
-    }
     for _ in 0..=MAX_CONFLICT_RETRIES {
-        let Loaded { state, version } = load::<A>(store, stream).await?;
+        let Folded {
+            loaded: Loaded { state, version },
+            snapshot_version,
+            done,
+        } = fold::<A>(store, stream, metadata.command_id).await?;
+        if let Some(appended) = done {
+            return Ok(Executed {
+                state,
+                version: appended.stream_version,
+                events: Vec::new(),
+                appended: Some(appended),
+            });
+        }
         let events = state
             .decide(command.clone(), clock.now())
             .map_err(ExecuteError::Domain)?;
@@ -132,6 +182,7 @@ pub async fn execute<A: Aggregate>(
             Ok(appended) => {
                 let state = events.iter().fold(state, A::evolve);
                 let version = appended.stream_version;
+                snapshot_if_due(store, stream, &state, version, snapshot_version).await;
                 return Ok(Executed {
                     state,
                     version,
@@ -144,6 +195,32 @@ pub async fn execute<A: Aggregate>(
         }
     }
     Err(ExecuteError::Conflict)
+}
+
+/// Stores a snapshot of `state` when the stream has grown [`SnapshotPolicy::every`] events past
+/// the one its load started from. Best effort: a failure only makes later loads longer.
+async fn snapshot_if_due<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &StreamId,
+    state: &A,
+    version: u64,
+    snapshot_version: u64,
+) {
+    let Some(policy) = A::SNAPSHOTS else { return };
+    if version < snapshot_version.saturating_add(policy.every) {
+        return;
+    }
+    let Some(state) = state.to_snapshot() else {
+        return;
+    };
+    let snapshot = Snapshot {
+        version,
+        schema: policy.schema,
+        state,
+    };
+    if let Err(e) = store.write_snapshot(stream, &snapshot).await {
+        tracing::warn!(%stream, version, error = %e, "cannot store a snapshot; loads stay longer");
+    }
 }
 
 /// A domain error a command reply can carry: a stable machine code and an HTTP status.

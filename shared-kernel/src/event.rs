@@ -186,6 +186,17 @@ pub struct Appended {
     pub position: u64,
 }
 
+/// An aggregate's state stored beside its stream: a load folds only the events after
+/// `version`. See [`crate::aggregate::SnapshotPolicy`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The stream version whose state this is (the last event folded into it).
+    pub version: u64,
+    /// The writer's [`crate::aggregate::SnapshotPolicy::schema`]; another schema is ignored.
+    pub schema: u32,
+    pub state: serde_json::Value,
+}
+
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recorded {

@@ -12,14 +12,15 @@ pub mod money;
 pub mod payments;
 pub mod ports;
 
-pub use aggregate::{Aggregate, DecodeError, DomainEvent};
+pub use aggregate::{Aggregate, DecodeError, DomainEvent, SnapshotPolicy};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use command::{CommandEnvelope, CommandOutcome, CommandReply};
 pub use event::{
-    Appended, Cursor, EventMetadata, ExpectedVersion, NewEvent, Recorded, StreamId, StreamIdError,
+    Appended, Cursor, EventMetadata, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId,
+    StreamIdError,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use ports::{
-    BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError,
+    BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError, Page,
     StoreError,
 };

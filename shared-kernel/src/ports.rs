@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 
 use crate::command::{CommandEnvelope, CommandReply};
-use crate::event::{Appended, Cursor, ExpectedVersion, NewEvent, Recorded, StreamId};
+use crate::event::{Appended, Cursor, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId};
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
@@ -93,6 +93,24 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         &self,
         command_id: uuid::Uuid,
     ) -> Result<Option<(StreamId, Appended)>, StoreError>;
+
+    /// The snapshot stored for `stream`, if any (one indexed row).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on an unreadable row.
+    async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError>;
+
+    /// Stores `snapshot` for `stream` unless one of a later version is stored already, so
+    /// racing writers keep the newest. A snapshot is an optimisation: losing one costs a
+    /// longer load, never a wrong state.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn write_snapshot(
+        &self,
+        stream: &StreamId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,18 +152,24 @@ pub enum FeedError {
     Store(#[from] StoreError),
 }
 
-/// Where projectors and sagas read events from: the store itself, or Kafka.
+/// A page of the global log. Events are shared, not copied, between the consumers that read
+/// the same page.
+pub type Page = Vec<std::sync::Arc<Recorded>>;
+
+/// Where projectors and sagas read the global log from, a page at a time.
+///
+/// One feed serves every consumer of a process: consumers near the head share one read of the
+/// store (DESIGN.md, hard problem 9), and a consumer further behind (a rebuild, a slow one)
+/// reads the store on its own until it has caught up, without holding the others back.
 #[async_trait]
 pub trait EventFeed: Send + Sync + std::fmt::Debug {
-    /// The events after `from`, then new ones as they arrive, for `subscriber`.
+    /// Up to `max` events after `after`, in global order; waits until there is at least one.
+    /// Cancel-safe: a caller may drop the future (to flush a checkpoint, or to stop) and call
+    /// again with the same cursor.
     ///
     /// # Errors
-    /// The feed cannot be reached.
-    async fn subscribe(
-        &self,
-        subscriber: &str,
-        from: Cursor,
-    ) -> Result<BoxStream<'static, Result<Recorded, FeedError>>, FeedError>;
+    /// The feed or the store behind it cannot be read (a retry later may succeed).
+    async fn next_page(&self, after: Cursor, max: usize) -> Result<Page, FeedError>;
 }
 
 /// Durable reading positions of named consumers (relay, sagas) that keep no read model of

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use infrastructure::database::Database;
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::{EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, StreamId};
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
@@ -25,6 +25,10 @@ pub struct Ledger {
 impl Projection for Ledger {
     fn name(&self) -> &'static str {
         "test.ledger"
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&["test"])
     }
     fn schema(&self) -> &'static [&'static str] {
         &[

@@ -61,6 +61,9 @@ pub fn settings(url: String) -> Settings {
         event_feed: agora::cli::EventFeedKind::Store,
         // A prefix of its own per test server: tests share one broker.
         kafka_topic_prefix: format!("t{}", uuid::Uuid::now_v7().simple()),
+        kafka_fetch_wait: infrastructure::kafka::DEFAULT_FETCH_WAIT,
+        feed_window: infrastructure::inprocess::DEFAULT_WINDOW,
+        extra_projections: Vec::new(),
         ordering: ordering::OrderingConfig::default(),
         payments: infrastructure::payments::SimulatedProviderConfig::default(),
     }

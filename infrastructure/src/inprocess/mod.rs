@@ -5,4 +5,4 @@ mod bus;
 mod feed;
 
 pub use bus::InProcessCommandBus;
-pub use feed::StoreFeed;
+pub use feed::{DEFAULT_WINDOW, StoreFeed};

@@ -3,7 +3,9 @@
 mod feed;
 mod relay;
 
-pub use feed::{Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message};
+pub use feed::{
+    DEFAULT_FETCH_WAIT, Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
+};
 pub use relay::{KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
 
 /// Broker and topic settings.
@@ -20,6 +22,11 @@ pub struct KafkaConfig {
     /// Event types whose data is confidential: relayed with a `null` value and the header
     /// `ce_withheld: true`.
     pub withheld: Vec<String>,
+    /// How long a consumer's fetch may wait at the broker (see [`DEFAULT_FETCH_WAIT`]).
+    pub fetch_wait: std::time::Duration,
+    /// How far the relay's stored checkpoint may lag behind what it delivered (a crash
+    /// produces that much again).
+    pub relay_checkpoint_every: std::time::Duration,
 }
 
 impl KafkaConfig {
@@ -31,6 +38,8 @@ impl KafkaConfig {
             replication: 1,
             topic_prefix: "agora".into(),
             withheld: Vec::new(),
+            fetch_wait: DEFAULT_FETCH_WAIT,
+            relay_checkpoint_every: std::time::Duration::from_secs(1),
         }
     }
 
@@ -38,6 +47,20 @@ impl KafkaConfig {
     #[must_use]
     pub fn topic(&self, context: &str) -> String {
         format!("{}.{context}.events", self.topic_prefix)
+    }
+
+    /// A consumer of every context's topic under the prefix, as member of group
+    /// `<prefix>.<group>`.
+    ///
+    /// # Errors
+    /// The consumer cannot be created or subscribed.
+    pub fn consumer(&self, group: &str) -> Result<KafkaFeed, KafkaFeedError> {
+        KafkaFeed::with_fetch_wait(
+            &self.brokers,
+            &format!("{}.{group}", self.topic_prefix),
+            &[&self.all_event_topics()],
+            self.fetch_wait,
+        )
     }
 
     /// A subscription pattern (librdkafka regex) for every context's topic under the prefix.

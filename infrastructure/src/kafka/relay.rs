@@ -1,15 +1,15 @@
-//! The relay: the events table is the outbox. It tails the store in global order, produces each
-//! event to its context's topic keyed by stream id (one stream, one partition, in order), and
-//! moves its checkpoint only after every event of a batch has a delivery report. At-least-once:
-//! after a crash, the last unacknowledged batch is produced again; consumers deduplicate by
-//! event id (or stream version).
+//! The relay: the events table is the outbox. It reads the global log in order from the
+//! process's shared feed, produces each event to its context's topic keyed by stream id (one
+//! stream, one partition, in order), and moves its checkpoint only past events whose delivery
+//! was reported. The checkpoint is stored lazily (at most a second behind): at-least-once,
+//! after a crash up to that much is produced again, and consumers deduplicate by event id or
+//! stream version.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use futures::StreamExt;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -17,7 +17,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
-use shared_kernel::{CheckpointStore, EventStore, Recorded, StoreError};
+use shared_kernel::{CheckpointStore, Cursor, EventFeed, FeedError, Recorded, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::KafkaConfig;
@@ -36,7 +36,7 @@ pub enum RelayError {
 }
 
 pub struct KafkaRelay {
-    store: Arc<dyn EventStore>,
+    feed: Arc<dyn EventFeed>,
     checkpoints: Arc<dyn CheckpointStore>,
     producer: FutureProducer,
     admin: AdminClient<DefaultClientContext>,
@@ -92,7 +92,7 @@ impl KafkaRelay {
     /// # Errors
     /// The producer or admin client cannot be created from the configuration.
     pub fn new(
-        store: Arc<dyn EventStore>,
+        feed: Arc<dyn EventFeed>,
         checkpoints: Arc<dyn CheckpointStore>,
         config: KafkaConfig,
     ) -> Result<Self, RelayError> {
@@ -110,7 +110,7 @@ impl KafkaRelay {
             .set("bootstrap.servers", &config.brokers)
             .create()?;
         Ok(Self {
-            store,
+            feed,
             checkpoints,
             producer,
             admin,
@@ -149,7 +149,7 @@ impl KafkaRelay {
     /// Produces `events` and waits for every delivery report. On a failed report, the batch is
     /// produced again from the first failure (the idempotent producer never leaves a gap in a
     /// partition, so what follows a failure in its partition failed too).
-    async fn deliver(&mut self, events: &[Recorded]) -> Result<(), RelayError> {
+    async fn deliver(&mut self, events: &[&Recorded]) -> Result<(), RelayError> {
         let mut from = 0;
         while from < events.len() {
             for e in &events[from..] {
@@ -213,26 +213,38 @@ impl KafkaRelay {
     /// Relays until `shutdown`; resumes from the checkpoint.
     ///
     /// # Errors
-    /// The checkpoint cannot be read, or the store fails persistently.
+    /// The checkpoint cannot be read or stored.
     pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), RelayError> {
-        let from = self
+        let mut stored = self
             .checkpoints
             .load(RELAY_CHECKPOINT)
             .await?
             .unwrap_or_default();
-        tracing::info!(%from, brokers = %self.config.brokers, "relay starting");
-        let store = Arc::clone(&self.store);
-        let mut batches = store.tail(from).ready_chunks(BATCH);
+        let mut delivered = stored;
+        tracing::info!(from = %stored, brokers = %self.config.brokers, "relay starting");
+        let mut save_at: Option<tokio::time::Instant> = None;
+        let feed = Arc::clone(&self.feed);
+        let every = self.config.relay_checkpoint_every;
         loop {
-            let batch = tokio::select! {
-                batch = batches.next() => batch,
-                () = shutdown.cancelled() => return Ok(()),
+            let due = save_at.unwrap_or_else(|| tokio::time::Instant::now() + every);
+            let page = tokio::select! {
+                page = feed.next_page(delivered, BATCH) => page,
+                () = tokio::time::sleep_until(due), if save_at.is_some() => {
+                    self.save(&mut stored, delivered).await?;
+                    save_at = None;
+                    continue;
+                }
+                () = shutdown.cancelled() => break,
             };
-            let Some(batch) = batch else { return Ok(()) };
-            let events: Vec<Recorded> = match batch.into_iter().collect() {
+            let events = match page {
                 Ok(events) => events,
-                Err(e) => {
+                Err(FeedError::Store(e)) => {
                     tracing::warn!(error = %e, "relay cannot read the store; retrying");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "relay cannot read the feed; retrying");
                     tokio::time::sleep(RETRY_PAUSE).await;
                     continue;
                 }
@@ -240,13 +252,28 @@ impl KafkaRelay {
             let Some(last) = events.last().map(|e| e.cursor) else {
                 continue;
             };
+            let events: Vec<&Recorded> = events.iter().map(AsRef::as_ref).collect();
             tokio::select! {
-                delivered = self.deliver(&events) => delivered?,
-                () = shutdown.cancelled() => return Ok(()),
+                result = self.deliver(&events) => result?,
+                () = shutdown.cancelled() => break,
             }
-            self.checkpoints.save(RELAY_CHECKPOINT, last).await?;
+            delivered = last;
+            if every.is_zero() {
+                self.save(&mut stored, delivered).await?;
+            } else {
+                save_at.get_or_insert_with(|| tokio::time::Instant::now() + every);
+            }
             metrics::counter!("agora_relayed_events_total").increment(events.len() as u64);
             metrics::gauge!("agora_relay_position").set(last.position as f64);
         }
+        self.save(&mut stored, delivered).await
+    }
+
+    async fn save(&self, stored: &mut Cursor, delivered: Cursor) -> Result<(), RelayError> {
+        if delivered > *stored {
+            self.checkpoints.save(RELAY_CHECKPOINT, delivered).await?;
+            *stored = delivered;
+        }
+        Ok(())
     }
 }

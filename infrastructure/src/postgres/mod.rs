@@ -1,6 +1,7 @@
 //! PostgreSQL adapters.
 
 mod notify;
+pub mod plans;
 mod store;
 
 pub use store::{PgEventStore, append_in};

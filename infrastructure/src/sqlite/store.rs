@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::stream::BoxStream;
 use shared_kernel::{
-    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, StoreError,
-    StreamId,
+    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, Snapshot,
+    StoreError, StreamId,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -252,7 +252,7 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
-        self.read_page(after, limit).await
+        Ok(self.read_page(after, limit).await?.0)
     }
 
     fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>> {
@@ -291,14 +291,61 @@ impl EventStore for SqliteEventStore {
         .map_err(unavailable)?;
         command_row(row)
     }
+
+    async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
+        let row: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT version, schema_version, state FROM snapshots WHERE stream_id = $1",
+        )
+        .bind(stream.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(unavailable)?;
+        row.map(|(version, schema, state)| {
+            Ok(Snapshot {
+                version: to_u64(version, "snapshot version")?,
+                schema: u32::try_from(schema)
+                    .map_err(|_| StoreError::Corrupt(format!("snapshot schema {schema}")))?,
+                state: serde_json::from_str(&state)
+                    .map_err(|e| StoreError::Corrupt(format!("snapshot state: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn write_snapshot(
+        &self,
+        stream: &StreamId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO snapshots (stream_id, version, schema_version, state) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE \
+             SET version = excluded.version, schema_version = excluded.schema_version, \
+                 state = excluded.state, taken_at = CURRENT_TIMESTAMP \
+             WHERE snapshots.version < excluded.version \
+                OR snapshots.schema_version <> excluded.schema_version",
+        )
+        .bind(stream.as_str())
+        .bind(to_i64(snapshot.version, "snapshot version")?)
+        .bind(i64::from(snapshot.schema))
+        .bind(snapshot.state.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl TailSource for SqliteEventStore {
-    async fn read_page(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
+    async fn read_page(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<(Vec<Recorded>, bool), StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
-        sqlx::query_as::<_, EventRow>(&sql)
+        let events = sqlx::query_as::<_, EventRow>(&sql)
             .bind(to_i64(after.position, "position")?)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.reader)
@@ -306,12 +353,10 @@ impl TailSource for SqliteEventStore {
             .map_err(unavailable)?
             .into_iter()
             .map(Recorded::try_from)
-            .collect()
-    }
-
-    async fn pending_after(&self, _after: Cursor) -> Result<bool, StoreError> {
-        // One writer at a time: whatever is committed is readable in position order.
-        Ok(false)
+            .collect::<Result<Vec<_>, _>>()?;
+        // One writer at a time: whatever is committed is readable in position order, so
+        // nothing is ever pending behind the page.
+        Ok((events, false))
     }
 
     fn wake(&self) -> watch::Receiver<u64> {

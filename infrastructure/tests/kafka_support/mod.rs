@@ -70,8 +70,10 @@ impl Fixture {
         let mut config = KafkaConfig::new(brokers());
         config.partitions = 3;
         config.withheld = vec![format!("agora.{}.secret_set", self.context)];
-        let relay =
-            KafkaRelay::new(Arc::clone(&self.store), self.checkpoints.clone(), config).unwrap();
+        let feed = Arc::new(infrastructure::inprocess::StoreFeed::new(Arc::clone(
+            &self.store,
+        )));
+        let relay = KafkaRelay::new(feed, self.checkpoints.clone(), config).unwrap();
         tokio::spawn(async move { relay.run(shutdown).await.unwrap() })
     }
 

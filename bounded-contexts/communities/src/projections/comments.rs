@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use event_schemas::communities::{AnyCommunitiesEvent, CommentEvent, ContentRef, VoteEvent};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
@@ -404,6 +404,10 @@ impl CommentsProjection {
 impl Projection for CommentsProjection {
     fn name(&self) -> &'static str {
         COMMENTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

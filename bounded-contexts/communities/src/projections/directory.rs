@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use event_schemas::communities::{AnyCommunitiesEvent, CommunityEvent, MembershipEvent};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -142,6 +142,10 @@ pub struct DirectoryProjection;
 impl Projection for DirectoryProjection {
     fn name(&self) -> &'static str {
         DIRECTORY
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use event_schemas::communities::{AnyCommunitiesEvent, CommentEvent, PostEvent, VoteEvent};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
@@ -100,6 +100,10 @@ pub struct KarmaProjection;
 impl Projection for KarmaProjection {
     fn name(&self) -> &'static str {
         KARMA
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use event_schemas::communities::{
     AnyCommunitiesEvent, CommentEvent, CommunityEvent, MembershipEvent, PostEvent, ReportEvent,
 };
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -219,6 +219,10 @@ pub struct ModlogProjection;
 impl Projection for ModlogProjection {
     fn name(&self) -> &'static str {
         MODLOG
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

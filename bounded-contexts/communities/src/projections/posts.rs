@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use event_schemas::communities::{
     AnyCommunitiesEvent, CommentEvent, ContentRef, PostEvent, VoteEvent,
 };
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
@@ -314,6 +314,10 @@ pub struct PostsProjection;
 impl Projection for PostsProjection {
     fn name(&self) -> &'static str {
         POSTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

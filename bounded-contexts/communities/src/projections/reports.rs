@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use event_schemas::communities::{AnyCommunitiesEvent, ReportEvent};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -119,6 +119,10 @@ pub struct ReportsProjection;
 impl Projection for ReportsProjection {
     fn name(&self) -> &'static str {
         REPORTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Contexts(&[crate::CONTEXT])
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -8,6 +8,7 @@
 //! | timer | send inventory `expire_reservation {order_id}` (no effect once committed or released) |
 
 use event_schemas::inventory::ReservationEvent;
+use projections::Interest;
 use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
 use shared_kernel::ids::OrderId;
 use shared_kernel::{Aggregate, DomainEvent, Recorded};
@@ -32,6 +33,10 @@ pub struct ReservationExpiry;
 impl ProcessManager for ReservationExpiry {
     fn name(&self) -> &'static str {
         RESERVATION_EXPIRY
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::inventory::RESERVATION_EVENTS)
     }
 
     fn react(&self, event: &Recorded) -> Reaction {

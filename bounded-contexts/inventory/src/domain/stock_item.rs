@@ -10,8 +10,9 @@ use event_schemas::inventory::{
     LowStockDetected, LowStockThresholdSet, StockAdjusted, StockCommitted, StockEvent,
     StockItemOpened, StockLevels, StockReceived, StockReleased, StockReserved, StockReturned,
 };
+use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{OrderId, ProductId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, SnapshotPolicy, Timestamp};
 
 /// The threshold of a new stock item: no alerts until the seller sets one.
 pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 0;
@@ -20,7 +21,7 @@ pub const MAX_QUANTITY: i64 = 1_000_000_000;
 const MAX_REASON: usize = 200;
 
 /// What one order holds on this sku.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Holding {
     Reserved(i64),
     Committed(i64),
@@ -30,7 +31,9 @@ pub enum Holding {
     Returned,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The state is snapshotted (see [`Aggregate::SNAPSHOTS`]): a popular sku's stream grows by
+/// a few events per order, and every reservation loads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockItem {
     pub opened: bool,
     pub sku: String,
@@ -335,9 +338,23 @@ impl StockItem {
 
 impl Aggregate for StockItem {
     const KIND: &'static str = "stock";
+    /// Every 50 events: a load then reads at most 50 events past the snapshot. Bump `schema`
+    /// whenever the fields above or `evolve` change.
+    const SNAPSHOTS: Option<SnapshotPolicy> = Some(SnapshotPolicy {
+        every: 50,
+        schema: 1,
+    });
     type Command = StockCommand;
     type Event = StockEvent;
     type Error = StockError;
+
+    fn to_snapshot(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+
+    fn from_snapshot(snapshot: serde_json::Value) -> Option<Self> {
+        serde_json::from_value(snapshot).ok()
+    }
 
     fn decide(
         &self,

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use event_schemas::inventory::StockEvent;
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{Aggregate, DomainEvent, Recorded};
 use sqlx::{AnyConnection, AnyPool};
@@ -15,6 +15,18 @@ use crate::domain::StockItem;
 
 /// The projection's name (its checkpoint key).
 pub const RESTOCK_ALERTS: &str = "inventory.restock_alerts";
+
+/// Alerts are raised, re-thresholded, and updated or cleared as `available` changes.
+const RESTOCK_EVENTS: &[&str] = &[
+    event_schemas::inventory::LOW_STOCK_DETECTED,
+    event_schemas::inventory::LOW_STOCK_THRESHOLD_SET,
+    event_schemas::inventory::STOCK_ITEM_OPENED,
+    event_schemas::inventory::STOCK_RECEIVED,
+    event_schemas::inventory::STOCK_ADJUSTED,
+    event_schemas::inventory::STOCK_RESERVED,
+    event_schemas::inventory::STOCK_RELEASED,
+    event_schemas::inventory::STOCK_RETURNED,
+];
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS inventory_restock_alerts (
@@ -92,6 +104,10 @@ async fn clear_if_restocked(conn: &mut AnyConnection, sku: &str) -> Result<(), s
 impl Projection for RestockAlertsProjection {
     fn name(&self) -> &'static str {
         RESTOCK_ALERTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(RESTOCK_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

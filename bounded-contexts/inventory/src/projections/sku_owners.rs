@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use event_schemas::merchandise::{PRODUCT_CREATED, ProductEvent};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::{AnyConnection, AnyPool};
 
@@ -43,6 +43,10 @@ pub struct SkuOwnersProjection;
 impl Projection for SkuOwnersProjection {
     fn name(&self) -> &'static str {
         SKU_OWNERS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(&[PRODUCT_CREATED])
     }
 
     fn schema(&self) -> &'static [&'static str] {

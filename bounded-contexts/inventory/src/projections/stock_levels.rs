@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::inventory::{StockEvent, StockLevels};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::ids::OrderId;
 use shared_kernel::{DomainEvent, Recorded};
@@ -198,6 +198,10 @@ pub(crate) fn recorded_at(event: &Recorded) -> String {
 impl Projection for StockLevelsProjection {
     fn name(&self) -> &'static str {
         STOCK_LEVELS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::inventory::STOCK_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -13,13 +13,28 @@ use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::inventory::StockEvent;
 use event_schemas::merchandise::ProductEvent;
-use projections::{Backend, Projection, ProjectionError};
+use projections::{Backend, Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::AnyConnection;
 
 /// The projection's name (its checkpoint key).
 pub const CATALOG: &str = "merchandise.catalog";
+
+/// Products, and the stock events that change what is available to buy.
+const CATALOG_EVENTS: &[&str] = &[
+    event_schemas::merchandise::PRODUCT_CREATED,
+    event_schemas::merchandise::PRODUCT_PUBLISHED,
+    event_schemas::merchandise::PRODUCT_DETAILS_CHANGED,
+    event_schemas::merchandise::PRODUCT_PRICE_CHANGED,
+    event_schemas::merchandise::PRODUCT_ARCHIVED,
+    event_schemas::inventory::STOCK_ITEM_OPENED,
+    event_schemas::inventory::STOCK_RECEIVED,
+    event_schemas::inventory::STOCK_ADJUSTED,
+    event_schemas::inventory::STOCK_RESERVED,
+    event_schemas::inventory::STOCK_RELEASED,
+    event_schemas::inventory::STOCK_RETURNED,
+];
 
 /// Text search configuration of PostgreSQL, close to SQLite's porter stemmer.
 pub(crate) const PG_SEARCH_CONFIG: &str = "english";
@@ -129,6 +144,10 @@ pub struct CatalogProjection;
 impl Projection for CatalogProjection {
     fn name(&self) -> &'static str {
         CATALOG
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(CATALOG_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -43,6 +43,7 @@ use event_schemas::payments::commands::{
     AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment, REFUND_PAYMENT,
     RefundPayment, VOID_PAYMENT, VoidPayment,
 };
+use projections::Interest;
 use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
 use serde::Serialize;
 use shared_kernel::ids::{OrderId, PaymentId};
@@ -55,6 +56,21 @@ use crate::CONTEXT;
 pub const SAGA_NAME: &str = "ordering.order";
 /// Prefix of the payment deadline timers' keys.
 pub const PAYMENT_TIMEOUT: &str = "payment-timeout:";
+
+/// What the saga reacts to: the table above.
+const SAGA_EVENTS: &[&str] = &[
+    event_schemas::ordering::ORDER_PLACED,
+    event_schemas::ordering::ORDER_STOCK_RESERVED,
+    event_schemas::ordering::ORDER_PAID,
+    event_schemas::ordering::ORDER_REJECTED,
+    event_schemas::ordering::ORDER_CANCELLED,
+    event_schemas::inventory::RESERVATION_CONFIRMED,
+    event_schemas::inventory::RESERVATION_FAILED,
+    event_schemas::inventory::RESERVATION_EXPIRED,
+    event_schemas::payments::PAYMENT_AUTHORIZED,
+    event_schemas::payments::PAYMENT_CAPTURED,
+    event_schemas::payments::PAYMENT_DECLINED,
+];
 
 const INVENTORY: &str = "inventory";
 const PAYMENTS: &str = "payments";
@@ -287,6 +303,10 @@ fn decoded<E: DomainEvent>(event: &Recorded) -> Option<E> {
 impl ProcessManager for OrderSaga {
     fn name(&self) -> &'static str {
         SAGA_NAME
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(SAGA_EVENTS)
     }
 
     fn react(&self, event: &Recorded) -> Reaction {

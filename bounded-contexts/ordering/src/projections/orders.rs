@@ -13,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::SecondsFormat;
 use event_schemas::ordering::{OrderEvent, OrderLine, ShippingAddress};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use serde::{Deserialize, Serialize};
 use shared_kernel::{DomainEvent, Money, Recorded, Timestamp};
 use sqlx::AnyConnection;
@@ -330,6 +330,10 @@ pub struct OrdersProjection;
 impl Projection for OrdersProjection {
     fn name(&self) -> &'static str {
         ORDERS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::ordering::ORDER_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use event_schemas::merchandise::ProductEvent;
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::AnyConnection;
 
@@ -65,6 +65,10 @@ pub struct ProductsProjection;
 impl Projection for ProductsProjection {
     fn name(&self) -> &'static str {
         ORDERING_PRODUCTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::merchandise::PRODUCT_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

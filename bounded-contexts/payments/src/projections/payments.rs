@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::payments::{PaymentAuthorized, PaymentDeclined, PaymentEvent, PaymentMethod};
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{DomainEvent, Money, Recorded};
 use sqlx::AnyConnection;
@@ -66,6 +66,10 @@ pub struct PaymentsProjection;
 impl Projection for PaymentsProjection {
     fn name(&self) -> &'static str {
         PAYMENTS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::payments::PAYMENT_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::payments::WalletEvent;
-use projections::{Projection, ProjectionError};
+use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::ids::{PaymentId, UserId};
 use shared_kernel::{DomainEvent, Money, Recorded};
@@ -110,6 +110,10 @@ struct Movement<'a> {
 impl Projection for WalletsProjection {
     fn name(&self) -> &'static str {
         WALLETS
+    }
+
+    fn handles(&self) -> Interest {
+        Interest::Types(event_schemas::payments::WALLET_EVENTS)
     }
 
     fn schema(&self) -> &'static [&'static str] {
