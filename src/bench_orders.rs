@@ -2,11 +2,15 @@
 //! saga, inventory and the simulated payment provider), beside the raw append rate of the same
 //! PostgreSQL store measured in the same run. A benchmark: it prints figures, asserts nothing.
 //!
-//! Two measurements:
+//! Three measurements:
+//! - **cost per order**: orders placed one after another, each waited until paid; per order,
+//!   the database transactions, rows read and written, checkpoint writes and server CPU time
+//!   (see `bench::cost`), optionally again after many more orders of the same sku;
 //! - **throughput**: C buyers in a closed loop, each placing an order and polling it until it is
 //!   paid, then placing the next; orders/s and the events/s the flow appended.
 //! - **latency at a fixed rate**: orders placed on a fixed schedule (open loop) at a fraction of
-//!   the measured throughput; placed-to-paid latency percentiles.
+//!   the measured throughput; placed-to-paid latency percentiles, and how long a read of the
+//!   order waits (`Agora-Min-Position`) for the orders read model to show it: projection lag.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +50,60 @@ pub struct BenchOrdersArgs {
     /// How often a buyer polls its order while waiting for `paid`, in milliseconds.
     #[arg(long, default_value_t = 20)]
     pub poll_ms: u64,
+    /// Orders placed one after another for the per-order cost figures (0: skip them).
+    #[arg(long, default_value_t = 100)]
+    pub cost_orders: u64,
+    /// Then this many more orders of the same sku (closed loop), and the cost measured again:
+    /// does an order cost more once the log and the sku's stock stream are long?
+    #[arg(long, default_value_t = 0)]
+    pub long_stream_orders: u64,
+    /// Read models to register beside the platform's own that handle no event of an order:
+    /// what an idle projection costs every order.
+    #[arg(long, default_value_t = 0)]
+    pub idle_projections: usize,
+    /// Skip the throughput and fixed-rate measurements (cost figures only).
+    #[arg(long)]
+    pub cost_only: bool,
+}
+
+/// A read model of events nobody writes: it costs an order only what the runtime spends on it.
+#[derive(Debug)]
+struct IdleProjection {
+    name: &'static str,
+}
+
+#[async_trait::async_trait]
+impl projections::Projection for IdleProjection {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn handles(&self) -> projections::Interest {
+        projections::Interest::Contexts(&["benchidle"])
+    }
+    fn schema(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+    async fn apply(
+        &self,
+        _conn: &mut sqlx::AnyConnection,
+        _event: &shared_kernel::Recorded,
+    ) -> Result<(), projections::ProjectionError> {
+        Ok(())
+    }
+}
+
+/// `count` idle read models, each in a group of its own (as ten more contexts would be).
+fn idle_projections(count: usize) -> Vec<(&'static str, Vec<Arc<dyn projections::Projection>>)> {
+    (0..count)
+        .map(|i| {
+            let name: &'static str = Box::leak(format!("bench.idle_{i}").into_boxed_str());
+            let projection: Arc<dyn projections::Projection> = Arc::new(IdleProjection { name });
+            (name, vec![projection])
+        })
+        .collect()
 }
 
 /// `serve`'s own flags, parsed from a list: the benchmark runs the platform as `serve` would.
@@ -220,8 +278,20 @@ async fn order_until_paid(
     product: &str,
     poll: Duration,
 ) -> anyhow::Result<Duration> {
+    Ok(placed_and_paid(client, buyer, product, poll).await?.0)
+}
+
+/// Places one order, reads it back at once with `Agora-Min-Position` (the read waits until
+/// the orders read model has applied the placement: read-your-writes), then polls it until it
+/// is paid. The placed-to-paid time and the read-your-writes wait.
+async fn placed_and_paid(
+    client: &Client,
+    buyer: &str,
+    product: &str,
+    poll: Duration,
+) -> anyhow::Result<(Duration, Duration)> {
     let started = Instant::now();
-    let (_, placed) = client
+    let (headers, placed) = client
         .expect(
             reqwest::Method::POST,
             "/api/v1/orders",
@@ -236,12 +306,26 @@ async fn order_until_paid(
         .await?;
     let id = placed["id"].as_str().context("order id")?.to_owned();
     let path = format!("/api/v1/orders/{id}");
+    let placed_at = Instant::now();
+    let read = client
+        .http
+        .get(format!("{}{path}", client.base))
+        .bearer_auth(buyer)
+        .header("agora-min-position", position(&headers))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        read.status().is_success(),
+        "{path} with Agora-Min-Position: {}",
+        read.status()
+    );
+    let read_your_write = placed_at.elapsed();
     loop {
         let (status, _, order) = client
             .call(reqwest::Method::GET, &path, Some(buyer), None)
             .await?;
         match order["status"].as_str() {
-            Some("paid") => return Ok(started.elapsed()),
+            Some("paid") => return Ok((started.elapsed(), read_your_write)),
             Some(s @ ("rejected" | "cancelled")) => anyhow::bail!("order {id} ended {s}"),
             _ if status.is_server_error() => anyhow::bail!("{path}: {status} {order}"),
             _ => tokio::time::sleep(poll).await,
@@ -259,7 +343,8 @@ fn ms(h: &Histogram<u64>, q: f64) -> String {
 
 async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let c = args.concurrency;
-    let settings = settings(url, c)?;
+    let mut settings = settings(url, c)?;
+    settings.extra_projections = idle_projections(args.idle_projections);
     let running: Running = start(&settings, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("starting the platform")?;
@@ -270,17 +355,52 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
     let store = infrastructure::database::Database::open(url, settings.pool_sizes)
         .await?
         .store;
-    let result = measure(args, &client, store).await;
+    let result = measure(args, &client, store, url).await;
     // Stop the platform before the caller drops its database, also after a failure.
     running.shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(500)).await;
     result
 }
 
+/// Places `n` orders one after another from the client runtime, each waited until paid, and
+/// returns what they cost per order.
+async fn cost_of(
+    client: &Client,
+    buyer: &str,
+    product: &str,
+    n: u64,
+    url: &str,
+    poll: Duration,
+) -> anyhow::Result<crate::bench::cost::Cost> {
+    use crate::bench::cost::{Counters, client_runtime};
+    let runtime = client_runtime()?;
+    // A client of its own: its connections are driven by the client runtime's threads.
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: client.base.clone(),
+    };
+    let (buyer, product) = (buyer.to_owned(), product.to_owned());
+    // Statistics reach pg_stat_* up to a second late: settle before and after.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = Counters::read(url).await?;
+    let orders = runtime.spawn(async move {
+        for _ in 0..n {
+            order_until_paid(&client, &buyer, &product, poll).await?;
+        }
+        anyhow::Ok(())
+    });
+    orders.await??;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = Counters::read(url).await?;
+    runtime.shutdown_background();
+    Ok(after.per(&before, n))
+}
+
 async fn measure(
     args: &BenchOrdersArgs,
     client: &Client,
     store: Arc<dyn shared_kernel::EventStore>,
+    url: &str,
 ) -> anyhow::Result<()> {
     let (c, secs) = (args.concurrency, args.seconds);
     let client = client.clone();
@@ -303,6 +423,56 @@ async fn measure(
     // Warm-up: one order per buyer (connections, prepared statements, caches).
     for (i, buyer) in buyers.iter().enumerate() {
         order_until_paid(&client, buyer, &products[i % p], poll).await?;
+    }
+
+    if args.cost_orders > 0 {
+        let n = args.cost_orders;
+        eprintln!("[cost] {n} orders one after another, each until paid");
+        let first = cost_of(&client, &buyers[0], &products[0], n, url, poll).await?;
+        println!();
+        println!("{}", crate::bench::cost::Cost::HEADER);
+        println!(
+            "{}",
+            first.row(&format!(
+                "{n} sequential orders, {} idle projections",
+                args.idle_projections
+            ))
+        );
+        if args.long_stream_orders > 0 {
+            let more = args.long_stream_orders;
+            eprintln!("[cost] {more} more orders of the same sku, {c} buyers");
+            let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let mut tasks = Vec::new();
+            for buyer in buyers.clone() {
+                let (client, product, done) =
+                    (client.clone(), products[0].clone(), Arc::clone(&done));
+                tasks.push(tokio::spawn(async move {
+                    while done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < more {
+                        order_until_paid(&client, &buyer, &product, poll).await?;
+                    }
+                    anyhow::Ok(())
+                }));
+            }
+            for t in tasks {
+                t.await??;
+            }
+            let events = store.head().await?.position;
+            let later = cost_of(&client, &buyers[0], &products[0], n, url, poll).await?;
+            println!(
+                "{}",
+                later.row(&format!(
+                    "{n} sequential orders after {more} more of the same sku ({events} events in the log)"
+                ))
+            );
+            println!(
+                "
+rows read per order after / before: {:.2}",
+                later.rows_read / first.rows_read.max(1.0)
+            );
+        }
+        if args.cost_only {
+            return Ok(());
+        }
     }
 
     eprintln!("[3/4] throughput: {c} buyers, each ordering until paid in a loop, {secs}s");
@@ -346,6 +516,7 @@ async fn measure(
     let rate = (orders_per_sec * args.rate_fraction).max(1.0);
     eprintln!("[4/4] latency at a fixed {rate:.1} orders/s, {secs}s");
     let fixed = Arc::new(Mutex::new(histogram()?));
+    let lag = Arc::new(Mutex::new(histogram()?));
     let interval = Duration::from_secs_f64(1.0 / rate);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -356,10 +527,11 @@ async fn measure(
         ticker.tick().await;
         let buyer = buyers[i % buyers.len()].clone();
         let product = products[i % p].clone();
-        let (client, fixed) = (client.clone(), Arc::clone(&fixed));
+        let (client, fixed, lag) = (client.clone(), Arc::clone(&fixed), Arc::clone(&lag));
         tasks.push(tokio::spawn(async move {
-            let latency = order_until_paid(&client, &buyer, &product, poll).await?;
+            let (latency, read) = placed_and_paid(&client, &buyer, &product, poll).await?;
             fixed.lock().await.record(micros(latency))?;
+            lag.lock().await.record(micros(read))?;
             anyhow::Ok(())
         }));
         i += 1;
@@ -368,6 +540,9 @@ async fn measure(
         t.await??;
     }
     let fixed = Arc::try_unwrap(fixed)
+        .map(Mutex::into_inner)
+        .map_err(|_| anyhow::anyhow!("histogram still shared"))?;
+    let lag = Arc::try_unwrap(lag)
         .map(Mutex::into_inner)
         .map_err(|_| anyhow::anyhow!("histogram still shared"))?;
 
@@ -392,6 +567,12 @@ async fn measure(
         fixed.len(),
         ms(&fixed, 0.5),
         ms(&fixed, 0.99)
+    );
+    println!(
+        "| read-your-writes at that rate (placement -> visible in the orders read model) | {} reads | {} | {} | - |",
+        lag.len(),
+        ms(&lag, 0.5),
+        ms(&lag, 0.99)
     );
     println!(
         "\n{orders} orders in {elapsed:.1}s appended {events} events ({:.1} per order).",

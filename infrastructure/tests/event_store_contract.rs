@@ -11,7 +11,8 @@ use infrastructure::postgres::{self, PgEventStore};
 use infrastructure::sqlite::SqliteEventStore;
 use infrastructure::testing::{fresh_postgres_url, fresh_sqlite_url};
 use shared_kernel::{
-    Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoreError, StreamId,
+    Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Snapshot, SnapshotPolicy,
+    StoreError, StreamId,
 };
 use uuid::Uuid;
 
@@ -295,6 +296,153 @@ async fn appending_a_stored_event_id_is_a_no_op(store: Arc<dyn EventStore>) {
     assert_eq!(ids.len(), 3);
 }
 
+async fn snapshots_keep_the_newest(store: Arc<dyn EventStore>) {
+    let s = stream();
+    assert_eq!(store.read_snapshot(&s).await.unwrap(), None);
+    let snapshot = |version, n: u32| Snapshot {
+        version,
+        schema: 1,
+        state: serde_json::json!({ "n": n }),
+    };
+    store.write_snapshot(&s, &snapshot(10, 1)).await.unwrap();
+    // An older snapshot (a slower writer) does not replace a newer one.
+    store.write_snapshot(&s, &snapshot(5, 2)).await.unwrap();
+    assert_eq!(
+        store.read_snapshot(&s).await.unwrap(),
+        Some(snapshot(10, 1))
+    );
+    store.write_snapshot(&s, &snapshot(20, 3)).await.unwrap();
+    assert_eq!(
+        store.read_snapshot(&s).await.unwrap(),
+        Some(snapshot(20, 3))
+    );
+    // A new schema replaces whatever is there.
+    let renewed = Snapshot {
+        schema: 2,
+        ..snapshot(20, 4)
+    };
+    store.write_snapshot(&s, &renewed).await.unwrap();
+    assert_eq!(store.read_snapshot(&s).await.unwrap(), Some(renewed));
+}
+
+/// A counter whose loads start from a snapshot every 4 events.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Tally {
+    total: i64,
+    /// Bumped by `from_snapshot`, so a test can tell a snapshot was used.
+    restored: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Added {
+    by: i64,
+}
+
+impl shared_kernel::DomainEvent for Added {
+    fn event_type(&self) -> &'static str {
+        "agora.test.added"
+    }
+    fn schema_version(&self) -> u32 {
+        1
+    }
+    fn to_data(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+    fn decode(
+        _event_type: &str,
+        _schema_version: u32,
+        data: serde_json::Value,
+    ) -> Result<Self, shared_kernel::DecodeError> {
+        serde_json::from_value(data).map_err(|source| shared_kernel::DecodeError::Malformed {
+            event_type: "agora.test.added".into(),
+            source,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+struct Never;
+
+impl shared_kernel::Aggregate for Tally {
+    const KIND: &'static str = "tally";
+    const SNAPSHOTS: Option<SnapshotPolicy> = Some(SnapshotPolicy {
+        every: 4,
+        schema: 1,
+    });
+    type Command = i64;
+    type Event = Added;
+    type Error = Never;
+    fn decide(&self, by: i64, _now: shared_kernel::Timestamp) -> Result<Vec<Added>, Never> {
+        Ok(vec![Added { by }])
+    }
+    fn evolve(self, event: &Added) -> Self {
+        Self {
+            total: self.total + event.by,
+            ..self
+        }
+    }
+    fn to_snapshot(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+    fn from_snapshot(snapshot: serde_json::Value) -> Option<Self> {
+        serde_json::from_value::<Self>(snapshot).ok().map(|t| Self {
+            restored: true,
+            ..t
+        })
+    }
+}
+
+async fn loads_start_from_snapshots_and_stay_idempotent(store: Arc<dyn EventStore>) {
+    use shared_kernel::application::{execute, load};
+    let s = StreamId::of("tally", Uuid::now_v7());
+    let clock = shared_kernel::SystemClock;
+    let mut commands = Vec::new();
+    for i in 1..=10_i64 {
+        let command = Uuid::now_v7();
+        commands.push(command);
+        let metadata = EventMetadata {
+            command_id: Some(command),
+            ..EventMetadata::default()
+        };
+        execute::<Tally>(store.as_ref(), &clock, &s, i, &metadata)
+            .await
+            .unwrap();
+    }
+    let snapshot = store.read_snapshot(&s).await.unwrap().expect("a snapshot");
+    assert_eq!(snapshot.version, 8, "taken every 4 events");
+    let loaded = load::<Tally>(store.as_ref(), &s).await.unwrap();
+    assert_eq!((loaded.state.total, loaded.version), (55, 10));
+    assert!(loaded.state.restored, "the load started from the snapshot");
+
+    // A command redelivered after its events went into a snapshot still runs once.
+    let metadata = EventMetadata {
+        command_id: Some(commands[1]),
+        ..EventMetadata::default()
+    };
+    let again = execute::<Tally>(store.as_ref(), &clock, &s, 2, &metadata)
+        .await
+        .unwrap();
+    assert!(again.events.is_empty(), "deduplicated, not decided again");
+    assert_eq!(again.version, 2, "its first result");
+    assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 10);
+
+    // A snapshot of another schema is ignored: the stream is folded from its start.
+    store
+        .write_snapshot(
+            &s,
+            &Snapshot {
+                version: 10,
+                schema: 99,
+                state: serde_json::json!({ "total": -1, "restored": false }),
+            },
+        )
+        .await
+        .unwrap();
+    let loaded = load::<Tally>(store.as_ref(), &s).await.unwrap();
+    assert_eq!((loaded.state.total, loaded.state.restored), (55, false));
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite_store {
@@ -320,4 +468,35 @@ contract!(
     read_all_is_in_commit_order_and_pages,
     tail_resumes_from_a_cursor,
     appending_a_stored_event_id_is_a_no_op,
+    snapshots_keep_the_newest,
+    loads_start_from_snapshots_and_stay_idempotent,
 );
+
+/// Two processes on one database: a commit in one wakes the other's tail within moments, also
+/// once both have settled (a process stops notifying only when it knows nobody listens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_in_one_process_wakes_another_at_once() {
+    let url = fresh_postgres_url().await;
+    let connect = || async {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        postgres::migrate(&pool).await.unwrap();
+        PgEventStore::new(pool)
+    };
+    let (writer, reader) = (connect().await, connect().await);
+    // Past the start-up period in which a process notifies whether or not it has peers.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut tail = reader.tail(Cursor::START);
+    for n in 0..3 {
+        writer
+            .append(&stream(), ExpectedVersion::NoStream, vec![event(n)])
+            .await
+            .unwrap();
+        // Without a notification the tail would look again only after 5 s.
+        let got = tokio::time::timeout(Duration::from_secs(2), tail.next())
+            .await
+            .expect("woken by the other process's notification")
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.data["n"], n);
+    }
+}

@@ -6,6 +6,7 @@
 //! that alternate baseline and store (ABBA order), so table growth, checkpoints and whatever
 //! else the machine is doing weigh on both sides alike. BENCHMARKS.md explains the figures.
 
+pub(crate) mod cost;
 mod cpu;
 pub mod feed;
 mod pgbench;
