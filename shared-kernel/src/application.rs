@@ -31,6 +31,8 @@ pub enum ExecuteError<E: std::error::Error + 'static> {
 pub struct Loaded<A> {
     pub state: A,
     pub version: u64,
+    /// The global position of the stream's last event; 0 for a stream without events.
+    pub position: u64,
 }
 
 /// Loads an aggregate by folding its stream.
@@ -46,13 +48,18 @@ pub async fn load<A: Aggregate>(
         .await
         .map_err(ExecuteError::Store)?;
     let mut state = A::default();
-    let mut version = 0;
+    let (mut version, mut position) = (0, 0);
     for r in recorded {
         let event = A::Event::decode(&r.event_type, r.schema_version, r.data)?;
         state = state.evolve(&event);
         version = r.stream_version;
+        position = r.position;
     }
-    Ok(Loaded { state, version })
+    Ok(Loaded {
+        state,
+        version,
+        position,
+    })
 }
 
 /// What a successful command produced.
@@ -64,6 +71,11 @@ pub struct Executed<A: Aggregate> {
     pub events: Vec<A::Event>,
     /// `None` when the decision produced no events (nothing was appended).
     pub appended: Option<Appended>,
+    /// The global position a reader waits for to see the stream as the command left it: the
+    /// last appended event's, or when nothing was appended (a repeat, a no-op) the stream's
+    /// last stored event's; 0 for a stream without events. Never 0 for a stream with events,
+    /// so a client following `Agora-Position` always gets a position it can wait on.
+    pub position: u64,
 }
 
 /// Runs `command` against the aggregate in `stream`: load, decide at `clock.now()`, append
@@ -96,11 +108,16 @@ pub async fn execute<A: Aggregate>(
             state,
             version,
             events: Vec::new(),
+            position: appended.position,
             appended: Some(appended),
         });
     }
     for _ in 0..=MAX_CONFLICT_RETRIES {
-        let Loaded { state, version } = load::<A>(store, stream).await?;
+        let Loaded {
+            state,
+            version,
+            position,
+        } = load::<A>(store, stream).await?;
         let events = state
             .decide(command.clone(), clock.now())
             .map_err(ExecuteError::Domain)?;
@@ -110,6 +127,7 @@ pub async fn execute<A: Aggregate>(
                 version,
                 events,
                 appended: None,
+                position,
             });
         }
         let new_events = events
@@ -136,6 +154,7 @@ pub async fn execute<A: Aggregate>(
                     state,
                     version,
                     events,
+                    position: appended.position,
                     appended: Some(appended),
                 });
             }
@@ -171,7 +190,7 @@ where
             outcome: CommandOutcome::Accepted {
                 stream_id: stream.to_string(),
                 stream_version: done.version,
-                position: done.appended.as_ref().map_or(0, |a| a.position),
+                position: done.position,
                 body: body(&done),
             },
         }),
