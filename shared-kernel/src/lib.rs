@@ -11,6 +11,7 @@ pub mod ids;
 pub mod money;
 pub mod payments;
 pub mod ports;
+pub mod text;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
@@ -23,3 +24,4 @@ pub use ports::{
     BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError,
     StoreError,
 };
+pub use text::{TextError, TextRule};
