@@ -357,10 +357,20 @@ async fn a_post(client: &reqwest::Client, base: &str, token: &str) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"]
+    let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+    let id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    // Readable (the live route looks the post up in the read model).
+    let r = client
+        .get(format!("{base}/api/v1/posts/{id}"))
+        .header("agora-min-position", position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    id
 }
 
 /// Issue 10: with one `GET /posts/{id}/comments/live` client open, SIGTERM did not stop the
