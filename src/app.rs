@@ -48,6 +48,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub command_timeout: Duration,
     pub read_wait: Duration,
+    /// After SIGTERM/SIGINT, how long open requests may take to finish before `serve` stops
+    /// anyway.
+    pub shutdown_drain: Duration,
     /// Tokens, signing key and abuse limits of the identity context.
     pub identity: identity::application::IdentityConfig,
     /// RabbitMQ URL: when set, commands travel over RabbitMQ instead of in-process channels.
@@ -101,6 +104,7 @@ impl Settings {
             max_body_bytes: args.max_body_bytes,
             command_timeout: Duration::from_millis(args.command_timeout_ms),
             read_wait: Duration::from_millis(args.read_wait_ms),
+            shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
             identity: args.identity.config(&args.storage.data_dir),
             amqp_url: args.amqp_url.clone(),
             kafka_brokers: args.kafka_brokers.clone(),
@@ -134,6 +138,7 @@ impl Settings {
             max_body_bytes: 0,
             command_timeout_ms: 0,
             read_wait_ms: 0,
+            shutdown_drain_ms: 0,
             identity: crate::cli::IdentityArgs::default(),
             ordering: crate::cli::OrderingArgs::default(),
             payments: crate::cli::PaymentsArgs::default(),
@@ -307,6 +312,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         }
     };
 
+    {
+        // Live comment streams never end by themselves; shutdown ends them, or a graceful stop
+        // would wait for their clients forever.
+        let (live, stop) = (live_comments.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            live.close();
+        });
+    }
     if settings.runs(communities::CONTEXT) {
         // Hot ranks decay with time: refreshed in the background, not per request.
         let (pool, stop) = (database.read.clone(), shutdown.clone());
@@ -485,6 +499,13 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
         ))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        // Before any route or middleware reads the path or query: no control characters.
+        .layer(axum::middleware::from_fn(
+            http_kernel::refuse_control_characters,
+        ))
+        // Outermost but tracing: whatever answered an error without problem+json (axum's
+        // 405, a body-limit 413...), the client gets problem+json with a code.
+        .layer(axum::middleware::from_fn(http_kernel::problem_errors))
         .layer(TraceLayer::new_for_http());
     Ok(Platform {
         router,
@@ -697,7 +718,8 @@ pub async fn start(settings: &Settings, listen: SocketAddr) -> anyhow::Result<Ru
     })
 }
 
-/// `agora serve`: runs until SIGINT or SIGTERM, then drains requests and stops.
+/// `agora serve`: runs until SIGINT or SIGTERM, then drains requests (live streams end at
+/// once, other requests get [`Settings::shutdown_drain`] to finish) and stops.
 ///
 /// # Errors
 /// Start-up failed, or the server stopped with an error.
@@ -710,13 +732,21 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         "agora listening"
     );
     shutdown_signal().await;
-    tracing::info!("shutting down");
+    tracing::info!(
+        drain = ?settings.shutdown_drain,
+        "shutting down"
+    );
     running.shutdown.cancel();
-    running
-        .server
-        .await
-        .context("server task failed")?
-        .context("server failed")?;
+    match tokio::time::timeout(settings.shutdown_drain, running.server).await {
+        Ok(joined) => joined
+            .context("server task failed")?
+            .context("server failed")?,
+        // Requests still open: they are cut, as a load balancer would after its own timeout.
+        Err(_) => tracing::warn!(
+            drain = ?settings.shutdown_drain,
+            "requests still open after the drain time; stopping anyway"
+        ),
+    }
     Ok(())
 }
 

@@ -161,6 +161,11 @@ pub struct ServeArgs {
     #[arg(long, env = "AGORA_READ_WAIT_MS", default_value_t = 3_000)]
     pub read_wait_ms: u64,
 
+    /// After SIGTERM or SIGINT, how long open requests may take to finish before the process
+    /// stops anyway, in milliseconds (live streams end at once).
+    #[arg(long, env = "AGORA_SHUTDOWN_DRAIN_MS", default_value_t = 10_000)]
+    pub shutdown_drain_ms: u64,
+
     #[command(flatten)]
     pub ordering: OrderingArgs,
 

@@ -64,26 +64,41 @@ async fn readyz(State(ops): State<Ops>) -> Response {
         .map(|(name, cursor)| (name.to_owned(), serde_json::json!(cursor.to_string())))
         .collect();
     let ready = store.is_ok() && read.is_ok() && stopped.is_empty();
-    let body = serde_json::json!({
-        "status": if ready { "ready" } else { "not_ready" },
+    let mut body = serde_json::json!({
         "event_store": if store.is_ok() { "ok" } else { "unreachable" },
         "read_models": if read.is_ok() { "ok" } else { "unreachable" },
         "projections": projections,
         "stopped_projections": stopped,
     });
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
+    if ready {
+        body["status"] = "ready".into();
+        return http_kernel::Json(body).into_response();
+    }
+    // Not ready is an error like any other: problem+json (code `not_ready`), with the checks
+    // as extension members (RFC 9457).
+    let problem = http_kernel::Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_ready",
+        "a dependency is unreachable or a projection stopped",
+    );
+    if let (Some(fields), Ok(serde_json::Value::Object(members))) =
+        (body.as_object_mut(), serde_json::to_value(&problem))
+    {
+        fields.extend(members);
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Where a write that answered 202 can be followed up: the command's result once its events
 /// are stored. (A rejected command leaves no events; its sender gets the rejection on retry.)
 async fn command_status(
     State(ops): State<Ops>,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    http_kernel::Path(id): http_kernel::Path<String>,
 ) -> Result<Response, http_kernel::ApiError> {
     let not_yet = || http_kernel::ApiError::NotFound("completed command".into());
     let id: uuid::Uuid = id.parse().map_err(|_| not_yet())?;
@@ -93,7 +108,7 @@ async fn command_status(
         .await
         .map_err(http_kernel::ApiError::internal)?
         .ok_or_else(not_yet)?;
-    let mut response = axum::Json(serde_json::json!({
+    let mut response = http_kernel::Json(serde_json::json!({
         "command_id": id,
         "status": "completed",
         "stream_id": stream.to_string(),

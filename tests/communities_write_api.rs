@@ -644,10 +644,169 @@ async fn a_hundred_concurrent_voters_give_the_exact_score(store: Store) {
     );
 }
 
+/// Issue 10: a ban stopped new posts, votes and comments, but the banned user's `PATCH` of
+/// their own post or comment answered 200. Every write in the community is refused now
+/// (edits, deletes, reports, comment votes), until the ban is lifted. Also (README): a public
+/// community takes posts, comments and votes from any signed-in user, member or not.
+#[allow(clippy::too_many_lines)] // one story: before, during and after the ban
+async fn a_banned_user_cannot_edit_delete_or_report_their_own_content(store: Store) {
+    let app = spawn_app(store).await;
+    let (owner, alice) = (user(&app).await, user(&app).await);
+    create_community(&app, &owner, "open_forum", "public").await;
+    // Alice never joined: a public community takes her post, comment and vote.
+    let post = new_post(&app, &alice, "open_forum").await;
+    let r = call(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/posts/{post}/comments"),
+        Some(json!({ "body": "my own comment" })),
+    )
+    .await;
+    let comment = expect(r, StatusCode::CREATED, None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(vote(&app, &alice, &post, 1).await, StatusCode::OK, None).await;
+
+    let bans = "/api/v1/communities/open_forum/bans";
+    let r = call(
+        &app,
+        &owner,
+        Method::POST,
+        bans,
+        Some(json!({ "user_id": alice.id, "reason": "spam" })),
+    )
+    .await;
+    expect(r, StatusCode::OK, None).await;
+
+    let post_path = format!("/api/v1/posts/{post}");
+    let comment_path = format!("/api/v1/comments/{comment}");
+    let attempts = [
+        (
+            Method::PATCH,
+            post_path.clone(),
+            Some(json!({ "title": "Edited while banned" })),
+        ),
+        (
+            Method::PATCH,
+            comment_path.clone(),
+            Some(json!({ "body": "edited while banned" })),
+        ),
+        (
+            Method::PUT,
+            format!("{comment_path}/vote"),
+            Some(json!({ "value": 1 })),
+        ),
+        (
+            Method::POST,
+            format!("{post_path}/reports"),
+            Some(json!({ "reason": "spite" })),
+        ),
+        (
+            Method::POST,
+            format!("{comment_path}/reports"),
+            Some(json!({ "reason": "spite" })),
+        ),
+        (Method::DELETE, comment_path.clone(), None),
+        (Method::DELETE, post_path.clone(), None),
+    ];
+    for (method, path, body) in &attempts {
+        let r = call(&app, &alice, method.clone(), path, body.clone()).await;
+        expect(r, StatusCode::FORBIDDEN, Some("banned")).await;
+    }
+
+    let r = call(
+        &app,
+        &owner,
+        Method::DELETE,
+        &format!("{bans}/{}", alice.id),
+        None,
+    )
+    .await;
+    expect(r, StatusCode::OK, None).await;
+    for (method, path, body) in attempts {
+        let r = call(&app, &alice, method.clone(), &path, body).await;
+        let status = if method == Method::POST {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        expect(r, status, None).await;
+    }
+}
+
+/// Issue 10: a post a moderator removed stayed fully readable by anyone (title and body),
+/// while a removed comment hides its body. Its content now shows to its author and the
+/// community's moderators only, until it is restored.
+async fn a_removed_post_shows_its_content_to_its_author_and_moderators_only(store: Store) {
+    let app = spawn_app(store).await;
+    let (owner, author, reader) = (user(&app).await, user(&app).await, user(&app).await);
+    create_community(&app, &owner, "reading_room", "public").await;
+    let post = new_post(&app, &author, "reading_room").await;
+    let post_path = format!("/api/v1/posts/{post}");
+    let r = call(
+        &app,
+        &owner,
+        Method::POST,
+        &format!("{post_path}/remove"),
+        Some(json!({ "reason": "off topic" })),
+    )
+    .await;
+    let removed_at = position(&r);
+    expect(r, StatusCode::OK, None).await;
+
+    let read = |who: Option<Who>, at: u64| {
+        let mut req = app
+            .client
+            .get(app.url(&post_path))
+            .header("agora-min-position", at.to_string());
+        if let Some(who) = who {
+            req = req.bearer_auth(who.token);
+        }
+        async move { expect(req.send().await.unwrap(), StatusCode::OK, None).await }
+    };
+    for who in [None, Some(reader.clone())] {
+        let body = read(who, removed_at).await;
+        assert_eq!(body["removed"], true);
+        assert_eq!(
+            (&body["title"], &body["body"], &body["url"]),
+            (&Value::Null, &Value::Null, &Value::Null),
+            "{body}"
+        );
+        assert_eq!(
+            body["author_id"],
+            author.id.as_str(),
+            "the post keeps its place"
+        );
+    }
+    for who in [author.clone(), owner.clone()] {
+        let body = read(Some(who), removed_at).await;
+        assert_eq!(
+            (&body["title"], &body["body"]),
+            (&json!("Hello"), &json!("First!"))
+        );
+    }
+
+    let r = call(
+        &app,
+        &owner,
+        Method::POST,
+        &format!("{post_path}/restore"),
+        Some(json!({ "reason": "on topic after all" })),
+    )
+    .await;
+    let restored_at = position(&r);
+    expect(r, StatusCode::OK, None).await;
+    assert_eq!(read(None, restored_at).await["title"], "Hello");
+}
+
 common::on_both_stores!(
     racing_creations_of_one_name_make_one_community,
     a_restricted_community_takes_posts_from_members_only,
     a_banned_user_cannot_post_or_vote_until_the_ban_expires,
+    a_banned_user_cannot_edit_delete_or_report_their_own_content,
+    a_removed_post_shows_its_content_to_its_author_and_moderators_only,
     only_moderators_moderate_and_only_authors_edit,
     a_hundred_concurrent_voters_give_the_exact_score,
 );

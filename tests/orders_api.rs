@@ -591,7 +591,7 @@ async fn orders_keep_their_prices_and_list_newest_first(store: Store) {
             .await
             .unwrap()
             .status(),
-        422
+        400
     );
     // Someone else's list is theirs alone.
     let list: Value = app

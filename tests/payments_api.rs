@@ -458,7 +458,32 @@ async fn a_void_before_the_authorization_prevents_the_charge(store: Store) {
     assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
 }
 
+/// Issue 10: a refund's reason took any length (100,000 characters were accepted); it is one
+/// to 1,000 characters now, like every other reason.
+async fn a_refund_reason_has_a_maximum_length(store: Store) {
+    let app = spawn(store).await;
+    let buyer = app.new_user().await;
+    let admin = admin(&app).await;
+    let request = authorize(&buyer.id, 2500, PaymentMethod::Card, "tok_ok");
+    let id = request.payment_id;
+    let (status, _) = status_of(&app, PaymentsCommand::AuthorizePayment(request)).await;
+    assert_eq!(status, "authorized");
+    let (status, _) = status_of(&app, capture(id)).await;
+    assert_eq!(status, "captured");
+
+    let body = json!({ "amount": eur(100), "reason": "r".repeat(1_001) });
+    let r = refund(&app, &admin, id, body).await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = json!({ "amount": eur(100), "reason": "a NUL \u{0} in a reason" });
+    let r = refund(&app, &admin, id, body).await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = json!({ "amount": eur(100), "reason": "r".repeat(1_000) });
+    let r = refund(&app, &admin, id, body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 on_both_stores!(
+    a_refund_reason_has_a_maximum_length,
     card_payment_is_captured_then_refunded_in_parts,
     tokens_decide_the_authorization,
     payments_are_visible_to_their_payer_only,

@@ -261,7 +261,7 @@ async fn bad_input_gets_problem_json(store: Store) {
         .send()
         .await
         .unwrap();
-    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(r, StatusCode::BAD_REQUEST, "invalid_min_position").await;
 }
 
 async fn a_read_that_cannot_be_satisfied_answers_503(store: Store) {

@@ -38,9 +38,20 @@ impl Server {
         database_url: Option<&str>,
         log: Option<&std::path::Path>,
     ) -> Self {
+        Self::start_with(data_dir, database_url, log, &[])
+    }
+
+    /// [`Server::start_logging`] with more `serve` flags.
+    fn start_with(
+        data_dir: &std::path::Path,
+        database_url: Option<&str>,
+        log: Option<&std::path::Path>,
+        flags: &[&str],
+    ) -> Self {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
         cmd.arg("serve")
+            .args(flags)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
@@ -82,7 +93,12 @@ impl Server {
         panic!("agora serve did not answer /healthz within 30s");
     }
 
-    fn terminate(mut self) {
+    fn terminate(self) {
+        self.terminate_within(Duration::from_secs(15));
+    }
+
+    /// Sends SIGTERM and waits for a clean exit, at most `limit`; returns how long it took.
+    fn terminate_within(mut self, limit: Duration) -> Duration {
         let status = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -93,11 +109,11 @@ impl Server {
         loop {
             if let Some(exit) = self.child.try_wait().unwrap() {
                 assert!(exit.success(), "graceful shutdown must exit 0, got {exit}");
-                return;
+                return started.elapsed();
             }
             assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "no exit after SIGTERM"
+                started.elapsed() < limit,
+                "no exit within {limit:?} after SIGTERM"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -316,4 +332,133 @@ async fn embedded_default_logs_hold_no_secrets_and_the_cli_grants_roles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_logs_hold_no_secrets_and_the_cli_grants_roles() {
     logs_hold_no_secrets_and_the_cli_grants_roles(Store::Postgres).await;
+}
+
+fn temp_data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("agora-serve-{}", Uuid::now_v7().simple()))
+}
+
+/// A community with one post, as `token`'s user; returns the post's id.
+async fn a_post(client: &reqwest::Client, base: &str, token: &str) -> String {
+    let name = format!("c{}", &Uuid::now_v7().simple().to_string()[20..]);
+    let r = client
+        .post(format!("{base}/api/v1/communities"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name, "title": "Live" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{base}/api/v1/communities/{name}/posts"))
+        .bearer_auth(token)
+        .json(&json!({ "title": "Watch this", "body": "Comments arrive live." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Readable (the live route looks the post up in the read model).
+    let r = client
+        .get(format!("{base}/api/v1/posts/{id}"))
+        .header("agora-min-position", position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    id
+}
+
+/// Issue 10: with one `GET /posts/{id}/comments/live` client open, SIGTERM did not stop the
+/// server (still up after 20 s). Shutdown now ends live streams at once, so the process exits
+/// well within the drain time (10 s by default), and the client sees its stream end.
+async fn sigterm_ends_live_streams_and_exits(store: Store) {
+    let url = match store {
+        Store::Sqlite => None,
+        Store::Postgres => Some(database_url(store).await),
+    };
+    let client = reqwest::Client::new();
+    let mut server = Server::start(&temp_data_dir(), url.as_deref());
+    server.wait_healthy(&client).await;
+    let token = sign_up_and_log_in(&client, &server.base).await;
+    let post = a_post(&client, &server.base, &token).await;
+
+    let mut live = client
+        .get(format!("{}/api/v1/posts/{post}/comments/live", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let stream_ended = tokio::spawn(async move {
+        // Keep-alives may come; the stream ends with `None` (or a cut connection).
+        while let Ok(Some(_)) = live.chunk().await {}
+    });
+
+    let took = tokio::task::spawn_blocking(move || server.terminate_within(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert!(took < Duration::from_secs(5), "exit took {took:?}");
+    tokio::time::timeout(Duration::from_secs(2), stream_ended)
+        .await
+        .expect("the live stream ended")
+        .unwrap();
+}
+
+/// The drain is bounded: a request still running when the drain time (here 1 s) is over does
+/// not hold the process (here a read waiting up to a minute for a position not yet written).
+async fn shutdown_waits_at_most_the_drain_time(store: Store) {
+    let url = match store {
+        Store::Sqlite => None,
+        Store::Postgres => Some(database_url(store).await),
+    };
+    let client = reqwest::Client::new();
+    let mut server = Server::start_with(
+        &temp_data_dir(),
+        url.as_deref(),
+        None,
+        &["--shutdown-drain-ms", "1000", "--read-wait-ms", "60000"],
+    );
+    server.wait_healthy(&client).await;
+    let token = sign_up_and_log_in(&client, &server.base).await;
+    let post = a_post(&client, &server.base, &token).await;
+    let waiting = client
+        .get(format!("{}/api/v1/posts/{post}", server.base))
+        .header("agora-min-position", "9000000000000")
+        .send();
+    let waiting = tokio::spawn(waiting);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the read waits for its position");
+
+    let took = tokio::task::spawn_blocking(move || server.terminate_within(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert!(
+        took >= Duration::from_millis(900),
+        "it drained first: {took:?}"
+    );
+    assert!(took < Duration::from_secs(4), "exit took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_default_sigterm_ends_live_streams_and_exits() {
+    sigterm_ends_live_streams_and_exits(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sigterm_ends_live_streams_and_exits() {
+    sigterm_ends_live_streams_and_exits(Store::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_default_shutdown_waits_at_most_the_drain_time() {
+    shutdown_waits_at_most_the_drain_time(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_shutdown_waits_at_most_the_drain_time() {
+    shutdown_waits_at_most_the_drain_time(Store::Postgres).await;
 }

@@ -1,20 +1,28 @@
 //! The HTTP edge shared by every context: errors as `application/problem+json` with a stable
-//! `code`, a JSON extractor whose rejections use the same body, command replies turned into
-//! responses (with `Agora-Position`), the caller's verified identity, and rate limits.
+//! `code`, JSON/path/query extractors whose rejections use the same body, the outermost layers
+//! that keep every answer in that contract ([`edge`]), the keyset-cursor codec, command replies
+//! turned into responses (with `Agora-Position`), the caller's verified identity, and rate
+//! limits.
 
 pub mod caller;
+pub mod cursor;
+pub mod edge;
 pub mod idempotency;
-mod json;
+pub mod json;
 pub mod limits;
+mod params;
 mod problem;
 mod reply;
 
 pub use caller::{
     AccessClaims, Authentication, Caller, SESSION_COOKIE, TokenError, TokenVerifier, authenticate,
 };
+pub use cursor::{CursorSpec, IdKind, InvalidCursor, KeyKind, PageCursor, SortKey};
+pub use edge::{problem_errors, refuse_control_characters};
 pub use idempotency::{Idempotency, idempotency};
-pub use json::Json;
+pub use json::{Json, OptionalJson};
 pub use limits::{KeyedLimiter, limit_writes_per_user};
+pub use params::{Path, Query};
 pub use problem::{ApiError, Problem};
 pub use reply::{
     AGORA_MIN_POSITION, AGORA_POSITION, min_position, pending_command, reply_response, send_command,

@@ -23,7 +23,7 @@ pub fn reply_response(
 ) -> Result<Response, ApiError> {
     match reply.outcome {
         CommandOutcome::Accepted { position, .. } => {
-            let mut response = (status, axum::Json(body)).into_response();
+            let mut response = (status, crate::Json(body)).into_response();
             response
                 .headers_mut()
                 .insert(AGORA_POSITION, HeaderValue::from(position));
@@ -83,17 +83,22 @@ pub fn pending_command(command_id: Uuid, resource_id: Option<String>) -> Respons
     if let (Some(id), Some(fields)) = (resource_id, body.as_object_mut()) {
         fields.insert("id".into(), serde_json::Value::String(id));
     }
-    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
+    let mut response = (StatusCode::ACCEPTED, crate::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }
 
-/// The `Agora-Min-Position` a read asked for, if any.
+/// The highest `Agora-Min-Position` that can name an event: the stores keep positions in a
+/// signed 64-bit column.
+pub const MAX_POSITION: u64 = i64::MAX as u64;
+
+/// The `Agora-Min-Position` a read asked for, if any: a global position from `0` (nothing to
+/// wait for) to [`MAX_POSITION`].
 ///
 /// # Errors
-/// The header is present but not a non-negative integer.
+/// 400 `invalid_min_position`: the header is present but not a decimal integer in that range.
 pub fn min_position(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     headers
         .get(AGORA_MIN_POSITION)
@@ -101,9 +106,48 @@ pub fn min_position(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::Validation("Agora-Min-Position must be a non-negative integer".into())
+                .filter(|p| *p <= MAX_POSITION)
+                .ok_or_else(|| ApiError::Rejected {
+                    status: StatusCode::BAD_REQUEST.as_u16(),
+                    code: "invalid_min_position".into(),
+                    message: format!(
+                        "Agora-Min-Position must be an integer from 0 to {MAX_POSITION} \
+                         (the Agora-Position of a write)"
+                    ),
                 })
         })
         .transpose()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn parsed(value: &str) -> Result<Option<u64>, ApiError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AGORA_MIN_POSITION, HeaderValue::from_str(value).unwrap());
+        min_position(&headers)
+    }
+
+    #[test]
+    fn min_position_is_a_position_or_a_400() {
+        assert_eq!(min_position(&HeaderMap::new()).unwrap(), None);
+        assert_eq!(parsed("0").unwrap(), Some(0));
+        assert_eq!(parsed(" 42 ").unwrap(), Some(42));
+        assert_eq!(parsed("9223372036854775807").unwrap(), Some(MAX_POSITION));
+        for bad in [
+            "9223372036854775808",
+            "18446744073709551616",
+            "-1",
+            "soon",
+            "1.5",
+            "",
+        ] {
+            let Err(ApiError::Rejected { status, code, .. }) = parsed(bad) else {
+                panic!("{bad:?} accepted");
+            };
+            assert_eq!((status, code.as_str()), (400, "invalid_min_position"));
+        }
+    }
 }

@@ -301,6 +301,7 @@ async fn snapshots_keep_the_newest(store: Arc<dyn EventStore>) {
     assert_eq!(store.read_snapshot(&s).await.unwrap(), None);
     let snapshot = |version, n: u32| Snapshot {
         version,
+        position: version,
         schema: 1,
         state: serde_json::json!({ "n": n }),
     };
@@ -433,6 +434,7 @@ async fn loads_start_from_snapshots_and_stay_idempotent(store: Arc<dyn EventStor
             &s,
             &Snapshot {
                 version: 10,
+                position: 10,
                 schema: 99,
                 state: serde_json::json!({ "total": -1, "restored": false }),
             },

@@ -31,6 +31,8 @@ pub enum ExecuteError<E: std::error::Error + 'static> {
 pub struct Loaded<A> {
     pub state: A,
     pub version: u64,
+    /// The global position of the stream's last event; 0 for a stream without events.
+    pub position: u64,
 }
 
 /// An aggregate as `execute` needs it: its state, the snapshot it started from, and whether
@@ -64,7 +66,7 @@ async fn fold<A: Aggregate>(
     stream: &StreamId,
     command_id: Option<Uuid>,
 ) -> Result<Folded<A>, ExecuteError<A::Error>> {
-    let (mut state, mut version) = (A::default(), 0);
+    let (mut state, mut version, mut position) = (A::default(), 0, 0);
     if let Some(policy) = A::SNAPSHOTS {
         let snapshot = store
             .read_snapshot(stream)
@@ -72,9 +74,11 @@ async fn fold<A: Aggregate>(
             .map_err(ExecuteError::Store)?;
         if let Some(restored) = snapshot
             .filter(|s| s.schema == policy.schema)
-            .and_then(|s| A::from_snapshot(s.state).map(|state| (state, s.version)))
+            .and_then(|s| {
+                A::from_snapshot(s.state).map(|state| (state, s.version, s.position))
+            })
         {
-            (state, version) = restored;
+            (state, version, position) = restored;
         }
     }
     let snapshot_version = version;
@@ -93,6 +97,7 @@ async fn fold<A: Aggregate>(
         let event = A::Event::decode(&r.event_type, r.schema_version, r.data)?;
         state = state.evolve(&event);
         version = r.stream_version;
+        position = r.position;
     }
     if let (None, Some(id), true) = (done, command_id, snapshot_version > 0) {
         done = store
@@ -103,7 +108,11 @@ async fn fold<A: Aggregate>(
             .map(|(_, appended)| appended);
     }
     Ok(Folded {
-        loaded: Loaded { state, version },
+        loaded: Loaded {
+            state,
+            version,
+            position,
+        },
         snapshot_version,
         done,
     })
@@ -118,6 +127,11 @@ pub struct Executed<A: Aggregate> {
     pub events: Vec<A::Event>,
     /// `None` when the decision produced no events (nothing was appended).
     pub appended: Option<Appended>,
+    /// The global position a reader waits for to see the stream as the command left it: the
+    /// last appended event's, or when nothing was appended (a repeat, a no-op) the stream's
+    /// last stored event's; 0 for a stream without events. Never 0 for a stream with events,
+    /// so a client following `Agora-Position` always gets a position it can wait on.
+    pub position: u64,
 }
 
 /// Runs `command` against the aggregate in `stream`: load, decide at `clock.now()`, append
@@ -139,7 +153,12 @@ pub async fn execute<A: Aggregate>(
 ) -> Result<Executed<A>, ExecuteError<A::Error>> {
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let Folded {
-            loaded: Loaded { state, version },
+            loaded:
+                Loaded {
+                    state,
+                    version,
+                    position,
+                },
             snapshot_version,
             done,
         } = fold::<A>(store, stream, metadata.command_id).await?;
@@ -148,6 +167,7 @@ pub async fn execute<A: Aggregate>(
                 state,
                 version: appended.stream_version,
                 events: Vec::new(),
+                position: appended.position,
                 appended: Some(appended),
             });
         }
@@ -160,6 +180,7 @@ pub async fn execute<A: Aggregate>(
                 version,
                 events,
                 appended: None,
+                position,
             });
         }
         let new_events = events
@@ -182,11 +203,12 @@ pub async fn execute<A: Aggregate>(
             Ok(appended) => {
                 let state = events.iter().fold(state, A::evolve);
                 let version = appended.stream_version;
-                snapshot_if_due(store, stream, &state, version, snapshot_version).await;
+                snapshot_if_due(store, stream, &state, appended, snapshot_version).await;
                 return Ok(Executed {
                     state,
                     version,
                     events,
+                    position: appended.position,
                     appended: Some(appended),
                 });
             }
@@ -203,9 +225,10 @@ async fn snapshot_if_due<A: Aggregate>(
     store: &dyn EventStore,
     stream: &StreamId,
     state: &A,
-    version: u64,
+    appended: Appended,
     snapshot_version: u64,
 ) {
+    let version = appended.stream_version;
     let Some(policy) = A::SNAPSHOTS else { return };
     if version < snapshot_version.saturating_add(policy.every) {
         return;
@@ -215,6 +238,7 @@ async fn snapshot_if_due<A: Aggregate>(
     };
     let snapshot = Snapshot {
         version,
+        position: appended.position,
         schema: policy.schema,
         state,
     };
@@ -248,7 +272,7 @@ where
             outcome: CommandOutcome::Accepted {
                 stream_id: stream.to_string(),
                 stream_version: done.version,
-                position: done.appended.as_ref().map_or(0, |a| a.position),
+                position: done.position,
                 body: body(&done),
             },
         }),

@@ -192,6 +192,8 @@ pub struct Appended {
 pub struct Snapshot {
     /// The stream version whose state this is (the last event folded into it).
     pub version: u64,
+    /// That event's global position.
+    pub position: u64,
     /// The writer's [`crate::aggregate::SnapshotPolicy::schema`]; another schema is ignored.
     pub schema: u32,
     pub state: serde_json::Value,

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod money;
 pub mod payments;
 pub mod ports;
+pub mod text;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent, SnapshotPolicy};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
@@ -24,3 +25,4 @@ pub use ports::{
     BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError, Page,
     StoreError,
 };
+pub use text::{TextError, TextRule};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("currency must be three upper-case ASCII letters (ISO 4217), got {0:?}")]
+    #[error("currency must be an ISO 4217 currency code such as EUR or USD, got {0:?}")]
     InvalidCurrency(String),
     #[error("currency mismatch: {0} vs {1}")]
     CurrencyMismatch(Currency, Currency),
@@ -18,8 +18,11 @@ pub enum MoneyError {
     Negative,
 }
 
-/// An ISO 4217 alphabetic code, e.g. `EUR`. Only the shape is checked: the platform does not
-/// need to know every currency to keep amounts in different ones apart.
+/// An ISO 4217 alphabetic code of a currency, e.g. `EUR`: one of the codes the `iso_currency`
+/// crate lists (maintained from the ISO 4217 tables, superseded codes included so older
+/// amounts stay readable), in upper case. Its "special" codes are refused: precious metals
+/// (`XAU`...), units of account (`XDR`...), `XTS` (testing) and `XXX` (no currency) price
+/// nothing here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
@@ -38,8 +41,12 @@ impl Currency {
 impl FromStr for Currency {
     type Err = MoneyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+        let listed = iso_currency::Currency::from_code(s).filter(|c| !c.is_special());
+        match (s.as_bytes(), listed) {
+            // `from_code` is case-sensitive today; the shape check keeps it so if it changes.
+            ([a, b, c], Some(_)) if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Ok(Self([*a, *b, *c]))
+            }
             _ => Err(MoneyError::InvalidCurrency(s.to_owned())),
         }
     }
@@ -176,8 +183,12 @@ mod tests {
 
     #[test]
     fn currency_codes_are_validated() {
-        assert!("EUR".parse::<Currency>().is_ok());
-        for bad in ["eur", "EU", "EURO", "E1R", ""] {
+        for good in ["EUR", "USD", "JPY", "GBP", "CHF", "BOV"] {
+            assert_eq!(good.parse::<Currency>().unwrap().as_str(), good);
+        }
+        for bad in [
+            "eur", "EU", "EURO", "E1R", "", "XYZ", "ABC", "XXX", "XTS", "XAU",
+        ] {
             assert!(bad.parse::<Currency>().is_err(), "{bad} accepted");
         }
         let json = r#"{"amount_minor":1999,"currency":"EUR"}"#;

@@ -45,6 +45,7 @@ pub fn settings(url: String) -> Settings {
         max_body_bytes: 64 * 1024,
         command_timeout: Duration::from_secs(10),
         read_wait: Duration::from_millis(1500),
+        shutdown_drain: Duration::from_secs(10),
         identity: identity::application::IdentityConfig {
             // A key file per test, so a test can sign tokens (expired ones) with the server's key.
             key_file: Some(

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use communities::domain::{
-    Comment, CommentCommand, CommunitiesError, Community, CommunityCommand, Membership,
+    Ban, Comment, CommentCommand, CommunitiesError, Community, CommunityCommand, Membership,
     MembershipCommand, NewComment, NewCommunity, NewPost, ParentFacts, Post, PostCommand,
     PostFacts, Report, ReportCommand, Standing, Vote, VoteCommand, community_id_for,
 };
@@ -470,7 +470,7 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
         when::<Post>(
             &events,
             PostCommand::Edit {
-                actor: bob,
+                standing: standing(bob, Visibility::Public),
                 title: Some("Mine now".into()),
                 body: None,
                 url: None
@@ -482,7 +482,7 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
         let edited = when::<Post>(
             &events,
             PostCommand::Edit {
-                actor: alice,
+                standing: standing(alice, Visibility::Public),
                 title: None,
                 body: Some((*body).into()),
                 url: None,
@@ -505,7 +505,7 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
         when::<Post>(
             &events,
             PostCommand::Edit {
-                actor: alice,
+                standing: standing(alice, Visibility::Public),
                 title: None,
                 body: None,
                 url: Some("https://example.com".into())
@@ -518,15 +518,28 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
     );
     // Only the author deletes; a deleted post cannot be edited.
     assert_eq!(
-        when::<Post>(&events, PostCommand::Delete { actor: bob }),
+        when::<Post>(
+            &events,
+            PostCommand::Delete {
+                standing: standing(bob, Visibility::Public)
+            }
+        ),
         Err(CommunitiesError::NotTheAuthor)
     );
-    events.extend(when::<Post>(&events, PostCommand::Delete { actor: alice }).unwrap());
+    events.extend(
+        when::<Post>(
+            &events,
+            PostCommand::Delete {
+                standing: standing(alice, Visibility::Public),
+            },
+        )
+        .unwrap(),
+    );
     assert_eq!(
         when::<Post>(
             &events,
             PostCommand::Edit {
-                actor: alice,
+                standing: standing(alice, Visibility::Public),
                 title: Some("x".into()),
                 body: None,
                 url: None
@@ -711,28 +724,41 @@ fn a_deleted_comment_keeps_its_place_and_only_its_author_edits_or_deletes_it() {
         when::<Comment>(
             &events,
             CommentCommand::Edit {
-                actor: bob,
+                standing: standing(bob, Visibility::Public),
                 body: "x".into()
             }
         ),
         Err(CommunitiesError::NotTheAuthor)
     );
     assert_eq!(
-        when::<Comment>(&events, CommentCommand::Delete { actor: bob }),
+        when::<Comment>(
+            &events,
+            CommentCommand::Delete {
+                standing: standing(bob, Visibility::Public)
+            }
+        ),
         Err(CommunitiesError::NotTheAuthor)
     );
     events.extend(
         when::<Comment>(
             &events,
             CommentCommand::Edit {
-                actor: alice,
+                standing: standing(alice, Visibility::Public),
                 body: "better".into(),
             },
         )
         .unwrap(),
     );
     let before = Comment::replay(&events);
-    events.extend(when::<Comment>(&events, CommentCommand::Delete { actor: alice }).unwrap());
+    events.extend(
+        when::<Comment>(
+            &events,
+            CommentCommand::Delete {
+                standing: standing(alice, Visibility::Public),
+            },
+        )
+        .unwrap(),
+    );
     let after = Comment::replay(&events);
     assert!(after.deleted);
     assert_eq!(
@@ -849,6 +875,71 @@ fn a_restricted_community_takes_votes_from_members_only_and_a_closed_target_only
     assert_eq!(when::<Vote>(&up, closed(0)).unwrap().len(), 1);
 }
 
+/// Issue 10: a ban stopped new posts, comments and votes, but not edits of what the banned
+/// author had written before. Every author command now carries the author's standing.
+#[test]
+fn a_banned_author_edits_deletes_and_reports_nothing_until_the_ban_ends() {
+    let alice = UserId::new();
+    let (post_id, post_events) = post(alice);
+    let comment_events = comment_on(&Post::replay(&post_events), None, alice);
+    let end = now() + Duration::days(1);
+    let banned = Standing {
+        ban: Some(Ban {
+            expires_at: Some(end),
+        }),
+        ..member(alice, Visibility::Public)
+    };
+    let edit_post = |standing: Standing| PostCommand::Edit {
+        standing,
+        title: Some("Edited while banned".into()),
+        body: None,
+        url: None,
+    };
+    let edit_comment = |standing: Standing| CommentCommand::Edit {
+        standing,
+        body: "edited while banned".into(),
+    };
+    let report = |reporter: Standing| ReportCommand::File {
+        report_id: ReportId::new(),
+        target: ContentRef::Post(post_id),
+        post_id,
+        reporter,
+        reason: "spam".into(),
+    };
+    let refused = CommunitiesError::Banned { until: Some(end) };
+    let delete_post = PostCommand::Delete {
+        standing: banned.clone(),
+    };
+    let delete_comment = CommentCommand::Delete {
+        standing: banned.clone(),
+    };
+    assert_eq!(
+        when::<Post>(&post_events, edit_post(banned.clone())).unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        when::<Post>(&post_events, delete_post).unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        when::<Comment>(&comment_events, edit_comment(banned.clone())).unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        when::<Comment>(&comment_events, delete_comment).unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        when::<Report>(&[], report(banned.clone())).unwrap_err(),
+        refused
+    );
+    // Once the ban has expired, the author acts again.
+    let later = end + Duration::seconds(1);
+    when_at::<Post>(&post_events, edit_post(banned.clone()), later).unwrap();
+    when_at::<Comment>(&comment_events, edit_comment(banned.clone()), later).unwrap();
+    when_at::<Report>(&[], report(banned), later).unwrap();
+}
+
 // ------------------------------------------------------------------ reports
 
 #[test]
@@ -861,8 +952,7 @@ fn users_report_and_only_moderators_resolve_once() {
             report_id,
             target: ContentRef::Post(post_id),
             post_id,
-            community_id: community_id_for("rust"),
-            reporter: alice,
+            reporter: standing(alice, Visibility::Public),
             reason: "spam".into(),
         },
     )

@@ -4,6 +4,7 @@
 CREATE TABLE snapshots (
     stream_id       text PRIMARY KEY,
     version         bigint NOT NULL CHECK (version > 0),
+    position        bigint NOT NULL,
     schema_version  integer NOT NULL,
     state           jsonb NOT NULL,
     taken_at        timestamptz NOT NULL DEFAULT now()

@@ -4,6 +4,7 @@
 CREATE TABLE snapshots (
     stream_id       TEXT PRIMARY KEY,
     version         INTEGER NOT NULL CHECK (version > 0),
+    position        INTEGER NOT NULL,
     schema_version  INTEGER NOT NULL,
     state           TEXT NOT NULL,
     taken_at        TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP

@@ -403,16 +403,17 @@ impl EventStore for PgEventStore {
     }
 
     async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
-        let row: Option<(i64, i32, Json<serde_json::Value>)> = sqlx::query_as(
-            "SELECT version, schema_version, state FROM snapshots WHERE stream_id = $1",
+        let row: Option<(i64, i64, i32, Json<serde_json::Value>)> = sqlx::query_as(
+            "SELECT version, position, schema_version, state FROM snapshots WHERE stream_id = $1",
         )
         .bind(stream.as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable)?;
-        row.map(|(version, schema, state)| {
+        row.map(|(version, position, schema, state)| {
             Ok(Snapshot {
                 version: to_u64(version, "snapshot version")?,
+                position: to_u64(position, "snapshot position")?,
                 schema: u32::try_from(schema)
                     .map_err(|_| StoreError::Corrupt(format!("snapshot schema {schema}")))?,
                 state: state.0,
@@ -427,9 +428,10 @@ impl EventStore for PgEventStore {
         snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO snapshots (stream_id, version, schema_version, state) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE \
-             SET version = excluded.version, schema_version = excluded.schema_version, \
+            "INSERT INTO snapshots (stream_id, version, position, schema_version, state) \
+             VALUES ($1, $2, $5, $3, $4) ON CONFLICT (stream_id) DO UPDATE \
+             SET version = excluded.version, position = excluded.position, \
+                 schema_version = excluded.schema_version, \
                  state = excluded.state, taken_at = now() \
              WHERE snapshots.version < excluded.version \
                 OR snapshots.schema_version <> excluded.schema_version",
@@ -438,6 +440,7 @@ impl EventStore for PgEventStore {
         .bind(to_i64(snapshot.version, "snapshot version")?)
         .bind(i32::try_from(snapshot.schema).unwrap_or(i32::MAX))
         .bind(Json(&snapshot.state))
+        .bind(to_i64(snapshot.position, "snapshot position")?)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;

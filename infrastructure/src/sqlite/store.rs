@@ -293,16 +293,17 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
-        let row: Option<(i64, i64, String)> = sqlx::query_as(
-            "SELECT version, schema_version, state FROM snapshots WHERE stream_id = $1",
+        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT version, position, schema_version, state FROM snapshots WHERE stream_id = $1",
         )
         .bind(stream.as_str())
         .fetch_optional(&self.reader)
         .await
         .map_err(unavailable)?;
-        row.map(|(version, schema, state)| {
+        row.map(|(version, position, schema, state)| {
             Ok(Snapshot {
                 version: to_u64(version, "snapshot version")?,
+                position: to_u64(position, "snapshot position")?,
                 schema: u32::try_from(schema)
                     .map_err(|_| StoreError::Corrupt(format!("snapshot schema {schema}")))?,
                 state: serde_json::from_str(&state)
@@ -318,9 +319,10 @@ impl EventStore for SqliteEventStore {
         snapshot: &Snapshot,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO snapshots (stream_id, version, schema_version, state) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE \
-             SET version = excluded.version, schema_version = excluded.schema_version, \
+            "INSERT INTO snapshots (stream_id, version, position, schema_version, state) \
+             VALUES ($1, $2, $5, $3, $4) ON CONFLICT (stream_id) DO UPDATE \
+             SET version = excluded.version, position = excluded.position, \
+                 schema_version = excluded.schema_version, \
                  state = excluded.state, taken_at = CURRENT_TIMESTAMP \
              WHERE snapshots.version < excluded.version \
                 OR snapshots.schema_version <> excluded.schema_version",
@@ -329,6 +331,7 @@ impl EventStore for SqliteEventStore {
         .bind(to_i64(snapshot.version, "snapshot version")?)
         .bind(i64::from(snapshot.schema))
         .bind(snapshot.state.to_string())
+        .bind(to_i64(snapshot.position, "snapshot position")?)
         .execute(&self.writer)
         .await
         .map_err(unavailable)?;

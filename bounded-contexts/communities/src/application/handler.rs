@@ -33,7 +33,7 @@ pub struct CommunitiesHandler {
 struct Done {
     stream: StreamId,
     version: u64,
-    /// 0 when the command changed nothing.
+    /// The stream's last event's position, also when the command changed nothing.
     position: u64,
     body: Value,
 }
@@ -115,7 +115,7 @@ impl CommunitiesHandler {
         Ok(Done {
             stream,
             version: done.version,
-            position: done.appended.map_or(0, |a| a.position),
+            position: done.position,
             body: Value::Null,
         })
     }
@@ -140,9 +140,18 @@ impl CommunitiesHandler {
         self.community_by_id(community_id_for(name)).await
     }
 
+    /// `user`'s standing in `community`: membership and ban. Every command a user sends about
+    /// content in a community (create, edit, delete, vote, report) is decided with it, which is
+    /// how bans and restricted membership apply to all of them, not only to new content.
     async fn standing(&self, community: &Community, user: UserId) -> Result<Standing, Failure> {
         let membership: Membership = self.load(&membership_stream(community.id, user)).await?;
         Ok(Standing::of(community, &membership, user))
+    }
+
+    /// [`Self::standing`] in the community with this id.
+    async fn standing_in(&self, community: CommunityId, user: UserId) -> Result<Standing, Failure> {
+        let community = self.community_by_id(community).await?;
+        self.standing(&community, user).await
     }
 
     /// Enough standing for moderation checks (moderator or not), without the membership read.
@@ -395,11 +404,13 @@ impl CommunitiesHandler {
                 body,
                 url,
             } => {
+                let post = self.post(post_id).await?;
+                let standing = self.standing_in(post.community_id, actor).await?;
                 let done = self
                     .run::<Post>(
                         StreamId::of(Post::KIND, post_id),
                         PostCommand::Edit {
-                            actor,
+                            standing,
                             title,
                             body,
                             url,
@@ -410,10 +421,12 @@ impl CommunitiesHandler {
                 Ok(done.with(json!({ "id": post_id })))
             }
             C::DeletePost { post_id } => {
+                let post = self.post(post_id).await?;
+                let standing = self.standing_in(post.community_id, actor).await?;
                 let done = self
                     .run::<Post>(
                         StreamId::of(Post::KIND, post_id),
-                        PostCommand::Delete { actor },
+                        PostCommand::Delete { standing },
                         metadata,
                     )
                     .await?;
@@ -511,20 +524,24 @@ impl CommunitiesHandler {
                 })))
             }
             C::EditComment { comment_id, body } => {
+                let comment = self.comment(comment_id).await?;
+                let standing = self.standing_in(comment.community_id, actor).await?;
                 let done = self
                     .run::<Comment>(
                         StreamId::of(Comment::KIND, comment_id),
-                        CommentCommand::Edit { actor, body },
+                        CommentCommand::Edit { standing, body },
                         metadata,
                     )
                     .await?;
                 Ok(done.with(json!({ "id": comment_id })))
             }
             C::DeleteComment { comment_id } => {
+                let comment = self.comment(comment_id).await?;
+                let standing = self.standing_in(comment.community_id, actor).await?;
                 let done = self
                     .run::<Comment>(
                         StreamId::of(Comment::KIND, comment_id),
-                        CommentCommand::Delete { actor },
+                        CommentCommand::Delete { standing },
                         metadata,
                     )
                     .await?;
@@ -581,6 +598,7 @@ impl CommunitiesHandler {
                         (comment.post_id, comment.community_id)
                     }
                 };
+                let reporter = self.standing_in(community_id, actor).await?;
                 let done = self
                     .run::<Report>(
                         StreamId::of(Report::KIND, report_id),
@@ -588,8 +606,7 @@ impl CommunitiesHandler {
                             report_id,
                             target,
                             post_id,
-                            community_id,
-                            reporter: actor,
+                            reporter,
                             reason,
                         },
                         metadata,

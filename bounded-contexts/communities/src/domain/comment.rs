@@ -8,14 +8,14 @@ use event_schemas::communities::{
     CommentCreated, CommentDeleted, CommentEdited, CommentEvent, CommentModerated,
 };
 use shared_kernel::ids::{CommentId, CommunityId, PostId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, TextRule, Timestamp};
 
 use super::error::{CommunitiesError, check_text};
 use super::post::Post;
 use super::standing::Standing;
 
-const MAX_BODY: usize = 10_000;
-const MAX_REASON: usize = 1_000;
+const BODY: TextRule = TextRule::multiline("body", 1, 10_000);
+const REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
 
 /// What a new comment needs to know about its post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,10 +79,23 @@ pub struct NewComment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommentCommand {
     Create(NewComment),
-    Edit { actor: UserId, body: String },
-    Delete { actor: UserId },
-    Remove { standing: Standing, reason: String },
-    Restore { standing: Standing, reason: String },
+    /// The author's standing: a banned author edits nothing.
+    Edit {
+        standing: Standing,
+        body: String,
+    },
+    /// The author's standing: a banned author deletes nothing either.
+    Delete {
+        standing: Standing,
+    },
+    Remove {
+        standing: Standing,
+        reason: String,
+    },
+    Restore {
+        standing: Standing,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,11 +137,13 @@ impl Comment {
         }
     }
 
-    fn authored_by(&self, actor: UserId) -> Result<(), CommunitiesError> {
+    /// Only the author edits or deletes, through a standing in the comment's community.
+    fn authored_by(&self, standing: &Standing) -> Result<(), CommunitiesError> {
         if !self.exists() {
             return Err(CommunitiesError::NotFound("comment"));
         }
-        if self.author != Some(actor) {
+        standing.check_in(self.community_id)?;
+        if self.author != Some(standing.user) {
             return Err(CommunitiesError::NotTheAuthor);
         }
         Ok(())
@@ -142,7 +157,7 @@ impl Comment {
             return Err(CommunitiesError::NotAModerator);
         }
         standing.check_moderator()?;
-        check_text("reason", reason, 1, MAX_REASON)
+        check_text(&REASON, reason)
     }
 
     fn moderated(&self, standing: &Standing, reason: &str) -> CommentModerated {
@@ -187,7 +202,7 @@ fn check_new(new: &NewComment, now: Timestamp) -> Result<(), CommunitiesError> {
             return Err(CommunitiesError::Removed("comment"));
         }
     }
-    check_text("body", &new.body, 1, MAX_BODY)
+    check_text(&BODY, &new.body)
 }
 
 impl Aggregate for Comment {
@@ -225,15 +240,17 @@ impl Aggregate for Comment {
                     depth,
                 })])
             }
-            CommentCommand::Edit { actor, body } => {
-                self.authored_by(actor)?;
+            CommentCommand::Edit { standing, body } => {
+                self.authored_by(&standing)?;
+                standing.check_participation(now)?;
+                let actor = standing.user;
                 if self.deleted {
                     return Err(CommunitiesError::Deleted("comment"));
                 }
                 if self.removed {
                     return Err(CommunitiesError::Removed("comment"));
                 }
-                check_text("body", &body, 1, MAX_BODY)?;
+                check_text(&BODY, &body)?;
                 if body == self.body {
                     return Ok(vec![]);
                 }
@@ -246,8 +263,10 @@ impl Aggregate for Comment {
                     revision: self.revision + 1,
                 })])
             }
-            CommentCommand::Delete { actor } => {
-                self.authored_by(actor)?;
+            CommentCommand::Delete { standing } => {
+                self.authored_by(&standing)?;
+                standing.check_not_banned(now)?;
+                let actor = standing.user;
                 if self.deleted {
                     return Ok(vec![]);
                 }

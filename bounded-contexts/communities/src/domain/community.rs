@@ -12,17 +12,17 @@ use event_schemas::communities::{
     ModeratorRemoved, Visibility,
 };
 use shared_kernel::ids::{CommunityId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, TextRule, Timestamp};
 use uuid::Uuid;
 
 use super::error::{CommunitiesError, check_text};
 
 const MIN_NAME: usize = 3;
 const MAX_NAME: usize = 21;
-const MAX_TITLE: usize = 100;
-const MAX_DESCRIPTION: usize = 5_000;
+const TITLE: TextRule = TextRule::line("title", 1, 100);
+const DESCRIPTION: TextRule = TextRule::multiline("description", 0, 5_000);
 const MAX_RULES: usize = 15;
-const MAX_RULE: usize = 500;
+const RULE: TextRule = TextRule::multiline("a rule", 1, 500);
 
 /// The namespace of community ids (UUIDv5 of the lower-cased name). Never change it: every
 /// stored community id depends on it.
@@ -135,16 +135,14 @@ fn check_settings(
     description: &str,
     rules: &[String],
 ) -> Result<(), CommunitiesError> {
-    check_text("title", title, 1, MAX_TITLE)?;
-    check_text("description", description, 0, MAX_DESCRIPTION)?;
+    check_text(&TITLE, title)?;
+    check_text(&DESCRIPTION, description)?;
     if rules.len() > MAX_RULES {
         return Err(CommunitiesError::Invalid(format!(
             "at most {MAX_RULES} rules"
         )));
     }
-    rules
-        .iter()
-        .try_for_each(|rule| check_text("a rule", rule, 1, MAX_RULE))
+    rules.iter().try_for_each(|rule| check_text(&RULE, rule))
 }
 
 impl Aggregate for Community {

@@ -1,6 +1,6 @@
 //! The rule violations of every communities aggregate, with their stable codes.
 
-use shared_kernel::Timestamp;
+use shared_kernel::{TextRule, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommunitiesError {
@@ -69,18 +69,8 @@ impl CommunitiesError {
     }
 }
 
-/// `value` trimmed is `min..=max` characters long.
-pub(crate) fn check_text(
-    field: &str,
-    value: &str,
-    min: usize,
-    max: usize,
-) -> Result<(), CommunitiesError> {
-    let len = value.trim().chars().count();
-    if len < min || value.chars().count() > max {
-        return Err(CommunitiesError::Invalid(format!(
-            "{field} must be {min} to {max} characters, got {len}"
-        )));
-    }
-    Ok(())
+/// `value` follows `rule` (length, and control characters: see [`TextRule`]).
+pub(crate) fn check_text(rule: &TextRule, value: &str) -> Result<(), CommunitiesError> {
+    rule.check(value)
+        .map_err(|e| CommunitiesError::Invalid(e.to_string()))
 }

@@ -5,11 +5,12 @@ use event_schemas::communities::{
     MemberJoined, MemberLeft, MembershipEvent, UserBanned, UserUnbanned, Visibility,
 };
 use shared_kernel::ids::{CommunityId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, TextRule, Timestamp};
 
 use super::error::{CommunitiesError, check_text};
 
-const MAX_REASON: usize = 1_000;
+const REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
+const UNBAN_REASON: TextRule = TextRule::multiline("reason", 0, 1_000);
 
 /// The stream key of `user`'s membership of `community`: `membership-<this>`.
 #[must_use]
@@ -134,7 +135,7 @@ impl Aggregate for Membership {
                         "a moderator cannot be banned; remove them as moderator first".into(),
                     ));
                 }
-                check_text("reason", &reason, 1, MAX_REASON)?;
+                check_text(&REASON, &reason)?;
                 if expires_at.is_some_and(|end| end <= now) {
                     return Err(CommunitiesError::Invalid(
                         "expires_at must be in the future".into(),
@@ -159,7 +160,7 @@ impl Aggregate for Membership {
                     return Err(CommunitiesError::NotAModerator);
                 }
                 if let Some(reason) = &reason {
-                    check_text("reason", reason, 0, MAX_REASON)?;
+                    check_text(&UNBAN_REASON, reason)?;
                 }
                 if !self.ban.is_some_and(|b| b.active_at(now)) {
                     return Ok(vec![]);

@@ -2,15 +2,17 @@
 
 use event_schemas::communities::{PostCreated, PostDeleted, PostEdited, PostEvent, PostModerated};
 use shared_kernel::ids::{CommunityId, PostId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, TextRule, Timestamp};
 
 use super::error::{CommunitiesError, check_text};
 use super::standing::Standing;
 
-const MAX_TITLE: usize = 300;
-const MAX_BODY: usize = 40_000;
+const TITLE: TextRule = TextRule::line("title", 1, 300);
+const BODY: TextRule = TextRule::multiline("body", 0, 40_000);
 const MAX_URL: usize = 2_000;
-const MAX_REASON: usize = 1_000;
+const REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
+/// A lock's (or unlock's) reason is optional, but bounded like every other.
+const OPTIONAL_REASON: TextRule = TextRule::multiline("reason", 0, 1_000);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Post {
@@ -45,14 +47,16 @@ pub struct NewPost {
 pub enum PostCommand {
     Create(NewPost),
     /// Fields left `None` keep their value; a text post has no url, a link post no body.
+    /// The author's standing: a banned author edits nothing.
     Edit {
-        actor: UserId,
+        standing: Standing,
         title: Option<String>,
         body: Option<String>,
         url: Option<String>,
     },
+    /// The author's standing: a banned author deletes nothing either.
     Delete {
-        actor: UserId,
+        standing: Standing,
     },
     /// The moderation commands carry the actor's standing in the post's community.
     Remove {
@@ -82,7 +86,8 @@ pub enum PostCommand {
 fn check_url(url: &str) -> Result<(), CommunitiesError> {
     let lower = url.to_ascii_lowercase();
     let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    if !scheme_ok || url.chars().any(char::is_whitespace) || url.len() > MAX_URL {
+    let odd = |c: char| c.is_whitespace() || c.is_control();
+    if !scheme_ok || url.chars().any(odd) || url.chars().count() > MAX_URL {
         return Err(CommunitiesError::Invalid(format!(
             "url must be an http(s) URL of at most {MAX_URL} characters"
         )));
@@ -95,9 +100,9 @@ fn check_content(
     body: Option<&String>,
     url: Option<&String>,
 ) -> Result<(), CommunitiesError> {
-    check_text("title", title, 1, MAX_TITLE)?;
+    check_text(&TITLE, title)?;
     match (body, url) {
-        (Some(body), None) => check_text("body", body, 0, MAX_BODY),
+        (Some(body), None) => check_text(&BODY, body),
         (None, Some(url)) => check_url(url),
         _ => Err(CommunitiesError::Invalid(
             "a post has either a body (text post) or a url (link post)".into(),
@@ -106,13 +111,25 @@ fn check_content(
 }
 
 fn check_reason(reason: &str) -> Result<(), CommunitiesError> {
-    check_text("reason", reason, 1, MAX_REASON)
+    check_text(&REASON, reason)
 }
 
 impl Post {
     #[must_use]
     pub const fn exists(&self) -> bool {
         self.author.is_some()
+    }
+
+    /// Only the author edits or deletes, through a standing in the post's community.
+    fn authored_by(&self, standing: &Standing) -> Result<(), CommunitiesError> {
+        if !self.exists() {
+            return Err(CommunitiesError::NotFound("post"));
+        }
+        standing.check_in(self.community_id)?;
+        if self.author != Some(standing.user) {
+            return Err(CommunitiesError::NotTheAuthor);
+        }
+        Ok(())
     }
 
     /// The post's moderators act through a standing in *this* post's community.
@@ -184,17 +201,14 @@ impl Aggregate for Post {
                 })])
             }
             PostCommand::Edit {
-                actor,
+                standing,
                 title,
                 body,
                 url,
             } => {
-                if !self.exists() {
-                    return Err(CommunitiesError::NotFound("post"));
-                }
-                if self.author != Some(actor) {
-                    return Err(CommunitiesError::NotTheAuthor);
-                }
+                self.authored_by(&standing)?;
+                standing.check_participation(now)?;
+                let actor = standing.user;
                 if self.deleted {
                     return Err(CommunitiesError::Deleted("post"));
                 }
@@ -226,20 +240,16 @@ impl Aggregate for Post {
                     revision: self.revision + 1,
                 })])
             }
-            PostCommand::Delete { actor } => {
-                if !self.exists() {
-                    return Err(CommunitiesError::NotFound("post"));
-                }
-                if self.author != Some(actor) {
-                    return Err(CommunitiesError::NotTheAuthor);
-                }
+            PostCommand::Delete { standing } => {
+                self.authored_by(&standing)?;
+                standing.check_not_banned(now)?;
                 if self.deleted {
                     return Ok(vec![]);
                 }
                 Ok(vec![PostEvent::Deleted(PostDeleted {
                     post_id: self.id,
                     community_id: self.community_id,
-                    author_id: actor,
+                    author_id: standing.user,
                 })])
             }
             PostCommand::Remove { standing, reason } => {
@@ -262,6 +272,9 @@ impl Aggregate for Post {
             }
             PostCommand::Lock { standing, reason } => {
                 self.moderated_by(&standing)?;
+                if let Some(reason) = &reason {
+                    check_text(&OPTIONAL_REASON, reason)?;
+                }
                 Ok(if self.locked {
                     vec![]
                 } else {
@@ -270,6 +283,9 @@ impl Aggregate for Post {
             }
             PostCommand::Unlock { standing, reason } => {
                 self.moderated_by(&standing)?;
+                if let Some(reason) = &reason {
+                    check_text(&OPTIONAL_REASON, reason)?;
+                }
                 Ok(if self.locked {
                     vec![PostEvent::Unlocked(self.moderated(&standing, reason))]
                 } else {

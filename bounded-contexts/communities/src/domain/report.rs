@@ -3,12 +3,13 @@
 
 use event_schemas::communities::{ContentRef, ReportEvent, ReportFiled, ReportResolved};
 use shared_kernel::ids::{CommunityId, PostId, ReportId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::{Aggregate, TextRule, Timestamp};
 
 use super::error::{CommunitiesError, check_text};
 use super::standing::Standing;
 
-const MAX_TEXT: usize = 1_000;
+const REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
+const RESOLUTION: TextRule = TextRule::multiline("resolution", 1, 1_000);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -25,8 +26,8 @@ pub enum ReportCommand {
         report_id: ReportId,
         target: ContentRef,
         post_id: PostId,
-        community_id: CommunityId,
-        reporter: UserId,
+        /// The reporter's standing in the content's community: a banned user reports nothing.
+        reporter: Standing,
         reason: String,
     },
     Resolve {
@@ -45,27 +46,27 @@ impl Aggregate for Report {
     fn decide(
         &self,
         command: ReportCommand,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> Result<Vec<ReportEvent>, CommunitiesError> {
         match command {
             ReportCommand::File {
                 report_id,
                 target,
                 post_id,
-                community_id,
                 reporter,
                 reason,
             } => {
                 if self.reporter.is_some() {
                     return Err(CommunitiesError::AlreadyExists("report"));
                 }
-                check_text("reason", &reason, 1, MAX_TEXT)?;
+                reporter.check_participation(now)?;
+                check_text(&REASON, &reason)?;
                 Ok(vec![ReportEvent::Filed(ReportFiled {
                     report_id,
-                    community_id,
+                    community_id: reporter.community_id,
                     target,
                     post_id,
-                    reporter_id: reporter,
+                    reporter_id: reporter.user,
                     reason: reason.trim().to_owned(),
                 })])
             }
@@ -80,7 +81,7 @@ impl Aggregate for Report {
                     return Err(CommunitiesError::NotAModerator);
                 }
                 standing.check_moderator()?;
-                check_text("resolution", &resolution, 1, MAX_TEXT)?;
+                check_text(&RESOLUTION, &resolution)?;
                 if self.resolved {
                     return Err(CommunitiesError::AlreadyResolved);
                 }

@@ -36,20 +36,45 @@ impl Standing {
         }
     }
 
-    /// May the user post, comment and vote at `now`?
+    /// May the user post, comment, vote, report and edit their own content at `now`? Every
+    /// such command carries the author's standing, so this one check covers them all.
     ///
     /// # Errors
     /// Banned (and the ban has not expired), or not a member of a restricted community.
     pub fn check_participation(&self, now: Timestamp) -> Result<(), CommunitiesError> {
-        if let Some(ban) = self.ban.filter(|b| b.active_at(now)) {
-            return Err(CommunitiesError::Banned {
-                until: ban.expires_at,
-            });
-        }
+        self.check_not_banned(now)?;
         if self.visibility == Visibility::Restricted && !self.is_member && !self.is_moderator {
             return Err(CommunitiesError::NotAMember);
         }
         Ok(())
+    }
+
+    /// May the user act in the community at all at `now` (delete their own content, which
+    /// a former member of a restricted community may still do)?
+    ///
+    /// # Errors
+    /// Banned, and the ban has not expired.
+    pub fn check_not_banned(&self, now: Timestamp) -> Result<(), CommunitiesError> {
+        match self.ban.filter(|b| b.active_at(now)) {
+            Some(ban) => Err(CommunitiesError::Banned {
+                until: ban.expires_at,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The standing is in `community` (a command about content there needs one there).
+    ///
+    /// # Errors
+    /// It is a standing in another community.
+    pub fn check_in(&self, community: CommunityId) -> Result<(), CommunitiesError> {
+        if self.community_id == community {
+            Ok(())
+        } else {
+            Err(CommunitiesError::Invalid(
+                "the standing is not in the content's community".into(),
+            ))
+        }
     }
 
     /// # Errors

@@ -6,18 +6,18 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, Json, Path, Query, min_position};
 use projections::WaitError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 
 use super::CommunitiesApi;
 use crate::projections::{
@@ -180,8 +180,11 @@ async fn community_posts(
     ))
 }
 
+/// A post with its score and comment count. A removed post's content shows only to its
+/// author, the community's moderators and admins.
 async fn get_post(
     State(api): State<CommunitiesApi>,
+    caller: Option<Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -192,7 +195,18 @@ async fn get_post(
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::NotFound("post".into()))?;
-    Ok(Json(post.to_json()).into_response())
+    let sees_removed = match &caller {
+        Some(caller) if post.removed != 0 => {
+            let user = caller.user_id.to_string();
+            user == post.author_id
+                || caller.is_admin()
+                || is_moderator(&api.read, &post.community_id, &user)
+                    .await
+                    .map_err(ApiError::internal)?
+        }
+        _ => false,
+    };
+    Ok(Json(post.to_json_for(sees_removed)).into_response())
 }
 
 /// A page of the post's comment tree: `sort=top|new|hot` (default `top`); the post's
@@ -276,16 +290,20 @@ async fn live_comments(
     // response headers is delivered.
     let comments = BroadcastStream::new(api.live.subscribe()).filter_map(move |message| {
         match message {
-            Ok(c) if c.post_id == post_id => Some(Ok::<Event, Infallible>(
+            Ok(c) if c.post_id == post_id => Some(Some(Ok::<Event, Infallible>(
                 Event::default()
                     .event("comment")
                     .id(c.comment_id.clone())
                     .data(c.json.to_string()),
-            )),
+            ))),
             // Another post's comment, or comments this slow subscriber missed.
             _ => None,
         }
     });
+    // Shutdown ends the stream (`None` below), so a graceful stop does not wait for clients
+    // that would listen forever; they reconnect to another process.
+    let closing = WatchStream::new(api.live.closed()).filter_map(|closed| closed.then_some(None));
+    let comments = comments.merge(closing).map_while(|event| event);
     Ok(Sse::new(comments)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response())

@@ -6,15 +6,13 @@
 //! derived from the name), so writes never wait for projections.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, post, put};
 use event_schemas::communities::{ContentRef, Visibility};
-use http_kernel::{ApiError, Caller, Json};
+use http_kernel::{ApiError, Caller, Json, OptionalJson, Path};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
 use uuid::Uuid;
@@ -202,20 +200,6 @@ fn parse<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound(what.into()))
 }
 
-/// A JSON body that may be absent altogether (moderation actions without a reason).
-fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_data() {
-            ApiError::Validation(e.to_string())
-        } else {
-            ApiError::MalformedJson(e.to_string())
-        }
-    })
-}
-
 // ------------------------------------------------------------------ communities
 
 async fn create_community(
@@ -257,9 +241,8 @@ async fn join(
     State(api): State<CommunitiesApi>,
     caller: Caller,
     Path(name): Path<String>,
-    body: Bytes,
+    OptionalJson(req): OptionalJson<Join>,
 ) -> Result<Response, ApiError> {
-    let req: Join = optional_body(&body)?;
     let command = CommunitiesCommand::JoinCommunity {
         community: name,
         user_id: req.user_id,
@@ -320,9 +303,8 @@ async fn unban(
     State(api): State<CommunitiesApi>,
     caller: Caller,
     Path((name, user_id)): Path<(String, String)>,
-    body: Bytes,
+    OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
-    let req: OptionalReason = optional_body(&body)?;
     let command = CommunitiesCommand::UnbanUser {
         community: name,
         user_id: parse(&user_id, "ban")?,
@@ -433,9 +415,8 @@ async fn lock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
-    let req: OptionalReason = optional_body(&body)?;
     moderate_post(&api, &caller, &id, PostModeration::Lock, req.reason).await
 }
 
@@ -443,9 +424,8 @@ async fn unlock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
-    let req: OptionalReason = optional_body(&body)?;
     moderate_post(&api, &caller, &id, PostModeration::Unlock, req.reason).await
 }
 

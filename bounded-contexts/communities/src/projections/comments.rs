@@ -12,7 +12,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
-use super::cursor::{PageCursor, SortKey};
+use super::cursor::{KeyKind, PageCursor, SortKey, spec};
 use super::live::{LiveComment, LiveComments};
 use super::ranking::{hot_rank, vote_delta};
 use super::{FeedError, Page, is_communities_event, parse_timestamp, timestamp};
@@ -187,6 +187,15 @@ impl CommentSort {
         }
     }
 
+    /// The key a cursor of this sort carries: integer scores, creation times, finite ranks.
+    const fn key_kind(self) -> KeyKind {
+        match self {
+            Self::Top => KeyKind::INT,
+            Self::New => KeyKind::Time,
+            Self::Hot => KeyKind::FINITE,
+        }
+    }
+
     fn key_of(self, c: &CommentRow) -> SortKey {
         match self {
             Self::Top => SortKey::Int(c.score),
@@ -233,7 +242,7 @@ pub struct TreeQuery<'a> {
 pub async fn comment_page(pool: &AnyPool, q: TreeQuery<'_>) -> Result<CommentPage, FeedError> {
     let after = q
         .cursor
-        .map(|c| PageCursor::decode(c, q.sort.tag()))
+        .map(|c| PageCursor::decode(c, spec(q.sort.tag(), q.sort.key_kind())))
         .transpose()
         .map_err(|_| FeedError::InvalidCursor)?;
     let column = q.sort.column();
@@ -258,10 +267,8 @@ pub async fn comment_page(pool: &AnyPool, q: TreeQuery<'_>) -> Result<CommentPag
     }
     let rows = query.fetch_all(pool).await?;
     let sort = q.sort;
-    let page = Page::from_rows(rows, q.limit, |c| PageCursor {
-        sort: sort.tag().to_owned(),
-        key: sort.key_of(c),
-        id: c.id.clone(),
+    let page = Page::from_rows(rows, q.limit, |c| {
+        PageCursor::new(sort.tag(), sort.key_of(c), c.id.clone())
     });
     let descendants = descendants_of(pool, &page.items, q.max_depth.min(MAX_DEPTH_LIMIT)).await?;
     let mut children: HashMap<String, Vec<CommentRow>> = HashMap::new();

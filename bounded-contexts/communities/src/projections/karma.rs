@@ -6,7 +6,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
-use super::cursor::{PageCursor, SortKey};
+use super::cursor::{KeyKind, PageCursor, SortKey, spec};
 use super::{FeedError, Page, is_communities_event};
 
 /// The projection's name (its checkpoint key).
@@ -57,7 +57,7 @@ pub async fn user_karma(
 ) -> Result<(i64, Page<KarmaRow>), FeedError> {
     const TAG: &str = "karma";
     let after = cursor
-        .map(|c| PageCursor::decode(c, TAG))
+        .map(|c| PageCursor::decode(c, spec(TAG, KeyKind::INT)))
         .transpose()
         .map_err(|_| FeedError::InvalidCursor)?;
     let total: i64 = sqlx::query_scalar(
@@ -85,10 +85,8 @@ pub async fn user_karma(
         query = query.bind(karma).bind(after.id);
     }
     let rows = query.fetch_all(pool).await?;
-    let page = Page::from_rows(rows, limit, |k| PageCursor {
-        sort: TAG.into(),
-        key: SortKey::Int(k.karma),
-        id: k.community_id.clone(),
+    let page = Page::from_rows(rows, limit, |k| {
+        PageCursor::new(TAG, SortKey::Int(k.karma), k.community_id.clone())
     });
     Ok((total, page))
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Comments buffered per subscriber; a subscriber further behind skips ahead (it is a live view,
 /// the full list is one GET away).
@@ -18,10 +18,13 @@ pub struct LiveComment {
 }
 
 /// One broadcaster per process: the comments projection publishes, every SSE connection
-/// subscribes and keeps its post's comments.
+/// subscribes and keeps its post's comments, until [`LiveComments::close`] (shutdown) ends
+/// every stream.
 #[derive(Debug, Clone)]
 pub struct LiveComments {
     sender: broadcast::Sender<Arc<LiveComment>>,
+    /// `true` once the process stops serving: open streams end, new ones end at once.
+    closed: watch::Sender<bool>,
 }
 
 impl Default for LiveComments {
@@ -35,6 +38,7 @@ impl LiveComments {
     pub fn new() -> Self {
         Self {
             sender: broadcast::channel(CAPACITY).0,
+            closed: watch::channel(false).0,
         }
     }
 
@@ -46,6 +50,18 @@ impl LiveComments {
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveComment>> {
         self.sender.subscribe()
+    }
+
+    /// Ends every live stream (shutdown: a graceful stop waits for open responses, and a
+    /// stream would otherwise never end).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Becomes `true` when [`LiveComments::close`] is called.
+    #[must_use]
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 
     /// How many connections listen now.

@@ -8,7 +8,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::cursor::{PageCursor, SortKey};
+use super::cursor::{KeyKind, PageCursor, SortKey, spec};
 use super::{FeedError, Page, is_communities_event, timestamp};
 
 /// The projection's name (its checkpoint key).
@@ -72,7 +72,7 @@ pub async fn modlog_page(
 ) -> Result<Page<ModlogRow>, FeedError> {
     const TAG: &str = "modlog";
     let after = cursor
-        .map(|c| PageCursor::decode(c, TAG))
+        .map(|c| PageCursor::decode(c, spec(TAG, KeyKind::NON_NEGATIVE_INT)))
         .transpose()
         .map_err(|_| FeedError::InvalidCursor)?;
     let mut sql = String::from(
@@ -94,10 +94,8 @@ pub async fn modlog_page(
         query = query.bind(position).bind(after.id);
     }
     let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |r| PageCursor {
-        sort: TAG.into(),
-        key: SortKey::Int(r.position),
-        id: r.id.clone(),
+    Ok(Page::from_rows(rows, limit, |r| {
+        PageCursor::new(TAG, SortKey::Int(r.position), r.id.clone())
     }))
 }
 

@@ -10,7 +10,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
-use super::cursor::{PageCursor, SortKey};
+use super::cursor::{KeyKind, PageCursor, SortKey, spec};
 use super::ranking::{controversy_rank, hot_rank, vote_delta};
 use super::{FeedError, Page, is_communities_event, timestamp};
 
@@ -102,19 +102,28 @@ pub struct PostRow {
 }
 
 impl PostRow {
-    /// The post as the API shows it. A deleted post keeps its place and counters, not its
-    /// content.
+    /// The post as the API shows it to anyone. A deleted or removed post keeps its place and
+    /// counters, not its content (title, body, url are null), as a comment does.
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
+        self.to_json_for(false)
+    }
+
+    /// The post as the API shows it; `sees_removed`: the viewer is the author or moderates
+    /// the community, who still see the content of a post a moderator removed (to appeal it,
+    /// or to restore it). Nobody sees a deleted post's content.
+    #[must_use]
+    pub fn to_json_for(&self, sees_removed: bool) -> serde_json::Value {
         let deleted = self.deleted != 0;
+        let hidden = deleted || (self.removed != 0 && !sees_removed);
         serde_json::json!({
             "id": self.id,
             "community_id": self.community_id,
             "community_name": self.community_name,
             "author_id": self.author_id,
-            "title": if deleted { None } else { Some(&self.title) },
-            "body": if deleted { None } else { self.body.as_ref() },
-            "url": if deleted { None } else { self.url.as_ref() },
+            "title": if hidden { None } else { Some(&self.title) },
+            "body": if hidden { None } else { self.body.as_ref() },
+            "url": if hidden { None } else { self.url.as_ref() },
             "revision": self.revision,
             "published_at": self.published_at,
             "updated_at": self.updated_at,
@@ -222,6 +231,15 @@ impl FeedSort {
         }
     }
 
+    /// The key a cursor of this sort carries: finite ranks, integer scores, publication times.
+    const fn key_kind(self) -> KeyKind {
+        match self {
+            Self::Hot | Self::Controversial => KeyKind::FINITE,
+            Self::New => KeyKind::Time,
+            Self::Top(_) => KeyKind::INT,
+        }
+    }
+
     fn key_of(self, post: &PostRow) -> SortKey {
         match self {
             Self::Hot => SortKey::Float(post.hot_rank),
@@ -246,7 +264,7 @@ pub async fn feed_page(
 ) -> Result<Page<PostRow>, FeedError> {
     let tag = sort.tag();
     let after = cursor
-        .map(|c| PageCursor::decode(c, &tag))
+        .map(|c| PageCursor::decode(c, spec(&tag, sort.key_kind())))
         .transpose()
         .map_err(|_| FeedError::InvalidCursor)?;
     let column = sort.column();
@@ -287,10 +305,8 @@ pub async fn feed_page(
         .bind(after.id);
     }
     let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |p| PageCursor {
-        sort: tag.clone(),
-        key: sort.key_of(p),
-        id: p.id.clone(),
+    Ok(Page::from_rows(rows, limit, |p| {
+        PageCursor::new(tag.clone(), sort.key_of(p), p.id.clone())
     }))
 }
 

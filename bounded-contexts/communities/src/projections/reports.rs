@@ -6,7 +6,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::cursor::{PageCursor, SortKey};
+use super::cursor::{KeyKind, PageCursor, SortKey, spec};
 use super::{FeedError, Page, is_communities_event, timestamp};
 
 /// The projection's name (its checkpoint key).
@@ -80,7 +80,7 @@ pub async fn reports_page(
 ) -> Result<Page<ReportRow>, FeedError> {
     let tag = format!("reports:{status}");
     let after = cursor
-        .map(|c| PageCursor::decode(c, &tag))
+        .map(|c| PageCursor::decode(c, spec(&tag, KeyKind::Time)))
         .transpose()
         .map_err(|_| FeedError::InvalidCursor)?;
     let mut sql = String::from(
@@ -105,10 +105,12 @@ pub async fn reports_page(
         query = query.bind(at).bind(after.id);
     }
     let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |r| PageCursor {
-        sort: tag.clone(),
-        key: SortKey::Text(r.created_at.clone()),
-        id: r.id.clone(),
+    Ok(Page::from_rows(rows, limit, |r| {
+        PageCursor::new(
+            tag.clone(),
+            SortKey::Text(r.created_at.clone()),
+            r.id.clone(),
+        )
     }))
 }
 

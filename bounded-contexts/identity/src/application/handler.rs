@@ -43,7 +43,7 @@ fn accepted<A: Aggregate>(
         outcome: CommandOutcome::Accepted {
             stream_id: stream.to_string(),
             stream_version: done.version,
-            position: done.appended.map_or(0, |a| a.position),
+            position: done.position,
             body: serde_json::json!({ "id": user_id }),
         },
     }

@@ -111,7 +111,8 @@ impl UserError {
 
 fn check_email(email: &str) -> Result<(), UserError> {
     let invalid = || UserError::Invalid("email must be an address like name@example.org".into());
-    if email.len() > MAX_EMAIL || email.chars().any(char::is_whitespace) {
+    let odd = |c: char| c.is_whitespace() || c.is_control();
+    if email.len() > MAX_EMAIL || email.chars().any(odd) {
         return Err(invalid());
     }
     let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;

@@ -8,12 +8,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_kernel::{ApiError, Caller, Json, KeyedLimiter, SESSION_COOKIE, reply_response};
+use http_kernel::{
+    ApiError, Caller, Json, KeyedLimiter, OptionalJson, Path, Query, SESSION_COOKIE, reply_response,
+};
 use serde::Deserialize;
 use shared_kernel::ids::UserId;
 use shared_kernel::{BusError, Clock, CommandBus, CommandOutcome};
@@ -350,14 +352,9 @@ struct Logout {
 /// Ends a session: revokes the refresh token's family and clears the cookie.
 async fn logout(
     State(api): State<IdentityApi>,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
     // The body is optional: a cookie-only client has no refresh token to hand in.
-    let body: Logout = if body.is_empty() {
-        Logout::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?
-    };
+    OptionalJson(body): OptionalJson<Logout>,
+) -> Result<Response, ApiError> {
     if let Some(token) = body.refresh_token {
         api.refresh
             .revoke(&token, api.clock.now())

@@ -378,7 +378,7 @@ impl InventoryHandler {
                 outcome: CommandOutcome::Accepted {
                     stream_id: stream.to_string(),
                     stream_version: current.version,
-                    position: 0,
+                    position: current.position,
                     body: reservation_body(order_id, &current.state),
                 },
             });

@@ -12,13 +12,13 @@ use event_schemas::inventory::{
 };
 use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{OrderId, ProductId, UserId};
-use shared_kernel::{Aggregate, SnapshotPolicy, Timestamp};
+use shared_kernel::{Aggregate, SnapshotPolicy, TextRule, Timestamp};
 
 /// The threshold of a new stock item: no alerts until the seller sets one.
 pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 0;
 /// Upper bound of one movement and of any level, far from `i64` overflow.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
-const MAX_REASON: usize = 200;
+const REASON: TextRule = TextRule::multiline("reason", 1, 200);
 
 /// What one order holds on this sku.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,13 +121,9 @@ fn check_quantity(field: &str, quantity: i64) -> Result<(), StockError> {
 }
 
 fn check_reason(reason: &str) -> Result<(), StockError> {
-    let len = reason.chars().count();
-    if reason.trim().is_empty() || len > MAX_REASON {
-        return Err(StockError::Invalid(format!(
-            "reason must be 1 to {MAX_REASON} characters, got {len}"
-        )));
-    }
-    Ok(())
+    REASON
+        .check(reason)
+        .map_err(|e| StockError::Invalid(e.to_string()))
 }
 
 impl StockItem {

@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{
+    ApiError, Caller, CursorSpec, IdKind, Json, KeyKind, PageCursor, Path, Query, SortKey,
+    min_position,
+};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::CommandBus;
@@ -27,6 +30,18 @@ use crate::projections::{
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
+/// A ledger page continues after a stock movement's version (unique per sku).
+const LEDGER_CURSOR: CursorSpec<'static> = CursorSpec {
+    sort: "ledger",
+    key: KeyKind::NON_NEGATIVE_INT,
+    id: IdKind::None,
+};
+/// An alerts page continues after a sku (unique per seller).
+const ALERTS_CURSOR: CursorSpec<'static> = CursorSpec {
+    sort: "alerts",
+    key: KeyKind::Text { max_chars: 64 },
+    id: IdKind::None,
+};
 /// How often an ownership check looks again for a sku the read model does not know yet.
 const OWNER_POLL: Duration = Duration::from_millis(25);
 
@@ -260,9 +275,10 @@ async fn get_ledger(
     let limit = limit_of(&page)?;
     let after = match page.cursor.as_deref() {
         None => 0,
-        Some(c) => c
-            .parse::<i64>()
-            .map_err(|_| ApiError::Validation("cursor is not one this list gave".into()))?,
+        Some(c) => match PageCursor::decode(c, LEDGER_CURSOR)?.key {
+            SortKey::Int(version) => version,
+            _ => return Err(http_kernel::InvalidCursor("not a version").into()),
+        },
     };
     let owner = owned_sku(&api, &caller, &sku, &headers).await?;
     wait_for(&api, STOCK_LEVELS, min_position(&headers)?).await?;
@@ -270,7 +286,11 @@ async fn get_ledger(
         .await
         .map_err(ApiError::internal)?;
     let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| items.last().map(|e| e.version.to_string()))
+        .then(|| {
+            items
+                .last()
+                .map(|e| PageCursor::new(LEDGER_CURSOR.sort, SortKey::Int(e.version), "").encode())
+        })
         .flatten();
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
 }
@@ -283,12 +303,22 @@ async fn list_alerts(
 ) -> Result<Response, ApiError> {
     let limit = limit_of(&page)?;
     wait_for(&api, RESTOCK_ALERTS, min_position(&headers)?).await?;
-    let after = page.cursor.unwrap_or_default();
+    let after = match page.cursor.as_deref() {
+        None => String::new(),
+        Some(c) => match PageCursor::decode(c, ALERTS_CURSOR)?.key {
+            SortKey::Text(sku) => sku,
+            _ => return Err(http_kernel::InvalidCursor("not a sku").into()),
+        },
+    };
     let items = alerts_of(&api.read, &caller.user_id.to_string(), &after, limit)
         .await
         .map_err(ApiError::internal)?;
     let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| items.last().map(|a| a.sku.clone()))
+        .then(|| {
+            items.last().map(|a| {
+                PageCursor::new(ALERTS_CURSOR.sort, SortKey::Text(a.sku.clone()), "").encode()
+            })
+        })
         .flatten();
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
 }

@@ -7,13 +7,15 @@ use event_schemas::merchandise::{
     ProductPublished,
 };
 use shared_kernel::ids::{ProductId, UserId};
-use shared_kernel::{Aggregate, Money, Timestamp};
+use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 10_000;
-const MAX_CATEGORY: usize = 64;
-const MAX_SKU: usize = 64;
+const TITLE: TextRule = TextRule::line("title", 1, 200);
+const DESCRIPTION: TextRule = TextRule::multiline("description", 0, 10_000);
+const CATEGORY: TextRule = TextRule::line("category", 1, 64);
+const SKU: TextRule = TextRule::line("sku", 1, 64);
 const MAX_ATTRIBUTES: usize = 50;
+const ATTRIBUTE_NAME: TextRule = TextRule::line("an attribute name", 1, 64);
+const ATTRIBUTE_VALUE: TextRule = TextRule::line("an attribute value", 0, 500);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ProductStatus {
@@ -109,14 +111,9 @@ impl shared_kernel::application::Rejection for ProductError {
     }
 }
 
-fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), ProductError> {
-    let len = value.chars().count();
-    if value.trim().chars().count() < min || len > max {
-        return Err(ProductError::Invalid(format!(
-            "{field} must be {min} to {max} characters, got {len}"
-        )));
-    }
-    Ok(())
+fn check_text(rule: &TextRule, value: &str) -> Result<(), ProductError> {
+    rule.check(value)
+        .map_err(|e| ProductError::Invalid(e.to_string()))
 }
 
 fn check_price(price: Money) -> Result<(), ProductError> {
@@ -129,14 +126,14 @@ fn check_price(price: Money) -> Result<(), ProductError> {
 }
 
 fn check_details(title: &str, description: &str, category: &str) -> Result<(), ProductError> {
-    check_text("title", title, 1, MAX_TITLE)?;
-    check_text("description", description, 0, MAX_DESCRIPTION)?;
-    check_text("category", category, 1, MAX_CATEGORY)
+    check_text(&TITLE, title)?;
+    check_text(&DESCRIPTION, description)?;
+    check_text(&CATEGORY, category)
 }
 
 fn check_new(p: &NewProduct) -> Result<(), ProductError> {
     check_details(&p.title, &p.description, &p.category)?;
-    check_text("sku", &p.sku, 1, MAX_SKU)?;
+    check_text(&SKU, &p.sku)?;
     if !p
         .sku
         .bytes()
@@ -152,7 +149,10 @@ fn check_new(p: &NewProduct) -> Result<(), ProductError> {
             "at most {MAX_ATTRIBUTES} attributes"
         )));
     }
-    Ok(())
+    p.attributes.iter().try_for_each(|(name, value)| {
+        check_text(&ATTRIBUTE_NAME, name)?;
+        check_text(&ATTRIBUTE_VALUE, value)
+    })
 }
 
 impl Product {

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::ids::ProductId;
@@ -21,8 +20,8 @@ use uuid::Uuid;
 use crate::application::MerchandiseCommand;
 use crate::projections::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::projections::{
-    CATALOG, CatalogProduct, Cursor, LOWEST_PRICE_WINDOW, ListingError, ListingQuery, PricePoint,
-    Sort, find_product, list_products, lowest_price_since, price_history,
+    CATALOG, CatalogProduct, LOWEST_PRICE_WINDOW, ListingError, ListingQuery, PricePoint, Sort,
+    find_product, list_products, lowest_price_since, price_history,
 };
 
 /// What the routes need.
@@ -288,6 +287,7 @@ fn listing_query(params: Vec<(String, String)>) -> Result<ListingQuery, ApiError
         limit: DEFAULT_LIMIT,
         ..ListingQuery::default()
     };
+    let mut cursor = None;
     for (name, value) in params {
         let text = value.trim();
         match name.as_str() {
@@ -311,11 +311,14 @@ fn listing_query(params: Vec<(String, String)>) -> Result<ListingQuery, ApiError
                         ApiError::Validation(format!("limit must be between 1 and {MAX_LIMIT}"))
                     })?;
             }
-            "cursor" if !text.is_empty() => {
-                query.after = Some(Cursor::decode(text).map_err(listing_error)?);
-            }
+            "cursor" if !text.is_empty() => cursor = Some(text.to_owned()),
             _ => {}
         }
+    }
+    // Checked against the sort it will continue, which the other parameters decide.
+    if let Some(text) = cursor {
+        let spec = query.effective_sort().cursor_spec();
+        query.after = Some(PageCursor::decode(&text, spec)?);
     }
     Ok(query)
 }
@@ -330,10 +333,9 @@ fn listing_error(e: ListingError) -> ApiError {
 /// `GET /products`: active products, searched, filtered, sorted, a page at a time.
 async fn list(
     State(api): State<MerchandiseApi>,
-    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    Query(params): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::Validation(e.body_text()))?;
     let query = listing_query(params)?;
     min_position(&headers)?;
     wait_for_catalog(&api, &headers).await?;

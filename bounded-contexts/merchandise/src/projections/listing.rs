@@ -7,13 +7,13 @@
 //! to one currency, which is what makes price filters and price sorts meaningful when the
 //! catalog mixes currencies.
 //!
-//! A cursor is the base64url JSON of the last row's sort key and id, so the next page starts
-//! strictly after it: rows added or changed meanwhile neither shift nor repeat a page. (SQLite's
-//! bm25 depends on the whole index's statistics, so a relevance page there can shift when
-//! products are indexed between two pages; PostgreSQL's `ts_rank` does not.)
+//! A cursor ([`http_kernel::PageCursor`], the codec every list shares) holds the last row's
+//! sort key and id, so the next page starts strictly after it: rows added or changed meanwhile
+//! neither shift nor repeat a page. (SQLite's bm25 depends on the whole index's statistics, so
+//! a relevance page there can shift when products are indexed between two pages; PostgreSQL's
+//! `ts_rank` does not.) Each sort declares the key its cursors carry ([`Sort::cursor_spec`]).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
 use projections::Backend;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -47,6 +47,23 @@ impl Sort {
             ))),
         }
     }
+
+    /// What a cursor of this sort carries: a finite relevance score, a price in minor units
+    /// (0 or more), or the creation time; and the product's id.
+    #[must_use]
+    pub const fn cursor_spec(self) -> CursorSpec<'static> {
+        let (sort, key) = match self {
+            Self::Relevance => ("relevance", KeyKind::FINITE),
+            Self::PriceAsc => ("price_asc", KeyKind::NON_NEGATIVE_INT),
+            Self::PriceDesc => ("price_desc", KeyKind::NON_NEGATIVE_INT),
+            Self::Newest => ("newest", KeyKind::Time),
+        };
+        CursorSpec {
+            sort,
+            key,
+            id: IdKind::Uuid,
+        }
+    }
 }
 
 /// What a listing asks for.
@@ -62,7 +79,8 @@ pub struct ListingQuery {
     /// `None`: relevance when searching, newest otherwise.
     pub sort: Option<Sort>,
     pub limit: u32,
-    pub after: Option<Cursor>,
+    /// Decoded with the effective sort's [`Sort::cursor_spec`].
+    pub after: Option<PageCursor>,
 }
 
 impl ListingQuery {
@@ -86,45 +104,11 @@ pub enum ListingError {
     Database(#[from] sqlx::Error),
 }
 
-/// Where a page ended: the last row's sort key and id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    #[serde(rename = "s")]
-    pub sort: Sort,
-    #[serde(rename = "k")]
-    pub key: SortKey,
-    pub id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum SortKey {
-    Price(i64),
-    Score(f64),
-    Time(String),
-}
-
-impl Cursor {
-    /// The opaque form handed to clients.
-    #[must_use]
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    /// # Errors
-    /// The text is not a cursor this service handed out.
-    pub fn decode(text: &str) -> Result<Self, ListingError> {
-        let invalid = || ListingError::Invalid("the cursor is not valid".into());
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        serde_json::from_slice(&bytes).map_err(|_| invalid())
-    }
-}
-
 /// One page of the listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub items: Vec<CatalogProduct>,
-    pub next: Option<Cursor>,
+    pub next: Option<PageCursor>,
 }
 
 /// A listed row: the product and its relevance score (0 without search text).
@@ -149,7 +133,7 @@ impl<'r> FromRow<'r, AnyRow> for Listed {
 pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page, ListingError> {
     let sort = query.effective_sort();
     if let Some(after) = &query.after
-        && after.sort != sort
+        && after.sort != sort.cursor_spec().sort
     {
         return Err(ListingError::Invalid(
             "the cursor belongs to another sort order".into(),
@@ -197,13 +181,11 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
         Sort::Newest => ("created_at", true),
     };
     if let Some(after) = &query.after {
-        let key = match (&after.key, sort) {
-            (SortKey::Price(p), Sort::PriceAsc | Sort::PriceDesc) => Arg::Int(*p),
-            (SortKey::Score(s), Sort::Relevance) => Arg::Float(*s),
-            #[allow(clippy::cast_precision_loss)] // a whole score read back as an integer
-            (SortKey::Price(p), Sort::Relevance) => Arg::Float(*p as f64),
-            (SortKey::Time(t), Sort::Newest) => Arg::Text(t.clone()),
-            _ => return Err(ListingError::Invalid("the cursor is not valid".into())),
+        // The cursor was checked against the sort's spec when it was decoded.
+        let key = match &after.key {
+            SortKey::Int(p) => Arg::Int(*p),
+            SortKey::Float(s) => Arg::Float(*s),
+            SortKey::Text(t) => Arg::Text(t.clone()),
         };
         // Strictly after (key, id) in the page order; ids break ties in the same direction.
         let op = if descending { "<" } else { ">" };
@@ -232,14 +214,13 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = if has_more {
-        rows.last().map(|last| Cursor {
-            sort,
-            key: match sort {
-                Sort::Relevance => SortKey::Score(last.score),
-                Sort::PriceAsc | Sort::PriceDesc => SortKey::Price(last.product.price_minor),
-                Sort::Newest => SortKey::Time(last.product.created_at.clone()),
-            },
-            id: last.product.id.clone(),
+        rows.last().map(|last| {
+            let key = match sort {
+                Sort::Relevance => SortKey::Float(last.score),
+                Sort::PriceAsc | Sort::PriceDesc => SortKey::Int(last.product.price_minor),
+                Sort::Newest => SortKey::Text(last.product.created_at.clone()),
+            };
+            PageCursor::new(sort.cursor_spec().sort, key, last.product.id.clone())
         })
     } else {
         None
@@ -384,20 +365,22 @@ mod tests {
     }
 
     #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor {
-            sort: Sort::Relevance,
-            key: SortKey::Score(0.060_792_710_632_085_8),
-            id: "0190".into(),
-        };
-        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
-        let t = Cursor {
-            sort: Sort::Newest,
-            key: SortKey::Time("2026-11-26T01:00:00.000000Z".into()),
-            id: "x".into(),
-        };
-        assert_eq!(Cursor::decode(&t.encode()).unwrap(), t);
-        assert!(Cursor::decode("not a cursor").is_err());
-        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("{}")).is_err());
+    fn each_sort_refuses_the_keys_of_the_others() {
+        let id = "0190f0a4-5b7c-7d2e-8f00-0123456789ab";
+        let score = PageCursor::new("relevance", SortKey::Float(0.060_792_710_632_085_8), id);
+        let spec = Sort::Relevance.cursor_spec();
+        assert_eq!(PageCursor::decode(&score.encode(), spec).unwrap(), score);
+        let time = PageCursor::new(
+            "newest",
+            SortKey::Text("2026-11-26T01:00:00.000000Z".into()),
+            id,
+        );
+        let newest = Sort::Newest.cursor_spec();
+        assert_eq!(PageCursor::decode(&time.encode(), newest).unwrap(), time);
+        let not_a_time = PageCursor::new("newest", SortKey::Text("zzz".into()), id);
+        assert!(PageCursor::decode(&not_a_time.encode(), newest).is_err());
+        let negative = PageCursor::new("price_asc", SortKey::Int(-1), id);
+        assert!(PageCursor::decode(&negative.encode(), Sort::PriceAsc.cursor_spec()).is_err());
+        assert!(PageCursor::decode(&score.encode(), newest).is_err());
     }
 }

@@ -13,11 +13,11 @@ use event_schemas::ordering::{
 };
 use event_schemas::payments::PaymentMethod;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
-use shared_kernel::{Aggregate, Money, Timestamp};
+use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
 const MAX_LINES: usize = 100;
 const MAX_QUANTITY: i64 = 10_000;
-const MAX_REASON: usize = 200;
+const REASON: TextRule = TextRule::multiline("reason", 1, 200);
 
 /// The reason recorded when the buyer cancels.
 #[must_use]
@@ -169,24 +169,26 @@ impl Order {
     }
 }
 
-fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<(), OrderError> {
-    let len = value.chars().count();
-    if value.trim().chars().count() < min || len > max {
-        return Err(OrderError::Invalid(format!(
-            "{field} must be {min} to {max} characters, got {len}"
-        )));
-    }
-    Ok(())
+const NAME: TextRule = TextRule::line("shipping_address.name", 1, 200);
+const LINE1: TextRule = TextRule::line("shipping_address.line1", 1, 200);
+const LINE2: TextRule = TextRule::line("shipping_address.line2", 0, 200);
+const CITY: TextRule = TextRule::line("shipping_address.city", 1, 100);
+const POSTAL_CODE: TextRule = TextRule::line("shipping_address.postal_code", 1, 20);
+const TOKEN: TextRule = TextRule::line("payment.token", 1, 200);
+
+fn check_text(rule: &TextRule, value: &str) -> Result<(), OrderError> {
+    rule.check(value)
+        .map_err(|e| OrderError::Invalid(e.to_string()))
 }
 
 fn check_address(a: &ShippingAddress) -> Result<(), OrderError> {
-    check_text("shipping_address.name", &a.name, 1, 200)?;
-    check_text("shipping_address.line1", &a.line1, 1, 200)?;
+    check_text(&NAME, &a.name)?;
+    check_text(&LINE1, &a.line1)?;
     if let Some(line2) = &a.line2 {
-        check_text("shipping_address.line2", line2, 0, 200)?;
+        check_text(&LINE2, line2)?;
     }
-    check_text("shipping_address.city", &a.city, 1, 100)?;
-    check_text("shipping_address.postal_code", &a.postal_code, 1, 20)?;
+    check_text(&CITY, &a.city)?;
+    check_text(&POSTAL_CODE, &a.postal_code)?;
     if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(OrderError::Invalid(
             "shipping_address.country must be an ISO 3166-1 alpha-2 code such as DE".into(),
@@ -200,11 +202,11 @@ fn check_payment(p: &PaymentInstruction) -> Result<PaymentInstruction, OrderErro
     match p.method {
         PaymentMethod::Card => {
             let token = p.token.as_deref().map(str::trim).unwrap_or_default();
-            if token.is_empty() || token.len() > 200 {
-                return Err(OrderError::Invalid(
-                    "a card payment needs a token of 1 to 200 characters".into(),
-                ));
-            }
+            check_text(&TOKEN, token).map_err(|_| {
+                OrderError::Invalid(
+                    "a card payment needs a token of 1 to 200 characters, one line".into(),
+                )
+            })?;
             Ok(PaymentInstruction {
                 method: PaymentMethod::Card,
                 token: Some(token.to_owned()),
@@ -276,7 +278,7 @@ fn price(new: &NewOrder) -> Result<(Vec<OrderLine>, Money), OrderError> {
 
 fn reason_of(reason: &str) -> Result<String, OrderError> {
     let reason = reason.trim();
-    check_text("reason", reason, 1, MAX_REASON)?;
+    check_text(&REASON, reason)?;
     Ok(reason.to_owned())
 }
 

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
@@ -23,8 +23,8 @@ use uuid::Uuid;
 use crate::application::{OrderingCommand, PricedLineInput};
 use crate::domain::Order;
 use crate::projections::{
-    ORDERING_PRODUCTS, ORDERS, OrderView, OrderableProduct, PageCursor, find_order, find_products,
-    list_orders,
+    ORDERING_PRODUCTS, ORDERS, ORDERS_CURSOR, OrderView, OrderableProduct, find_order,
+    find_products, list_orders,
 };
 
 /// How often a new order looks again for products ordering has not seen yet.
@@ -378,10 +378,7 @@ async fn my_orders(
     };
     let cursor = query
         .get("cursor")
-        .map(|c| {
-            PageCursor::decode(c)
-                .ok_or_else(|| ApiError::Validation("the cursor is not valid".into()))
-        })
+        .map(|c| PageCursor::decode(c, ORDERS_CURSOR))
         .transpose()?;
     if let Some(position) = min_position(&headers)? {
         wait_for(&api, ORDERS, position).await?;

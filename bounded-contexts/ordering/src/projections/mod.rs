@@ -4,7 +4,7 @@ mod orders;
 mod products;
 
 pub use orders::{
-    HistoryEntry, ORDERS, OrderPage, OrderView, OrdersProjection, PageCursor, find_order,
+    HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,
     list_orders,
 };
 pub use products::{ORDERING_PRODUCTS, OrderableProduct, ProductsProjection, find_products};

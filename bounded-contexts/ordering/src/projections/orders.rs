@@ -9,10 +9,9 @@
 //! both answers have one shape.
 
 use async_trait::async_trait;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::SecondsFormat;
 use event_schemas::ordering::{OrderEvent, OrderLine, ShippingAddress};
+use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
 use projections::{Interest, Projection, ProjectionError};
 use serde::{Deserialize, Serialize};
 use shared_kernel::{DomainEvent, Money, Recorded, Timestamp};
@@ -235,32 +234,16 @@ pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderVi
     row.into_view(history).map(Some)
 }
 
-/// Where a page of the buyer's orders starts: after this row (newest first).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageCursor {
-    #[serde(rename = "c")]
-    pub created_at: String,
-    #[serde(rename = "i")]
-    pub id: String,
-}
-
-impl PageCursor {
-    /// The opaque text handed to clients: base64url JSON.
-    #[must_use]
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    /// `None` for text this service did not hand out.
-    #[must_use]
-    pub fn decode(text: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-}
+/// What a cursor of the buyer's orders carries (newest first): the last row's creation time
+/// and id.
+pub const ORDERS_CURSOR: CursorSpec<'static> = CursorSpec {
+    sort: "orders",
+    key: KeyKind::Time,
+    id: IdKind::Uuid,
+};
 
 /// One page of a buyer's orders (without their histories) and where the next one starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderPage {
     pub items: Vec<OrderView>,
     pub next: Option<PageCursor>,
@@ -289,13 +272,20 @@ pub async fn list_orders(
             .await?
         }
         Some(c) => {
+            // Decoded with ORDERS_CURSOR: the key is a time.
+            let SortKey::Text(created_at) = &c.key else {
+                return Ok(OrderPage {
+                    items: Vec::new(),
+                    next: None,
+                });
+            };
             sqlx::query_as::<_, OrderRow>(&format!(
                 "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
                  AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
                  ORDER BY created_at DESC, id DESC LIMIT $4"
             ))
             .bind(buyer_id)
-            .bind(c.created_at.clone())
+            .bind(created_at.clone())
             .bind(c.id.clone())
             .bind(fetch)
             .fetch_all(pool)
@@ -308,9 +298,12 @@ pub async fn list_orders(
         .collect::<Result<Vec<_>, _>>()?;
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|last| PageCursor {
-            created_at: last.created_at.clone(),
-            id: last.id.clone(),
+        items.last().map(|last| {
+            PageCursor::new(
+                ORDERS_CURSOR.sort,
+                SortKey::Text(last.created_at.clone()),
+                last.id.clone(),
+            )
         })
     } else {
         None

@@ -13,10 +13,12 @@ use event_schemas::payments::{
 };
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 use shared_kernel::payments::Authorization;
-use shared_kernel::{Aggregate, Currency, Money, Timestamp};
+use shared_kernel::{Aggregate, Currency, Money, TextRule, Timestamp};
 
 /// The decline reason of a payment voided before it was authorized.
 pub const DECLINED_CANCELLED: &str = "cancelled";
+/// Why a payment is refunded, as an admin (or a compensation) states it.
+const REFUND_REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
 /// The decline reason of a card payment without a usable token.
 pub const DECLINED_INVALID_TOKEN: &str = "invalid_token";
 
@@ -307,6 +309,9 @@ impl Aggregate for Payment {
                 request,
             } => self.void(payment_id, reason, request),
             PaymentCommand::Refund { amount, reason } => {
+                REFUND_REASON
+                    .check(&reason)
+                    .map_err(|e| PaymentError::Invalid(e.to_string()))?;
                 let Some(amount) = self.refund_amount(amount)? else {
                     return Ok(vec![]);
                 };

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 
 use event_schemas::payments::{WalletCredited, WalletDebited, WalletEvent};
 use shared_kernel::ids::{PaymentId, UserId};
-use shared_kernel::{Aggregate, Money, Timestamp};
+use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
 /// The decline reason of a wallet payment larger than the balance.
 pub const DECLINED_INSUFFICIENT_FUNDS: &str = "insufficient_funds";
 
-const MAX_REASON: usize = 200;
+const REASON: TextRule = TextRule::multiline("reason", 1, 200);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wallet {
@@ -117,12 +117,10 @@ impl Aggregate for Wallet {
                 reason,
             } => {
                 let amount = positive(amount)?;
+                REASON
+                    .check(&reason)
+                    .map_err(|e| WalletError::Invalid(e.to_string()))?;
                 let reason = reason.trim().to_owned();
-                if reason.is_empty() || reason.chars().count() > MAX_REASON {
-                    return Err(WalletError::Invalid(format!(
-                        "reason must be 1 to {MAX_REASON} characters"
-                    )));
-                }
                 Ok(vec![WalletEvent::Credited(WalletCredited {
                     user_id,
                     amount,

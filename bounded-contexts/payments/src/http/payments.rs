@@ -1,11 +1,11 @@
 //! `GET /api/v1/payments/{id}` (the payer, or an admin) and
 //! `POST /api/v1/payments/{id}/refunds` (admins).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use event_schemas::payments::commands::RefundPayment;
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, Json, Path, min_position};
 use serde::Deserialize;
 use shared_kernel::Money;
 use shared_kernel::ids::PaymentId;

@@ -1,10 +1,10 @@
 //! `GET /api/v1/wallet` (the caller's balance and movements) and
 //! `POST /api/v1/wallets/{user_id}/credits` (admins grant store credit).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, Json, Path, Query, min_position};
 use serde::Deserialize;
 use shared_kernel::Money;
 use shared_kernel::ids::UserId;
