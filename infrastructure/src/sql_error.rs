@@ -55,6 +55,7 @@ pub(crate) fn idempotent_result(
             Ok(Some(Appended {
                 stream_version: to_u64(*version, "stream version")?,
                 position: to_u64(position, "position")?,
+                replayed: true,
             }))
         }
         _ => {
@@ -74,6 +75,7 @@ pub(crate) fn command_row(
             Appended {
                 stream_version: to_u64(version, "stream version")?,
                 position: to_u64(position, "position")?,
+                replayed: true,
             },
         ))
     })

@@ -11,8 +11,8 @@ use infrastructure::postgres::{self, PgEventStore};
 use infrastructure::sqlite::SqliteEventStore;
 use infrastructure::testing::{fresh_postgres_url, fresh_sqlite_url};
 use shared_kernel::{
-    Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Snapshot, SnapshotPolicy,
-    StoreError, StreamId,
+    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Snapshot,
+    SnapshotPolicy, StoreError, StreamId,
 };
 use uuid::Uuid;
 
@@ -264,18 +264,23 @@ async fn appending_a_stored_event_id_is_a_no_op(store: Arc<dyn EventStore>) {
         .append(&s, ExpectedVersion::NoStream, batch.clone())
         .await
         .unwrap();
+    assert!(!first.replayed);
+    let replayed = Appended {
+        replayed: true,
+        ..first
+    };
     // A retry after a lost reply: same ids, same expectation.
     let retry = store
         .append(&s, ExpectedVersion::NoStream, batch.clone())
         .await
         .unwrap();
-    assert_eq!(first, retry);
+    assert_eq!(retry, replayed, "the first result, marked as a replay");
     // Even with a different expectation the stored result is returned, not a second copy.
     let retry_any = store
         .append(&s, ExpectedVersion::Any, batch.clone())
         .await
         .unwrap();
-    assert_eq!(first, retry_any);
+    assert_eq!(retry_any, replayed);
     assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 3);
 
     // The same id in another stream is not a retry: it is refused.
@@ -445,6 +450,133 @@ async fn loads_start_from_snapshots_and_stay_idempotent(store: Arc<dyn EventStor
     assert_eq!((loaded.state.total, loaded.state.restored), (55, false));
 }
 
+/// Forwards to a store and counts stream reads: how a test sees a load happen.
+#[derive(Debug)]
+struct CountingReads {
+    inner: Arc<dyn EventStore>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl EventStore for CountingReads {
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, StoreError> {
+        self.inner.append(stream, expected, events).await
+    }
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+    ) -> Result<Vec<shared_kernel::Recorded>, StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.read_stream(stream, from_version).await
+    }
+    async fn read_all(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<shared_kernel::Recorded>, StoreError> {
+        self.inner.read_all(after, limit).await
+    }
+    fn tail(
+        &self,
+        after: Cursor,
+    ) -> futures::stream::BoxStream<'_, Result<shared_kernel::Recorded, StoreError>> {
+        self.inner.tail(after)
+    }
+    async fn head(&self) -> Result<Cursor, StoreError> {
+        self.inner.head().await
+    }
+    async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError> {
+        self.inner.cursor_of(position).await
+    }
+    async fn command_result(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(StreamId, Appended)>, StoreError> {
+        self.inner.command_result(command_id).await
+    }
+    async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
+        self.inner.read_snapshot(stream).await
+    }
+    async fn write_snapshot(
+        &self,
+        stream: &StreamId,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        self.inner.write_snapshot(stream, snapshot).await
+    }
+    fn aggregate_cache(&self) -> Option<&shared_kernel::AggregateCache> {
+        self.inner.aggregate_cache()
+    }
+}
+
+async fn cached_aggregates_decide_without_a_load_until_someone_else_writes(
+    store: Arc<dyn EventStore>,
+) {
+    use shared_kernel::application::execute;
+    use std::sync::atomic::Ordering::SeqCst;
+    let counting = CountingReads {
+        inner: Arc::clone(&store),
+        reads: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let s = StreamId::of("tally", Uuid::now_v7());
+    let clock = shared_kernel::SystemClock;
+    let with_id = |id| EventMetadata {
+        command_id: Some(id),
+        ..EventMetadata::default()
+    };
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    execute::<Tally>(&counting, &clock, &s, 1, &with_id(first))
+        .await
+        .unwrap();
+    let done = execute::<Tally>(&counting, &clock, &s, 2, &with_id(second))
+        .await
+        .unwrap();
+    assert_eq!((done.state.total, done.version), (3, 2));
+    assert_eq!(
+        counting.reads.load(SeqCst),
+        1,
+        "the second command was decided from the cache"
+    );
+
+    // A repeated command is answered from the cache with its first result.
+    let again = execute::<Tally>(&counting, &clock, &s, 2, &with_id(first))
+        .await
+        .unwrap();
+    assert!(again.events.is_empty());
+    assert_eq!(again.version, 1);
+    assert_eq!(counting.reads.load(SeqCst), 1);
+
+    // Another writer moves the stream on: the cached state is stale, the append conflicts,
+    // and the command is decided again on a fresh load.
+    let foreign = NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "agora.test.added".into(),
+        schema_version: 1,
+        data: serde_json::json!({ "by": 100 }),
+        metadata: EventMetadata::default(),
+    };
+    store
+        .append(&s, ExpectedVersion::Any, vec![foreign])
+        .await
+        .unwrap();
+    let done = execute::<Tally>(&counting, &clock, &s, 3, &with_id(Uuid::now_v7()))
+        .await
+        .unwrap();
+    assert_eq!((done.state.total, done.version), (106, 4));
+    assert_eq!(
+        counting.reads.load(SeqCst),
+        2,
+        "one reload after the conflict"
+    );
+    assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 4);
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite_store {
@@ -472,6 +604,7 @@ contract!(
     appending_a_stored_event_id_is_a_no_op,
     snapshots_keep_the_newest,
     loads_start_from_snapshots_and_stay_idempotent,
+    cached_aggregates_decide_without_a_load_until_someone_else_writes,
 );
 
 /// Two processes on one database: a commit in one wakes the other's tail within moments, also

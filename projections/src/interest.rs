@@ -6,6 +6,8 @@ use shared_kernel::Recorded;
 /// page with none of them costs that consumer no transaction (DESIGN.md, hard problem 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interest {
+    /// Every event (an archive, an audit log, a test ledger).
+    Everything,
     /// Every event of these contexts (types `agora.<context>.*`).
     Contexts(&'static [&'static str]),
     /// Events of exactly these types (`agora.<context>.<event_name>`, without the version).
@@ -17,6 +19,7 @@ impl Interest {
     #[must_use]
     pub fn matches(&self, event: &Recorded) -> bool {
         match self {
+            Self::Everything => true,
             Self::Contexts(contexts) => contexts.contains(&event.context()),
             Self::Types(types) => types.contains(&event.event_type.as_str()),
         }
@@ -51,5 +54,6 @@ mod tests {
         assert!(!Interest::Contexts(&["payments", "order"]).matches(&placed));
         assert!(Interest::Types(&["agora.ordering.order_placed"]).matches(&placed));
         assert!(!Interest::Types(&["agora.ordering.order_paid"]).matches(&placed));
+        assert!(Interest::Everything.matches(&placed));
     }
 }

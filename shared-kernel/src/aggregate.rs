@@ -62,7 +62,7 @@ pub struct SnapshotPolicy {
 }
 
 /// A consistency boundary. Pure: no clock, no randomness, no I/O; what it needs comes in.
-pub trait Aggregate: Default + Send + Sync {
+pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     /// The stream id prefix: `"product"` gives streams `product-<uuid>`.
     const KIND: &'static str;
     type Command: Clone + Send + Sync;

@@ -1,8 +1,11 @@
 //! The command-handling loop every context shares: load, decide, append, retry on conflict.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::aggregate::{Aggregate, DecodeError, DomainEvent};
+use crate::cache::Cached;
 use crate::clock::Clock;
 use crate::command::{CommandEnvelope, CommandOutcome, CommandReply};
 use crate::event::{Appended, EventMetadata, ExpectedVersion, NewEvent, Snapshot, StreamId};
@@ -35,18 +38,9 @@ pub struct Loaded<A> {
     pub position: u64,
 }
 
-/// An aggregate as `execute` needs it: its state, the snapshot it started from, and whether
-/// the command being executed already appended to this stream (its first result).
-#[derive(Debug)]
-struct Folded<A> {
-    loaded: Loaded<A>,
-    /// The version of the snapshot the fold started from (0: the stream's first event).
-    snapshot_version: u64,
-    done: Option<Appended>,
-}
-
 /// Loads an aggregate: from its snapshot when it takes them (see
-/// [`Aggregate::SNAPSHOTS`]), then by folding the events after it.
+/// [`Aggregate::SNAPSHOTS`]), then by folding the events after it. Always reads the store (a
+/// read-only load must not decide on a cached state that nothing checks).
 ///
 /// # Errors
 /// Store failures, or events this code cannot decode.
@@ -54,18 +48,23 @@ pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     stream: &StreamId,
 ) -> Result<Loaded<A>, ExecuteError<A::Error>> {
-    Ok(fold::<A>(store, stream, None).await?.loaded)
+    let (folded, _) = fold::<A>(store, stream, None).await?;
+    Ok(Loaded {
+        state: Arc::unwrap_or_clone(folded.state),
+        version: folded.version,
+        position: folded.position,
+    })
 }
 
 /// Folds `stream` and, on the way, finds the events of `command_id`: a command's events are
-/// appended to the stream it targets, so the stream itself says whether it already ran. Only
-/// a fold that started from a snapshot (whose events it did not read) asks the store's
-/// command-id index.
+/// appended to the stream it targets, so the stream itself says whether it already ran (its
+/// first result). Only a fold that started from a snapshot (whose events it did not read)
+/// asks the store's command-id index.
 async fn fold<A: Aggregate>(
     store: &dyn EventStore,
     stream: &StreamId,
     command_id: Option<Uuid>,
-) -> Result<Folded<A>, ExecuteError<A::Error>> {
+) -> Result<(Cached<A>, Option<Appended>), ExecuteError<A::Error>> {
     let (mut state, mut version, mut position) = (A::default(), 0, 0);
     if let Some(policy) = A::SNAPSHOTS {
         let snapshot = store
@@ -74,9 +73,7 @@ async fn fold<A: Aggregate>(
             .map_err(ExecuteError::Store)?;
         if let Some(restored) = snapshot
             .filter(|s| s.schema == policy.schema)
-            .and_then(|s| {
-                A::from_snapshot(s.state).map(|state| (state, s.version, s.position))
-            })
+            .and_then(|s| A::from_snapshot(s.state).map(|state| (state, s.version, s.position)))
         {
             (state, version, position) = restored;
         }
@@ -86,19 +83,31 @@ async fn fold<A: Aggregate>(
         .read_stream(stream, version + 1)
         .await
         .map_err(ExecuteError::Store)?;
-    let mut done = None;
+    let mut folded = Cached {
+        state: Arc::new(A::default()),
+        version,
+        position,
+        snapshot_version,
+        commands: std::collections::VecDeque::new(),
+    };
     for r in recorded {
-        if command_id.is_some() && r.metadata.command_id == command_id {
-            done = Some(Appended {
-                stream_version: r.stream_version,
-                position: r.position,
-            });
-        }
+        let appended = Appended {
+            stream_version: r.stream_version,
+            position: r.position,
+            replayed: true,
+        };
         let event = A::Event::decode(&r.event_type, r.schema_version, r.data)?;
         state = state.evolve(&event);
-        version = r.stream_version;
-        position = r.position;
+        folded.version = r.stream_version;
+        folded.position = r.position;
+        // A command's events are contiguous: its result is its last event's.
+        match folded.commands.back_mut() {
+            Some((id, last)) if Some(*id) == r.metadata.command_id => *last = appended,
+            _ => folded.remember(r.metadata.command_id, appended),
+        }
     }
+    folded.state = Arc::new(state);
+    let mut done = folded.result_of(command_id);
     if let (None, Some(id), true) = (done, command_id, snapshot_version > 0) {
         done = store
             .command_result(id)
@@ -107,21 +116,14 @@ async fn fold<A: Aggregate>(
             .filter(|(s, _)| s == stream)
             .map(|(_, appended)| appended);
     }
-    Ok(Folded {
-        loaded: Loaded {
-            state,
-            version,
-            position,
-        },
-        snapshot_version,
-        done,
-    })
+    Ok((folded, done))
 }
 
 /// What a successful command produced.
 #[derive(Debug)]
 pub struct Executed<A: Aggregate> {
-    pub state: A,
+    /// The aggregate after the command (shared with the store's aggregate cache).
+    pub state: Arc<A>,
     /// The stream's version after the command.
     pub version: u64,
     pub events: Vec<A::Event>,
@@ -134,8 +136,9 @@ pub struct Executed<A: Aggregate> {
     pub position: u64,
 }
 
-/// Runs `command` against the aggregate in `stream`: load, decide at `clock.now()`, append
-/// with the loaded version, and on a conflict start over (bounded).
+/// Runs `command` against the aggregate in `stream`: load (or take from the store's
+/// [`AggregateCache`](crate::cache::AggregateCache)), decide at `clock.now()`, append with the version decided on, and on a
+/// conflict start over from a fresh load (bounded).
 ///
 /// With a command id in `metadata`, handling is idempotent: a command whose events are already
 /// in the stream is not decided again (its first result is returned), and event ids are derived
@@ -151,18 +154,25 @@ pub async fn execute<A: Aggregate>(
     command: A::Command,
     metadata: &EventMetadata,
 ) -> Result<Executed<A>, ExecuteError<A::Error>> {
+    let cache = store.aggregate_cache();
+    let command_id = metadata.command_id;
+    let mut cached = cache.and_then(|c| c.take::<A>(stream));
     for _ in 0..=MAX_CONFLICT_RETRIES {
-        let Folded {
-            loaded:
-                Loaded {
-                    state,
-                    version,
-                    position,
-                },
-            snapshot_version,
-            done,
-        } = fold::<A>(store, stream, metadata.command_id).await?;
+        let (mut current, done) = match cached.take() {
+            Some(c) => {
+                let done = c.result_of(command_id);
+                (c, done)
+            }
+            None => fold::<A>(store, stream, command_id).await?,
+        };
+        let put_back = |current: Cached<A>| {
+            if let Some(cache) = cache {
+                cache.put(stream, current);
+            }
+        };
         if let Some(appended) = done {
+            let state = Arc::clone(&current.state);
+            put_back(current);
             return Ok(Executed {
                 state,
                 version: appended.stream_version,
@@ -171,10 +181,20 @@ pub async fn execute<A: Aggregate>(
                 appended: Some(appended),
             });
         }
-        let events = state
-            .decide(command.clone(), clock.now())
-            .map_err(ExecuteError::Domain)?;
+        let events = match current.state.decide(command.clone(), clock.now()) {
+            Ok(events) => events,
+            Err(e) => {
+                put_back(current);
+                return Err(ExecuteError::Domain(e));
+            }
+        };
         if events.is_empty() {
+            let (state, version, position) = (
+                Arc::clone(&current.state),
+                current.version,
+                current.position,
+            );
+            put_back(current);
             return Ok(Executed {
                 state,
                 version,
@@ -188,30 +208,43 @@ pub async fn execute<A: Aggregate>(
             .enumerate()
             .map(|(i, e)| {
                 let mut new = encode(e, metadata)?;
-                if let Some(command_id) = metadata.command_id {
+                if let Some(command_id) = command_id {
                     new.event_id = event_id_for(command_id, i);
                 }
                 Ok::<_, serde_json::Error>(new)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let expected = if version == 0 {
+        let expected = if current.version == 0 {
             ExpectedVersion::NoStream
         } else {
-            ExpectedVersion::Exact(version)
+            ExpectedVersion::Exact(current.version)
         };
         match store.append(stream, expected, new_events).await {
+            // An earlier delivery of this command stored these events (a state decided on
+            // before it, cached or not): its result comes from a fresh load.
+            Ok(appended) if appended.replayed => {}
             Ok(appended) => {
-                let state = events.iter().fold(state, A::evolve);
-                let version = appended.stream_version;
-                snapshot_if_due(store, stream, &state, appended, snapshot_version).await;
+                let state = events
+                    .iter()
+                    .fold(Arc::unwrap_or_clone(current.state), A::evolve);
+                let state = Arc::new(state);
+                current.state = Arc::clone(&state);
+                current.version = appended.stream_version;
+                current.position = appended.position;
+                current.remember(command_id, appended);
+                if snapshot_if_due(store, stream, &current).await {
+                    current.snapshot_version = current.version;
+                }
+                put_back(current);
                 return Ok(Executed {
                     state,
-                    version,
+                    version: appended.stream_version,
                     events,
                     position: appended.position,
                     appended: Some(appended),
                 });
             }
+            // Someone else moved the stream on: decide again on a fresh load.
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(ExecuteError::Store(e)),
         }
@@ -219,31 +252,35 @@ pub async fn execute<A: Aggregate>(
     Err(ExecuteError::Conflict)
 }
 
-/// Stores a snapshot of `state` when the stream has grown [`SnapshotPolicy::every`] events past
-/// the one its load started from. Best effort: a failure only makes later loads longer.
+/// Stores a snapshot of the state when the stream has grown [`SnapshotPolicy::every`] events
+/// past the snapshot its state started from. Best effort: a failure only makes later loads
+/// longer. Whether one was stored.
 async fn snapshot_if_due<A: Aggregate>(
     store: &dyn EventStore,
     stream: &StreamId,
-    state: &A,
-    appended: Appended,
-    snapshot_version: u64,
-) {
-    let version = appended.stream_version;
-    let Some(policy) = A::SNAPSHOTS else { return };
-    if version < snapshot_version.saturating_add(policy.every) {
-        return;
+    current: &Cached<A>,
+) -> bool {
+    let Some(policy) = A::SNAPSHOTS else {
+        return false;
+    };
+    if current.version < current.snapshot_version.saturating_add(policy.every) {
+        return false;
     }
-    let Some(state) = state.to_snapshot() else {
-        return;
+    let Some(state) = current.state.to_snapshot() else {
+        return false;
     };
     let snapshot = Snapshot {
-        version,
-        position: appended.position,
+        version: current.version,
+        position: current.position,
         schema: policy.schema,
         state,
     };
-    if let Err(e) = store.write_snapshot(stream, &snapshot).await {
-        tracing::warn!(%stream, version, error = %e, "cannot store a snapshot; loads stay longer");
+    match store.write_snapshot(stream, &snapshot).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(%stream, version = current.version, error = %e, "cannot store a snapshot; loads stay longer");
+            false
+        }
     }
 }
 

@@ -184,6 +184,10 @@ pub struct Appended {
     pub stream_version: u64,
     /// The global position of the last appended event.
     pub position: u64,
+    /// The events were stored already, by an earlier append of the same event ids (a retry):
+    /// this is that append's result, and nothing was appended now.
+    #[serde(default)]
+    pub replayed: bool,
 }
 
 /// An aggregate's state stored beside its stream: a load folds only the events after

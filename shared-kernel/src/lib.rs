@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod application;
+pub mod cache;
 pub mod clock;
 pub mod command;
 pub mod event;
@@ -14,6 +15,7 @@ pub mod ports;
 pub mod text;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent, SnapshotPolicy};
+pub use cache::AggregateCache;
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use command::{CommandEnvelope, CommandOutcome, CommandReply};
 pub use event::{

@@ -111,6 +111,14 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         stream: &StreamId,
         snapshot: &Snapshot,
     ) -> Result<(), StoreError>;
+
+    /// The aggregates this store keeps in memory between commands, if it keeps any (see
+    /// [`crate::cache`]). Every appender of a stream goes through this store's optimistic
+    /// concurrency check, so a stale entry costs a conflict and a reload, never a wrong
+    /// decision.
+    fn aggregate_cache(&self) -> Option<&crate::cache::AggregateCache> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

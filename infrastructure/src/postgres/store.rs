@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use shared_kernel::{
-    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, Snapshot,
-    StoreError, StreamId,
+    AggregateCache, Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent,
+    Recorded, Snapshot, StoreError, StreamId,
 };
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -181,6 +181,7 @@ impl TryFrom<EventRow> for Recorded {
 pub struct PgEventStore {
     pool: PgPool,
     signals: Arc<Signals>,
+    aggregates: Arc<AggregateCache>,
 }
 
 impl PgEventStore {
@@ -188,7 +189,11 @@ impl PgEventStore {
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
         let signals = Arc::new(Signals::start(pool.clone()));
-        Self { pool, signals }
+        Self {
+            pool,
+            signals,
+            aggregates: Arc::default(),
+        }
     }
 
     #[must_use]
@@ -316,6 +321,7 @@ impl EventStore for PgEventStore {
                     return Ok(Appended {
                         stream_version: to_u64(version, "stream version")?,
                         position: to_u64(position, "position")?,
+                        replayed: false,
                     });
                 }
                 // No row inserted: the stream is not at the expected version.
@@ -400,6 +406,10 @@ impl EventStore for PgEventStore {
             .await
             .map_err(unavailable)?;
         command_row(row)
+    }
+
+    fn aggregate_cache(&self) -> Option<&AggregateCache> {
+        Some(&self.aggregates)
     }
 
     async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {

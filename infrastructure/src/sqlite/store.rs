@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::stream::BoxStream;
 use shared_kernel::{
-    Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent, Recorded, Snapshot,
-    StoreError, StreamId,
+    AggregateCache, Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent,
+    Recorded, Snapshot, StoreError, StreamId,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -81,6 +81,7 @@ pub struct SqliteEventStore {
     writer: SqlitePool,
     reader: SqlitePool,
     wake: Arc<watch::Sender<u64>>,
+    aggregates: Arc<AggregateCache>,
 }
 
 impl SqliteEventStore {
@@ -108,6 +109,7 @@ impl SqliteEventStore {
             writer,
             reader,
             wake: Arc::new(wake),
+            aggregates: Arc::default(),
         })
     }
 
@@ -139,6 +141,7 @@ impl SqliteEventStore {
         let mut last = Appended {
             stream_version: head_u,
             position: 0,
+            replayed: false,
         };
         for (n, e) in events.iter().enumerate() {
             let version = head + 1 + i64::try_from(n).unwrap_or(i64::MAX);
@@ -161,6 +164,7 @@ impl SqliteEventStore {
             last = Appended {
                 stream_version: u64::try_from(version).unwrap_or(0),
                 position: u64::try_from(position).unwrap_or(0),
+                replayed: false,
             };
         }
         tx.commit().await?;
@@ -290,6 +294,10 @@ impl EventStore for SqliteEventStore {
         .await
         .map_err(unavailable)?;
         command_row(row)
+    }
+
+    fn aggregate_cache(&self) -> Option<&AggregateCache> {
+        Some(&self.aggregates)
     }
 
     async fn read_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {

@@ -13,7 +13,7 @@ use shared_kernel::{
 };
 use uuid::Uuid;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Counter(pub i64);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
