@@ -215,23 +215,41 @@ impl OrderRow {
 /// # Errors
 /// The read-model database failed, or holds a row this code cannot read.
 pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderView>, sqlx::Error> {
-    let Some(row) = sqlx::query_as::<_, OrderRow>(&format!(
-        "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let history = sqlx::query_as::<_, HistoryEntry>(
-        "SELECT status, at, reason FROM ordering_order_history WHERE order_id = $1 \
-         ORDER BY version",
+    // One round trip: the order once per step of its history (a handful of rows).
+    let rows = sqlx::query_as::<_, OrderWithStep>(
+        "SELECT o.id, o.buyer_id, o.status, o.lines, o.total_minor, o.currency, \
+                o.shipping_address, o.payment_method, o.payment_id, o.created_at, o.updated_at, \
+                o.version, h.status AS step_status, h.at AS step_at, h.reason AS step_reason \
+         FROM ordering_orders o \
+         LEFT JOIN ordering_order_history h ON h.order_id = o.id \
+         WHERE o.id = $1 ORDER BY h.version",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
-    row.into_view(history).map(Some)
+    let mut history = Vec::with_capacity(rows.len());
+    let mut order = None;
+    for row in rows {
+        if let (Some(status), Some(at)) = (row.step_status, row.step_at) {
+            history.push(HistoryEntry {
+                status,
+                at,
+                reason: row.step_reason,
+            });
+        }
+        order = Some(row.order);
+    }
+    order.map(|o| o.into_view(history)).transpose()
+}
+
+/// A row of [`find_order`]'s join: the order and one step of its history (none yet: NULLs).
+#[derive(Debug, sqlx::FromRow)]
+struct OrderWithStep {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    step_status: Option<String>,
+    step_at: Option<String>,
+    step_reason: Option<String>,
 }
 
 /// What a cursor of the buyer's orders carries (newest first): the last row's creation time
