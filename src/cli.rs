@@ -56,6 +56,8 @@ pub enum Command {
     BenchFeed(crate::bench::feed::BenchFeedArgs),
     /// Measure orders end to end over HTTP (placed until paid) against raw appends.
     BenchOrders(crate::bench_orders::BenchOrdersArgs),
+    /// Measure `projections rebuild` over a long log against a raw ordered read of it.
+    BenchRebuild(crate::bench::rebuild::BenchRebuildArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
         Command::BenchMessaging(args) => agora::bench_messaging::run(args).await,
         Command::BenchFeed(args) => agora::bench::feed::run(args).await,
         Command::BenchOrders(args) => agora::bench_orders::run(args).await,
+        Command::BenchRebuild(args) => agora::bench::rebuild::run(args).await,
         Command::Users(command) => users(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
     };

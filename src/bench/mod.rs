@@ -10,6 +10,7 @@ pub(crate) mod cost;
 mod cpu;
 pub mod feed;
 mod pgbench;
+pub mod rebuild;
 mod report;
 pub(crate) mod scratch;
 mod workload;
