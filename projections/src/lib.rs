@@ -52,6 +52,22 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError>;
+
+    /// Whether [`apply`](Self::apply) may do anything with `event`. A batch with no such
+    /// event costs the store-fed [`Projector`] no transaction: its progress is kept in memory
+    /// and its checkpoint written down lazily. Every event by default.
+    fn handles(&self, _event: &Recorded) -> bool {
+        true
+    }
+
+    /// Sees every batch the store-fed [`Projector`] of this process receives, before it is
+    /// applied, whether or not this process is the one that applies it (processes sharing a
+    /// read model take turns, and one may be ahead of another). For views every process keeps
+    /// in memory on top of its table (which tokens are revoked): they follow the events, not
+    /// the table. May see an event more than once (after a failed batch, a rebuild); must not
+    /// block. The Kafka projector does not call it: a consumer group splits the partitions
+    /// among processes. Nothing by default.
+    fn observe(&self, _events: &[Recorded]) {}
 }
 
 /// The database behind a read-model pool, for the few statements the dialects do not share.

@@ -18,6 +18,9 @@ const BATCH: usize = 256;
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Events per transaction while rebuilding.
 const REBUILD_PAGE: usize = 1000;
+/// How often at most the checkpoint of batches that held nothing for the projection (see
+/// `Projection::handles`) is written down: bounds what a restart reads again.
+const SKIPPED_CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct Projector {
@@ -96,6 +99,10 @@ impl Projector {
 
     async fn run(self, feed: Arc<dyn EventFeed>, progress: watch::Sender<Cursor>) {
         let name = self.projection.name();
+        // The checkpoint as last written down (or seen written) by this projector; `progress`
+        // may be ahead of it by batches that held nothing for the projection.
+        let mut persisted = *progress.borrow();
+        let mut saved_at = tokio::time::Instant::now();
         loop {
             // (Re)start from the last committed checkpoint: whatever a failed batch did was
             // rolled back with it.
@@ -110,22 +117,31 @@ impl Projector {
             };
             while let Some(batch) = batches.next().await {
                 let events: Result<Vec<Recorded>, _> = batch.into_iter().collect();
-                let applied = *progress.borrow();
                 let outcome = match events {
-                    Ok(events) => self.apply_batch(&events, applied).await,
+                    Ok(events) => {
+                        self.projection.observe(&events);
+                        let due = saved_at.elapsed() >= SKIPPED_CHECKPOINT_EVERY;
+                        self.apply_batch(&events, persisted, due).await
+                    }
                     Err(e) => Err(ProjectionError::Store(
                         shared_kernel::StoreError::Unavailable(Box::new(e)),
                     )),
                 };
                 match outcome {
                     Ok(Batch::Applied(cursor)) => {
+                        persisted = cursor;
+                        saved_at = tokio::time::Instant::now();
                         progress.send_replace(cursor);
                         metrics::gauge!("agora_projection_position", "projection" => name)
                             .set(cursor.position as f64);
                     }
+                    Ok(Batch::Skipped(cursor)) => {
+                        progress.send_replace(cursor);
+                    }
                     Ok(Batch::NothingNew) => {}
                     Ok(Batch::Reset(stored)) => {
                         tracing::info!(projection = name, %stored, "checkpoint moved back (rebuild); replaying");
+                        persisted = stored;
                         progress.send_replace(stored);
                         break;
                     }
@@ -142,13 +158,22 @@ impl Projector {
     }
 
     /// Applies the events after the stored checkpoint and moves it, in one transaction that
-    /// holds the checkpoint's lock. `applied` is where this projector believes it is; a stored
-    /// checkpoint behind it means the read model was reset under it.
+    /// holds the checkpoint's lock. `applied` is the checkpoint this projector last wrote or
+    /// saw; a stored checkpoint behind it means the read model was reset under it. A batch
+    /// with nothing the projection handles is only `Skipped`, without a transaction, unless
+    /// the checkpoint is `due` to be written down.
     async fn apply_batch(
         &self,
         events: &[Recorded],
         applied: Cursor,
+        due: bool,
     ) -> Result<Batch, ProjectionError> {
+        if !due && !events.iter().any(|e| self.projection.handles(e)) {
+            return Ok(match events.last() {
+                Some(last) if last.cursor > applied => Batch::Skipped(last.cursor),
+                _ => Batch::NothingNew,
+            });
+        }
         let name = self.projection.name();
         let mut tx = self.pool.begin().await?;
         let stored = checkpoints::lock(&mut tx, name).await?;
@@ -206,8 +231,8 @@ impl Projector {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             };
-            match self.apply_batch(&page, cursor).await? {
-                Batch::Applied(_) | Batch::NothingNew => {}
+            match self.apply_batch(&page, cursor, true).await? {
+                Batch::Applied(_) | Batch::Skipped(_) | Batch::NothingNew => {}
                 // Someone else reset it again: start over from where it is now.
                 Batch::Reset(stored) => {
                     cursor = stored;
@@ -225,6 +250,8 @@ impl Projector {
 #[derive(Debug)]
 enum Batch {
     Applied(Cursor),
+    /// Nothing in it for the projection: progress moves, the stored checkpoint stays.
+    Skipped(Cursor),
     NothingNew,
     /// The stored checkpoint is behind this projector: the read model was reset.
     Reset(Cursor),
