@@ -36,6 +36,8 @@ pub const CONTEXTS: &[&str] = &[
 
 /// Command-handler tasks per context in the embedded default.
 const WORKERS_PER_CONTEXT: usize = 4;
+/// How much longer than the command timeout an attempt of an idempotent write holds its key.
+const IDEMPOTENCY_LEASE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Everything `serve` needs, resolved from flags and environment.
 #[derive(Debug, Clone)]
@@ -378,13 +380,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             Arc::clone(&auth.writes),
             http_kernel::limit_writes_per_user,
         ))
-        // A write retried with the same Idempotency-Key replays its first response; keys
-        // belong to the caller, so this runs inside `authenticate`.
+        // A write retried with the same Idempotency-Key replays its first response, or runs
+        // again under the same command id; keys belong to the caller, so this runs inside
+        // `authenticate`. An attempt holds its key for as long as a write may wait for its
+        // command: a lease older than that was left by a process that died.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(http_kernel::Idempotency::new(
-                database.read.clone(),
-                settings.max_body_bytes,
-            )),
+            Arc::new(
+                http_kernel::Idempotency::new(database.read.clone(), settings.max_body_bytes)
+                    .with_lease(settings.command_timeout + IDEMPOTENCY_LEASE_MARGIN),
+            ),
             http_kernel::idempotency,
         ))
         .layer(axum::middleware::from_fn_with_state(

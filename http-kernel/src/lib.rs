@@ -1,8 +1,10 @@
 //! The HTTP edge shared by every context: errors as `application/problem+json` with a stable
 //! `code`, a JSON extractor whose rejections use the same body, command replies turned into
-//! responses (with `Agora-Position`), the caller's verified identity, and rate limits.
+//! responses (with `Agora-Position`), the caller's verified identity, the command ids of writes
+//! (kept with their `Idempotency-Key`), and rate limits.
 
 pub mod caller;
+mod command_ids;
 pub mod idempotency;
 mod json;
 pub mod limits;
@@ -12,6 +14,7 @@ mod reply;
 pub use caller::{
     AccessClaims, Authentication, Caller, SESSION_COOKIE, TokenError, TokenVerifier, authenticate,
 };
+pub use command_ids::CommandIds;
 pub use idempotency::{Idempotency, idempotency};
 pub use json::Json;
 pub use limits::{KeyedLimiter, limit_writes_per_user};

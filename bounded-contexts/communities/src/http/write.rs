@@ -12,12 +12,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, post, put};
 use event_schemas::communities::{ContentRef, Visibility};
-use http_kernel::{ApiError, Caller, Json};
+use http_kernel::{ApiError, Caller, CommandIds, Json};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use uuid::Uuid;
 
 use super::CommunitiesApi;
 use crate::application::{CommentModeration, CommunitiesCommand, PostModeration};
@@ -169,15 +168,17 @@ struct Resolve {
 
 // ------------------------------------------------------------------ helpers
 
-/// Sends `command` and turns the reply into `status` + the handler's body.
+/// Sends `command` under the request's command id and turns the reply into `status` + the
+/// handler's body.
 async fn send(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &CommunitiesCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), caller.user_id)
+        .envelope(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(api.bus.as_ref(), envelope, "communities", status, None).await
 }
@@ -186,10 +187,11 @@ async fn send(
 async fn send_created(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &CommunitiesCommand,
     location: &str,
 ) -> Result<Response, ApiError> {
-    let mut response = send(api, caller, command, StatusCode::CREATED).await?;
+    let mut response = send(api, caller, ids, command, StatusCode::CREATED).await?;
     if response.status() == StatusCode::CREATED
         && let Ok(value) = HeaderValue::from_str(location)
     {
@@ -221,6 +223,7 @@ fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ApiE
 async fn create_community(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<CreateCommunity>,
 ) -> Result<Response, ApiError> {
     let location = format!(
@@ -234,12 +237,13 @@ async fn create_community(
         rules: req.rules,
         visibility: req.visibility,
     };
-    send_created(&api, &caller, &command, &location).await
+    send_created(&api, &caller, ids, &command, &location).await
 }
 
 async fn change_settings(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<ChangeSettings>,
 ) -> Result<Response, ApiError> {
@@ -250,12 +254,13 @@ async fn change_settings(
         rules: req.rules,
         visibility: req.visibility,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn join(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -264,21 +269,23 @@ async fn join(
         community: name,
         user_id: req.user_id,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn leave(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::LeaveCommunity { community: name };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn appoint_moderator(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<UserRef>,
 ) -> Result<Response, ApiError> {
@@ -286,24 +293,26 @@ async fn appoint_moderator(
         community: name,
         user_id: req.user_id,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_moderator(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((name, user_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::RemoveModerator {
         community: name,
         user_id: parse(&user_id, "moderator")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn ban(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<BanRequest>,
 ) -> Result<Response, ApiError> {
@@ -313,12 +322,13 @@ async fn ban(
         reason: req.reason,
         expires_at: req.expires_at,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn unban(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((name, user_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -328,7 +338,7 @@ async fn unban(
         user_id: parse(&user_id, "ban")?,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 // ------------------------------------------------------------------ posts
@@ -336,10 +346,11 @@ async fn unban(
 async fn create_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<CreatePost>,
 ) -> Result<Response, ApiError> {
-    let post_id = PostId::new();
+    let post_id = PostId::derived(ids.command_id(), "post");
     let command = CommunitiesCommand::CreatePost {
         community: name,
         post_id,
@@ -347,12 +358,20 @@ async fn create_post(
         body: req.body,
         url: req.url,
     };
-    send_created(&api, &caller, &command, &format!("/api/v1/posts/{post_id}")).await
+    send_created(
+        &api,
+        &caller,
+        ids,
+        &command,
+        &format!("/api/v1/posts/{post_id}"),
+    )
+    .await
 }
 
 async fn edit_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<EditPost>,
 ) -> Result<Response, ApiError> {
@@ -362,23 +381,25 @@ async fn edit_post(
         body: req.body,
         url: req.url,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn delete_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::DeletePost {
         post_id: parse(&id, "post")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn vote_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CastVote>,
 ) -> Result<Response, ApiError> {
@@ -386,12 +407,13 @@ async fn vote_post(
         post_id: parse(&id, "post")?,
         value: req.value,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn moderate_post(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     id: &str,
     action: PostModeration,
     reason: Option<String>,
@@ -401,27 +423,38 @@ async fn moderate_post(
         action,
         reason,
     };
-    send(api, caller, &command, StatusCode::OK).await
+    send(api, caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(req): Json<Reason>,
-) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Remove, Some(req.reason)).await
-}
-
-async fn restore_post(
-    State(api): State<CommunitiesApi>,
-    caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     moderate_post(
         &api,
         &caller,
+        ids,
+        &id,
+        PostModeration::Remove,
+        Some(req.reason),
+    )
+    .await
+}
+
+async fn restore_post(
+    State(api): State<CommunitiesApi>,
+    caller: Caller,
+    ids: CommandIds,
+    Path(id): Path<String>,
+    Json(req): Json<Reason>,
+) -> Result<Response, ApiError> {
+    moderate_post(
+        &api,
+        &caller,
+        ids,
         &id,
         PostModeration::Restore,
         Some(req.reason),
@@ -432,37 +465,41 @@ async fn restore_post(
 async fn lock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req: OptionalReason = optional_body(&body)?;
-    moderate_post(&api, &caller, &id, PostModeration::Lock, req.reason).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Lock, req.reason).await
 }
 
 async fn unlock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let req: OptionalReason = optional_body(&body)?;
-    moderate_post(&api, &caller, &id, PostModeration::Unlock, req.reason).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Unlock, req.reason).await
 }
 
 async fn pin_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Pin, None).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Pin, None).await
 }
 
 async fn unpin_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Unpin, None).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Unpin, None).await
 }
 
 // ------------------------------------------------------------------ comments
@@ -470,6 +507,7 @@ async fn unpin_post(
 async fn create_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CreateComment>,
 ) -> Result<Response, ApiError> {
@@ -481,7 +519,7 @@ async fn create_comment(
                 .map_err(|_| ApiError::Validation("parent_id is not a comment id".into()))
         })
         .transpose()?;
-    let comment_id = CommentId::new();
+    let comment_id = CommentId::derived(ids.command_id(), "comment");
     let command = CommunitiesCommand::CreateComment {
         post_id: parse(&id, "post")?,
         comment_id,
@@ -491,6 +529,7 @@ async fn create_comment(
     send_created(
         &api,
         &caller,
+        ids,
         &command,
         &format!("/api/v1/comments/{comment_id}"),
     )
@@ -500,6 +539,7 @@ async fn create_comment(
 async fn edit_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<EditComment>,
 ) -> Result<Response, ApiError> {
@@ -507,23 +547,25 @@ async fn edit_comment(
         comment_id: parse(&id, "comment")?,
         body: req.body,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn delete_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::DeleteComment {
         comment_id: parse(&id, "comment")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn vote_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CastVote>,
 ) -> Result<Response, ApiError> {
@@ -531,12 +573,13 @@ async fn vote_comment(
         comment_id: parse(&id, "comment")?,
         value: req.value,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
@@ -545,12 +588,13 @@ async fn remove_comment(
         action: CommentModeration::Remove,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn restore_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
@@ -559,7 +603,7 @@ async fn restore_comment(
         action: CommentModeration::Restore,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 // ------------------------------------------------------------------ reports
@@ -567,10 +611,11 @@ async fn restore_comment(
 async fn file_report(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     target: ContentRef,
     reason: String,
 ) -> Result<Response, ApiError> {
-    let report_id = ReportId::new();
+    let report_id = ReportId::derived(ids.command_id(), "report");
     let command = CommunitiesCommand::FileReport {
         report_id,
         target,
@@ -579,6 +624,7 @@ async fn file_report(
     send_created(
         api,
         caller,
+        ids,
         &command,
         &format!("/api/v1/reports/{report_id}"),
     )
@@ -588,26 +634,29 @@ async fn file_report(
 async fn report_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     let target = ContentRef::Post(parse(&id, "post")?);
-    file_report(&api, &caller, target, req.reason).await
+    file_report(&api, &caller, ids, target, req.reason).await
 }
 
 async fn report_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     let target = ContentRef::Comment(parse(&id, "comment")?);
-    file_report(&api, &caller, target, req.reason).await
+    file_report(&api, &caller, ids, target, req.reason).await
 }
 
 async fn resolve_report(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Resolve>,
 ) -> Result<Response, ApiError> {
@@ -615,5 +664,5 @@ async fn resolve_report(
         report_id: parse(&id, "report")?,
         resolution: req.resolution,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }

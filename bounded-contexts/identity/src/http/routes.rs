@@ -13,11 +13,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_kernel::{ApiError, Caller, Json, KeyedLimiter, SESSION_COOKIE, reply_response};
+use http_kernel::{
+    ApiError, Caller, CommandIds, Json, KeyedLimiter, SESSION_COOKIE, reply_response,
+};
 use serde::Deserialize;
 use shared_kernel::ids::UserId;
 use shared_kernel::{BusError, Clock, CommandBus, CommandOutcome};
-use uuid::Uuid;
 
 use crate::application::{
     Accounts, FailedLogins, IdentityCommand, IdentityConfig, Password, PasswordError, Passwords,
@@ -132,14 +133,16 @@ fn password_error(e: PasswordError) -> ApiError {
     }
 }
 
+/// Sends `command` on behalf of `actor` under the request's command id.
 async fn send(
     api: &IdentityApi,
     actor: String,
+    ids: CommandIds,
     command: &IdentityCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), actor)
+        .envelope(ids.command_id(), actor)
         .map_err(ApiError::internal)?;
     let reply = api.bus.send(envelope).await.map_err(bus_error)?;
     let body = match &reply.outcome {
@@ -170,6 +173,7 @@ struct Register {
 async fn register(
     State(api): State<IdentityApi>,
     ClientIp(ip): ClientIp,
+    ids: CommandIds,
     Json(req): Json<Register>,
 ) -> Result<Response, ApiError> {
     api.registrations_per_ip.check(&ip)?;
@@ -178,14 +182,21 @@ async fn register(
         .hash(req.password)
         .await
         .map_err(password_error)?;
-    let user_id = UserId::new();
+    let user_id = UserId::derived(ids.command_id(), "user");
     let command = IdentityCommand::RegisterUser {
         user_id,
         email: normalize_email(&req.email),
         display_name: req.display_name,
         password_hash,
     };
-    let mut response = send(&api, user_id.to_string(), &command, StatusCode::CREATED).await?;
+    let mut response = send(
+        &api,
+        user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::CREATED,
+    )
+    .await?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{user_id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -404,13 +415,21 @@ struct UpdateProfile {
 async fn update_profile(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<UpdateProfile>,
 ) -> Result<Response, ApiError> {
     let command = IdentityCommand::UpdateProfile {
         user_id: caller.user_id,
         display_name: req.display_name,
     };
-    send(&api, caller.user_id.to_string(), &command, StatusCode::OK).await
+    send(
+        &api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -423,6 +442,7 @@ struct ChangePassword {
 async fn change_password(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<ChangePassword>,
 ) -> Result<Response, ApiError> {
     let user = api
@@ -453,7 +473,14 @@ async fn change_password(
         user_id: caller.user_id,
         password_hash,
     };
-    let response = send(&api, caller.user_id.to_string(), &command, StatusCode::OK).await?;
+    let response = send(
+        &api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await?;
     // Every other session ends with the old password.
     api.refresh
         .revoke_user(caller.user_id, api.clock.now())
@@ -471,6 +498,7 @@ struct Scope {
 async fn change_role(
     api: &IdentityApi,
     caller: &Caller,
+    ids: CommandIds,
     id: &str,
     role: String,
     scope: Option<String>,
@@ -498,23 +526,32 @@ async fn change_role(
             scope,
         }
     };
-    send(api, caller.user_id.to_string(), &command, StatusCode::OK).await
+    send(
+        api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn grant_role(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((id, role)): Path<(String, String)>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, ApiError> {
-    change_role(&api, &caller, &id, role, scope.scope, true).await
+    change_role(&api, &caller, ids, &id, role, scope.scope, true).await
 }
 
 async fn revoke_role(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((id, role)): Path<(String, String)>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, ApiError> {
-    change_role(&api, &caller, &id, role, scope.scope, false).await
+    change_role(&api, &caller, ids, &id, role, scope.scope, false).await
 }

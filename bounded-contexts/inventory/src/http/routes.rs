@@ -10,13 +10,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_kernel::{ApiError, Caller, Json, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, Json, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::CommandBus;
 use shared_kernel::ids::ProductId;
 use sqlx::AnyPool;
-use uuid::Uuid;
 
 use crate::application::{InventoryCommand, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
@@ -155,11 +154,12 @@ fn product_of(owner: &SkuOwner) -> Result<ProductId, ApiError> {
 async fn send(
     api: &InventoryApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &InventoryCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope_for_user(Uuid::now_v7(), caller.user_id)
+        .envelope_for_user(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(api.bus.as_ref(), envelope, "inventory", status, None).await
 }
@@ -167,6 +167,7 @@ async fn send(
 async fn receive(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Receipt>,
@@ -177,12 +178,13 @@ async fn receive(
         sku,
         quantity: req.quantity,
     };
-    send(&api, &caller, &command, StatusCode::CREATED).await
+    send(&api, &caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn adjust(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Adjustment>,
@@ -194,12 +196,13 @@ async fn adjust(
         delta: req.delta,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::CREATED).await
+    send(&api, &caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn set_threshold(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Threshold>,
@@ -210,7 +213,7 @@ async fn set_threshold(
         sku,
         threshold: req.threshold,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn get_levels(
