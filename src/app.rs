@@ -134,9 +134,16 @@ impl Settings {
     }
 }
 
-/// The projections of every context this process runs.
+/// The projections of every context this process runs, and the token revocations every
+/// process runs (see [`build`]).
 pub fn projections_for(settings: &Settings) -> Vec<Arc<dyn Projection>> {
-    projections_with(settings, &communities::projections::LiveComments::new())
+    let mut all = projections_with(settings, &communities::projections::LiveComments::new());
+    all.push(Arc::new(
+        identity::projections::TokenRevocationsProjection::new(Arc::new(
+            identity::projections::TokenRevocations::new(),
+        )),
+    ));
+    all
 }
 
 /// [`projections_for`], with the comments projection telling `live` of each new comment.
@@ -240,6 +247,24 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             }
         }
     }
+
+    // Every process verifies tokens, so every process keeps the revoked ones in memory,
+    // whatever contexts it runs and whatever feed its projectors read: on the store's feed,
+    // where each process sees every event (a Kafka consumer group would split them).
+    let revocations = Projector::new(
+        Arc::new(identity::projections::TokenRevocationsProjection::new(
+            Arc::clone(&auth.revocations),
+        )),
+        database.read.clone(),
+    )
+    .spawn(Arc::clone(&feed), &progress, shutdown.clone())
+    .await?;
+    // After the projector read its checkpoint: the tables hold at least what it skips.
+    auth.revocations
+        .load(&database.read)
+        .await
+        .context("cannot load the revoked tokens")?;
+    projectors.push(revocations);
 
     if settings.runs(communities::CONTEXT) {
         // Hot ranks decay with time: refreshed in the background, not per request.
@@ -444,11 +469,13 @@ fn spawn_sagas(
 }
 
 /// What every route shares from the identity context: the key that signs access tokens, the
-/// verifier the authentication layer uses, refresh-token storage and the per-user write limit.
+/// verifier the authentication layer uses (with the revoked tokens it refuses), refresh-token
+/// storage and the per-user write limit.
 #[derive(Debug)]
 struct Auth {
     issuer: Arc<identity::application::TokenIssuer>,
     verifier: Arc<http_kernel::TokenVerifier>,
+    revocations: Arc<identity::projections::TokenRevocations>,
     refresh: identity::application::RefreshTokens,
     writes: Arc<http_kernel::KeyedLimiter<shared_kernel::ids::UserId>>,
 }
@@ -466,8 +493,12 @@ impl Auth {
             .prepare()
             .await
             .context("cannot create the refresh-token tables")?;
+        // Tokens taken back (revoked roles, logouts) are refused by every route's verifier.
+        let revocations = Arc::new(identity::projections::TokenRevocations::new());
+        let refused: Arc<dyn http_kernel::Revocations> = revocations.clone();
         Ok(Self {
-            verifier: Arc::new(key.verifier()),
+            verifier: Arc::new(key.verifier().with_revocations(refused)),
+            revocations,
             issuer: Arc::new(TokenIssuer::new(key, config.access_ttl)),
             refresh,
             writes: Arc::new(http_kernel::KeyedLimiter::new(

@@ -12,7 +12,8 @@ mod problem;
 mod reply;
 
 pub use caller::{
-    AccessClaims, Authentication, Caller, SESSION_COOKIE, TokenError, TokenVerifier, authenticate,
+    AccessClaims, Authentication, Caller, Revocations, SESSION_COOKIE, TokenError, TokenVerifier,
+    authenticate,
 };
 pub use command_ids::CommandIds;
 pub use idempotency::{Idempotency, idempotency};

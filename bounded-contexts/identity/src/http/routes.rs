@@ -7,6 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -14,15 +15,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http_kernel::{
-    ApiError, Caller, CommandIds, Json, KeyedLimiter, SESSION_COOKIE, reply_response,
+    ApiError, Authentication, Caller, CommandIds, Json, KeyedLimiter, SESSION_COOKIE,
+    reply_response,
 };
 use serde::Deserialize;
 use shared_kernel::ids::UserId;
 use shared_kernel::{BusError, Clock, CommandBus, CommandOutcome};
 
 use crate::application::{
-    Accounts, FailedLogins, IdentityCommand, IdentityConfig, Password, PasswordError, Passwords,
-    RefreshError, RefreshTokens, TokenIssuer,
+    Account, Accounts, FailedLogins, IdentityCommand, IdentityConfig, Password, PasswordError,
+    Passwords, RefreshError, RefreshTokens, TokenIssuer,
 };
 use crate::domain::{User, normalize_email};
 
@@ -230,13 +232,18 @@ fn invalid_credentials() -> ApiError {
 /// The token response of login and refresh, never cached, optionally with the session cookie.
 fn session_response(
     api: &IdentityApi,
-    user: &User,
+    account: &Account,
     refresh_token: String,
     cookie: bool,
 ) -> Result<Response, ApiError> {
     let issued = api
         .issuer
-        .issue(user.id, user.role_claims(), api.clock.now())
+        .issue(
+            account.user.id,
+            account.user.role_claims(),
+            account.version,
+            api.clock.now(),
+        )
         .map_err(ApiError::internal)?;
     let expires_in = issued.expires_in.as_secs();
     let set_cookie = cookie
@@ -289,7 +296,7 @@ async fn login(
         .find_by_email(&account)
         .await
         .map_err(ApiError::internal)?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let hash = user.as_ref().and_then(|a| a.user.password_hash.clone());
     let ok = api
         .passwords
         .verify(req.password, hash)
@@ -303,10 +310,10 @@ async fn login(
     api.failed_logins.record_success(&account);
     let refresh_token = api
         .refresh
-        .start_family(user.id, api.clock.now())
+        .start_family(user.user.id, api.clock.now())
         .await
         .map_err(ApiError::internal)?;
-    tracing::info!(user_id = %user.id, "logged in");
+    tracing::info!(user_id = %user.user.id, "logged in");
     session_response(&api, &user, refresh_token, req.cookie || query.cookie)
 }
 
@@ -338,7 +345,7 @@ async fn refresh(
         }
     };
     // Fresh roles, and no token for an account that is gone.
-    let user = api
+    let account = api
         .accounts
         .find(rotated.user_id)
         .await
@@ -346,7 +353,7 @@ async fn refresh(
         .ok_or(ApiError::Unauthenticated)?;
     session_response(
         &api,
-        &user,
+        &account,
         rotated.refresh_token,
         req.cookie || query.cookie,
     )
@@ -358,9 +365,14 @@ struct Logout {
     refresh_token: Option<String>,
 }
 
-/// Ends a session: revokes the refresh token's family and clears the cookie.
+/// Ends a session: the access token presented (header or cookie) is signed out, so every
+/// process refuses it from now on though it has not expired; the refresh token's family is
+/// revoked; the cookie is cleared. A token that is already refused (expired, revoked) only
+/// has nothing left to sign out.
 async fn logout(
     State(api): State<IdentityApi>,
+    ids: CommandIds,
+    authentication: Option<Extension<Authentication>>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     // The body is optional: a cookie-only client has no refresh token to hand in.
@@ -369,6 +381,21 @@ async fn logout(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?
     };
+    if let Some(Extension(Authentication::Verified(caller))) = authentication {
+        let command = IdentityCommand::SignOut {
+            user_id: caller.user_id,
+            token_id: caller.token_id.clone(),
+            expires_at: caller.expires_at,
+        };
+        send(
+            &api,
+            caller.user_id.to_string(),
+            ids,
+            &command,
+            StatusCode::NO_CONTENT,
+        )
+        .await?;
+    }
     if let Some(token) = body.refresh_token {
         api.refresh
             .revoke(&token, api.clock.now())
@@ -393,13 +420,13 @@ fn profile_json(user: &User) -> serde_json::Value {
 }
 
 async fn me(State(api): State<IdentityApi>, caller: Caller) -> Result<Response, ApiError> {
-    let user = api
+    let account = api
         .accounts
         .find(caller.user_id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::NotFound("user".into()))?;
-    let mut response = Json(profile_json(&user)).into_response();
+    let mut response = Json(profile_json(&account.user)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -450,7 +477,8 @@ async fn change_password(
         .find(caller.user_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or(ApiError::Unauthenticated)?;
+        .ok_or(ApiError::Unauthenticated)?
+        .user;
     // The same lock-out as login: a stolen access token must not become a password oracle.
     if let Some(wait) = api.failed_logins.locked_for(&user.email) {
         return Err(locked(wait));
