@@ -38,6 +38,8 @@ pub const CONTEXTS: &[&str] = &[
 
 /// Command-handler tasks per context in the embedded default.
 const WORKERS_PER_CONTEXT: usize = 4;
+/// How much longer than the command timeout an attempt of an idempotent write holds its key.
+const IDEMPOTENCY_LEASE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Everything `serve` needs, resolved from flags and environment.
 #[derive(Debug, Clone)]
@@ -162,9 +164,16 @@ impl Settings {
     }
 }
 
-/// The projections of every context this process runs.
+/// The projections of every context this process runs, and the token revocations every
+/// process runs (see [`build`]).
 pub fn projections_for(settings: &Settings) -> Vec<Arc<dyn Projection>> {
-    projections_with(settings, &communities::projections::LiveComments::new())
+    let mut all = projections_with(settings, &communities::projections::LiveComments::new());
+    all.push(Arc::new(
+        identity::projections::TokenRevocationsProjection::new(Arc::new(
+            identity::projections::TokenRevocations::new(),
+        )),
+    ));
+    all
 }
 
 /// [`projections_for`], with the comments projection telling `live` of each new comment.
@@ -321,6 +330,25 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             live.close();
         });
     }
+
+    // Every process verifies tokens, so every process keeps the revoked ones in memory,
+    // whatever contexts it runs and whatever feed its projectors read: on the store's feed,
+    // where each process sees every event (a Kafka consumer group would split them).
+    let revocations = Projector::new(
+        Arc::new(identity::projections::TokenRevocationsProjection::new(
+            Arc::clone(&auth.revocations),
+        )),
+        database.read.clone(),
+    )
+    .spawn(Arc::clone(&feed), &progress, shutdown.clone())
+    .await?;
+    // After the projector read its checkpoint: the tables hold at least what it skips.
+    auth.revocations
+        .load(&database.read)
+        .await
+        .context("cannot load the revoked tokens")?;
+    projectors.push(revocations);
+
     if settings.runs(communities::CONTEXT) {
         // Hot ranks decay with time: refreshed in the background, not per request.
         let (pool, stop) = (database.read.clone(), shutdown.clone());
@@ -484,13 +512,15 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             Arc::clone(&auth.writes),
             http_kernel::limit_writes_per_user,
         ))
-        // A write retried with the same Idempotency-Key replays its first response; keys
-        // belong to the caller, so this runs inside `authenticate`.
+        // A write retried with the same Idempotency-Key replays its first response, or runs
+        // again under the same command id; keys belong to the caller, so this runs inside
+        // `authenticate`. An attempt holds its key for as long as a write may wait for its
+        // command: a lease older than that was left by a process that died.
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(http_kernel::Idempotency::new(
-                database.read.clone(),
-                settings.max_body_bytes,
-            )),
+            Arc::new(
+                http_kernel::Idempotency::new(database.read.clone(), settings.max_body_bytes)
+                    .with_lease(settings.command_timeout + IDEMPOTENCY_LEASE_MARGIN),
+            ),
             http_kernel::idempotency,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -516,11 +546,13 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
 }
 
 /// What every route shares from the identity context: the key that signs access tokens, the
-/// verifier the authentication layer uses, refresh-token storage and the per-user write limit.
+/// verifier the authentication layer uses (with the revoked tokens it refuses), refresh-token
+/// storage and the per-user write limit.
 #[derive(Debug)]
 struct Auth {
     issuer: Arc<identity::application::TokenIssuer>,
     verifier: Arc<http_kernel::TokenVerifier>,
+    revocations: Arc<identity::projections::TokenRevocations>,
     refresh: identity::application::RefreshTokens,
     writes: Arc<http_kernel::KeyedLimiter<shared_kernel::ids::UserId>>,
 }
@@ -538,8 +570,12 @@ impl Auth {
             .prepare()
             .await
             .context("cannot create the refresh-token tables")?;
+        // Tokens taken back (revoked roles, logouts) are refused by every route's verifier.
+        let revocations = Arc::new(identity::projections::TokenRevocations::new());
+        let refused: Arc<dyn http_kernel::Revocations> = revocations.clone();
         Ok(Self {
-            verifier: Arc::new(key.verifier()),
+            verifier: Arc::new(key.verifier().with_revocations(refused)),
+            revocations,
             issuer: Arc::new(TokenIssuer::new(key, config.access_ttl)),
             refresh,
             writes: Arc::new(http_kernel::KeyedLimiter::new(

@@ -9,3 +9,4 @@ pub mod cli;
 pub mod ops;
 pub mod projections_cli;
 pub mod telemetry;
+pub mod users_cli;

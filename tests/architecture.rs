@@ -120,3 +120,27 @@ fn domain_modules_are_pure() {
         }
     }
 }
+
+/// Write routes take their command id, and the ids of what they create, from
+/// `http_kernel::CommandIds`: kept with the request's `Idempotency-Key`, so a retry after a
+/// crash sends the same command and creates nothing twice. An id minted in a route would
+/// differ on every retry.
+#[test]
+fn http_routes_mint_no_ids() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("bounded-contexts");
+    let mut files = Vec::new();
+    for context in std::fs::read_dir(&root).unwrap() {
+        rust_files(&context.unwrap().path().join("src/http"), &mut files);
+    }
+    assert!(!files.is_empty(), "no http modules found");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for banned in ["now_v7", "Id::new()", "new_v4"] {
+            assert!(
+                !text.contains(banned),
+                "{} uses {banned}: write routes take their ids from CommandIds",
+                file.display()
+            );
+        }
+    }
+}

@@ -54,6 +54,7 @@ fn signed_users(app: &TestApp, n: usize) -> Vec<Who> {
                 exp: now + 600,
                 jti: uuid::Uuid::now_v7().to_string(),
                 roles: vec![],
+                generation: 0,
             };
             Who {
                 id,

@@ -43,6 +43,7 @@ fn claims(sub: &str, iat: i64, exp: i64) -> AccessClaims {
         exp,
         jti: "test".into(),
         roles: vec!["admin".into()],
+        generation: 0,
     }
 }
 

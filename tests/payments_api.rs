@@ -46,6 +46,7 @@ async fn admin(app: &TestApp) -> Header {
             exp: now + 600,
             jti: "payments-test".into(),
             roles: vec!["admin".into()],
+            generation: 0,
         })
         .unwrap();
     ("authorization".into(), format!("Bearer {token}"))

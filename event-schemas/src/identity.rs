@@ -7,7 +7,9 @@
 //! | `agora.identity.password_set` | 1 | `user-<id>` | **confidential**: an argon2id PHC hash, never a password; not for analysts |
 //! | `agora.identity.profile_updated` | 1 | `user-<id>` | |
 //! | `agora.identity.role_granted` | 1 | `user-<id>` | `scope` is the community of a `moderator` |
-//! | `agora.identity.role_revoked` | 1 | `user-<id>` | |
+//! | `agora.identity.role_revoked` | 1 | `user-<id>` | also ends every access token issued before it |
+//! | `agora.identity.signed_out` | 1 | `user-<id>` | one access token (`token_id` = its `jti`) ended by logout |
+//! | `agora.identity.sessions_revoked` | 1 | `user-<id>` | every access token issued before it ends (password changed) |
 //! | `agora.identity.email_claimed` | 1 | `email-<sha256 hex>` | the uniqueness guard, see below |
 //! | `agora.identity.email_released` | 1 | `email-<sha256 hex>` | an abandoned claim given up |
 //!
@@ -17,6 +19,11 @@
 //! `(stream_id, stream_version)` index lets exactly one of any number of racing sign-ups win.
 //! The claim names the user id, so a claim whose `user_registered` never got written can be
 //! recognised and released later.
+//!
+//! Access tokens are stateless (signed JWTs), so what ends them early is recorded here and
+//! every process keeps a view of it: a token carries the version of its user's stream it was
+//! issued from (`gen`), and is refused once a `role_revoked` or `sessions_revoked` at a later
+//! version exists, or once a `signed_out` names its `jti`.
 //!
 //! The password hash lives in its own event type (`password_set`) rather than inside
 //! `user_registered`, so consumers that publish or show events can drop that one type whole.
@@ -35,6 +42,8 @@ pub const ROLE_GRANTED: &str = "agora.identity.role_granted";
 pub const ROLE_REVOKED: &str = "agora.identity.role_revoked";
 pub const EMAIL_CLAIMED: &str = "agora.identity.email_claimed";
 pub const EMAIL_RELEASED: &str = "agora.identity.email_released";
+pub const SIGNED_OUT: &str = "agora.identity.signed_out";
+pub const SESSIONS_REVOKED: &str = "agora.identity.sessions_revoked";
 
 /// Event types whose data must not leave the identity context (relays, analyst APIs).
 pub const CONFIDENTIAL: &[&str] = &[PASSWORD_SET];
@@ -48,6 +57,8 @@ pub const CATALOGUE: Catalogue = &[
     (ROLE_REVOKED, 1),
     (EMAIL_CLAIMED, 1),
     (EMAIL_RELEASED, 1),
+    (SIGNED_OUT, 1),
+    (SESSIONS_REVOKED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[];
@@ -111,6 +122,25 @@ pub struct RoleRevoked {
     pub revoked_by: Option<UserId>,
 }
 
+/// The user signed out of one session: the access token `token_id` (its `jti`) is refused from
+/// now on, until it would have expired anyway at `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedOut {
+    pub user_id: UserId,
+    pub token_id: String,
+    pub expires_at: Timestamp,
+}
+
+/// Every access token of `user_id` issued before this event is refused from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsRevoked {
+    pub user_id: UserId,
+    /// Why, e.g. `password_changed`.
+    pub reason: String,
+}
+
 /// `email-<hash>` now belongs to `user_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,6 +171,10 @@ pub enum UserEvent {
     RoleGranted(RoleGranted),
     #[serde(rename = "agora.identity.role_revoked")]
     RoleRevoked(RoleRevoked),
+    #[serde(rename = "agora.identity.signed_out")]
+    SignedOut(SignedOut),
+    #[serde(rename = "agora.identity.sessions_revoked")]
+    SessionsRevoked(SessionsRevoked),
 }
 
 /// The events of an `email-<hash>` stream.
@@ -168,6 +202,8 @@ impl DomainEvent for UserEvent {
             Self::ProfileUpdated(_) => PROFILE_UPDATED,
             Self::RoleGranted(_) => ROLE_GRANTED,
             Self::RoleRevoked(_) => ROLE_REVOKED,
+            Self::SignedOut(_) => SIGNED_OUT,
+            Self::SessionsRevoked(_) => SESSIONS_REVOKED,
         }
     }
 

@@ -7,13 +7,24 @@
 //! | `agora.merchandise.product_details_changed` | 1 | |
 //! | `agora.merchandise.product_price_changed` | 1 | |
 //! | `agora.merchandise.product_archived` | 1 | |
+//! | `agora.merchandise.sku_claimed` | 1 | stream `sku-<sku>`: the sku belongs to this product (and its seller) |
+//! | `agora.merchandise.sku_released` | 1 | stream `sku-<sku>`: a claim whose product was never created, given up |
+//!
+//! A sku names one stock-keeping unit, and inventory keeps stock per sku, so a sku belongs to
+//! exactly one product: the first to claim it. That is the set-validation problem, solved as
+//! e-mail uniqueness is (see `identity`): each sku owns a stream `sku-<sku>`, and creating a
+//! product first appends `sku_claimed` there expecting *no stream*; the store's unique
+//! `(stream_id, stream_version)` index lets exactly one of any number of racing creations win.
+//! The claim names the product, so a claim whose `product_created` never got written can be
+//! recognised and taken over later. Events of `sku-` streams are not product events: consumers
+//! of product events select the `product-` streams.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared_kernel::ids::{ProductId, UserId};
-use shared_kernel::{DecodeError, DomainEvent, Money};
+use shared_kernel::{DecodeError, DomainEvent, Money, Timestamp};
 
 use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
 
@@ -22,6 +33,8 @@ pub const PRODUCT_PUBLISHED: &str = "agora.merchandise.product_published";
 pub const PRODUCT_DETAILS_CHANGED: &str = "agora.merchandise.product_details_changed";
 pub const PRODUCT_PRICE_CHANGED: &str = "agora.merchandise.product_price_changed";
 pub const PRODUCT_ARCHIVED: &str = "agora.merchandise.product_archived";
+pub const SKU_CLAIMED: &str = "agora.merchandise.sku_claimed";
+pub const SKU_RELEASED: &str = "agora.merchandise.sku_released";
 
 /// The events of a `product-<id>` stream.
 pub const PRODUCT_EVENTS: &[&str] = &[
@@ -39,6 +52,8 @@ pub const CATALOGUE: Catalogue = &[
     (PRODUCT_DETAILS_CHANGED, 1),
     (PRODUCT_PRICE_CHANGED, 1),
     (PRODUCT_ARCHIVED, 1),
+    (SKU_CLAIMED, 1),
+    (SKU_RELEASED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[Upcaster {
@@ -104,6 +119,63 @@ pub enum ProductEvent {
     Archived(ProductArchived),
 }
 
+/// `sku-<sku>` now belongs to `product_id`, listed by `seller_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuClaimed {
+    pub sku: String,
+    pub product_id: ProductId,
+    pub seller_id: UserId,
+    pub claimed_at: Timestamp,
+}
+
+/// The claim of `product_id` is given up (the product was never created).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuReleased {
+    pub sku: String,
+    pub product_id: ProductId,
+    pub reason: String,
+}
+
+/// The events of a `sku-<sku>` stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum SkuClaimEvent {
+    #[serde(rename = "agora.merchandise.sku_claimed")]
+    Claimed(SkuClaimed),
+    #[serde(rename = "agora.merchandise.sku_released")]
+    Released(SkuReleased),
+}
+
+fn current_version(event_type: &str) -> u32 {
+    CATALOGUE
+        .iter()
+        .find(|(name, _)| *name == event_type)
+        .map_or(1, |(_, v)| *v)
+}
+
+impl DomainEvent for SkuClaimEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::Claimed(_) => SKU_CLAIMED,
+            Self::Released(_) => SKU_RELEASED,
+        }
+    }
+
+    fn schema_version(&self) -> u32 {
+        current_version(self.event_type())
+    }
+
+    fn to_data(&self) -> Result<Value, serde_json::Error> {
+        event_data(self)
+    }
+
+    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
+        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
+    }
+}
+
 impl DomainEvent for ProductEvent {
     fn event_type(&self) -> &'static str {
         match self {
@@ -116,11 +188,7 @@ impl DomainEvent for ProductEvent {
     }
 
     fn schema_version(&self) -> u32 {
-        let t = self.event_type();
-        CATALOGUE
-            .iter()
-            .find(|(name, _)| *name == t)
-            .map_or(1, |(_, v)| *v)
+        current_version(self.event_type())
     }
 
     fn to_data(&self) -> Result<Value, serde_json::Error> {

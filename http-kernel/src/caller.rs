@@ -8,6 +8,11 @@
 //! extractor, and `Option<Caller>` for routes anonymous callers may also use, pick it up.
 //! Routes in another process verify the same tokens with the keys from
 //! `/.well-known/jwks.json`: no secret is shared.
+//!
+//! A signature only proves what was true when the token was issued. Roles revoked and sessions
+//! ended since then are the job of a [`Revocations`] port the verifier asks on every request:
+//! the identity context implements it as an in-memory view of its events (every process runs
+//! it), so the check costs a hash-map lookup and no query.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,19 +46,29 @@ pub struct AccessClaims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
-    /// Unique per token, for audit trails.
+    /// Unique per token: what logout revokes, and what audit trails name.
     pub jti: String,
     /// `admin`, `analyst`, `moderator:<community>`.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The version of the user's account (its `user-<id>` stream) the token was issued from:
+    /// a token issued before the account's latest revocation (a role taken back, every
+    /// session ended) is refused. `0` in tokens issued before the claim existed.
+    #[serde(rename = "gen", default)]
+    pub generation: u64,
 }
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: UserId,
-    /// As in [`AccessClaims::roles`], at the time the token was issued.
+    /// As in [`AccessClaims::roles`], at the time the token was issued; a token whose roles
+    /// were reduced since is refused (see [`Revocations`]), so these are still held.
     pub roles: Vec<String>,
+    /// The token's `jti` (what logout revokes).
+    pub token_id: String,
+    /// The token's `exp`, Unix seconds (how long a revocation of it must be remembered).
+    pub expires_at: i64,
 }
 
 impl Caller {
@@ -94,19 +109,34 @@ pub enum TokenError {
     Invalid(#[source] jsonwebtoken::errors::Error),
     #[error("token subject is not a user id")]
     Subject,
+    #[error("token was revoked (signed out, or issued before the account's latest revocation)")]
+    Revoked,
 }
 
-/// Verifies access tokens against a set of Ed25519 public keys, by `kid`.
+/// The port a [`TokenVerifier`] asks whether a well-signed, unexpired token was revoked since
+/// it was issued. Called on every authenticated request: implementations answer from memory
+/// (no I/O, no await) and keep that memory current on their own.
+pub trait Revocations: Send + Sync + std::fmt::Debug {
+    /// Whether `claims` (of a token naming `user`) may no longer be used: its `jti` was
+    /// signed out, or its [`AccessClaims::generation`] is older than the user's latest
+    /// revocation.
+    fn is_revoked(&self, user: UserId, claims: &AccessClaims) -> bool;
+}
+
+/// Verifies access tokens against a set of Ed25519 public keys, by `kid`, and, when given one,
+/// against a [`Revocations`] view.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
+    revocations: Option<Arc<dyn Revocations>>,
 }
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenVerifier")
             .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .field("revocations", &self.revocations.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -125,13 +155,27 @@ impl TokenVerifier {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        Self { keys, validation }
+        Self {
+            keys,
+            validation,
+            revocations: None,
+        }
+    }
+
+    /// The same verifier, also refusing tokens `revocations` says were revoked.
+    #[must_use]
+    pub fn with_revocations(self, revocations: Arc<dyn Revocations>) -> Self {
+        Self {
+            revocations: Some(revocations),
+            ..self
+        }
     }
 
     /// The caller a token names.
     ///
     /// # Errors
-    /// Anything but a well-formed, unexpired EdDSA token signed by one of the keys.
+    /// Anything but a well-formed, unexpired EdDSA token signed by one of the keys, and a
+    /// token that was revoked since.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         // `alg: none` and unknown algorithms fail here: they are not `Algorithm` values.
         let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
@@ -145,14 +189,23 @@ impl TokenVerifier {
             .ok_or_else(|| TokenError::UnknownKey(kid.clone()))?;
         let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map_err(TokenError::Invalid)?;
-        let user_id = data
-            .claims
+        let claims = data.claims;
+        let user_id = claims
             .sub
             .parse::<UserId>()
             .map_err(|_| TokenError::Subject)?;
+        if self
+            .revocations
+            .as_ref()
+            .is_some_and(|r| r.is_revoked(user_id, &claims))
+        {
+            return Err(TokenError::Revoked);
+        }
         Ok(Caller {
             user_id,
-            roles: data.claims.roles,
+            roles: claims.roles,
+            token_id: claims.jti,
+            expires_at: claims.exp,
         })
     }
 }
@@ -269,6 +322,8 @@ mod tests {
         let c = Caller {
             user_id: UserId::new(),
             roles: vec!["moderator:chess".into()],
+            token_id: "t".into(),
+            expires_at: 0,
         };
         assert!(c.moderates("chess"));
         assert!(!c.moderates("go"));

@@ -1,19 +1,33 @@
 //! `Idempotency-Key` on writes (POST, PUT, PATCH, DELETE): a client that retries a write with
-//! the same key gets the first response again instead of a second effect.
+//! the same key gets the first response again instead of a second effect, even when the
+//! process that ran the first attempt died before answering.
 //!
-//! Per caller (user id, or `anonymous`) and key, the table `idempotency_keys` holds the first
-//! request's fingerprint (method, path and query, SHA-256 of the body) and, once it finished,
-//! its response (status, the headers in [`KEPT_HEADERS`], body). Then:
+//! Per owner and key, the table `idempotency_keys` holds the first request's fingerprint
+//! (method, path and query, SHA-256 of the body), the **command id** every attempt of the
+//! request uses (see [`CommandIds`]), the lease of the attempt running now, and, once one
+//! finished, its response (status, the headers in [`KEPT_HEADERS`], body). The owner is the
+//! caller's user id; without credentials it is `anonymous:<SHA-256 of the fingerprint>`, so
+//! strangers who happen to pick the same key neither see each other's responses nor collide.
+//! Then:
 //! - same key, same fingerprint, finished: the stored response, with `Idempotent-Replayed: true`;
 //! - same key, another fingerprint: 422 `idempotency_key_reused`;
-//! - same key while the first is still in flight: the duplicate waits (bounded) for it to
-//!   finish and replays it, or answers 409 `idempotency_key_in_flight`.
+//! - same key while an attempt holds the lease: the duplicate waits for it and replays its
+//!   response;
+//! - same key whose lease has lapsed ([`Idempotency::lease`]: the process running it died, or
+//!   it is slower than any route may be) or was given back (5xx, 409, 429, a dropped
+//!   connection): the request runs again under the **same** command id. Its command, and the
+//!   ids of what it creates, are then the first attempt's, so a command that had committed is
+//!   answered by the store's command-id deduplication with its first result (same order, same
+//!   post) and one that had not runs now, once. A duplicate therefore never waits much longer
+//!   than a lease, and 409 `idempotency_key_in_flight` only answers one that outlasted
+//!   [`Idempotency::wait`].
 //!
-//! The in-flight marker is the row itself, inserted before the request runs: the primary key
-//! lets exactly one of several concurrent duplicates run. Only final responses are kept: 2xx
-//! and 4xx, except the ones a retry may change (408, 409, 429). A 5xx deletes the row, so a
-//! retry after a server fault runs again. Responses marked `Cache-Control: no-store` (tokens)
-//! are not written down either. Keys expire after [`Idempotency::ttl`] (24 h).
+//! The row is inserted before the request runs: the primary key lets exactly one of several
+//! concurrent duplicates run, and a takeover is one conditional `UPDATE` that only one of
+//! several can win. Only final responses are kept: 2xx and 4xx, except the ones a retry may
+//! change (408, 409, 429). Responses marked `Cache-Control: no-store` (tokens) are not written
+//! down either. Keys expire [`Idempotency::ttl`] (24 h) after their first use; a retry after
+//! that is a new request with a new command id.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -26,9 +40,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
+use uuid::Uuid;
 
 use crate::caller::Authentication;
-use crate::{AGORA_POSITION, ApiError, Problem};
+use crate::{AGORA_POSITION, ApiError, CommandIds, Problem};
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -42,20 +57,28 @@ const MAX_KEY_LEN: usize = 255;
 const POLL: Duration = Duration::from_millis(25);
 /// How often expired keys are purged at most.
 const PURGE_EVERY_MS: i64 = 60_000;
-/// The owner of keys sent without credentials.
+/// The owner prefix of keys sent without credentials (followed by the request's fingerprint).
 const ANONYMOUS: &str = "anonymous";
+/// The default lease of an attempt (and so the longest a retry waits for a dead one).
+const DEFAULT_LEASE: Duration = Duration::from_secs(11);
+/// How much longer than a lease a duplicate waits before it gives up with 409: long enough to
+/// see a lapsed lease and take it over.
+const WAIT_BEYOND_LEASE: Duration = Duration::from_secs(1);
 
 /// The middleware's state: where keys live and how long things may take.
 #[derive(Debug)]
 pub struct Idempotency {
     pool: AnyPool,
     max_body_bytes: usize,
-    /// How long a duplicate waits for the first request before answering 409.
+    /// How long a duplicate waits for the attempt in flight before answering 409.
     pub wait: Duration,
-    /// How long a key is remembered.
+    /// How long a key is remembered after its first use.
     pub ttl: Duration,
-    /// An in-flight row older than this was left by a process that died: it may be taken over.
-    pub abandoned_after: Duration,
+    /// How long an attempt holds the key: a lease older than this was left by a process that
+    /// died (or belongs to an attempt slower than any route may be) and is taken over. Running
+    /// the request twice is harmless (the command id is the same), so this is short: the
+    /// command timeout and a margin.
+    pub lease: Duration,
     last_purge_ms: AtomicI64,
 }
 
@@ -67,10 +90,22 @@ impl Idempotency {
         Self {
             pool,
             max_body_bytes,
-            wait: Duration::from_secs(10),
+            wait: DEFAULT_LEASE + WAIT_BEYOND_LEASE,
             ttl: Duration::from_secs(24 * 60 * 60),
-            abandoned_after: Duration::from_secs(120),
+            lease: DEFAULT_LEASE,
             last_purge_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// The same with attempts leased for `lease` (the longest a write may legitimately take:
+    /// the command timeout plus a margin), and duplicates waiting a little longer than that,
+    /// so that one behind a dead attempt takes it over instead of answering 409.
+    #[must_use]
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self {
+            lease,
+            wait: lease + WAIT_BEYOND_LEASE,
+            ..self
         }
     }
 }
@@ -83,14 +118,28 @@ struct Fingerprint {
     body_sha256: String,
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl Fingerprint {
     fn of(method: &Method, path: &str, body: &[u8]) -> Self {
-        let digest = Sha256::digest(body);
         Self {
             method: method.as_str().to_owned(),
             path: path.to_owned(),
-            body_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            body_sha256: hex(&Sha256::digest(body)),
         }
+    }
+
+    /// The owner of a key sent without credentials: one namespace per distinct request, so
+    /// two strangers' keys only meet when they sent the very same request.
+    fn anonymous_owner(&self) -> String {
+        let mut digest = Sha256::new();
+        for part in [&self.method, &self.path, &self.body_sha256] {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        format!("{ANONYMOUS}:{}", hex(&digest.finalize()))
     }
 }
 
@@ -100,10 +149,11 @@ struct Row {
     method: String,
     path: String,
     body_sha256: String,
-    created_at: i64,
     status: Option<i32>,
     headers: Option<String>,
     body: Option<Vec<u8>>,
+    /// When the attempt holding the key took it; `None` once it gave the key back.
+    leased_at: Option<i64>,
 }
 
 fn now_ms() -> i64 {
@@ -146,9 +196,9 @@ pub async fn idempotency(
             .into_response();
         }
     };
-    let owner = match request.extensions().get::<Authentication>() {
-        Some(Authentication::Verified(caller)) => caller.user_id.to_string(),
-        Some(Authentication::Anonymous) => ANONYMOUS.to_owned(),
+    let verified = match request.extensions().get::<Authentication>() {
+        Some(Authentication::Verified(caller)) => Some(caller.user_id.to_string()),
+        Some(Authentication::Anonymous) => None,
         // Refused credentials: the route answers 401; nothing worth remembering.
         Some(Authentication::Refused) | None => return next.run(request).await,
     };
@@ -163,6 +213,7 @@ pub async fn idempotency(
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string);
     let fingerprint = Fingerprint::of(&parts.method, &path, &body);
+    let owner = verified.unwrap_or_else(|| fingerprint.anonymous_owner());
     let request = Request::from_parts(parts, Body::from(body));
 
     match keys
@@ -197,9 +248,11 @@ impl Idempotency {
             .execute(&self.pool)
             .await
             .map_err(ApiError::internal)?;
+            let command_id = Uuid::now_v7();
             let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (owner, key, method, path, body_sha256, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner, key) DO NOTHING",
+                "INSERT INTO idempotency_keys \
+                 (owner, key, method, path, body_sha256, created_at, command_id, leased_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (owner, key) DO NOTHING",
             )
             .bind(owner)
             .bind(key)
@@ -207,17 +260,19 @@ impl Idempotency {
             .bind(fingerprint.path.clone())
             .bind(fingerprint.body_sha256.clone())
             .bind(now)
+            .bind(command_id.to_string())
             .execute(&self.pool)
             .await
             .map_err(ApiError::internal)?
             .rows_affected()
                 == 1;
             if claimed {
-                return self.run_first(owner, key, now, request, next).await;
+                let lease = Lease::new(&self.pool, owner, key, now);
+                return self.run_first(lease, command_id, request, next).await;
             }
 
             let row = sqlx::query_as::<_, Row>(
-                "SELECT method, path, body_sha256, created_at, status, headers, body \
+                "SELECT method, path, body_sha256, status, headers, body, leased_at \
                  FROM idempotency_keys WHERE owner = $1 AND key = $2",
             )
             .bind(owner)
@@ -225,7 +280,7 @@ impl Idempotency {
             .fetch_optional(&self.pool)
             .await
             .map_err(ApiError::internal)?;
-            // Gone meanwhile (the first failed, or expired): try to claim it again.
+            // Gone meanwhile (expired): try to claim it again.
             let Some(row) = row else { continue };
             let stored = Fingerprint {
                 method: row.method.clone(),
@@ -242,18 +297,14 @@ impl Idempotency {
             if let Some(status) = row.status {
                 return Ok(replay(status, row.headers.as_deref(), row.body));
             }
-            if now - row.created_at > millis(self.abandoned_after) {
-                // Left in flight by a process that stopped: take it over.
-                sqlx::query(
-                    "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
-                     AND created_at = $3 AND status IS NULL",
-                )
-                .bind(owner)
-                .bind(key)
-                .bind(row.created_at)
-                .execute(&self.pool)
-                .await
-                .map_err(ApiError::internal)?;
+            let lapsed = row.leased_at.is_none_or(|at| now - at > millis(self.lease));
+            if lapsed {
+                // Given back, or left by a process that stopped: take it over, keeping its
+                // command id, unless another retry is quicker.
+                if let Some(command_id) = self.take_over(owner, key, row.leased_at, now).await? {
+                    let lease = Lease::new(&self.pool, owner, key, now);
+                    return self.run_first(lease, command_id, request, next).await;
+                }
                 continue;
             }
             if tokio::time::Instant::now() >= waited_until {
@@ -267,54 +318,87 @@ impl Idempotency {
         }
     }
 
-    /// Runs the request that claimed the key and keeps its response if it is final.
-    async fn run_first(
+    /// Leases the key to this attempt if it is still unfinished and leased as `seen`; the
+    /// command id every attempt of the key uses, or `None` when another attempt was quicker.
+    async fn take_over(
         &self,
         owner: &str,
         key: &str,
-        created_at: i64,
-        request: Request,
+        seen: Option<i64>,
+        now: i64,
+    ) -> Result<Option<Uuid>, ApiError> {
+        // Rows of an older version have no command id yet: they get one now.
+        let taken: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE idempotency_keys \
+             SET leased_at = $3, command_id = COALESCE(command_id, $4) \
+             WHERE owner = $1 AND key = $2 AND status IS NULL \
+             AND COALESCE(leased_at, -1) = $5 \
+             RETURNING command_id",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(now)
+        .bind(Uuid::now_v7().to_string())
+        .bind(seen.unwrap_or(-1))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(ApiError::internal)?;
+        let Some(command_id) = taken else {
+            return Ok(None);
+        };
+        command_id
+            .as_deref()
+            .map(Uuid::parse_str)
+            .transpose()
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::Internal("idempotency key without a command id".into()))
+            .map(Some)
+    }
+
+    /// Runs the request that holds the key's lease, under the key's command id, and keeps its
+    /// response if it is final.
+    async fn run_first(
+        &self,
+        mut lease: Lease,
+        command_id: Uuid,
+        mut request: Request,
         next: Next,
     ) -> Result<Response, ApiError> {
-        // If this future is dropped (client gone) or the handler panics, the claim is released.
-        let mut claim = Claim {
-            pool: self.pool.clone(),
-            owner: owner.to_owned(),
-            key: key.to_owned(),
-            created_at,
-            armed: true,
-        };
+        request.extensions_mut().insert(CommandIds::of(command_id));
+        // If this future is dropped (client gone) or the handler panics, the lease is released.
         let response = next.run(request).await;
         let status = response.status();
         if !is_final(status) || is_secret(response.headers()) {
-            claim.release().await;
+            lease.release().await;
             return Ok(response);
         }
         let (parts, body) = response.into_parts();
         let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
-            claim.release().await;
+            lease.release().await;
             return Err(ApiError::Internal("response body unreadable".into()));
         };
         let headers = kept_headers(&parts.headers);
+        // Only while this attempt still holds the lease: one that took it over (this one was
+        // too slow) answers with the same result and stores it.
         let stored = sqlx::query(
             "UPDATE idempotency_keys SET status = $4, headers = $5, body = $6 \
-             WHERE owner = $1 AND key = $2 AND created_at = $3",
+             WHERE owner = $1 AND key = $2 AND leased_at = $3 AND status IS NULL",
         )
-        .bind(owner)
-        .bind(key)
-        .bind(created_at)
+        .bind(&lease.owner)
+        .bind(&lease.key)
+        .bind(lease.leased_at)
         .bind(i32::from(status.as_u16()))
         .bind(headers)
         .bind(body.to_vec())
         .execute(&self.pool)
         .await;
         match stored {
-            Ok(_) => claim.armed = false,
-            // The write happened; its response goes out. A retry will run it again, as without
-            // a key: better than failing a write that succeeded.
+            Ok(_) => lease.armed = false,
+            // The write happened; its response goes out. A retry runs it again under the same
+            // command id and gets the same result.
             Err(e) => {
                 tracing::error!(error = %e, "cannot store an idempotent response");
-                claim.release().await;
+                lease.release().await;
             }
         }
         Ok(Response::from_parts(parts, Body::from(body)))
@@ -396,26 +480,36 @@ fn replay(status: i32, headers: Option<&str>, body: Option<Vec<u8>>) -> Response
     response
 }
 
-/// The in-flight row of the request that claimed a key, released unless its response was kept.
+/// The lease of the attempt running a key, given back unless its response was kept.
 #[derive(Debug)]
-struct Claim {
+struct Lease {
     pool: AnyPool,
     owner: String,
     key: String,
-    created_at: i64,
+    leased_at: i64,
     armed: bool,
 }
 
-impl Claim {
+impl Lease {
+    fn new(pool: &AnyPool, owner: &str, key: &str, leased_at: i64) -> Self {
+        Self {
+            pool: pool.clone(),
+            owner: owner.to_owned(),
+            key: key.to_owned(),
+            leased_at,
+            armed: true,
+        }
+    }
+
     async fn release(&mut self) {
         self.armed = false;
-        if let Err(e) = release(&self.pool, &self.owner, &self.key, self.created_at).await {
-            tracing::warn!(error = %e, "cannot release an idempotency key; it expires later");
+        if let Err(e) = release(&self.pool, &self.owner, &self.key, self.leased_at).await {
+            tracing::warn!(error = %e, "cannot release an idempotency key; its lease lapses later");
         }
     }
 }
 
-impl Drop for Claim {
+impl Drop for Lease {
     fn drop(&mut self) {
         if !self.armed {
             return;
@@ -426,30 +520,32 @@ impl Drop for Claim {
                 self.pool.clone(),
                 std::mem::take(&mut self.owner),
                 std::mem::take(&mut self.key),
-                self.created_at,
+                self.leased_at,
             );
             runtime.spawn(async move {
                 if let Err(e) = release(&pool, &owner, &key, at).await {
-                    tracing::warn!(error = %e, "cannot release an idempotency key; it expires later");
+                    tracing::warn!(error = %e, "cannot release an idempotency key; its lease lapses later");
                 }
             });
         }
     }
 }
 
+/// Gives the key back without a response, keeping its command id: the next retry runs at once
+/// under the same command id.
 async fn release(
     pool: &AnyPool,
     owner: &str,
     key: &str,
-    created_at: i64,
+    leased_at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 \
-         AND created_at = $3 AND status IS NULL",
+        "UPDATE idempotency_keys SET leased_at = NULL WHERE owner = $1 AND key = $2 \
+         AND leased_at = $3 AND status IS NULL",
     )
     .bind(owner)
     .bind(key)
-    .bind(created_at)
+    .bind(leased_at)
     .execute(pool)
     .await?;
     Ok(())
@@ -470,6 +566,15 @@ mod tests {
             Fingerprint::of(&Method::POST, "/api/v1/products", b"{ }")
         );
         assert_eq!(a.body_sha256.len(), 64);
+    }
+
+    #[test]
+    fn anonymous_owners_are_scoped_by_the_request() {
+        let a = Fingerprint::of(&Method::POST, "/api/v1/users", b"{\"email\":\"a@x.org\"}");
+        let b = Fingerprint::of(&Method::POST, "/api/v1/users", b"{\"email\":\"b@x.org\"}");
+        assert_eq!(a.anonymous_owner(), a.clone().anonymous_owner());
+        assert_ne!(a.anonymous_owner(), b.anonymous_owner());
+        assert!(a.anonymous_owner().starts_with("anonymous:"));
     }
 
     #[test]

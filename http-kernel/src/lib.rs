@@ -1,10 +1,11 @@
 //! The HTTP edge shared by every context: errors as `application/problem+json` with a stable
 //! `code`, JSON/path/query extractors whose rejections use the same body, the outermost layers
 //! that keep every answer in that contract ([`edge`]), the keyset-cursor codec, command replies
-//! turned into responses (with `Agora-Position`), the caller's verified identity, and rate
-//! limits.
+//! turned into responses (with `Agora-Position`), the caller's verified identity, the command
+//! ids of writes (kept with their `Idempotency-Key`), and rate limits.
 
 pub mod caller;
+mod command_ids;
 pub mod cursor;
 pub mod edge;
 pub mod idempotency;
@@ -15,8 +16,10 @@ mod problem;
 mod reply;
 
 pub use caller::{
-    AccessClaims, Authentication, Caller, SESSION_COOKIE, TokenError, TokenVerifier, authenticate,
+    AccessClaims, Authentication, Caller, Revocations, SESSION_COOKIE, TokenError, TokenVerifier,
+    authenticate,
 };
+pub use command_ids::CommandIds;
 pub use cursor::{CursorSpec, IdKind, InvalidCursor, KeyKind, PageCursor, SortKey};
 pub use edge::{problem_errors, refuse_control_characters};
 pub use idempotency::{Idempotency, idempotency};

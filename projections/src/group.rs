@@ -260,6 +260,7 @@ impl Running {
                 .map(AsRef::as_ref)
                 .collect();
             if !relevant.is_empty() {
+                m.projection.observe(&relevant);
                 work.push((i, relevant));
             }
         }

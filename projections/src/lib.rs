@@ -63,6 +63,16 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError>;
+
+    /// Sees the events of every page the store-fed [`ProjectorGroup`] of this process reads
+    /// that [`handles`](Self::handles) names, before they are applied, whether or not this
+    /// process is the one that applies them (processes sharing a read model take turns, and
+    /// one may be ahead of another). For views every process keeps in memory on top of its
+    /// table (which tokens are revoked): they follow the events, not the table. May see an
+    /// event more than once (after a failed batch, a rebuild); must not block. The Kafka
+    /// projector does not call it: a consumer group splits the partitions among processes.
+    /// Nothing by default.
+    fn observe(&self, _events: &[&Recorded]) {}
 }
 
 /// The database behind a read-model pool, for the few statements the dialects do not share.

@@ -20,6 +20,13 @@ macro_rules! define_id {
                 Self(::uuid::Uuid::now_v7())
             }
 
+            /// The id named `name` under `parent` (a command id): the same for every retry of
+            /// that command, see [`derive_id`](crate::ids::derive_id).
+            #[must_use]
+            pub fn derived(parent: ::uuid::Uuid, name: &str) -> Self {
+                Self($crate::ids::derive_id(parent, name))
+            }
+
             #[must_use]
             pub const fn as_uuid(&self) -> &::uuid::Uuid {
                 &self.0
@@ -51,6 +58,23 @@ macro_rules! define_id {
             }
         }
     };
+}
+
+/// The id called `name` under `parent`: deterministic, so a command retried under the same
+/// command id creates the same order, post or product instead of a second one, and the
+/// store's command-id deduplication answers it with the first result.
+///
+/// A valid UUIDv7 that sorts with its parent: the first 48 bits (the Unix-millisecond
+/// timestamp) are `parent`'s, the rest come from a UUIDv5 hash of `name` under `parent`.
+/// Distinct names give distinct ids (up to hash collisions of 74 bits).
+#[must_use]
+pub fn derive_id(parent: uuid::Uuid, name: &str) -> uuid::Uuid {
+    let hashed = uuid::Uuid::new_v5(&parent, name.as_bytes());
+    let mut bytes = *hashed.as_bytes();
+    bytes[..6].copy_from_slice(&parent.as_bytes()[..6]);
+    bytes[6] = 0x70 | (bytes[6] & 0x0f);
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    uuid::Uuid::from_bytes(bytes)
 }
 
 define_id!(
@@ -106,6 +130,17 @@ mod tests {
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(json, format!("\"{id}\""));
         assert_eq!(id.as_uuid().get_version_num(), 7);
+    }
+
+    #[test]
+    fn derived_ids_are_stable_distinct_and_sort_with_their_parent() {
+        let command = uuid::Uuid::now_v7();
+        let order = OrderId::derived(command, "order");
+        assert_eq!(order, OrderId::derived(command, "order"));
+        assert_ne!(order.0, derive_id(command, "payment"));
+        assert_ne!(order, OrderId::derived(uuid::Uuid::now_v7(), "order"));
+        assert_eq!(order.as_uuid().get_version_num(), 7);
+        assert_eq!(order.as_uuid().as_bytes()[..6], command.as_bytes()[..6]);
     }
 
     #[test]

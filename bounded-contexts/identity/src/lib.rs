@@ -4,12 +4,16 @@
 //! - [`application`]: the command handler behind the command bus, password hashing (argon2id),
 //!   signing keys and access tokens (EdDSA JWT), refresh-token families, login limits.
 //! - [`http`]: `/api/v1/users`, `/api/v1/sessions`, `/api/v1/me` and `/.well-known/jwks.json`.
+//! - [`projections`]: which access tokens are refused before they expire (revoked roles,
+//!   password changes, logouts), in memory for the token verifier of every process.
 //!
-//! It depends on `shared-kernel`, `event-schemas` and `http-kernel`, never on another context.
+//! It depends on `shared-kernel`, `event-schemas`, `http-kernel` and `projections`, never on another
+//! context.
 
 pub mod application;
 pub mod domain;
 pub mod http;
+pub mod projections;
 
 /// The context's name: its stream prefix owner, queue suffix and topic segment.
 pub const CONTEXT: &str = "identity";

@@ -287,3 +287,47 @@ fn an_address_is_claimed_once_and_an_abandoned_claim_can_be_taken_over() {
         .unwrap();
     assert_eq!(released.iter().fold(claim, EmailClaim::evolve).holder, None);
 }
+
+#[test]
+fn a_password_change_ends_every_session_and_a_sign_out_ends_one_token() {
+    let id = UserId::new();
+    let user = registered(id);
+    let events = user
+        .decide(
+            UserCommand::SetPassword {
+                actor: id,
+                password_hash: HASH.into(),
+            },
+            now(),
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [UserEvent::PasswordSet(_), UserEvent::SessionsRevoked(r)]
+                if r.user_id == id && r.reason == identity::domain::PASSWORD_CHANGED
+        ),
+        "{events:?}"
+    );
+
+    let sign_out = |actor, token_id: &str| UserCommand::SignOut {
+        actor,
+        token_id: token_id.to_owned(),
+        expires_at: now(),
+    };
+    let events = user.decide(sign_out(id, "jti-1"), now()).unwrap();
+    assert!(
+        matches!(events.as_slice(), [UserEvent::SignedOut(s)] if s.token_id == "jti-1"),
+        "{events:?}"
+    );
+    // Only the user signs their own tokens out; a token id is a short text.
+    assert_eq!(
+        user.decide(sign_out(UserId::new(), "jti-1"), now()),
+        Err(UserError::NotFound)
+    );
+    assert!(user.decide(sign_out(id, ""), now()).is_err());
+    assert!(user.decide(sign_out(id, &"x".repeat(65)), now()).is_err());
+    // Neither changes the account itself.
+    let after = events.iter().fold(user.clone(), |u, e| u.evolve(e));
+    assert_eq!(after, user);
+}

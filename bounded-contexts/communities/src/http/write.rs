@@ -11,11 +11,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, post, put};
 use event_schemas::communities::{ContentRef, Visibility};
-use http_kernel::{ApiError, Caller, Json, OptionalJson, Path};
+use http_kernel::{ApiError, Caller, CommandIds, Json, OptionalJson, Path};
 use serde::Deserialize;
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use uuid::Uuid;
 
 use super::CommunitiesApi;
 use crate::application::{CommentModeration, CommunitiesCommand, PostModeration};
@@ -167,15 +166,17 @@ struct Resolve {
 
 // ------------------------------------------------------------------ helpers
 
-/// Sends `command` and turns the reply into `status` + the handler's body.
+/// Sends `command` under the request's command id and turns the reply into `status` + the
+/// handler's body.
 async fn send(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &CommunitiesCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), caller.user_id)
+        .envelope(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(api.bus.as_ref(), envelope, "communities", status, None).await
 }
@@ -184,10 +185,11 @@ async fn send(
 async fn send_created(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &CommunitiesCommand,
     location: &str,
 ) -> Result<Response, ApiError> {
-    let mut response = send(api, caller, command, StatusCode::CREATED).await?;
+    let mut response = send(api, caller, ids, command, StatusCode::CREATED).await?;
     if response.status() == StatusCode::CREATED
         && let Ok(value) = HeaderValue::from_str(location)
     {
@@ -205,6 +207,7 @@ fn parse<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, ApiError> {
 async fn create_community(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<CreateCommunity>,
 ) -> Result<Response, ApiError> {
     let location = format!(
@@ -218,12 +221,13 @@ async fn create_community(
         rules: req.rules,
         visibility: req.visibility,
     };
-    send_created(&api, &caller, &command, &location).await
+    send_created(&api, &caller, ids, &command, &location).await
 }
 
 async fn change_settings(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<ChangeSettings>,
 ) -> Result<Response, ApiError> {
@@ -234,12 +238,13 @@ async fn change_settings(
         rules: req.rules,
         visibility: req.visibility,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn join(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     OptionalJson(req): OptionalJson<Join>,
 ) -> Result<Response, ApiError> {
@@ -247,21 +252,23 @@ async fn join(
         community: name,
         user_id: req.user_id,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn leave(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::LeaveCommunity { community: name };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn appoint_moderator(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<UserRef>,
 ) -> Result<Response, ApiError> {
@@ -269,24 +276,26 @@ async fn appoint_moderator(
         community: name,
         user_id: req.user_id,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_moderator(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((name, user_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::RemoveModerator {
         community: name,
         user_id: parse(&user_id, "moderator")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn ban(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<BanRequest>,
 ) -> Result<Response, ApiError> {
@@ -296,12 +305,13 @@ async fn ban(
         reason: req.reason,
         expires_at: req.expires_at,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn unban(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((name, user_id)): Path<(String, String)>,
     OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
@@ -310,7 +320,7 @@ async fn unban(
         user_id: parse(&user_id, "ban")?,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 // ------------------------------------------------------------------ posts
@@ -318,10 +328,11 @@ async fn unban(
 async fn create_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(name): Path<String>,
     Json(req): Json<CreatePost>,
 ) -> Result<Response, ApiError> {
-    let post_id = PostId::new();
+    let post_id = PostId::derived(ids.command_id(), "post");
     let command = CommunitiesCommand::CreatePost {
         community: name,
         post_id,
@@ -329,12 +340,20 @@ async fn create_post(
         body: req.body,
         url: req.url,
     };
-    send_created(&api, &caller, &command, &format!("/api/v1/posts/{post_id}")).await
+    send_created(
+        &api,
+        &caller,
+        ids,
+        &command,
+        &format!("/api/v1/posts/{post_id}"),
+    )
+    .await
 }
 
 async fn edit_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<EditPost>,
 ) -> Result<Response, ApiError> {
@@ -344,23 +363,25 @@ async fn edit_post(
         body: req.body,
         url: req.url,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn delete_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::DeletePost {
         post_id: parse(&id, "post")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn vote_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CastVote>,
 ) -> Result<Response, ApiError> {
@@ -368,12 +389,13 @@ async fn vote_post(
         post_id: parse(&id, "post")?,
         value: req.value,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn moderate_post(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     id: &str,
     action: PostModeration,
     reason: Option<String>,
@@ -383,27 +405,38 @@ async fn moderate_post(
         action,
         reason,
     };
-    send(api, caller, &command, StatusCode::OK).await
+    send(api, caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(req): Json<Reason>,
-) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Remove, Some(req.reason)).await
-}
-
-async fn restore_post(
-    State(api): State<CommunitiesApi>,
-    caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     moderate_post(
         &api,
         &caller,
+        ids,
+        &id,
+        PostModeration::Remove,
+        Some(req.reason),
+    )
+    .await
+}
+
+async fn restore_post(
+    State(api): State<CommunitiesApi>,
+    caller: Caller,
+    ids: CommandIds,
+    Path(id): Path<String>,
+    Json(req): Json<Reason>,
+) -> Result<Response, ApiError> {
+    moderate_post(
+        &api,
+        &caller,
+        ids,
         &id,
         PostModeration::Restore,
         Some(req.reason),
@@ -414,35 +447,39 @@ async fn restore_post(
 async fn lock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Lock, req.reason).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Lock, req.reason).await
 }
 
 async fn unlock_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     OptionalJson(req): OptionalJson<OptionalReason>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Unlock, req.reason).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Unlock, req.reason).await
 }
 
 async fn pin_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Pin, None).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Pin, None).await
 }
 
 async fn unpin_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    moderate_post(&api, &caller, &id, PostModeration::Unpin, None).await
+    moderate_post(&api, &caller, ids, &id, PostModeration::Unpin, None).await
 }
 
 // ------------------------------------------------------------------ comments
@@ -450,6 +487,7 @@ async fn unpin_post(
 async fn create_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CreateComment>,
 ) -> Result<Response, ApiError> {
@@ -461,7 +499,7 @@ async fn create_comment(
                 .map_err(|_| ApiError::Validation("parent_id is not a comment id".into()))
         })
         .transpose()?;
-    let comment_id = CommentId::new();
+    let comment_id = CommentId::derived(ids.command_id(), "comment");
     let command = CommunitiesCommand::CreateComment {
         post_id: parse(&id, "post")?,
         comment_id,
@@ -471,6 +509,7 @@ async fn create_comment(
     send_created(
         &api,
         &caller,
+        ids,
         &command,
         &format!("/api/v1/comments/{comment_id}"),
     )
@@ -480,6 +519,7 @@ async fn create_comment(
 async fn edit_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<EditComment>,
 ) -> Result<Response, ApiError> {
@@ -487,23 +527,25 @@ async fn edit_comment(
         comment_id: parse(&id, "comment")?,
         body: req.body,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn delete_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = CommunitiesCommand::DeleteComment {
         comment_id: parse(&id, "comment")?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn vote_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<CastVote>,
 ) -> Result<Response, ApiError> {
@@ -511,12 +553,13 @@ async fn vote_comment(
         comment_id: parse(&id, "comment")?,
         value: req.value,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn remove_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
@@ -525,12 +568,13 @@ async fn remove_comment(
         action: CommentModeration::Remove,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn restore_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
@@ -539,7 +583,7 @@ async fn restore_comment(
         action: CommentModeration::Restore,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 // ------------------------------------------------------------------ reports
@@ -547,10 +591,11 @@ async fn restore_comment(
 async fn file_report(
     api: &CommunitiesApi,
     caller: &Caller,
+    ids: CommandIds,
     target: ContentRef,
     reason: String,
 ) -> Result<Response, ApiError> {
-    let report_id = ReportId::new();
+    let report_id = ReportId::derived(ids.command_id(), "report");
     let command = CommunitiesCommand::FileReport {
         report_id,
         target,
@@ -559,6 +604,7 @@ async fn file_report(
     send_created(
         api,
         caller,
+        ids,
         &command,
         &format!("/api/v1/reports/{report_id}"),
     )
@@ -568,26 +614,29 @@ async fn file_report(
 async fn report_post(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     let target = ContentRef::Post(parse(&id, "post")?);
-    file_report(&api, &caller, target, req.reason).await
+    file_report(&api, &caller, ids, target, req.reason).await
 }
 
 async fn report_comment(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Reason>,
 ) -> Result<Response, ApiError> {
     let target = ContentRef::Comment(parse(&id, "comment")?);
-    file_report(&api, &caller, target, req.reason).await
+    file_report(&api, &caller, ids, target, req.reason).await
 }
 
 async fn resolve_report(
     State(api): State<CommunitiesApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Resolve>,
 ) -> Result<Response, ApiError> {
@@ -595,5 +644,5 @@ async fn resolve_report(
         report_id: parse(&id, "report")?,
         resolution: req.resolution,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }

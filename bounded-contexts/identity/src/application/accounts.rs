@@ -40,6 +40,14 @@ pub fn email_stream(email: &str) -> StreamId {
     StreamId::of(EmailClaim::KIND, hex)
 }
 
+/// A registered user as stored now, with the version of its stream it was read at: the
+/// `gen` of tokens issued from it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: User,
+    pub version: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Accounts {
     store: Arc<dyn EventStore>,
@@ -51,20 +59,23 @@ impl Accounts {
         Self { store }
     }
 
-    /// The registered user `id`, if any.
+    /// The registered user `id`, if any, with its stream's version.
     ///
     /// # Errors
     /// Store failures or undecodable events.
-    pub async fn find(&self, id: UserId) -> Result<Option<User>, AccountError> {
+    pub async fn find(&self, id: UserId) -> Result<Option<Account>, AccountError> {
         let loaded = load::<User>(self.store.as_ref(), &StreamId::of(User::KIND, id)).await?;
-        Ok(loaded.state.registered.then_some(loaded.state))
+        Ok(loaded.state.registered.then_some(Account {
+            user: loaded.state,
+            version: loaded.version,
+        }))
     }
 
-    /// The registered user holding `email`, if any.
+    /// The registered user holding `email`, if any, with its stream's version.
     ///
     /// # Errors
     /// Store failures or undecodable events.
-    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, AccountError> {
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<Account>, AccountError> {
         let claim = load::<EmailClaim>(self.store.as_ref(), &email_stream(email)).await?;
         match claim.state.holder {
             Some((holder, _)) => self.find(holder).await,

@@ -38,6 +38,13 @@ pub enum IdentityCommand {
         #[serde(default)]
         scope: Option<String>,
     },
+    /// Logout: the access token `token_id` (its `jti`) of `user_id`, valid until `expires_at`
+    /// (Unix seconds), is refused from now on.
+    SignOut {
+        user_id: UserId,
+        token_id: String,
+        expires_at: i64,
+    },
 }
 
 impl IdentityCommand {
@@ -48,7 +55,8 @@ impl IdentityCommand {
             | Self::UpdateProfile { user_id, .. }
             | Self::ChangePassword { user_id, .. }
             | Self::GrantRole { user_id, .. }
-            | Self::RevokeRole { user_id, .. } => *user_id,
+            | Self::RevokeRole { user_id, .. }
+            | Self::SignOut { user_id, .. } => *user_id,
         }
     }
 

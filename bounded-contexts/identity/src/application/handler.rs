@@ -265,6 +265,27 @@ impl CommandHandler for IdentityHandler {
                     password_hash: password_hash.into_string(),
                 }
             }
+            IdentityCommand::SignOut {
+                token_id,
+                expires_at,
+                ..
+            } => {
+                let Some(actor) = by else {
+                    return Ok(envelope.reject(403, "forbidden", "users sign themselves out"));
+                };
+                let Some(expires_at) = chrono::DateTime::from_timestamp(expires_at, 0) else {
+                    return Ok(envelope.reject(
+                        422,
+                        "validation_failed",
+                        "expires_at is not a time",
+                    ));
+                };
+                UserCommand::SignOut {
+                    actor,
+                    token_id,
+                    expires_at,
+                }
+            }
             IdentityCommand::GrantRole { role, scope, .. }
             | IdentityCommand::RevokeRole { role, scope, .. } => {
                 if !self.may_change_roles(&actor).await? {

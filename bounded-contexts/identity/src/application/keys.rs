@@ -226,7 +226,8 @@ impl TokenIssuer {
         &self.key
     }
 
-    /// An access token for `user` with `roles`, valid from `now` for the configured time.
+    /// An access token for `user` with `roles`, read from version `generation` of the user's
+    /// account, valid from `now` for the configured time.
     ///
     /// # Errors
     /// Signing failed.
@@ -234,6 +235,7 @@ impl TokenIssuer {
         &self,
         user: UserId,
         roles: Vec<String>,
+        generation: u64,
         now: Timestamp,
     ) -> Result<IssuedToken, KeyError> {
         let iat = now.timestamp();
@@ -246,6 +248,7 @@ impl TokenIssuer {
             exp: iat.saturating_add(ttl),
             jti: uuid::Uuid::now_v7().to_string(),
             roles,
+            generation,
         };
         Ok(IssuedToken {
             token: self.key.sign(&claims)?,
@@ -283,7 +286,7 @@ mod tests {
         let issuer = TokenIssuer::new(key.clone(), Duration::from_secs(60));
         let user = UserId::new();
         let t = issuer
-            .issue(user, vec!["admin".into()], chrono::Utc::now())
+            .issue(user, vec!["admin".into()], 3, chrono::Utc::now())
             .unwrap();
         let caller = key.verifier().verify(&t.token).unwrap();
         assert_eq!(caller.user_id, user);
@@ -297,6 +300,7 @@ mod tests {
             .issue(
                 user,
                 vec![],
+                3,
                 chrono::Utc::now() - chrono::Duration::hours(1),
             )
             .unwrap();

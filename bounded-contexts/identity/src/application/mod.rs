@@ -11,7 +11,7 @@ mod limits;
 mod passwords;
 mod refresh;
 
-pub use accounts::{AccountError, Accounts, email_stream};
+pub use accounts::{Account, AccountError, Accounts, email_stream};
 pub use commands::IdentityCommand;
 pub use config::IdentityConfig;
 pub use handler::{IdentityHandler, SYSTEM_CLI};

@@ -7,4 +7,4 @@ mod user;
 
 pub use email_claim::{ABANDONED_AFTER_SECS, EmailClaim, EmailClaimCommand, EmailClaimError};
 pub use role::{Role, RoleError};
-pub use user::{NewUser, User, UserCommand, UserError, normalize_email};
+pub use user::{NewUser, PASSWORD_CHANGED, User, UserCommand, UserError, normalize_email};

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use event_schemas::identity::{
-    PasswordSet, ProfileUpdated, RoleGranted, RoleRevoked, UserEvent, UserRegistered,
+    PasswordSet, ProfileUpdated, RoleGranted, RoleRevoked, SessionsRevoked, SignedOut, UserEvent,
+    UserRegistered,
 };
 use shared_kernel::ids::UserId;
 use shared_kernel::{Aggregate, Timestamp};
@@ -13,6 +14,10 @@ use super::role::{Role, RoleError};
 const MAX_EMAIL: usize = 254;
 const MAX_DISPLAY_NAME: usize = 100;
 const MAX_HASH: usize = 512;
+/// Longest token id a sign-out records (ours are 36-character UUIDs).
+const MAX_TOKEN_ID: usize = 64;
+/// The reason of the `SessionsRevoked` a password change records.
+pub const PASSWORD_CHANGED: &str = "password_changed";
 
 /// The canonical form of an address: trimmed and lower-cased. Two addresses that differ only
 /// in case are one account (mail providers treat them so in practice).
@@ -69,10 +74,17 @@ pub enum UserCommand {
         actor: UserId,
         display_name: String,
     },
-    /// The application layer checked the current password (or the caller is trusted).
+    /// The application layer checked the current password (or the caller is trusted). Every
+    /// session of the old password ends with it.
     SetPassword {
         actor: UserId,
         password_hash: String,
+    },
+    /// Logout: the access token `token_id` (its `jti`), valid until `expires_at`, ends now.
+    SignOut {
+        actor: UserId,
+        token_id: String,
+        expires_at: Timestamp,
     },
     /// Authorised by the application layer (an admin, or the command line).
     GrantRole {
@@ -227,9 +239,35 @@ impl Aggregate for User {
             } => {
                 self.is_self(actor)?;
                 check_hash(&password_hash)?;
-                Ok(vec![UserEvent::PasswordSet(PasswordSet {
+                // Tokens issued under the old password are refused from here on.
+                Ok(vec![
+                    UserEvent::PasswordSet(PasswordSet {
+                        user_id: self.id,
+                        password_hash,
+                    }),
+                    UserEvent::SessionsRevoked(SessionsRevoked {
+                        user_id: self.id,
+                        reason: PASSWORD_CHANGED.to_owned(),
+                    }),
+                ])
+            }
+            UserCommand::SignOut {
+                actor,
+                token_id,
+                expires_at,
+            } => {
+                self.is_self(actor)?;
+                if token_id.is_empty() || token_id.len() > MAX_TOKEN_ID {
+                    return Err(UserError::Invalid(format!(
+                        "token id must be 1 to {MAX_TOKEN_ID} bytes"
+                    )));
+                }
+                // Signing out twice records it twice: harmless, and cheaper than remembering
+                // every token ever signed out in the aggregate.
+                Ok(vec![UserEvent::SignedOut(SignedOut {
                     user_id: self.id,
-                    password_hash,
+                    token_id,
+                    expires_at,
                 })])
             }
             UserCommand::GrantRole { role, by } => {
@@ -280,6 +318,8 @@ impl Aggregate for User {
                     self.roles.remove(&role);
                 }
             }
+            // Facts about tokens, kept by the token-revocation view, not by the account.
+            UserEvent::SignedOut(_) | UserEvent::SessionsRevoked(_) => {}
         }
         self
     }

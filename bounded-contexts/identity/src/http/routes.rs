@@ -7,6 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -14,16 +15,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http_kernel::{
-    ApiError, Caller, Json, KeyedLimiter, OptionalJson, Path, Query, SESSION_COOKIE, reply_response,
+    ApiError, Authentication, Caller, CommandIds, Json, KeyedLimiter, OptionalJson, Path, Query,
+    SESSION_COOKIE, reply_response,
 };
 use serde::Deserialize;
 use shared_kernel::ids::UserId;
 use shared_kernel::{BusError, Clock, CommandBus, CommandOutcome};
-use uuid::Uuid;
 
 use crate::application::{
-    Accounts, FailedLogins, IdentityCommand, IdentityConfig, Password, PasswordError, Passwords,
-    RefreshError, RefreshTokens, TokenIssuer,
+    Account, Accounts, FailedLogins, IdentityCommand, IdentityConfig, Password, PasswordError,
+    Passwords, RefreshError, RefreshTokens, TokenIssuer,
 };
 use crate::domain::{User, normalize_email};
 
@@ -134,14 +135,16 @@ fn password_error(e: PasswordError) -> ApiError {
     }
 }
 
+/// Sends `command` on behalf of `actor` under the request's command id.
 async fn send(
     api: &IdentityApi,
     actor: String,
+    ids: CommandIds,
     command: &IdentityCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), actor)
+        .envelope(ids.command_id(), actor)
         .map_err(ApiError::internal)?;
     let reply = api.bus.send(envelope).await.map_err(bus_error)?;
     let body = match &reply.outcome {
@@ -172,6 +175,7 @@ struct Register {
 async fn register(
     State(api): State<IdentityApi>,
     ClientIp(ip): ClientIp,
+    ids: CommandIds,
     Json(req): Json<Register>,
 ) -> Result<Response, ApiError> {
     api.registrations_per_ip.check(&ip)?;
@@ -180,14 +184,21 @@ async fn register(
         .hash(req.password)
         .await
         .map_err(password_error)?;
-    let user_id = UserId::new();
+    let user_id = UserId::derived(ids.command_id(), "user");
     let command = IdentityCommand::RegisterUser {
         user_id,
         email: normalize_email(&req.email),
         display_name: req.display_name,
         password_hash,
     };
-    let mut response = send(&api, user_id.to_string(), &command, StatusCode::CREATED).await?;
+    let mut response = send(
+        &api,
+        user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::CREATED,
+    )
+    .await?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{user_id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -221,13 +232,18 @@ fn invalid_credentials() -> ApiError {
 /// The token response of login and refresh, never cached, optionally with the session cookie.
 fn session_response(
     api: &IdentityApi,
-    user: &User,
+    account: &Account,
     refresh_token: String,
     cookie: bool,
 ) -> Result<Response, ApiError> {
     let issued = api
         .issuer
-        .issue(user.id, user.role_claims(), api.clock.now())
+        .issue(
+            account.user.id,
+            account.user.role_claims(),
+            account.version,
+            api.clock.now(),
+        )
         .map_err(ApiError::internal)?;
     let expires_in = issued.expires_in.as_secs();
     let set_cookie = cookie
@@ -280,7 +296,7 @@ async fn login(
         .find_by_email(&account)
         .await
         .map_err(ApiError::internal)?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let hash = user.as_ref().and_then(|a| a.user.password_hash.clone());
     let ok = api
         .passwords
         .verify(req.password, hash)
@@ -294,10 +310,10 @@ async fn login(
     api.failed_logins.record_success(&account);
     let refresh_token = api
         .refresh
-        .start_family(user.id, api.clock.now())
+        .start_family(user.user.id, api.clock.now())
         .await
         .map_err(ApiError::internal)?;
-    tracing::info!(user_id = %user.id, "logged in");
+    tracing::info!(user_id = %user.user.id, "logged in");
     session_response(&api, &user, refresh_token, req.cookie || query.cookie)
 }
 
@@ -329,7 +345,7 @@ async fn refresh(
         }
     };
     // Fresh roles, and no token for an account that is gone.
-    let user = api
+    let account = api
         .accounts
         .find(rotated.user_id)
         .await
@@ -337,7 +353,7 @@ async fn refresh(
         .ok_or(ApiError::Unauthenticated)?;
     session_response(
         &api,
-        &user,
+        &account,
         rotated.refresh_token,
         req.cookie || query.cookie,
     )
@@ -349,12 +365,32 @@ struct Logout {
     refresh_token: Option<String>,
 }
 
-/// Ends a session: revokes the refresh token's family and clears the cookie.
+/// Ends a session: the access token presented (header or cookie) is signed out, so every
+/// process refuses it from now on though it has not expired; the refresh token's family is
+/// revoked; the cookie is cleared. A token that is already refused (expired, revoked) only
+/// has nothing left to sign out.
 async fn logout(
     State(api): State<IdentityApi>,
+    ids: CommandIds,
+    authentication: Option<Extension<Authentication>>,
     // The body is optional: a cookie-only client has no refresh token to hand in.
     OptionalJson(body): OptionalJson<Logout>,
 ) -> Result<Response, ApiError> {
+    if let Some(Extension(Authentication::Verified(caller))) = authentication {
+        let command = IdentityCommand::SignOut {
+            user_id: caller.user_id,
+            token_id: caller.token_id.clone(),
+            expires_at: caller.expires_at,
+        };
+        send(
+            &api,
+            caller.user_id.to_string(),
+            ids,
+            &command,
+            StatusCode::NO_CONTENT,
+        )
+        .await?;
+    }
     if let Some(token) = body.refresh_token {
         api.refresh
             .revoke(&token, api.clock.now())
@@ -379,13 +415,13 @@ fn profile_json(user: &User) -> serde_json::Value {
 }
 
 async fn me(State(api): State<IdentityApi>, caller: Caller) -> Result<Response, ApiError> {
-    let user = api
+    let account = api
         .accounts
         .find(caller.user_id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::NotFound("user".into()))?;
-    let mut response = Json(profile_json(&user)).into_response();
+    let mut response = Json(profile_json(&account.user)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -401,13 +437,21 @@ struct UpdateProfile {
 async fn update_profile(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<UpdateProfile>,
 ) -> Result<Response, ApiError> {
     let command = IdentityCommand::UpdateProfile {
         user_id: caller.user_id,
         display_name: req.display_name,
     };
-    send(&api, caller.user_id.to_string(), &command, StatusCode::OK).await
+    send(
+        &api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,6 +464,7 @@ struct ChangePassword {
 async fn change_password(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<ChangePassword>,
 ) -> Result<Response, ApiError> {
     let user = api
@@ -427,7 +472,8 @@ async fn change_password(
         .find(caller.user_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or(ApiError::Unauthenticated)?;
+        .ok_or(ApiError::Unauthenticated)?
+        .user;
     // The same lock-out as login: a stolen access token must not become a password oracle.
     if let Some(wait) = api.failed_logins.locked_for(&user.email) {
         return Err(locked(wait));
@@ -450,7 +496,14 @@ async fn change_password(
         user_id: caller.user_id,
         password_hash,
     };
-    let response = send(&api, caller.user_id.to_string(), &command, StatusCode::OK).await?;
+    let response = send(
+        &api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await?;
     // Every other session ends with the old password.
     api.refresh
         .revoke_user(caller.user_id, api.clock.now())
@@ -468,6 +521,7 @@ struct Scope {
 async fn change_role(
     api: &IdentityApi,
     caller: &Caller,
+    ids: CommandIds,
     id: &str,
     role: String,
     scope: Option<String>,
@@ -495,23 +549,32 @@ async fn change_role(
             scope,
         }
     };
-    send(api, caller.user_id.to_string(), &command, StatusCode::OK).await
+    send(
+        api,
+        caller.user_id.to_string(),
+        ids,
+        &command,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn grant_role(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((id, role)): Path<(String, String)>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, ApiError> {
-    change_role(&api, &caller, &id, role, scope.scope, true).await
+    change_role(&api, &caller, ids, &id, role, scope.scope, true).await
 }
 
 async fn revoke_role(
     State(api): State<IdentityApi>,
     caller: Caller,
+    ids: CommandIds,
     Path((id, role)): Path<(String, String)>,
     Query(scope): Query<Scope>,
 ) -> Result<Response, ApiError> {
-    change_role(&api, &caller, &id, role, scope.scope, false).await
+    change_role(&api, &caller, ids, &id, role, scope.scope, false).await
 }

@@ -11,15 +11,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http_kernel::{
-    ApiError, Caller, CursorSpec, IdKind, Json, KeyKind, PageCursor, Path, Query, SortKey,
-    min_position,
+    ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, PageCursor, Path, Query,
+    SortKey, min_position,
 };
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::CommandBus;
 use shared_kernel::ids::ProductId;
 use sqlx::AnyPool;
-use uuid::Uuid;
 
 use crate::application::{InventoryCommand, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
@@ -170,11 +169,12 @@ fn product_of(owner: &SkuOwner) -> Result<ProductId, ApiError> {
 async fn send(
     api: &InventoryApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &InventoryCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope_for_user(Uuid::now_v7(), caller.user_id)
+        .envelope_for_user(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(api.bus.as_ref(), envelope, "inventory", status, None).await
 }
@@ -182,6 +182,7 @@ async fn send(
 async fn receive(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Receipt>,
@@ -192,12 +193,13 @@ async fn receive(
         sku,
         quantity: req.quantity,
     };
-    send(&api, &caller, &command, StatusCode::CREATED).await
+    send(&api, &caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn adjust(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Adjustment>,
@@ -209,12 +211,13 @@ async fn adjust(
         delta: req.delta,
         reason: req.reason,
     };
-    send(&api, &caller, &command, StatusCode::CREATED).await
+    send(&api, &caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn set_threshold(
     State(api): State<InventoryApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(sku): Path<String>,
     headers: HeaderMap,
     Json(req): Json<Threshold>,
@@ -225,7 +228,7 @@ async fn set_threshold(
         sku,
         threshold: req.threshold,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn get_levels(

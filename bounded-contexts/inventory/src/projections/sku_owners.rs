@@ -1,5 +1,6 @@
 //! Who owns each sku: inventory's own copy of the merchandise facts it needs (sku -> product,
-//! seller), so ownership checks never call into the catalog.
+//! seller), so ownership checks never call into the catalog. It agrees with merchandise's sku
+//! claims: only the product that claimed a sku is ever created with it.
 
 use async_trait::async_trait;
 use event_schemas::merchandise::{PRODUCT_CREATED, ProductEvent};
@@ -71,7 +72,10 @@ impl Projection for SkuOwnersProjection {
         else {
             return Ok(());
         };
-        // The first product to name a sku owns its stock.
+        // Merchandise creates a product only once it holds its sku's claim (`sku_claimed`,
+        // first come first served), so one product names a sku and this is its owner: the same
+        // answer as the claim. Should a store hold two (products created before skus were
+        // claimed), the first keeps it.
         sqlx::query(
             "INSERT INTO inventory_sku_owners (sku, product_id, seller_id) VALUES ($1, $2, $3) \
              ON CONFLICT (sku) DO NOTHING",

@@ -4,4 +4,4 @@ mod commands;
 mod handler;
 
 pub use commands::MerchandiseCommand;
-pub use handler::MerchandiseHandler;
+pub use handler::{MerchandiseHandler, sku_stream};

@@ -9,13 +9,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, Json, PageCursor, Path, Query, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::ids::ProductId;
 use shared_kernel::{CommandBus, Money};
 use sqlx::AnyPool;
-use uuid::Uuid;
 
 use crate::application::MerchandiseCommand;
 use crate::projections::listing::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -77,14 +76,16 @@ struct ChangePrice {
     price: Money,
 }
 
+/// Sends `command` under the request's command id.
 async fn send(
     api: &MerchandiseApi,
     caller: Caller,
+    ids: CommandIds,
     command: &MerchandiseCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), caller.user_id)
+        .envelope(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(api.bus.as_ref(), envelope, "merchandise", status, None).await
 }
@@ -96,9 +97,10 @@ fn parse_id(id: &str) -> Result<ProductId, ApiError> {
 async fn create_product(
     State(api): State<MerchandiseApi>,
     caller: Caller,
+    ids: CommandIds,
     Json(req): Json<CreateProduct>,
 ) -> Result<Response, ApiError> {
-    let product_id = ProductId::new();
+    let product_id = ProductId::derived(ids.command_id(), "product");
     let command = MerchandiseCommand::CreateProduct {
         product_id,
         title: req.title,
@@ -108,7 +110,7 @@ async fn create_product(
         price: req.price,
         attributes: req.attributes,
     };
-    let mut response = send(&api, caller, &command, StatusCode::CREATED).await?;
+    let mut response = send(&api, caller, ids, &command, StatusCode::CREATED).await?;
     // A 202 (reply late) keeps its `Location`: the command's status, not the product yet.
     if response.status() == StatusCode::CREATED
         && let Ok(location) = HeaderValue::from_str(&format!("/api/v1/products/{product_id}"))
@@ -121,17 +123,19 @@ async fn create_product(
 async fn publish_product(
     State(api): State<MerchandiseApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = MerchandiseCommand::PublishProduct {
         product_id: parse_id(&id)?,
     };
-    send(&api, caller, &command, StatusCode::OK).await
+    send(&api, caller, ids, &command, StatusCode::OK).await
 }
 
 async fn change_details(
     State(api): State<MerchandiseApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<ChangeDetails>,
 ) -> Result<Response, ApiError> {
@@ -141,12 +145,13 @@ async fn change_details(
         description: req.description,
         category: req.category,
     };
-    send(&api, caller, &command, StatusCode::OK).await
+    send(&api, caller, ids, &command, StatusCode::OK).await
 }
 
 async fn change_price(
     State(api): State<MerchandiseApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<ChangePrice>,
 ) -> Result<Response, ApiError> {
@@ -154,7 +159,7 @@ async fn change_price(
         product_id: parse_id(&id)?,
         price: req.price,
     };
-    send(&api, caller, &command, StatusCode::OK).await
+    send(&api, caller, ids, &command, StatusCode::OK).await
 }
 
 /// Waits for the catalog to contain the caller's write, if the caller asked to.

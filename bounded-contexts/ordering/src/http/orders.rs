@@ -12,13 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
-use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, Json, PageCursor, Path, Query, min_position};
 use projections::{Progress, WaitError};
 use serde::Deserialize;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 use shared_kernel::{Aggregate, CommandBus, EventStore, Money, StreamId};
 use sqlx::AnyPool;
-use uuid::Uuid;
 
 use crate::application::{OrderingCommand, PricedLineInput};
 use crate::domain::Order;
@@ -83,11 +82,12 @@ fn rejected(status: u16, code: &str, message: impl Into<String>) -> ApiError {
 async fn send(
     api: &OrderingApi,
     caller: &Caller,
+    ids: CommandIds,
     command: &OrderingCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), caller.user_id)
+        .envelope(ids.command_id(), caller.user_id)
         .map_err(ApiError::internal)?;
     http_kernel::send_command(
         api.bus.as_ref(),
@@ -217,6 +217,7 @@ fn priced(
 async fn place_order(
     State(api): State<OrderingApi>,
     caller: Caller,
+    ids: CommandIds,
     headers: HeaderMap,
     Json(req): Json<PlaceOrder>,
 ) -> Result<Response, ApiError> {
@@ -224,8 +225,8 @@ async fn place_order(
         wait_for(&api, ORDERING_PRODUCTS, position).await?;
     }
     let wanted = merge_lines(req.lines)?;
-    let ids: Vec<ProductId> = wanted.iter().map(|(p, _)| *p).collect();
-    let products = products_of(&api, &ids).await?;
+    let product_ids: Vec<ProductId> = wanted.iter().map(|(p, _)| *p).collect();
+    let products = products_of(&api, &product_ids).await?;
     let mut lines = Vec::with_capacity(wanted.len());
     for (product_id, quantity) in wanted {
         let product = products
@@ -233,15 +234,15 @@ async fn place_order(
             .ok_or_else(|| rejected(422, "unknown_product", format!("no product {product_id}")))?;
         lines.push(priced(product, product_id, quantity)?);
     }
-    let order_id = OrderId::new();
+    let order_id = OrderId::derived(ids.command_id(), "order");
     let command = OrderingCommand::PlaceOrder {
         order_id,
         lines,
         shipping_address: req.shipping_address,
         payment: req.payment,
-        payment_id: PaymentId::new(),
+        payment_id: PaymentId::derived(ids.command_id(), "payment"),
     };
-    let mut response = send(&api, &caller, &command, StatusCode::ACCEPTED).await?;
+    let mut response = send(&api, &caller, ids, &command, StatusCode::ACCEPTED).await?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/orders/{order_id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -251,6 +252,7 @@ async fn place_order(
 async fn cancel_order(
     State(api): State<OrderingApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let order_id = parse_order_id(&id)?;
@@ -259,29 +261,31 @@ async fn cancel_order(
         reason: crate::domain::buyer_cancelled_reason().to_owned(),
         by: Some(caller.user_id),
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn ship_order(
     State(api): State<OrderingApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = OrderingCommand::ShipOrder {
         order_id: parse_order_id(&id)?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 async fn deliver_order(
     State(api): State<OrderingApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let command = OrderingCommand::DeliverOrder {
         order_id: parse_order_id(&id)?,
     };
-    send(&api, &caller, &command, StatusCode::OK).await
+    send(&api, &caller, ids, &command, StatusCode::OK).await
 }
 
 /// The order as it was at `as_of`: its own events recorded up to that instant, folded.

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use event_schemas::payments::commands::RefundPayment;
-use http_kernel::{ApiError, Caller, Json, Path, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, Json, Path, min_position};
 use serde::Deserialize;
 use shared_kernel::Money;
 use shared_kernel::ids::PaymentId;
@@ -70,6 +70,7 @@ pub(super) async fn get_payment(
 pub(super) async fn refund(
     State(api): State<PaymentsApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Refund>,
 ) -> Result<Response, ApiError> {
@@ -79,5 +80,5 @@ pub(super) async fn refund(
         amount: req.amount,
         reason: req.reason.unwrap_or_else(|| "admin_refund".into()),
     });
-    send(api.bus.as_ref(), &caller, &command, StatusCode::OK).await
+    send(api.bus.as_ref(), &caller, ids, &command, StatusCode::OK).await
 }

@@ -4,22 +4,23 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use http_kernel::{ApiError, Caller, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, min_position};
 use projections::{Progress, WaitError};
 use shared_kernel::CommandBus;
-use uuid::Uuid;
 
 use crate::application::PaymentsCommand;
 
-/// Sends `command` as `caller`; the accepted body is answered with `status`.
+/// Sends `command` as `caller` under the request's command id; the accepted body is answered
+/// with `status`.
 pub(super) async fn send(
     bus: &dyn CommandBus,
     caller: &Caller,
+    ids: CommandIds,
     command: &PaymentsCommand,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let envelope = command
-        .envelope(Uuid::now_v7(), caller.user_id.to_string())
+        .envelope(ids.command_id(), caller.user_id.to_string())
         .map_err(ApiError::internal)?;
     http_kernel::send_command(bus, envelope, "payments", status, None).await
 }

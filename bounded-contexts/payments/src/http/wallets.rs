@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use http_kernel::{ApiError, Caller, Json, Path, Query, min_position};
+use http_kernel::{ApiError, Caller, CommandIds, Json, Path, Query, min_position};
 use serde::Deserialize;
 use shared_kernel::Money;
 use shared_kernel::ids::UserId;
@@ -36,6 +36,7 @@ fn money(amount_minor: i64, currency: &str) -> serde_json::Value {
 pub(super) async fn credit(
     State(api): State<PaymentsApi>,
     caller: Caller,
+    ids: CommandIds,
     Path(user_id): Path<String>,
     Json(req): Json<Credit>,
 ) -> Result<Response, ApiError> {
@@ -48,7 +49,14 @@ pub(super) async fn credit(
         amount: req.amount,
         reason: req.reason,
     });
-    send(api.bus.as_ref(), &caller, &command, StatusCode::CREATED).await
+    send(
+        api.bus.as_ref(),
+        &caller,
+        ids,
+        &command,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 pub(super) async fn my_wallet(
