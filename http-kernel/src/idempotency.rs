@@ -238,21 +238,18 @@ impl Idempotency {
         let waited_until = tokio::time::Instant::now() + self.wait;
         loop {
             let now = now_ms();
-            // An expired key is forgotten: the request runs as new.
-            sqlx::query(
-                "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2 AND created_at < $3",
-            )
-            .bind(owner)
-            .bind(key)
-            .bind(now - millis(self.ttl))
-            .execute(&self.pool)
-            .await
-            .map_err(ApiError::internal)?;
             let command_id = Uuid::now_v7();
+            // Claimed when new, or when only an expired key was there (it is forgotten: the
+            // request runs as new), in one statement.
             let claimed = sqlx::query(
                 "INSERT INTO idempotency_keys \
                  (owner, key, method, path, body_sha256, created_at, command_id, leased_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (owner, key) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (owner, key) DO UPDATE \
+                 SET method = excluded.method, path = excluded.path, \
+                     body_sha256 = excluded.body_sha256, created_at = excluded.created_at, \
+                     command_id = excluded.command_id, leased_at = excluded.leased_at, \
+                     status = NULL, headers = NULL, body = NULL \
+                 WHERE idempotency_keys.created_at < $8",
             )
             .bind(owner)
             .bind(key)
@@ -261,6 +258,7 @@ impl Idempotency {
             .bind(fingerprint.body_sha256.clone())
             .bind(now)
             .bind(command_id.to_string())
+            .bind(now - millis(self.ttl))
             .execute(&self.pool)
             .await
             .map_err(ApiError::internal)?

@@ -100,6 +100,16 @@ pub trait Aggregate: Default + Clone + Send + Sync + 'static {
         None
     }
 
+    /// Whether `command` starts a stream (places an order, opens a payment): then a command
+    /// handled where nothing is cached is first decided on the initial state and appended
+    /// expecting no stream, which saves reading a stream that is nearly always empty. When it
+    /// is not empty after all (a redelivery), the append conflicts and the command is decided
+    /// again on a fresh load. `false` by default.
+    #[must_use]
+    fn creates(_command: &Self::Command) -> bool {
+        false
+    }
+
     /// The state after all `events`, from the initial state.
     #[must_use]
     fn replay<'a>(events: impl IntoIterator<Item = &'a Self::Event>) -> Self

@@ -89,6 +89,7 @@ async fn fold<A: Aggregate>(
         position,
         snapshot_version,
         commands: std::collections::VecDeque::new(),
+        truncated: snapshot_version > 0,
     };
     for r in recorded {
         let appended = Appended {
@@ -117,6 +118,44 @@ async fn fold<A: Aggregate>(
             .map(|(_, appended)| appended);
     }
     Ok((folded, done))
+}
+
+/// The aggregate as [`execute`] would decide on it now, and the first result of `command_id`
+/// on this stream if it already ran. For handlers that must act outside the store (ask a
+/// payment provider) before they record what happened: from the store's aggregate cache when
+/// it holds the stream (a cached state may be stale, so that outside action must be idempotent:
+/// the record's append then detects the staleness), else from a fresh load, which is then
+/// cached for the `execute` that follows.
+///
+/// # Errors
+/// Store failures, or events this code cannot decode.
+pub async fn prepare<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &StreamId,
+    command_id: Option<Uuid>,
+) -> Result<(Arc<A>, Option<Appended>), ExecuteError<A::Error>> {
+    let cache = store.aggregate_cache();
+    if let Some((state, _, known)) = cache.and_then(|c| c.peek::<A>(stream, command_id)) {
+        let done = match known {
+            Some(done) => done,
+            None => match command_id {
+                Some(id) => store
+                    .command_result(id)
+                    .await
+                    .map_err(ExecuteError::Store)?
+                    .filter(|(s, _)| s == stream)
+                    .map(|(_, appended)| appended),
+                None => None,
+            },
+        };
+        return Ok((state, done));
+    }
+    let (folded, done) = fold::<A>(store, stream, command_id).await?;
+    let state = Arc::clone(&folded.state);
+    if let Some(cache) = cache {
+        cache.put(stream, folded);
+    }
+    Ok((state, done))
 }
 
 /// What a successful command produced.
@@ -157,12 +196,16 @@ pub async fn execute<A: Aggregate>(
     let cache = store.aggregate_cache();
     let command_id = metadata.command_id;
     let mut cached = cache.and_then(|c| c.take::<A>(stream));
+    // A stream-starting command is first decided as if its stream were new (see
+    // `Aggregate::creates`); anything unexpected falls back to a fresh load.
+    let mut optimistic = cached.is_none() && A::creates(&command);
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let (mut current, done) = match cached.take() {
             Some(c) => {
                 let done = c.result_of(command_id);
                 (c, done)
             }
+            None if optimistic => (Cached::initial(), None),
             None => fold::<A>(store, stream, command_id).await?,
         };
         let put_back = |current: Cached<A>| {
@@ -183,11 +226,20 @@ pub async fn execute<A: Aggregate>(
         }
         let events = match current.state.decide(command.clone(), clock.now()) {
             Ok(events) => events,
+            // Refused on an assumed-empty state: judge it on the real one.
+            Err(_) if optimistic => {
+                optimistic = false;
+                continue;
+            }
             Err(e) => {
                 put_back(current);
                 return Err(ExecuteError::Domain(e));
             }
         };
+        if events.is_empty() && optimistic {
+            optimistic = false;
+            continue;
+        }
         if events.is_empty() {
             let (state, version, position) = (
                 Arc::clone(&current.state),
@@ -222,7 +274,7 @@ pub async fn execute<A: Aggregate>(
         match store.append(stream, expected, new_events).await {
             // An earlier delivery of this command stored these events (a state decided on
             // before it, cached or not): its result comes from a fresh load.
-            Ok(appended) if appended.replayed => {}
+            Ok(appended) if appended.replayed => optimistic = false,
             Ok(appended) => {
                 let state = events
                     .iter()
@@ -245,7 +297,7 @@ pub async fn execute<A: Aggregate>(
                 });
             }
             // Someone else moved the stream on: decide again on a fresh load.
-            Err(StoreError::Conflict { .. }) => {}
+            Err(StoreError::Conflict { .. }) => optimistic = false,
             Err(e) => return Err(ExecuteError::Store(e)),
         }
     }

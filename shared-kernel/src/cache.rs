@@ -38,6 +38,23 @@ pub(crate) struct Cached<A> {
     pub snapshot_version: u64,
     /// The latest commands folded into the state, with their results, oldest first.
     pub commands: VecDeque<(Uuid, Appended)>,
+    /// Whether `commands` may miss some (dropped from the window, or folded into a snapshot):
+    /// then a command not among them may still have run.
+    pub truncated: bool,
+}
+
+impl<A: Aggregate> Cached<A> {
+    /// A stream without events.
+    pub fn initial() -> Self {
+        Self {
+            state: Arc::new(A::default()),
+            version: 0,
+            position: 0,
+            snapshot_version: 0,
+            commands: VecDeque::new(),
+            truncated: false,
+        }
+    }
 }
 
 impl<A> Cached<A> {
@@ -57,6 +74,7 @@ impl<A> Cached<A> {
             self.commands.push_back((id, appended));
             while self.commands.len() > RECENT_COMMANDS {
                 self.commands.pop_front();
+                self.truncated = true;
             }
         }
     }
@@ -122,6 +140,23 @@ impl AggregateCache {
             .map
             .remove(stream)?;
         entry.value.downcast::<Cached<A>>().ok().map(|b| *b)
+    }
+
+    /// The stream's entry without taking it: its state, and whether `command` is known to have
+    /// run (`Some(true)`), known not to have (`Some(false)`), or not known (`None`).
+    pub(crate) fn peek<A: Aggregate>(
+        &self,
+        stream: &StreamId,
+        command: Option<Uuid>,
+    ) -> Option<(Arc<A>, u64, Option<Option<Appended>>)> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let cached = entries.map.get(stream)?.value.downcast_ref::<Cached<A>>()?;
+        let known = match cached.result_of(command) {
+            Some(appended) => Some(Some(appended)),
+            None if !cached.truncated => Some(None),
+            None => None,
+        };
+        Some((Arc::clone(&cached.state), cached.version, known))
     }
 
     /// Puts an entry (back) unless a newer one is there already.

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use event_schemas::inventory::commands::{CommitStock, ReleaseStock, ReserveStock};
 use event_schemas::inventory::{ReservationFailed, SkuQuantity};
-use shared_kernel::application::{ExecuteError, Executed, event_id_for, load, reply_for};
+use shared_kernel::application::{ExecuteError, Executed, event_id_for, reply_for};
 use shared_kernel::ids::{OrderId, UserId};
 use shared_kernel::{
-    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandOutcome, CommandReply, EventMetadata,
-    EventStore, StoreError, StreamId,
+    Aggregate, Clock, CommandEnvelope, CommandHandler, CommandReply, EventMetadata, EventStore,
+    StoreError, StreamId,
 };
 
 use super::InventoryCommand;
@@ -368,21 +368,10 @@ impl InventoryHandler {
         let order_id = command.order_id;
         let stream = reservation_stream(order_id);
         let metadata = envelope.event_metadata();
-        let current = load::<Reservation>(self.store.as_ref(), &stream)
-            .await
-            .map_err(unfinished)?;
-        if current.state.status != ReservationStatus::None {
-            // Decided already (a redelivery, or a repeat): the same answer, nothing new.
-            return Ok(CommandReply {
-                command_id: envelope.command_id,
-                outcome: CommandOutcome::Accepted {
-                    stream_id: stream.to_string(),
-                    stream_version: current.version,
-                    position: current.position,
-                    body: reservation_body(order_id, &current.state),
-                },
-            });
-        }
+        // No look at the reservation first: a redelivery holds each line again to no effect
+        // (each hold is idempotent by its own command id), and deciding the reservation then
+        // answers with this command's first result (or, decided otherwise meanwhile, gives
+        // the lines back below).
         let decision = match self.hold_lines(&metadata, order_id, &lines).await? {
             None => ReservationCommand::Confirm {
                 order_id,

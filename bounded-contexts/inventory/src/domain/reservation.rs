@@ -98,6 +98,13 @@ impl Aggregate for Reservation {
     type Event = ReservationEvent;
     type Error = ReservationError;
 
+    fn creates(command: &ReservationCommand) -> bool {
+        matches!(
+            command,
+            ReservationCommand::Confirm { .. } | ReservationCommand::Fail(_)
+        )
+    }
+
     fn decide(
         &self,
         command: ReservationCommand,

@@ -288,6 +288,10 @@ impl Aggregate for Order {
     type Event = OrderEvent;
     type Error = OrderError;
 
+    fn creates(command: &OrderCommand) -> bool {
+        matches!(command, OrderCommand::Place(_))
+    }
+
     fn decide(
         &self,
         command: OrderCommand,

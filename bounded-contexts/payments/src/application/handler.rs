@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use event_schemas::payments::PaymentMethod;
 use event_schemas::payments::commands::{AuthorizePayment, RefundPayment, VoidPayment};
 use shared_kernel::application::{
-    ExecuteError, Executed, Rejection, event_id_for, execute, load, reply_for,
+    ExecuteError, Executed, Rejection, event_id_for, execute, prepare, reply_for,
 };
 use shared_kernel::ids::PaymentId;
 use shared_kernel::payments::{Authorization, PaymentProvider, ProviderError};
@@ -163,11 +163,23 @@ impl PaymentsHandler {
         }
     }
 
-    async fn load_payment(&self, payment_id: PaymentId) -> Result<Payment, StoreError> {
-        load::<Payment>(self.store.as_ref(), &payment_stream(payment_id))
-            .await
-            .map(|l| l.state)
-            .map_err(store_failure)
+    /// The payment as the next command will see it, and whether `envelope` already ran on it
+    /// (a redelivery: then nothing is asked of the provider again, and `execute` answers with
+    /// the first result). From the aggregate cache when it holds the payment: every provider
+    /// call is keyed, so a stale view repeats a call to no effect.
+    async fn prepared(
+        &self,
+        envelope: &CommandEnvelope,
+        payment_id: PaymentId,
+    ) -> Result<(Arc<Payment>, bool), StoreError> {
+        prepare::<Payment>(
+            self.store.as_ref(),
+            &payment_stream(payment_id),
+            Some(envelope.command_id),
+        )
+        .await
+        .map(|(state, done)| (state, done.is_some()))
+        .map_err(store_failure)
     }
 
     async fn execute_payment(
@@ -203,16 +215,6 @@ impl PaymentsHandler {
         .await
     }
 
-    /// Whether this very command was already recorded (a redelivery): then nothing is asked
-    /// of the provider again, and `execute` answers with the first result.
-    async fn already_done(&self, envelope: &CommandEnvelope) -> Result<bool, StoreError> {
-        Ok(self
-            .store
-            .command_result(envelope.command_id)
-            .await?
-            .is_some())
-    }
-
     async fn authorize(
         &self,
         envelope: &CommandEnvelope,
@@ -222,7 +224,7 @@ impl PaymentsHandler {
             return Ok(rejection(envelope, &e));
         }
         let payment_id = request.payment_id;
-        let state = self.load_payment(payment_id).await?;
+        let (state, _) = self.prepared(envelope, payment_id).await?;
         // Listed until the answer is recorded, so a void meanwhile knows what it cancels.
         let _under_way = state
             .recorded_outcome()
@@ -365,8 +367,8 @@ impl PaymentsHandler {
         envelope: &CommandEnvelope,
         payment_id: PaymentId,
     ) -> Result<CommandReply, StoreError> {
-        if !self.already_done(envelope).await? {
-            let state = self.load_payment(payment_id).await?;
+        let (state, done) = self.prepared(envelope, payment_id).await?;
+        if !done {
             if let (PaymentStatus::Authorized, Some(PaymentMethod::Card), Some(r), Some(amount)) = (
                 state.status,
                 state.method,
@@ -391,7 +393,7 @@ impl PaymentsHandler {
         command: VoidPayment,
     ) -> Result<CommandReply, StoreError> {
         let payment_id = command.payment_id;
-        let state = self.load_payment(payment_id).await?;
+        let (state, _) = self.prepared(envelope, payment_id).await?;
         if matches!(
             state.status,
             PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
@@ -474,8 +476,8 @@ impl PaymentsHandler {
     ) -> Result<CommandReply, StoreError> {
         let payment_id = command.payment_id;
         let mut amount = command.amount;
-        if !self.already_done(envelope).await? {
-            let state = self.load_payment(payment_id).await?;
+        let (state, done) = self.prepared(envelope, payment_id).await?;
+        if !done {
             amount = match state.refund_amount(command.amount) {
                 Ok(a) => a,
                 Err(e) => return Ok(rejection(envelope, &e)),

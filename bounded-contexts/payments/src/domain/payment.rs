@@ -281,6 +281,10 @@ impl Aggregate for Payment {
     type Event = PaymentEvent;
     type Error = PaymentError;
 
+    fn creates(command: &PaymentCommand) -> bool {
+        matches!(command, PaymentCommand::RecordAuthorization { .. })
+    }
+
     fn decide(
         &self,
         command: PaymentCommand,
