@@ -39,7 +39,8 @@ pub struct KafkaRelay {
     feed: Arc<dyn EventFeed>,
     checkpoints: Arc<dyn CheckpointStore>,
     producer: FutureProducer,
-    admin: AdminClient<DefaultClientContext>,
+    /// Created only while topics are created: an idle Kafka client still wakes up now and then.
+    admin: Option<AdminClient<DefaultClientContext>>,
     config: KafkaConfig,
     topics: HashSet<String>,
 }
@@ -106,14 +107,11 @@ impl KafkaRelay {
             .set("linger.ms", "5")
             .set("compression.type", "lz4")
             .create()?;
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
-            .create()?;
         Ok(Self {
             feed,
             checkpoints,
             producer,
-            admin,
+            admin: None,
             config,
             topics: HashSet::new(),
         })
@@ -128,10 +126,17 @@ impl KafkaRelay {
             self.config.partitions,
             TopicReplication::Fixed(self.config.replication),
         );
-        let results = self
-            .admin
-            .create_topics([&new], &AdminOptions::new())
-            .await?;
+        if self.admin.is_none() {
+            self.admin = Some(
+                ClientConfig::new()
+                    .set("bootstrap.servers", &self.config.brokers)
+                    .create()?,
+            );
+        }
+        let Some(admin) = self.admin.as_ref() else {
+            return Ok(());
+        };
+        let results = admin.create_topics([&new], &AdminOptions::new()).await?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -155,6 +160,8 @@ impl KafkaRelay {
             for e in &events[from..] {
                 self.ensure_topic(&self.config.topic(e.context())).await?;
             }
+            // Topics exist: the admin client goes until a new context shows up.
+            self.admin = None;
             let mut reports = Vec::with_capacity(events.len() - from);
             for e in &events[from..] {
                 // Confidential data (a password hash) never leaves the store; the event itself
