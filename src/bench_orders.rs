@@ -53,6 +53,11 @@ pub struct BenchOrdersArgs {
     /// Orders placed one after another for the per-order cost figures (0: skip them).
     #[arg(long, default_value_t = 100)]
     pub cost_orders: u64,
+    /// How often an order of the cost measurement is polled, in milliseconds: its polls are
+    /// part of its cost, so a slower machine must not poll more (`../shared/tools/order-cost`
+    /// polls every 200 ms too).
+    #[arg(long, default_value_t = 200)]
+    pub cost_poll_ms: u64,
     /// Then this many more orders of the same sku (closed loop), and the cost measured again:
     /// does an order cost more once the log and the sku's stock stream are long?
     #[arg(long, default_value_t = 0)]
@@ -428,7 +433,8 @@ async fn measure(
     if args.cost_orders > 0 {
         let n = args.cost_orders;
         eprintln!("[cost] {n} orders one after another, each until paid");
-        let first = cost_of(&client, &buyers[0], &products[0], n, url, poll).await?;
+        let cost_poll = Duration::from_millis(args.cost_poll_ms);
+        let first = cost_of(&client, &buyers[0], &products[0], n, url, cost_poll).await?;
         println!();
         println!("{}", crate::bench::cost::Cost::HEADER);
         println!(
@@ -457,7 +463,7 @@ async fn measure(
                 t.await??;
             }
             let events = store.head().await?.position;
-            let later = cost_of(&client, &buyers[0], &products[0], n, url, poll).await?;
+            let later = cost_of(&client, &buyers[0], &products[0], n, url, cost_poll).await?;
             println!(
                 "{}",
                 later.row(&format!(

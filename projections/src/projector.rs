@@ -127,8 +127,8 @@ impl Projector {
         let mut applied = Cursor::START;
         let mut cursor = Cursor::START;
         let mut replayed = 0_u64;
+        let mut page = store.read_all(cursor, REBUILD_PAGE).await?;
         loop {
-            let page = store.read_all(cursor, REBUILD_PAGE).await?;
             let Some(last) = page.last().map(|e| e.cursor) else {
                 // Caught up with what is readable; done once nothing is pending either.
                 if store.head().await? <= cursor {
@@ -138,19 +138,31 @@ impl Projector {
                     return Ok(replayed);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
+                page = store.read_all(cursor, REBUILD_PAGE).await?;
                 continue;
             };
-            if page.iter().any(|e| interest.matches(e)) {
-                // Someone else reset it again: start over from where it is now.
-                if let Some(stored) = self.apply_page(&page, applied, last).await? {
-                    (applied, cursor) = (stored, stored);
-                    continue;
+            // The next page is read while this one is applied: the read and the writes overlap.
+            let relevant = page.iter().any(|e| interest.matches(e));
+            let (next, reset) = tokio::join!(store.read_all(last, REBUILD_PAGE), async {
+                if relevant {
+                    self.apply_page(&page, applied, last).await
+                } else {
+                    Ok(None)
                 }
+            });
+            // Someone else reset it again: start over from where it is now.
+            if let Some(stored) = reset? {
+                (applied, cursor) = (stored, stored);
+                page = store.read_all(cursor, REBUILD_PAGE).await?;
+                continue;
+            }
+            if relevant {
                 applied = last;
             }
             replayed += page.len() as u64;
             cursor = last;
             progress(replayed, cursor);
+            page = next?;
         }
     }
 }
