@@ -357,15 +357,18 @@ async fn run_in(args: &BenchOrdersArgs, url: &str) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
         base: format!("http://{}", running.addr),
     };
-    let store = infrastructure::database::Database::open(url, settings.pool_sizes)
-        .await?
-        .store;
+    // The platform's own store: a second one would listen for commits too, and the platform
+    // would notify it of every commit as it would another process.
+    let store = Arc::clone(&running.store);
     let result = measure(args, &client, store, url).await;
     // Stop the platform before the caller drops its database, also after a failure.
     running.shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(500)).await;
     result
 }
+
+/// How long the statistics of every backend take to reach `pg_stat_*`.
+const STATS_SETTLE: Duration = Duration::from_secs(11);
 
 /// Places `n` orders one after another from the client runtime, each waited until paid, and
 /// returns what they cost per order.
@@ -385,8 +388,10 @@ async fn cost_of(
         base: client.base.clone(),
     };
     let (buyer, product) = (buyer.to_owned(), product.to_owned());
-    // Statistics reach pg_stat_* up to a second late: settle before and after.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A busy backend hands its statistics to pg_stat_* at most once a second, an idle one
+    // after up to 10 s (PostgreSQL 15): settle before and after, so that no other phase's work
+    // lands in this one's figures.
+    tokio::time::sleep(STATS_SETTLE).await;
     let before = Counters::read(url).await?;
     let orders = runtime.spawn(async move {
         for _ in 0..n {
@@ -395,7 +400,7 @@ async fn cost_of(
         anyhow::Ok(())
     });
     orders.await??;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(STATS_SETTLE).await;
     let after = Counters::read(url).await?;
     runtime.shutdown_background();
     Ok(after.per(&before, n))
@@ -410,12 +415,9 @@ async fn measure(
     let (c, secs) = (args.concurrency, args.seconds);
     let client = client.clone();
 
-    eprintln!("[1/4] raw append rate: {c} writers, single-event appends, {secs}s");
-    let raw = append_rate(Arc::clone(&store), c, secs).await?;
-
     let poll = Duration::from_millis(args.poll_ms);
     let p = args.products.max(1);
-    eprintln!("[2/4] set-up: a seller, {p} stocked products, {c} buyers");
+    eprintln!("[1/4] set-up: a seller, {p} stocked products, {c} buyers");
     let seller = client.new_user().await?;
     let mut products = Vec::new();
     for _ in 0..p {
@@ -480,6 +482,9 @@ rows read per order after / before: {:.2}",
             return Ok(());
         }
     }
+
+    eprintln!("[2/4] raw append rate: {c} writers, single-event appends, {secs}s");
+    let raw = append_rate(Arc::clone(&store), c, secs).await?;
 
     eprintln!("[3/4] throughput: {c} buyers, each ordering until paid in a loop, {secs}s");
     let head_before = store.head().await?;
