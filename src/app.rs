@@ -15,7 +15,8 @@ use infrastructure::kafka::{KafkaConfig, KafkaRelay};
 use infrastructure::rabbitmq::{RabbitCommandBus, RabbitCommandWorker, RabbitConfig};
 use projections::saga::{ProcessManager, SagaRunner};
 use projections::{
-    KafkaProjector, Progress, Projection, Projector, ProjectorGroup, ProjectorHandle,
+    CheckpointBoard, KafkaProjector, Progress, Projection, Projector, ProjectorGroup,
+    ProjectorHandle,
 };
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventFeed, SystemClock};
 use tokio::net::TcpListener;
@@ -272,6 +273,9 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let shutdown = CancellationToken::new();
 
+    // Skip-only checkpoints of every consumer of this process, written in one transaction.
+    let board = CheckpointBoard::new();
+    tokio::spawn(board.clone().run(database.read.clone(), shutdown.clone()));
     let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::with_window(
         Arc::clone(&store),
         settings.feed_window,
@@ -292,6 +296,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             for (context, group) in groups {
                 projectors.push(
                     ProjectorGroup::new(context, group, database.read.clone())
+                        .with_board(board.clone())
                         .spawn(Arc::clone(&feed), &progress, shutdown.clone())
                         .await?,
                 );
@@ -334,12 +339,14 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     // Every process verifies tokens, so every process keeps the revoked ones in memory,
     // whatever contexts it runs and whatever feed its projectors read: on the store's feed,
     // where each process sees every event (a Kafka consumer group would split them).
-    let revocations = Projector::new(
-        Arc::new(identity::projections::TokenRevocationsProjection::new(
-            Arc::clone(&auth.revocations),
-        )),
+    let revocations = ProjectorGroup::new(
+        identity::CONTEXT,
+        vec![Arc::new(
+            identity::projections::TokenRevocationsProjection::new(Arc::clone(&auth.revocations)),
+        )],
         database.read.clone(),
     )
+    .with_board(board.clone())
     .spawn(Arc::clone(&feed), &progress, shutdown.clone())
     .await?;
     // After the projector read its checkpoint: the tables hold at least what it skips.
@@ -425,6 +432,7 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
             Arc::clone(&bus),
             Arc::clone(&clock),
         )
+        .with_board(board.clone())
     });
     match (kafka, &settings.kafka_brokers) {
         (Some((names, reader)), Some(brokers)) => {

@@ -21,7 +21,8 @@ use infrastructure::checkpoints;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::inprocess::StoreFeed;
 use projections::{
-    Interest, LazyCheckpoints, Progress, Projection, ProjectionError, Projector, ProjectorGroup,
+    CheckpointBoard, Interest, LazyCheckpoints, Progress, Projection, ProjectionError, Projector,
+    ProjectorGroup,
 };
 use shared_kernel::{Cursor, EventFeed, Recorded};
 use sqlx::AnyConnection;
@@ -291,8 +292,73 @@ async fn a_rebuilt_member_catches_up_while_the_other_keeps_up(store: Store) {
     shutdown.cancel();
 }
 
+async fn skip_only_checkpoints_are_written_together_by_the_board(store: Store) {
+    let db = open(store).await;
+    let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(Arc::clone(&db.store)));
+    let progress = Progress::new(Arc::clone(&db.store));
+    let shutdown = CancellationToken::new();
+    let board = CheckpointBoard::new();
+    let quick = LazyCheckpoints {
+        max_age: Duration::from_millis(100),
+        max_events: 1_000_000,
+    };
+    for (name, table) in [
+        ("test.counter_a", "test_counter_a"),
+        ("test.counter_b", "test_counter_b"),
+    ] {
+        let counter = Arc::new(Counter {
+            name,
+            table,
+            types: &[RELEVANT],
+        });
+        ProjectorGroup::new(name, vec![counter], db.read.clone())
+            .with_lazy_checkpoints(quick)
+            .with_board(board.clone())
+            .spawn(Arc::clone(&feed), &progress, shutdown.clone())
+            .await
+            .unwrap();
+    }
+    append_typed(db.store.as_ref(), 50, NOISE).await;
+    let head = head_after(&db, 50).await;
+    // Nothing is written until the board writes: the posts wait on it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for name in ["test.counter_a", "test.counter_b"] {
+        assert_eq!(checkpoints::load(&db.read, name).await.unwrap(), None);
+    }
+    board.write(&db.read).await.unwrap();
+    for name in ["test.counter_a", "test.counter_b"] {
+        assert_eq!(
+            checkpoints::load(&db.read, name).await.unwrap(),
+            Some(head),
+            "{name} stored by the board's one write"
+        );
+    }
+
+    // A checkpoint moved back meanwhile (a rebuild elsewhere) is not overwritten: the board
+    // reports where it found it, and the projection replays from there.
+    checkpoints::save(&db.read, "test.counter_a", Cursor::START)
+        .await
+        .unwrap();
+    append_typed(db.store.as_ref(), 5, RELEVANT).await;
+    let head = head_after(&db, 55).await;
+    for name in ["test.counter_a", "test.counter_b"] {
+        progress
+            .wait_for(name, head.position, Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+    assert_eq!(rows_when(&db, "test_counter_b", 5).await, (5, 5));
+    assert_eq!(
+        rows_when(&db, "test_counter_a", 5).await,
+        (5, 5),
+        "the replay from the start applies each relevant event once"
+    );
+    shutdown.cancel();
+}
+
 common::on_both_stores!(
     consumers_behind_the_window_catch_up_without_gap_or_double,
     pages_without_relevant_events_cost_no_transaction,
     a_rebuilt_member_catches_up_while_the_other_keeps_up,
+    skip_only_checkpoints_are_written_together_by_the_board,
 );

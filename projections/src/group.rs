@@ -21,6 +21,7 @@ use sqlx::AnyPool;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::board::{CheckpointBoard, Outcome};
 use crate::{Progress, Projection, ProjectionError, ProjectorHandle};
 
 /// Events read per page at most.
@@ -89,6 +90,21 @@ impl Member {
         self.progress.send_replace(self.applied);
     }
 
+    /// What the process's checkpoint board did with this member's post.
+    fn posted(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Moved(cursor) if cursor > self.stored => {
+                self.stored = cursor;
+                if self.applied <= cursor {
+                    self.unsaved = 0;
+                    self.unsaved_since = None;
+                }
+            }
+            Outcome::Moved(_) => {}
+            Outcome::Found(cursor) => self.found(cursor),
+        }
+    }
+
     fn saved(&mut self, cursor: Cursor) {
         self.applied = cursor;
         self.stored = cursor;
@@ -113,6 +129,7 @@ pub struct ProjectorGroup {
     projections: Vec<Arc<dyn Projection>>,
     pool: AnyPool,
     lazy: LazyCheckpoints,
+    board: Option<CheckpointBoard>,
 }
 
 /// A running group's state.
@@ -122,6 +139,9 @@ struct Running {
     members: Vec<Member>,
     pool: AnyPool,
     lazy: LazyCheckpoints,
+    /// Where skip-only checkpoints go (one transaction for the whole process); `None`: this
+    /// group stores its own.
+    board: Option<CheckpointBoard>,
     /// Whose turn it is while some member catches up.
     catch_up_turn: bool,
 }
@@ -140,7 +160,16 @@ impl ProjectorGroup {
             projections,
             pool,
             lazy: LazyCheckpoints::default(),
+            board: None,
         }
+    }
+
+    /// Posts skip-only checkpoints on the process's `board` instead of storing them one
+    /// group at a time.
+    #[must_use]
+    pub fn with_board(mut self, board: CheckpointBoard) -> Self {
+        self.board = Some(board);
+        self
     }
 
     /// Overrides how lazily skip-only checkpoints are stored.
@@ -184,6 +213,7 @@ impl ProjectorGroup {
             members,
             pool: self.pool,
             lazy: self.lazy,
+            board: self.board,
             catch_up_turn: false,
         };
         Ok(ProjectorHandle {
@@ -238,8 +268,10 @@ impl Running {
                     continue;
                 }
             }
+            self.learn_from_board();
             self.flush(false).await;
         }
+        self.learn_from_board();
         self.flush(true).await;
     }
 
@@ -333,6 +365,16 @@ impl Running {
         Ok(())
     }
 
+    /// Takes in what the board did with the members' posts.
+    fn learn_from_board(&mut self) {
+        let Some(board) = &self.board else { return };
+        for member in &mut self.members {
+            if let Some(outcome) = board.outcome(member.name()) {
+                member.posted(outcome);
+            }
+        }
+    }
+
     /// When the next lazy checkpoint is due (far away when none is).
     fn next_flush(&self) -> Instant {
         self.members
@@ -354,6 +396,15 @@ impl Running {
             })
             .collect();
         if due.is_empty() {
+            return;
+        }
+        if let (Some(board), false) = (&self.board, force) {
+            for &i in &due {
+                let m = &mut self.members[i];
+                board.post(m.name(), m.stored, m.applied);
+                // Posted again only if still unsaved a whole period later.
+                m.unsaved_since = Some(now);
+            }
             return;
         }
         if let Err(e) = self.store_lazily(&due).await {

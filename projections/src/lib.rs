@@ -7,6 +7,7 @@
 //! skips pages with nothing relevant without a transaction (their checkpoints are stored
 //! lazily), and publishes each projection's progress for read-your-writes waits.
 
+mod board;
 mod group;
 mod interest;
 mod kafka_projector;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 use shared_kernel::{DecodeError, Recorded};
 use sqlx::{AnyConnection, AnyPool};
 
+pub use board::CheckpointBoard;
 pub use group::{LazyCheckpoints, ProjectorGroup};
 pub use interest::Interest;
 pub use kafka_projector::KafkaProjector;

@@ -34,6 +34,7 @@ use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::board::{CheckpointBoard, Outcome};
 use crate::{Interest, LazyCheckpoints, ProjectionError};
 
 const BATCH: usize = 64;
@@ -89,6 +90,7 @@ pub struct SagaRunner {
     bus: Arc<dyn CommandBus>,
     clock: Arc<dyn Clock>,
     lazy: LazyCheckpoints,
+    board: Option<CheckpointBoard>,
     /// Wakes the timer loop when this process sets a timer...
     timer_set: Arc<tokio::sync::Notify>,
     /// ...due at this time (Unix ms; `i64::MAX` when none was set since it last looked).
@@ -166,6 +168,39 @@ impl LazyPosition {
         }
     }
 
+    /// Posts the checkpoint on the process's board (written with every other consumer's), or
+    /// stores it itself when there is no board or the saga stops.
+    async fn store_or_post(&mut self, pool: &AnyPool, board: Option<&CheckpointBoard>, name: &str) {
+        match board {
+            Some(board) if self.applied > self.stored => {
+                board.post(name, self.stored, self.applied);
+                // Posted again only if still unsaved a whole period later.
+                self.unsaved_since = Some(tokio::time::Instant::now());
+            }
+            Some(_) => {}
+            None => self.store(pool, name).await,
+        }
+    }
+
+    /// What the board did with the last post.
+    fn posted(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Moved(cursor) if cursor > self.stored => {
+                self.stored = cursor;
+                if self.applied <= cursor {
+                    self.unsaved = 0;
+                    self.unsaved_since = None;
+                }
+            }
+            Outcome::Moved(_) => {}
+            // Another runner of the saga moved it: it reacted to everything before it.
+            Outcome::Found(cursor) => {
+                self.stored = cursor;
+                self.applied = self.applied.max(cursor);
+            }
+        }
+    }
+
     /// Stores the checkpoint unless another runner of the saga moved it; then adopts the
     /// furthest (that runner reacted to everything before it).
     async fn store(&mut self, pool: &AnyPool, name: &str) {
@@ -202,9 +237,17 @@ impl SagaRunner {
             bus,
             clock,
             lazy: LazyCheckpoints::default(),
+            board: None,
             timer_set: Arc::default(),
             earliest_set: Arc::new(AtomicI64::new(i64::MAX)),
         }
+    }
+
+    /// Posts the checkpoint on the process's `board` instead of storing it alone.
+    #[must_use]
+    pub fn with_board(mut self, board: CheckpointBoard) -> Self {
+        self.board = Some(board);
+        self
     }
 
     /// Overrides how lazily the checkpoint is stored.
@@ -360,7 +403,12 @@ impl SagaRunner {
             let page = tokio::select! {
                 page = feed.next_page(position.applied, BATCH) => page,
                 () = tokio::time::sleep_until(flush_at) => {
-                    position.store(&self.pool, &name).await;
+                    if let Some(outcome) = self.board.as_ref().and_then(|b| b.outcome(&name)) {
+                        position.posted(outcome);
+                    }
+                    if position.due(self.lazy) {
+                        position.store_or_post(&self.pool, self.board.as_ref(), &name).await;
+                    }
                     continue;
                 }
                 () = shutdown.cancelled() => break,
@@ -388,8 +436,13 @@ impl SagaRunner {
                 continue;
             }
             position.moved(last, page.len() as u64);
+            if let Some(outcome) = self.board.as_ref().and_then(|b| b.outcome(&name)) {
+                position.posted(outcome);
+            }
             if position.due(self.lazy) {
-                position.store(&self.pool, &name).await;
+                position
+                    .store_or_post(&self.pool, self.board.as_ref(), &name)
+                    .await;
             }
         }
         position.store(&self.pool, &name).await;
