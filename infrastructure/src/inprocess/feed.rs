@@ -212,7 +212,7 @@ impl EventFeed for StoreFeed {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use shared_kernel::{EventMetadata, StreamId};

@@ -368,17 +368,22 @@ impl PaymentsHandler {
         payment_id: PaymentId,
     ) -> Result<CommandReply, StoreError> {
         let (state, done) = self.prepared(envelope, payment_id).await?;
-        if !done {
-            if let (PaymentStatus::Authorized, Some(PaymentMethod::Card), Some(r), Some(amount)) = (
-                state.status,
-                state.method,
-                &state.provider_reference,
-                state.amount,
-            ) {
-                let key = format!("{payment_id}:capture");
-                if let Err(e) = self.provider.capture(&key, r, amount).await {
-                    return Ok(provider_rejection(envelope, &e));
-                }
+        if let (
+            false,
+            PaymentStatus::Authorized,
+            Some(PaymentMethod::Card),
+            Some(r),
+            Some(amount),
+        ) = (
+            done,
+            state.status,
+            state.method,
+            &state.provider_reference,
+            state.amount,
+        ) {
+            let key = format!("{payment_id}:capture");
+            if let Err(e) = self.provider.capture(&key, r, amount).await {
+                return Ok(provider_rejection(envelope, &e));
             }
         }
         let result = self
