@@ -11,9 +11,14 @@
 //! A scenario ([`Given`]) is the events already in a stream and the instant decisions are taken
 //! at; [`Given::when`] decides one command on the state those events fold to, and the
 //! [`When`] it returns asserts on the outcome: exactly these events ([`When::then`]), none
-//! ([`When::then_nothing`]), any ([`When::then_accepts`]), this error ([`When::then_rejects`]),
-//! or hands out the events, the error or the state after for finer assertions. [`Given::and`] records an accepted command's
-//! events, so a longer scenario reads as its steps.
+//! ([`When::then_nothing`]), any ([`When::then_accepts`]), this error
+//! ([`When::then_rejects`]), or hands out the events, the error or the state after for finer
+//! assertions. [`Given::and`] records an accepted command's events, so a longer scenario reads
+//! as its steps; [`Given::attempt`] records them only when accepted (property tests of
+//! arbitrary command sequences).
+//!
+//! Unlike cqrs-es's `TestFramework`, a scenario stays usable after a `when` (it records
+//! nothing), so one history serves several commands, and `then` hands back the state after.
 //!
 //! Compiled for this crate's own tests and, for other crates, behind the `testing` feature
 //! (enabled in their `[dev-dependencies]`). Its functions panic on a failed expectation: that
