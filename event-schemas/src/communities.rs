@@ -59,12 +59,29 @@
 //! **Post revisions**: `post_created` is revision 1; every `post_edited` carries the complete new
 //! content and its `revision` (2, 3, ...), so the history of a post is its stream.
 
+mod comment;
+mod community;
+mod membership;
+mod post;
+mod report;
+mod vote;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared_kernel::ids::{CommentId, CommunityId, PostId, ReportId, UserId};
-use shared_kernel::{DecodeError, DomainEvent, Timestamp};
+use shared_kernel::ids::{CommentId, PostId};
+use shared_kernel::{DecodeError, DomainEvent};
 
 use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
+
+pub use comment::{CommentCreated, CommentDeleted, CommentEdited, CommentEvent, CommentModerated};
+pub use community::{
+    CommunityCreated, CommunityEvent, CommunitySettingsChanged, ModeratorAppointed,
+    ModeratorRemoved,
+};
+pub use membership::{MemberJoined, MemberLeft, MembershipEvent, UserBanned, UserUnbanned};
+pub use post::{PostCreated, PostDeleted, PostEdited, PostEvent, PostModerated};
+pub use report::{ReportEvent, ReportFiled, ReportResolved};
+pub use vote::{VoteCast, VoteEvent};
 
 pub const COMMUNITY_CREATED: &str = "agora.communities.community_created";
 pub const COMMUNITY_SETTINGS_CHANGED: &str = "agora.communities.community_settings_changed";
@@ -171,323 +188,6 @@ impl ContentRef {
             Self::Comment(_) => "comment",
         }
     }
-}
-
-// ---------------------------------------------------------------- community-<id>
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommunityCreated {
-    pub community_id: CommunityId,
-    /// Lower-case, `[a-z0-9_]`, 3..=21 characters; never changes.
-    pub name: String,
-    pub title: String,
-    pub description: String,
-    #[serde(default)]
-    pub rules: Vec<String>,
-    pub visibility: Visibility,
-    /// The creator; also the first moderator (a `moderator_appointed` follows).
-    pub owner_id: UserId,
-}
-
-/// The new complete settings (not a diff).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommunitySettingsChanged {
-    pub community_id: CommunityId,
-    pub title: String,
-    pub description: String,
-    pub rules: Vec<String>,
-    pub visibility: Visibility,
-    pub changed_by: UserId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModeratorAppointed {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-    pub appointed_by: UserId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModeratorRemoved {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-    pub removed_by: UserId,
-}
-
-/// The events of a `community-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum CommunityEvent {
-    #[serde(rename = "agora.communities.community_created")]
-    Created(CommunityCreated),
-    #[serde(rename = "agora.communities.community_settings_changed")]
-    SettingsChanged(CommunitySettingsChanged),
-    #[serde(rename = "agora.communities.moderator_appointed")]
-    ModeratorAppointed(ModeratorAppointed),
-    #[serde(rename = "agora.communities.moderator_removed")]
-    ModeratorRemoved(ModeratorRemoved),
-}
-
-// ---------------------------------------------------------------- membership-<c>_<u>
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemberJoined {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-    /// The moderator who admitted the user (how one joins a restricted community); `None`
-    /// when the user joined by themselves.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub added_by: Option<UserId>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemberLeft {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-}
-
-/// `user_id` may not post, comment or vote in the community until `expires_at` (forever when
-/// `None`). A ban does not end a membership.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserBanned {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-    pub moderator_id: UserId,
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserUnbanned {
-    pub community_id: CommunityId,
-    pub user_id: UserId,
-    pub moderator_id: UserId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// The events of a `membership-<community_id>_<user_id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum MembershipEvent {
-    #[serde(rename = "agora.communities.member_joined")]
-    Joined(MemberJoined),
-    #[serde(rename = "agora.communities.member_left")]
-    Left(MemberLeft),
-    #[serde(rename = "agora.communities.user_banned")]
-    Banned(UserBanned),
-    #[serde(rename = "agora.communities.user_unbanned")]
-    Unbanned(UserUnbanned),
-}
-
-// ---------------------------------------------------------------- post-<id>
-
-/// A text post has a `body`, a link post a `url`; never both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostCreated {
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub community_name: String,
-    pub author_id: UserId,
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-/// The complete new content of a post (revision 2, 3, ...), edited by its author.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostEdited {
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub author_id: UserId,
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    pub revision: u32,
-}
-
-/// The author deleted the post (final).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostDeleted {
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub author_id: UserId,
-}
-
-/// A moderator action on a post (remove, restore, lock, unlock, pin, unpin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostModerated {
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub moderator_id: UserId,
-    /// Required for remove and restore; optional for the others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// The events of a `post-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum PostEvent {
-    #[serde(rename = "agora.communities.post_created")]
-    Created(PostCreated),
-    #[serde(rename = "agora.communities.post_edited")]
-    Edited(PostEdited),
-    #[serde(rename = "agora.communities.post_deleted")]
-    Deleted(PostDeleted),
-    #[serde(rename = "agora.communities.post_removed")]
-    Removed(PostModerated),
-    #[serde(rename = "agora.communities.post_restored")]
-    Restored(PostModerated),
-    #[serde(rename = "agora.communities.post_locked")]
-    Locked(PostModerated),
-    #[serde(rename = "agora.communities.post_unlocked")]
-    Unlocked(PostModerated),
-    #[serde(rename = "agora.communities.post_pinned")]
-    Pinned(PostModerated),
-    #[serde(rename = "agora.communities.post_unpinned")]
-    Unpinned(PostModerated),
-}
-
-// ---------------------------------------------------------------- comment-<id>
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommentCreated {
-    pub comment_id: CommentId,
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    /// `None` for a top-level comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<CommentId>,
-    pub author_id: UserId,
-    pub body: String,
-    /// Materialized path: the parent's path + `.` + own id (own id alone at top level).
-    pub path: String,
-    /// 0 for a top-level comment, the parent's depth + 1 otherwise.
-    pub depth: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommentEdited {
-    pub comment_id: CommentId,
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub author_id: UserId,
-    pub body: String,
-    /// 2, 3, ... (`comment_created` is revision 1).
-    pub revision: u32,
-}
-
-/// The author deleted the comment: its body shows as deleted, its replies stay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommentDeleted {
-    pub comment_id: CommentId,
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub author_id: UserId,
-}
-
-/// A moderator removed or restored a comment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommentModerated {
-    pub comment_id: CommentId,
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub moderator_id: UserId,
-    pub reason: String,
-}
-
-/// The events of a `comment-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum CommentEvent {
-    #[serde(rename = "agora.communities.comment_created")]
-    Created(CommentCreated),
-    #[serde(rename = "agora.communities.comment_edited")]
-    Edited(CommentEdited),
-    #[serde(rename = "agora.communities.comment_deleted")]
-    Deleted(CommentDeleted),
-    #[serde(rename = "agora.communities.comment_removed")]
-    Removed(CommentModerated),
-    #[serde(rename = "agora.communities.comment_restored")]
-    Restored(CommentModerated),
-}
-
-// ---------------------------------------------------------------- vote-<target>_<voter>
-
-/// A voter's vote on a target is now `value` (1, -1, or 0 = none), and was `previous`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VoteCast {
-    pub target: ContentRef,
-    /// The post itself, or the post the comment belongs to.
-    pub post_id: PostId,
-    pub community_id: CommunityId,
-    pub voter_id: UserId,
-    pub value: i32,
-    pub previous: i32,
-}
-
-/// The events of a `vote-<target_id>_<voter_id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum VoteEvent {
-    #[serde(rename = "agora.communities.vote_cast")]
-    Cast(VoteCast),
-}
-
-// ---------------------------------------------------------------- report-<id>
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportFiled {
-    pub report_id: ReportId,
-    pub community_id: CommunityId,
-    pub target: ContentRef,
-    /// The post itself, or the post the comment belongs to.
-    pub post_id: PostId,
-    pub reporter_id: UserId,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportResolved {
-    pub report_id: ReportId,
-    pub community_id: CommunityId,
-    pub moderator_id: UserId,
-    pub resolution: String,
-}
-
-/// The events of a `report-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum ReportEvent {
-    #[serde(rename = "agora.communities.report_filed")]
-    Filed(ReportFiled),
-    #[serde(rename = "agora.communities.report_resolved")]
-    Resolved(ReportResolved),
 }
 
 // ---------------------------------------------------------------- DomainEvent impls

@@ -12,6 +12,8 @@ pub mod ids;
 pub mod money;
 pub mod payments;
 pub mod ports;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 
 pub use aggregate::{Aggregate, DecodeError, DomainEvent, SnapshotPolicy};

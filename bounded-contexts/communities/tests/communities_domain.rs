@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use communities::domain::{
     Ban, Comment, CommentCommand, CommunitiesError, Community, CommunityCommand, Membership,
     MembershipCommand, NewComment, NewCommunity, NewPost, ParentFacts, Post, PostCommand,
@@ -12,32 +12,9 @@ use event_schemas::communities::{
     CommentEvent, CommunityEvent, ContentRef, MembershipEvent, PostEvent, ReportEvent, Visibility,
     VoteEvent,
 };
+use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use shared_kernel::{Aggregate, Timestamp};
-
-fn now() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
-
-fn when<A: Aggregate>(given: &[A::Event], command: A::Command) -> Result<Vec<A::Event>, A::Error> {
-    A::replay(given).decide(command, now())
-}
-
-fn when_at<A: Aggregate>(
-    given: &[A::Event],
-    command: A::Command,
-    at: Timestamp,
-) -> Result<Vec<A::Event>, A::Error> {
-    A::replay(given).decide(command, at)
-}
-
-fn then<A: Aggregate>(given: &[A::Event], command: A::Command) -> A {
-    let mut all: Vec<A::Event> = Vec::new();
-    let new = A::replay(given).decide(command, now()).ok().unwrap();
-    let state = A::replay(given);
-    all.extend(new);
-    all.iter().fold(state, |s, e| s.evolve(e))
-}
+use shared_kernel::testing::{Given, given, now};
 
 fn new_community(name: &str, owner: UserId, visibility: Visibility) -> NewCommunity {
     NewCommunity {
@@ -50,12 +27,12 @@ fn new_community(name: &str, owner: UserId, visibility: Visibility) -> NewCommun
     }
 }
 
-fn community(owner: UserId, visibility: Visibility) -> Vec<CommunityEvent> {
-    when::<Community>(
-        &[],
-        CommunityCommand::Create(new_community("rust", owner, visibility)),
-    )
-    .unwrap()
+fn community(owner: UserId, visibility: Visibility) -> Given<Community> {
+    let mut community = given(&[]);
+    community.and(CommunityCommand::Create(new_community(
+        "rust", owner, visibility,
+    )));
+    community
 }
 
 /// A standing in the `rust` community.
@@ -95,10 +72,11 @@ fn new_post(id: PostId, standing: Standing) -> PostCommand {
     })
 }
 
-fn post(author: UserId) -> (PostId, Vec<PostEvent>) {
+fn post(author: UserId) -> (PostId, Given<Post>) {
     let id = PostId::new();
-    let events = when::<Post>(&[], new_post(id, member(author, Visibility::Public))).unwrap();
-    (id, events)
+    let mut post = given(&[]);
+    post.and(new_post(id, member(author, Visibility::Public)));
+    (id, post)
 }
 
 // ------------------------------------------------------------------ community
@@ -106,111 +84,87 @@ fn post(author: UserId) -> (PostId, Vec<PostEvent>) {
 #[test]
 fn the_creator_owns_and_moderates_a_new_community_with_a_normalized_name() {
     let owner = UserId::new();
-    let events = when::<Community>(
-        &[],
-        CommunityCommand::Create(new_community(" Rust ", owner, Visibility::Public)),
-    )
-    .unwrap();
-    let CommunityEvent::Created(created) = &events[0] else {
+    let created = given::<Community>(&[]).when(CommunityCommand::Create(new_community(
+        " Rust ",
+        owner,
+        Visibility::Public,
+    )));
+    let events = created.events();
+    let CommunityEvent::Created(c) = &events[0] else {
         panic!("{events:?}")
     };
-    assert_eq!(created.name, "rust");
-    assert_eq!(created.community_id, community_id_for("RUST"));
-    assert_eq!(created.rules, vec!["Be kind".to_owned()]);
+    assert_eq!(c.name, "rust");
+    assert_eq!(c.community_id, community_id_for("RUST"));
+    assert_eq!(c.rules, vec!["Be kind".to_owned()]);
     assert!(matches!(&events[1], CommunityEvent::ModeratorAppointed(m) if m.user_id == owner));
-    let state = Community::replay(&events);
+    let state = created.state();
     assert!(state.is_owner(owner) && state.is_moderator(owner));
 }
 
 #[test]
 fn a_name_is_taken_once_and_must_be_valid() {
     let owner = UserId::new();
-    let given = community(owner, Visibility::Public);
-    assert_eq!(
-        when::<Community>(
-            &given,
-            CommunityCommand::Create(new_community("rust", UserId::new(), Visibility::Public))
-        ),
-        Err(CommunitiesError::AlreadyExists("community"))
-    );
+    community(owner, Visibility::Public)
+        .when(CommunityCommand::Create(new_community(
+            "rust",
+            UserId::new(),
+            Visibility::Public,
+        )))
+        .then_rejects(CommunitiesError::AlreadyExists("community"));
     for bad in ["ab", "has space", "émoji", &"x".repeat(22), "dash-es"] {
-        let err = when::<Community>(
-            &[],
-            CommunityCommand::Create(new_community(bad, owner, Visibility::Public)),
-        )
-        .unwrap_err();
-        assert_eq!(err.code_and_status(), ("validation_failed", 422), "{bad}");
+        let refused = given::<Community>(&[]).when(CommunityCommand::Create(new_community(
+            bad,
+            owner,
+            Visibility::Public,
+        )));
+        assert_eq!(
+            refused.error().code_and_status(),
+            ("validation_failed", 422),
+            "{bad}"
+        );
     }
 }
 
 #[test]
 fn only_the_owner_appoints_and_removes_moderators() {
     let (owner, alice, bob) = (UserId::new(), UserId::new(), UserId::new());
-    let given = community(owner, Visibility::Public);
-    assert_eq!(
-        when::<Community>(
-            &given,
-            CommunityCommand::AppointModerator {
-                actor: alice,
-                user: bob
-            }
-        ),
-        Err(CommunitiesError::NotTheOwner)
-    );
-    let state = then::<Community>(
-        &given,
-        CommunityCommand::AppointModerator {
-            actor: owner,
-            user: alice,
-        },
-    );
-    assert!(state.is_moderator(alice));
-
-    let mut with_alice = given.clone();
-    with_alice.extend(
-        when::<Community>(
-            &given,
-            CommunityCommand::AppointModerator {
-                actor: owner,
-                user: alice,
-            },
-        )
-        .unwrap(),
-    );
+    let mut community = community(owner, Visibility::Public);
+    community
+        .when(CommunityCommand::AppointModerator {
+            actor: alice,
+            user: bob,
+        })
+        .then_rejects(CommunitiesError::NotTheOwner);
+    community.and(CommunityCommand::AppointModerator {
+        actor: owner,
+        user: alice,
+    });
+    assert!(community.state().is_moderator(alice));
     // A moderator cannot remove the owner, nor anyone else; they may step down.
-    assert_eq!(
-        when::<Community>(
-            &with_alice,
-            CommunityCommand::RemoveModerator {
-                actor: alice,
-                user: owner
-            }
-        ),
-        Err(CommunitiesError::NotTheOwner)
-    );
-    let err = when::<Community>(
-        &with_alice,
-        CommunityCommand::RemoveModerator {
-            actor: owner,
+    community
+        .when(CommunityCommand::RemoveModerator {
+            actor: alice,
             user: owner,
-        },
-    )
-    .unwrap_err();
-    assert_eq!(err.code_and_status(), ("forbidden", 403));
-    let stepped_down = then::<Community>(
-        &with_alice,
-        CommunityCommand::RemoveModerator {
+        })
+        .then_rejects(CommunitiesError::NotTheOwner);
+    let refused = community.when(CommunityCommand::RemoveModerator {
+        actor: owner,
+        user: owner,
+    });
+    assert_eq!(refused.error().code_and_status(), ("forbidden", 403));
+    let stepped_down = community
+        .when(CommunityCommand::RemoveModerator {
             actor: alice,
             user: alice,
-        },
-    );
+        })
+        .state();
     assert!(!stepped_down.is_moderator(alice));
 }
 
 #[test]
 fn only_moderators_change_settings() {
     let owner = UserId::new();
-    let given = community(owner, Visibility::Public);
+    let community = community(owner, Visibility::Public);
     let change = |actor| CommunityCommand::ChangeSettings {
         actor,
         title: None,
@@ -218,11 +172,10 @@ fn only_moderators_change_settings() {
         rules: Some(vec!["One".into(), "Two".into()]),
         visibility: Some(Visibility::Restricted),
     };
-    assert_eq!(
-        when::<Community>(&given, change(UserId::new())),
-        Err(CommunitiesError::NotAModerator)
-    );
-    let state = then::<Community>(&given, change(owner));
+    community
+        .when(change(UserId::new()))
+        .then_rejects(CommunitiesError::NotAModerator);
+    let state = community.when(change(owner)).state();
     assert_eq!(state.visibility, Visibility::Restricted);
     assert_eq!(state.rules, vec!["One".to_owned(), "Two".to_owned()]);
     assert_eq!(state.title, "Rust", "fields left out keep their value");
@@ -255,43 +208,43 @@ fn ban(user: UserId, moderator: UserId, expires_at: Option<Timestamp>) -> Member
 #[test]
 fn anyone_joins_a_public_community_but_a_restricted_one_admits_through_moderators() {
     let (alice, mod_) = (UserId::new(), UserId::new());
+    let stranger = given::<Membership>(&[]);
     assert!(
-        then::<Membership>(&[], join(alice, alice, Visibility::Public, false)).member,
+        stranger
+            .when(join(alice, alice, Visibility::Public, false))
+            .then_accepts()
+            .member,
         "self-join of a public community"
     );
+    stranger
+        .when(join(alice, alice, Visibility::Restricted, false))
+        .then_rejects(CommunitiesError::ApprovalRequired);
     assert_eq!(
-        when::<Membership>(&[], join(alice, alice, Visibility::Restricted, false)),
-        Err(CommunitiesError::ApprovalRequired)
-    );
-    assert_eq!(
-        when::<Membership>(
-            &[],
-            join(alice, UserId::new(), Visibility::Restricted, false)
-        ),
-        Err(CommunitiesError::NotAModerator),
+        stranger
+            .when(join(alice, UserId::new(), Visibility::Restricted, false))
+            .error(),
+        &CommunitiesError::NotAModerator,
         "a non-moderator cannot admit someone else"
     );
-    let events = when::<Membership>(&[], join(alice, mod_, Visibility::Restricted, true)).unwrap();
+    let mut membership = given::<Membership>(&[]);
+    let events = membership.and(join(alice, mod_, Visibility::Restricted, true));
     assert!(matches!(&events[0], MembershipEvent::Joined(j) if j.added_by == Some(mod_)));
     // Joining twice changes nothing; leaving twice neither.
-    assert_eq!(
-        when::<Membership>(&events, join(alice, alice, Visibility::Public, false)),
-        Ok(vec![])
-    );
+    membership
+        .when(join(alice, alice, Visibility::Public, false))
+        .then_nothing();
     let leave = MembershipCommand::Leave {
         community: community_id_for("rust"),
         user: alice,
     };
-    let left = when::<Membership>(&events, leave.clone()).unwrap();
-    assert_eq!(left.len(), 1);
-    let mut after = events.clone();
-    after.extend(left);
-    assert_eq!(when::<Membership>(&after, leave), Ok(vec![]));
+    assert_eq!(membership.and(leave.clone()).len(), 1);
+    membership.when(leave).then_nothing();
 }
 
 #[test]
 fn only_moderators_ban_and_never_a_moderator_nor_into_the_past() {
     let (alice, mod_) = (UserId::new(), UserId::new());
+    let nobody = given::<Membership>(&[]);
     let not_mod = MembershipCommand::Ban {
         community: community_id_for("rust"),
         user: alice,
@@ -301,10 +254,9 @@ fn only_moderators_ban_and_never_a_moderator_nor_into_the_past() {
         reason: "spam".into(),
         expires_at: None,
     };
-    assert_eq!(
-        when::<Membership>(&[], not_mod),
-        Err(CommunitiesError::NotAModerator)
-    );
+    nobody
+        .when(not_mod)
+        .then_rejects(CommunitiesError::NotAModerator);
     let on_a_mod = MembershipCommand::Ban {
         community: community_id_for("rust"),
         user: alice,
@@ -315,14 +267,13 @@ fn only_moderators_ban_and_never_a_moderator_nor_into_the_past() {
         expires_at: None,
     };
     assert_eq!(
-        when::<Membership>(&[], on_a_mod)
-            .unwrap_err()
-            .code_and_status(),
+        nobody.when(on_a_mod).error().code_and_status(),
         ("forbidden", 403)
     );
     assert_eq!(
-        when::<Membership>(&[], ban(alice, mod_, Some(now() - Duration::seconds(1))))
-            .unwrap_err()
+        nobody
+            .when(ban(alice, mod_, Some(now() - Duration::seconds(1))))
+            .error()
             .code_and_status(),
         ("validation_failed", 422)
     );
@@ -332,20 +283,21 @@ fn only_moderators_ban_and_never_a_moderator_nor_into_the_past() {
 fn a_ban_blocks_posting_voting_and_joining_until_it_expires() {
     let (alice, mod_) = (UserId::new(), UserId::new());
     let until = now() + Duration::hours(1);
-    let banned = when::<Membership>(&[], ban(alice, mod_, Some(until))).unwrap();
-    let membership = Membership::replay(&banned);
-    let community_state = Community::replay(&community(mod_, Visibility::Public));
-    let standing = Standing::of(&community_state, &membership, alice);
+    let mut banned = given::<Membership>(&[]);
+    banned.and(ban(alice, mod_, Some(until)));
+    let standing = Standing::of(
+        &community(mod_, Visibility::Public).state(),
+        &banned.state(),
+        alice,
+    );
 
     let post = new_post(PostId::new(), standing.clone());
+    let no_post = given::<Post>(&[]);
+    no_post
+        .when(post.clone())
+        .then_rejects(CommunitiesError::Banned { until: Some(until) });
     assert_eq!(
-        when::<Post>(&[], post.clone()),
-        Err(CommunitiesError::Banned { until: Some(until) })
-    );
-    assert_eq!(
-        when::<Post>(&[], post.clone())
-            .unwrap_err()
-            .code_and_status(),
+        no_post.when(post.clone()).error().code_and_status(),
         ("banned", 403)
     );
     let vote = VoteCommand::Cast {
@@ -356,26 +308,26 @@ fn a_ban_blocks_posting_voting_and_joining_until_it_expires() {
         value: 1,
     };
     assert!(matches!(
-        when::<Vote>(&[], vote.clone()),
-        Err(CommunitiesError::Banned { .. })
+        given::<Vote>(&[]).when(vote.clone()).error(),
+        CommunitiesError::Banned { .. }
     ));
     assert!(matches!(
-        when::<Membership>(&banned, join(alice, alice, Visibility::Public, false)),
-        Err(CommunitiesError::Banned { .. })
+        banned
+            .when(join(alice, alice, Visibility::Public, false))
+            .error(),
+        CommunitiesError::Banned { .. }
     ));
 
     // After the expiry, everything works again without anyone lifting the ban.
     let later = until + Duration::seconds(1);
-    assert_eq!(when_at::<Post>(&[], post, later).unwrap().len(), 1);
-    assert_eq!(when_at::<Vote>(&[], vote, later).unwrap().len(), 1);
+    assert_eq!(no_post.at(later).when(post).events().len(), 1);
+    assert_eq!(given::<Vote>(&[]).at(later).when(vote).events().len(), 1);
     assert_eq!(
-        when_at::<Membership>(
-            &banned,
-            join(alice, alice, Visibility::Public, false),
-            later
-        )
-        .unwrap()
-        .len(),
+        banned
+            .at(later)
+            .when(join(alice, alice, Visibility::Public, false))
+            .events()
+            .len(),
         1
     );
 }
@@ -383,9 +335,10 @@ fn a_ban_blocks_posting_voting_and_joining_until_it_expires() {
 #[test]
 fn a_ban_without_expiry_is_permanent_until_lifted() {
     let (alice, mod_) = (UserId::new(), UserId::new());
-    let mut events = when::<Membership>(&[], ban(alice, mod_, None)).unwrap();
+    let mut membership = given::<Membership>(&[]);
+    membership.and(ban(alice, mod_, None));
     let far = now() + Duration::days(3650);
-    assert!(Membership::replay(&events).ban.unwrap().active_at(far));
+    assert!(membership.state().ban.unwrap().active_at(far));
     let unban = MembershipCommand::Unban {
         community: community_id_for("rust"),
         user: alice,
@@ -393,13 +346,10 @@ fn a_ban_without_expiry_is_permanent_until_lifted() {
         actor_is_moderator: true,
         reason: Some("appeal".into()),
     };
-    events.extend(when::<Membership>(&events, unban.clone()).unwrap());
-    assert_eq!(Membership::replay(&events).ban, None);
-    assert_eq!(
-        when::<Membership>(&events, unban),
-        Ok(vec![]),
-        "lifting no ban changes nothing"
-    );
+    membership.and(unban.clone());
+    assert_eq!(membership.state().ban, None);
+    // Lifting no ban changes nothing.
+    membership.when(unban).then_nothing();
 }
 
 // ------------------------------------------------------------------ posting permissions
@@ -407,33 +357,30 @@ fn a_ban_without_expiry_is_permanent_until_lifted() {
 #[test]
 fn a_non_member_cannot_post_in_a_restricted_community_but_members_and_moderators_can() {
     let alice = UserId::new();
-    assert_eq!(
-        when::<Post>(
-            &[],
-            new_post(PostId::new(), standing(alice, Visibility::Restricted))
-        ),
-        Err(CommunitiesError::NotAMember)
-    );
-    assert!(
-        when::<Post>(
-            &[],
-            new_post(PostId::new(), member(alice, Visibility::Restricted))
-        )
-        .is_ok()
-    );
+    let no_post = given::<Post>(&[]);
+    no_post
+        .when(new_post(
+            PostId::new(),
+            standing(alice, Visibility::Restricted),
+        ))
+        .then_rejects(CommunitiesError::NotAMember);
+    no_post
+        .when(new_post(
+            PostId::new(),
+            member(alice, Visibility::Restricted),
+        ))
+        .then_accepts();
     let mod_in_restricted = Standing {
         visibility: Visibility::Restricted,
         ..moderator(alice)
     };
-    assert!(when::<Post>(&[], new_post(PostId::new(), mod_in_restricted)).is_ok());
-    assert!(
-        when::<Post>(
-            &[],
-            new_post(PostId::new(), standing(alice, Visibility::Public))
-        )
-        .is_ok(),
-        "anyone may post in a public community"
-    );
+    no_post
+        .when(new_post(PostId::new(), mod_in_restricted))
+        .then_accepts();
+    // Anyone may post in a public community.
+    no_post
+        .when(new_post(PostId::new(), standing(alice, Visibility::Public)))
+        .then_accepts();
 }
 
 #[test]
@@ -448,15 +395,18 @@ fn a_post_is_text_or_link_never_both_nor_neither() {
             url: url.map(Into::into),
         })
     };
-    assert!(when::<Post>(&[], make(Some("b"), None)).is_ok());
-    assert!(when::<Post>(&[], make(None, Some("https://example.com/a"))).is_ok());
+    let no_post = given::<Post>(&[]);
+    no_post.when(make(Some("b"), None)).then_accepts();
+    no_post
+        .when(make(None, Some("https://example.com/a")))
+        .then_accepts();
     for bad in [
         make(Some("b"), Some("https://example.com")),
         make(None, None),
         make(None, Some("javascript:alert(1)")),
     ] {
         assert_eq!(
-            when::<Post>(&[], bad).unwrap_err().code_and_status(),
+            no_post.when(bad).error().code_and_status(),
             ("validation_failed", 422)
         );
     }
@@ -465,30 +415,21 @@ fn a_post_is_text_or_link_never_both_nor_neither() {
 #[test]
 fn only_the_author_edits_and_every_revision_is_an_event() {
     let (alice, bob) = (UserId::new(), UserId::new());
-    let (_, mut events) = post(alice);
-    assert_eq!(
-        when::<Post>(
-            &events,
-            PostCommand::Edit {
-                standing: standing(bob, Visibility::Public),
-                title: Some("Mine now".into()),
-                body: None,
-                url: None
-            }
-        ),
-        Err(CommunitiesError::NotTheAuthor)
-    );
+    let (_, mut post) = post(alice);
+    post.when(PostCommand::Edit {
+        standing: standing(bob, Visibility::Public),
+        title: Some("Mine now".into()),
+        body: None,
+        url: None,
+    })
+    .then_rejects(CommunitiesError::NotTheAuthor);
     for (i, body) in ["second", "third"].iter().enumerate() {
-        let edited = when::<Post>(
-            &events,
-            PostCommand::Edit {
-                standing: standing(alice, Visibility::Public),
-                title: None,
-                body: Some((*body).into()),
-                url: None,
-            },
-        )
-        .unwrap();
+        let edited = post.and(PostCommand::Edit {
+            standing: standing(alice, Visibility::Public),
+            title: None,
+            body: Some((*body).into()),
+            url: None,
+        });
         let PostEvent::Edited(e) = &edited[0] else {
             panic!("{edited:?}")
         };
@@ -497,101 +438,69 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
             e.title, "Hello",
             "the full content travels with each revision"
         );
-        events.extend(edited);
     }
-    let state = Post::replay(&events);
+    let state = post.state();
     assert_eq!((state.revision, state.body.as_deref()), (3, Some("third")));
     assert_eq!(
-        when::<Post>(
-            &events,
-            PostCommand::Edit {
-                standing: standing(alice, Visibility::Public),
-                title: None,
-                body: None,
-                url: Some("https://example.com".into())
-            }
-        )
-        .unwrap_err()
+        post.when(PostCommand::Edit {
+            standing: standing(alice, Visibility::Public),
+            title: None,
+            body: None,
+            url: Some("https://example.com".into())
+        })
+        .error()
         .code_and_status(),
         ("validation_failed", 422),
         "a text post stays a text post"
     );
     // Only the author deletes; a deleted post cannot be edited.
-    assert_eq!(
-        when::<Post>(
-            &events,
-            PostCommand::Delete {
-                standing: standing(bob, Visibility::Public)
-            }
-        ),
-        Err(CommunitiesError::NotTheAuthor)
-    );
-    events.extend(
-        when::<Post>(
-            &events,
-            PostCommand::Delete {
-                standing: standing(alice, Visibility::Public),
-            },
-        )
-        .unwrap(),
-    );
-    assert_eq!(
-        when::<Post>(
-            &events,
-            PostCommand::Edit {
-                standing: standing(alice, Visibility::Public),
-                title: Some("x".into()),
-                body: None,
-                url: None
-            }
-        ),
-        Err(CommunitiesError::Deleted("post"))
-    );
+    post.when(PostCommand::Delete {
+        standing: standing(bob, Visibility::Public),
+    })
+    .then_rejects(CommunitiesError::NotTheAuthor);
+    post.and(PostCommand::Delete {
+        standing: standing(alice, Visibility::Public),
+    });
+    post.when(PostCommand::Edit {
+        standing: standing(alice, Visibility::Public),
+        title: Some("x".into()),
+        body: None,
+        url: None,
+    })
+    .then_rejects(CommunitiesError::Deleted("post"));
 }
 
 #[test]
 fn only_moderators_of_the_community_moderate_and_removal_is_reversible() {
     let (alice, mod_) = (UserId::new(), UserId::new());
-    let (_, mut events) = post(alice);
+    let (_, mut post) = post(alice);
     let remove = |standing: Standing| PostCommand::Remove {
         standing,
         reason: "off topic".into(),
     };
-    assert_eq!(
-        when::<Post>(&events, remove(member(alice, Visibility::Public))),
-        Err(CommunitiesError::NotAModerator)
-    );
+    post.when(remove(member(alice, Visibility::Public)))
+        .then_rejects(CommunitiesError::NotAModerator);
     let elsewhere = Standing {
         community_id: community_id_for("other"),
         ..moderator(mod_)
     };
     assert_eq!(
-        when::<Post>(&events, remove(elsewhere)),
-        Err(CommunitiesError::NotAModerator),
+        post.when(remove(elsewhere)).error(),
+        &CommunitiesError::NotAModerator,
         "a moderator of another community"
     );
-    let removed = when::<Post>(&events, remove(moderator(mod_))).unwrap();
+    let removed = post.and(remove(moderator(mod_)));
     assert!(
         matches!(&removed[0], PostEvent::Removed(m) if m.moderator_id == mod_ && m.reason.as_deref() == Some("off topic"))
     );
-    events.extend(removed);
-    assert!(Post::replay(&events).removed);
-    assert_eq!(
-        when::<Post>(&events, remove(moderator(mod_))),
-        Ok(vec![]),
-        "removing twice changes nothing"
-    );
-    events.extend(
-        when::<Post>(
-            &events,
-            PostCommand::Restore {
-                standing: moderator(mod_),
-                reason: "appeal".into(),
-            },
-        )
-        .unwrap(),
-    );
-    let state = Post::replay(&events);
+    assert!(post.state().removed);
+    // Removing twice changes nothing.
+    post.when(remove(moderator(mod_))).then_nothing();
+    post.and(PostCommand::Restore {
+        standing: moderator(mod_),
+        reason: "appeal".into(),
+    });
+    let state = post.state();
     assert!(!state.removed);
     assert_eq!(
         state.body.as_deref(),
@@ -599,14 +508,11 @@ fn only_moderators_of_the_community_moderate_and_removal_is_reversible() {
         "nothing was lost"
     );
     assert_eq!(
-        when::<Post>(
-            &events,
-            PostCommand::Remove {
-                standing: moderator(mod_),
-                reason: "  ".into()
-            }
-        )
-        .unwrap_err()
+        post.when(PostCommand::Remove {
+            standing: moderator(mod_),
+            reason: "  ".into()
+        })
+        .error()
         .code_and_status(),
         ("validation_failed", 422),
         "a removal needs a reason"
@@ -616,19 +522,15 @@ fn only_moderators_of_the_community_moderate_and_removal_is_reversible() {
 #[test]
 fn lock_and_pin_toggle_and_a_locked_post_takes_no_comments_but_from_moderators() {
     let (alice, mod_) = (UserId::new(), UserId::new());
-    let (_, mut events) = post(alice);
-    for command in [
-        PostCommand::Lock {
-            standing: moderator(mod_),
-            reason: Some("heated".into()),
-        },
-        PostCommand::Pin {
-            standing: moderator(mod_),
-        },
-    ] {
-        events.extend(when::<Post>(&events, command).unwrap());
-    }
-    let locked = Post::replay(&events);
+    let (_, mut post) = post(alice);
+    post.and(PostCommand::Lock {
+        standing: moderator(mod_),
+        reason: Some("heated".into()),
+    });
+    post.and(PostCommand::Pin {
+        standing: moderator(mod_),
+    });
+    let locked = post.state();
     assert!(locked.locked && locked.pinned);
     let comment = |standing: Standing| {
         CommentCommand::Create(NewComment {
@@ -639,50 +541,42 @@ fn lock_and_pin_toggle_and_a_locked_post_takes_no_comments_but_from_moderators()
             body: "hi".into(),
         })
     };
-    let refused = when::<Comment>(&[], comment(member(alice, Visibility::Public)));
-    assert_eq!(refused, Err(CommunitiesError::Locked));
-    assert_eq!(refused.unwrap_err().code_and_status(), ("locked", 409));
-    assert!(when::<Comment>(&[], comment(moderator(mod_))).is_ok());
-    events.extend(
-        when::<Post>(
-            &events,
-            PostCommand::Unlock {
-                standing: moderator(mod_),
-                reason: None,
-            },
-        )
-        .unwrap(),
-    );
-    assert!(!Post::replay(&events).locked);
+    let no_comment = given::<Comment>(&[]);
+    let refused = no_comment.when(comment(member(alice, Visibility::Public)));
+    assert_eq!(refused.error(), &CommunitiesError::Locked);
+    assert_eq!(refused.error().code_and_status(), ("locked", 409));
+    no_comment.when(comment(moderator(mod_))).then_accepts();
+    post.and(PostCommand::Unlock {
+        standing: moderator(mod_),
+        reason: None,
+    });
+    assert!(!post.state().locked);
 }
 
 // ------------------------------------------------------------------ comments
 
-fn comment_on(post: &Post, parent: Option<&Comment>, author: UserId) -> Vec<CommentEvent> {
-    when::<Comment>(
-        &[],
-        CommentCommand::Create(NewComment {
-            comment_id: CommentId::new(),
-            post: PostFacts::of(post),
-            parent: parent.map(ParentFacts::of),
-            standing: member(author, Visibility::Public),
-            body: "a comment".into(),
-        }),
-    )
-    .unwrap()
+fn comment_on(post: &Post, parent: Option<&Comment>, author: UserId) -> Given<Comment> {
+    let mut comment = given(&[]);
+    comment.and(CommentCommand::Create(NewComment {
+        comment_id: CommentId::new(),
+        post: PostFacts::of(post),
+        parent: parent.map(ParentFacts::of),
+        standing: member(author, Visibility::Public),
+        body: "a comment".into(),
+    }));
+    comment
 }
 
 #[test]
 fn replies_nest_to_any_depth_with_a_materialized_path() {
     let alice = UserId::new();
-    let (_, events) = post(alice);
-    let the_post = Post::replay(&events);
+    let the_post = post(alice).1.state();
     let mut parent: Option<Comment> = None;
     let mut path = String::new();
     for depth in 0..50 {
         let created = comment_on(&the_post, parent.as_ref(), alice);
-        let CommentEvent::Created(c) = &created[0] else {
-            panic!("{created:?}")
+        let CommentEvent::Created(c) = &created.history()[0] else {
+            panic!("{:?}", created.history())
         };
         path = if depth == 0 {
             c.comment_id.to_string()
@@ -691,75 +585,54 @@ fn replies_nest_to_any_depth_with_a_materialized_path() {
         };
         assert_eq!((c.depth, &c.path), (depth, &path));
         assert_eq!(c.parent_id, parent.as_ref().map(|p| p.id));
-        parent = Some(Comment::replay(&created));
+        parent = Some(created.state());
     }
 }
 
 #[test]
 fn a_reply_must_stay_on_its_parents_post() {
     let alice = UserId::new();
-    let first = Post::replay(&post(alice).1);
-    let second = Post::replay(&post(alice).1);
-    let parent = Comment::replay(&comment_on(&first, None, alice));
-    let err = when::<Comment>(
-        &[],
-        CommentCommand::Create(NewComment {
-            comment_id: CommentId::new(),
-            post: PostFacts::of(&second),
-            parent: Some(ParentFacts::of(&parent)),
-            standing: member(alice, Visibility::Public),
-            body: "lost".into(),
-        }),
-    )
-    .unwrap_err();
-    assert_eq!(err.code_and_status(), ("validation_failed", 422));
+    let first = post(alice).1.state();
+    let second = post(alice).1.state();
+    let parent = comment_on(&first, None, alice).state();
+    let refused = given::<Comment>(&[]).when(CommentCommand::Create(NewComment {
+        comment_id: CommentId::new(),
+        post: PostFacts::of(&second),
+        parent: Some(ParentFacts::of(&parent)),
+        standing: member(alice, Visibility::Public),
+        body: "lost".into(),
+    }));
+    assert_eq!(
+        refused.error().code_and_status(),
+        ("validation_failed", 422)
+    );
 }
 
 #[test]
 fn a_deleted_comment_keeps_its_place_and_only_its_author_edits_or_deletes_it() {
     let (alice, bob, mod_) = (UserId::new(), UserId::new(), UserId::new());
-    let the_post = Post::replay(&post(alice).1);
-    let mut events = comment_on(&the_post, None, alice);
-    assert_eq!(
-        when::<Comment>(
-            &events,
-            CommentCommand::Edit {
-                standing: standing(bob, Visibility::Public),
-                body: "x".into()
-            }
-        ),
-        Err(CommunitiesError::NotTheAuthor)
-    );
-    assert_eq!(
-        when::<Comment>(
-            &events,
-            CommentCommand::Delete {
-                standing: standing(bob, Visibility::Public)
-            }
-        ),
-        Err(CommunitiesError::NotTheAuthor)
-    );
-    events.extend(
-        when::<Comment>(
-            &events,
-            CommentCommand::Edit {
-                standing: standing(alice, Visibility::Public),
-                body: "better".into(),
-            },
-        )
-        .unwrap(),
-    );
-    let before = Comment::replay(&events);
-    events.extend(
-        when::<Comment>(
-            &events,
-            CommentCommand::Delete {
-                standing: standing(alice, Visibility::Public),
-            },
-        )
-        .unwrap(),
-    );
-    let after = Comment::replay(&events);
+    let the_post = post(alice).1.state();
+    let mut comment = comment_on(&the_post, None, alice);
+    comment
+        .when(CommentCommand::Edit {
+            standing: standing(bob, Visibility::Public),
+            body: "x".into(),
+        })
+        .then_rejects(CommunitiesError::NotTheAuthor);
+    comment
+        .when(CommentCommand::Delete {
+            standing: standing(bob, Visibility::Public),
+        })
+        .then_rejects(CommunitiesError::NotTheAuthor);
+    comment.and(CommentCommand::Edit {
+        standing: standing(alice, Visibility::Public),
+        body: "better".into(),
+    });
+    let before = comment.state();
+    comment.and(CommentCommand::Delete {
+        standing: standing(alice, Visibility::Public),
+    });
+    let after = comment.state();
     assert!(after.deleted);
     assert_eq!(
         (after.path, after.depth, after.revision),
@@ -767,38 +640,22 @@ fn a_deleted_comment_keeps_its_place_and_only_its_author_edits_or_deletes_it() {
     );
     // Moderator removal of a comment is reversible too.
     let mut other = comment_on(&the_post, None, bob);
-    other.extend(
-        when::<Comment>(
-            &other,
-            CommentCommand::Remove {
-                standing: moderator(mod_),
-                reason: "rude".into(),
-            },
-        )
-        .unwrap(),
-    );
-    assert!(Comment::replay(&other).removed);
-    other.extend(
-        when::<Comment>(
-            &other,
-            CommentCommand::Restore {
-                standing: moderator(mod_),
-                reason: "fine".into(),
-            },
-        )
-        .unwrap(),
-    );
-    assert!(!Comment::replay(&other).removed);
-    assert_eq!(
-        when::<Comment>(
-            &other,
-            CommentCommand::Remove {
-                standing: member(bob, Visibility::Public),
-                reason: "x".into()
-            }
-        ),
-        Err(CommunitiesError::NotAModerator)
-    );
+    other.and(CommentCommand::Remove {
+        standing: moderator(mod_),
+        reason: "rude".into(),
+    });
+    assert!(other.state().removed);
+    other.and(CommentCommand::Restore {
+        standing: moderator(mod_),
+        reason: "fine".into(),
+    });
+    assert!(!other.state().removed);
+    other
+        .when(CommentCommand::Remove {
+            standing: member(bob, Visibility::Public),
+            reason: "x".into(),
+        })
+        .then_rejects(CommunitiesError::NotAModerator);
 }
 
 // ------------------------------------------------------------------ votes
@@ -816,17 +673,15 @@ fn cast(voter: UserId, target: PostId, value: i32) -> VoteCommand {
 #[test]
 fn votes_change_and_retract_with_exact_deltas() {
     let (voter, target) = (UserId::new(), PostId::new());
-    let mut events: Vec<VoteEvent> = Vec::new();
+    let mut vote = given::<Vote>(&[]);
     let (mut score, mut ups, mut downs) = (0, 0, 0);
     for value in [1, 1, -1, 0, -1, 1, 0, 0] {
-        let new = when::<Vote>(&events, cast(voter, target, value)).unwrap();
-        for VoteEvent::Cast(v) in &new {
+        for VoteEvent::Cast(v) in &vote.and(cast(voter, target, value)) {
             assert_eq!(v.voter_id, voter);
             score += v.value - v.previous;
             ups += i32::from(v.value == 1) - i32::from(v.previous == 1);
             downs += i32::from(v.value == -1) - i32::from(v.previous == -1);
         }
-        events.extend(new);
         assert_eq!(score, value, "after voting {value}");
         assert_eq!(
             (ups, downs),
@@ -834,14 +689,12 @@ fn votes_change_and_retract_with_exact_deltas() {
         );
     }
     assert_eq!(
-        events.len(),
+        vote.history().len(),
         6,
         "repeating the current value records nothing"
     );
     assert_eq!(
-        when::<Vote>(&events, cast(voter, target, 2))
-            .unwrap_err()
-            .code_and_status(),
+        vote.when(cast(voter, target, 2)).error().code_and_status(),
         ("validation_failed", 422)
     );
 }
@@ -856,11 +709,10 @@ fn a_restricted_community_takes_votes_from_members_only_and_a_closed_target_only
         target_closed: false,
         value: 1,
     };
-    assert_eq!(
-        when::<Vote>(&[], restricted),
-        Err(CommunitiesError::NotAMember)
-    );
-    let up = when::<Vote>(&[], cast(voter, target, 1)).unwrap();
+    let mut vote = given::<Vote>(&[]);
+    vote.when(restricted)
+        .then_rejects(CommunitiesError::NotAMember);
+    vote.and(cast(voter, target, 1));
     let closed = |value| VoteCommand::Cast {
         target: ContentRef::Post(target),
         post_id: target,
@@ -869,10 +721,10 @@ fn a_restricted_community_takes_votes_from_members_only_and_a_closed_target_only
         value,
     };
     assert_eq!(
-        when::<Vote>(&up, closed(-1)).unwrap_err().code_and_status(),
+        vote.when(closed(-1)).error().code_and_status(),
         ("forbidden", 403)
     );
-    assert_eq!(when::<Vote>(&up, closed(0)).unwrap().len(), 1);
+    assert_eq!(vote.when(closed(0)).events().len(), 1);
 }
 
 /// Issue 10: a ban stopped new posts, comments and votes, but not edits of what the banned
@@ -880,8 +732,8 @@ fn a_restricted_community_takes_votes_from_members_only_and_a_closed_target_only
 #[test]
 fn a_banned_author_edits_deletes_and_reports_nothing_until_the_ban_ends() {
     let alice = UserId::new();
-    let (post_id, post_events) = post(alice);
-    let comment_events = comment_on(&Post::replay(&post_events), None, alice);
+    let (post_id, post) = post(alice);
+    let comment = comment_on(&post.state(), None, alice);
     let end = now() + Duration::days(1);
     let banned = Standing {
         ban: Some(Ban {
@@ -913,31 +765,25 @@ fn a_banned_author_edits_deletes_and_reports_nothing_until_the_ban_ends() {
     let delete_comment = CommentCommand::Delete {
         standing: banned.clone(),
     };
-    assert_eq!(
-        when::<Post>(&post_events, edit_post(banned.clone())).unwrap_err(),
-        refused
-    );
-    assert_eq!(
-        when::<Post>(&post_events, delete_post).unwrap_err(),
-        refused
-    );
-    assert_eq!(
-        when::<Comment>(&comment_events, edit_comment(banned.clone())).unwrap_err(),
-        refused
-    );
-    assert_eq!(
-        when::<Comment>(&comment_events, delete_comment).unwrap_err(),
-        refused
-    );
-    assert_eq!(
-        when::<Report>(&[], report(banned.clone())).unwrap_err(),
-        refused
-    );
+    let no_report = given::<Report>(&[]);
+    post.when(edit_post(banned.clone()))
+        .then_rejects(refused.clone());
+    post.when(delete_post).then_rejects(refused.clone());
+    comment
+        .when(edit_comment(banned.clone()))
+        .then_rejects(refused.clone());
+    comment.when(delete_comment).then_rejects(refused.clone());
+    no_report.when(report(banned.clone())).then_rejects(refused);
     // Once the ban has expired, the author acts again.
     let later = end + Duration::seconds(1);
-    when_at::<Post>(&post_events, edit_post(banned.clone()), later).unwrap();
-    when_at::<Comment>(&comment_events, edit_comment(banned.clone()), later).unwrap();
-    when_at::<Report>(&[], report(banned), later).unwrap();
+    post.at(later)
+        .when(edit_post(banned.clone()))
+        .then_accepts();
+    comment
+        .at(later)
+        .when(edit_comment(banned.clone()))
+        .then_accepts();
+    no_report.at(later).when(report(banned)).then_accepts();
 }
 
 // ------------------------------------------------------------------ reports
@@ -946,30 +792,24 @@ fn a_banned_author_edits_deletes_and_reports_nothing_until_the_ban_ends() {
 fn users_report_and_only_moderators_resolve_once() {
     let (alice, mod_) = (UserId::new(), UserId::new());
     let (post_id, report_id) = (PostId::new(), ReportId::new());
-    let mut events = when::<Report>(
-        &[],
-        ReportCommand::File {
-            report_id,
-            target: ContentRef::Post(post_id),
-            post_id,
-            reporter: standing(alice, Visibility::Public),
-            reason: "spam".into(),
-        },
-    )
-    .unwrap();
+    let mut report = given::<Report>(&[]);
+    report.and(ReportCommand::File {
+        report_id,
+        target: ContentRef::Post(post_id),
+        post_id,
+        reporter: standing(alice, Visibility::Public),
+        reason: "spam".into(),
+    });
     let resolve = |standing| ReportCommand::Resolve {
         standing,
         resolution: "removed".into(),
     };
-    assert_eq!(
-        when::<Report>(&events, resolve(member(alice, Visibility::Public))),
-        Err(CommunitiesError::NotAModerator)
-    );
-    let resolved = when::<Report>(&events, resolve(moderator(mod_))).unwrap();
+    report
+        .when(resolve(member(alice, Visibility::Public)))
+        .then_rejects(CommunitiesError::NotAModerator);
+    let resolved = report.and(resolve(moderator(mod_)));
     assert!(matches!(&resolved[0], ReportEvent::Resolved(r) if r.moderator_id == mod_));
-    events.extend(resolved);
-    assert_eq!(
-        when::<Report>(&events, resolve(moderator(mod_))),
-        Err(CommunitiesError::AlreadyResolved)
-    );
+    report
+        .when(resolve(moderator(mod_)))
+        .then_rejects(CommunitiesError::AlreadyResolved);
 }

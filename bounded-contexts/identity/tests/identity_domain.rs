@@ -2,20 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
-use chrono::{Duration, TimeZone as _, Utc};
+use chrono::Duration;
 use event_schemas::identity::{EmailClaimEvent, UserEvent};
 use identity::domain::{
     ABANDONED_AFTER_SECS, EmailClaim, EmailClaimCommand, EmailClaimError, NewUser, Role, User,
     UserCommand, UserError,
 };
 use shared_kernel::ids::UserId;
-use shared_kernel::{Aggregate, Timestamp};
+use shared_kernel::testing::{Given, given, now};
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
-
-fn now() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
-}
 
 fn new_user(id: UserId) -> NewUser {
     NewUser {
@@ -26,43 +22,35 @@ fn new_user(id: UserId) -> NewUser {
     }
 }
 
-fn registered(id: UserId) -> User {
-    let events = User::default()
-        .decide(UserCommand::Register(new_user(id)), now())
-        .unwrap();
-    User::replay(&events)
+fn registered(id: UserId) -> Given<User> {
+    let mut user = given(&[]);
+    user.and(UserCommand::Register(new_user(id)));
+    user
 }
 
 #[test]
 fn registration_records_the_user_and_the_hash_separately() {
     let id = UserId::new();
-    let events = User::default()
-        .decide(UserCommand::Register(new_user(id)), now())
-        .unwrap();
+    let mut user = given::<User>(&[]);
+    let events = user.and(UserCommand::Register(new_user(id)));
     let [UserEvent::Registered(r), UserEvent::PasswordSet(p)] = events.as_slice() else {
         panic!("{events:?}");
     };
     assert_eq!(r.email, "ada@example.org");
     assert_eq!(r.display_name, "Ada");
     assert_eq!(p.password_hash, HASH);
-    let user = User::replay(&events);
-    assert!(user.registered);
+    assert!(user.state().registered);
     assert!(
-        !format!("{user:?}").contains("argon2"),
+        !format!("{:?}", user.state()).contains("argon2"),
         "no hash in debug output"
     );
     // A redelivery is a no-op; a different user on the same stream is refused.
-    assert!(
-        user.decide(UserCommand::Register(new_user(id)), now())
-            .unwrap()
-            .is_empty()
-    );
+    user.when(UserCommand::Register(new_user(id)))
+        .then_nothing();
     let mut other = new_user(id);
     other.email = "eve@example.org".into();
-    assert_eq!(
-        user.decide(UserCommand::Register(other), now()),
-        Err(UserError::AlreadyRegistered)
-    );
+    user.when(UserCommand::Register(other))
+        .then_rejects(UserError::AlreadyRegistered);
 }
 
 #[test]
@@ -80,8 +68,8 @@ fn bad_input_and_clear_text_passwords_are_refused() {
             password_hash: hash.into(),
         });
         assert!(matches!(
-            User::default().decide(cmd, now()),
-            Err(UserError::Invalid(_))
+            given::<User>(&[]).when(cmd).error(),
+            UserError::Invalid(_)
         ));
     }
 }
@@ -91,46 +79,31 @@ fn only_the_user_changes_their_profile_and_password() {
     let id = UserId::new();
     let user = registered(id);
     let stranger = UserId::new();
-    assert_eq!(
-        user.decide(
-            UserCommand::UpdateProfile {
-                actor: stranger,
-                display_name: "Eve".into()
-            },
-            now()
-        ),
-        Err(UserError::NotFound)
-    );
-    let events = user
-        .decide(
-            UserCommand::UpdateProfile {
-                actor: id,
-                display_name: "Ada L.".into(),
-            },
-            now(),
-        )
-        .unwrap();
-    assert_eq!(User::replay(&events).display_name, "Ada L.");
+    user.when(UserCommand::UpdateProfile {
+        actor: stranger,
+        display_name: "Eve".into(),
+    })
+    .then_rejects(UserError::NotFound);
+    let renamed = user
+        .when(UserCommand::UpdateProfile {
+            actor: id,
+            display_name: "Ada L.".into(),
+        })
+        .state();
+    assert_eq!(renamed.display_name, "Ada L.");
     assert!(
-        user.decide(
-            UserCommand::SetPassword {
-                actor: stranger,
-                password_hash: HASH.into()
-            },
-            now()
-        )
+        user.when(UserCommand::SetPassword {
+            actor: stranger,
+            password_hash: HASH.into()
+        })
+        .into_result()
         .is_err()
     );
-    assert!(
-        user.decide(
-            UserCommand::SetPassword {
-                actor: id,
-                password_hash: HASH.into()
-            },
-            now()
-        )
-        .is_ok()
-    );
+    user.when(UserCommand::SetPassword {
+        actor: id,
+        password_hash: HASH.into(),
+    })
+    .then_accepts();
 }
 
 #[test]
@@ -138,61 +111,37 @@ fn roles_are_granted_once_and_revoked_with_scopes() {
     let id = UserId::new();
     let mut user = registered(id);
     let moderator = Role::parse("moderator", Some("chess")).unwrap();
-    for e in user
-        .decide(
-            UserCommand::GrantRole {
-                role: moderator.clone(),
-                by: None,
-            },
-            now(),
-        )
-        .unwrap()
-    {
-        user = user.evolve(&e);
-    }
-    assert_eq!(user.role_claims(), vec!["moderator:chess".to_owned()]);
-    assert!(
-        user.decide(
-            UserCommand::GrantRole {
-                role: moderator.clone(),
-                by: None
-            },
-            now()
-        )
-        .unwrap()
-        .is_empty()
+    user.and(UserCommand::GrantRole {
+        role: moderator.clone(),
+        by: None,
+    });
+    assert_eq!(
+        user.state().role_claims(),
+        vec!["moderator:chess".to_owned()]
     );
+    user.when(UserCommand::GrantRole {
+        role: moderator.clone(),
+        by: None,
+    })
+    .then_nothing();
     let go = Role::parse("moderator", Some("go")).unwrap();
-    assert!(
-        user.decide(UserCommand::RevokeRole { role: go, by: None }, now())
-            .unwrap()
-            .is_empty()
-    );
-    for e in user
-        .decide(
-            UserCommand::RevokeRole {
-                role: moderator,
-                by: None,
-            },
-            now(),
-        )
-        .unwrap()
-    {
-        user = user.evolve(&e);
-    }
-    assert!(user.roles.is_empty());
+    user.when(UserCommand::RevokeRole { role: go, by: None })
+        .then_nothing();
+    user.and(UserCommand::RevokeRole {
+        role: moderator,
+        by: None,
+    });
+    assert!(user.state().roles.is_empty());
     assert!(Role::parse("moderator", None).is_err());
     assert!(Role::parse("admin", Some("x")).is_err());
     assert!(Role::parse("root", None).is_err());
     assert!(
-        User::default()
-            .decide(
-                UserCommand::GrantRole {
-                    role: Role::Admin,
-                    by: None
-                },
-                now()
-            )
+        given::<User>(&[])
+            .when(UserCommand::GrantRole {
+                role: Role::Admin,
+                by: None
+            })
+            .into_result()
             .is_err()
     );
 }
@@ -200,110 +149,53 @@ fn roles_are_granted_once_and_revoked_with_scopes() {
 #[test]
 fn an_address_is_claimed_once_and_an_abandoned_claim_can_be_taken_over() {
     let (a, b) = (UserId::new(), UserId::new());
-    let claim = EmailClaim::replay(
-        &EmailClaim::default()
-            .decide(
-                EmailClaimCommand::Claim {
-                    user_id: a,
-                    abandoned_by: None,
-                },
-                now(),
-            )
-            .unwrap(),
-    );
-    assert_eq!(claim.holder.map(|h| h.0), Some(a));
+    let claim = |user_id, abandoned_by| EmailClaimCommand::Claim {
+        user_id,
+        abandoned_by,
+    };
+    let mut address = given::<EmailClaim>(&[]);
+    address.and(claim(a, None));
+    assert_eq!(address.state().holder.map(|h| h.0), Some(a));
     // The same user again: nothing to do. Someone else: taken.
-    assert!(
-        claim
-            .decide(
-                EmailClaimCommand::Claim {
-                    user_id: a,
-                    abandoned_by: None
-                },
-                now()
-            )
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        claim.decide(
-            EmailClaimCommand::Claim {
-                user_id: b,
-                abandoned_by: None
-            },
-            now()
-        ),
-        Err(EmailClaimError::Taken)
-    );
+    address.when(claim(a, None)).then_nothing();
+    address
+        .when(claim(b, None))
+        .then_rejects(EmailClaimError::Taken);
     // Abandoned, but too recent (a registration may still be on its way): taken.
     let soon = now() + Duration::seconds(ABANDONED_AFTER_SECS - 1);
-    assert_eq!(
-        claim.decide(
-            EmailClaimCommand::Claim {
-                user_id: b,
-                abandoned_by: Some(a)
-            },
-            soon
-        ),
-        Err(EmailClaimError::Taken)
-    );
-    let later = now() + Duration::seconds(ABANDONED_AFTER_SECS);
-    let events = claim
-        .decide(
-            EmailClaimCommand::Claim {
-                user_id: b,
-                abandoned_by: Some(a),
-            },
-            later,
-        )
-        .unwrap();
+    address
+        .clone()
+        .at(soon)
+        .when(claim(b, Some(a)))
+        .then_rejects(EmailClaimError::Taken);
+    let mut address = address.at(now() + Duration::seconds(ABANDONED_AFTER_SECS));
+    let events = address.and(claim(b, Some(a)));
     assert!(matches!(
         events.as_slice(),
         [EmailClaimEvent::Released(_), EmailClaimEvent::Claimed(_)]
     ));
-    let claim = events.iter().fold(claim, EmailClaim::evolve);
-    assert_eq!(claim.holder.map(|h| h.0), Some(b));
+    assert_eq!(address.state().holder.map(|h| h.0), Some(b));
     // Releasing someone else's claim does nothing; one's own frees the address.
-    assert!(
-        claim
-            .decide(
-                EmailClaimCommand::Release {
-                    user_id: a,
-                    reason: "x".into()
-                },
-                later
-            )
-            .unwrap()
-            .is_empty()
-    );
-    let released = claim
-        .decide(
-            EmailClaimCommand::Release {
-                user_id: b,
-                reason: "x".into(),
-            },
-            later,
-        )
-        .unwrap();
-    assert_eq!(released.iter().fold(claim, EmailClaim::evolve).holder, None);
+    let release = |user_id| EmailClaimCommand::Release {
+        user_id,
+        reason: "x".into(),
+    };
+    address.when(release(a)).then_nothing();
+    assert_eq!(address.when(release(b)).state().holder, None);
 }
 
 #[test]
 fn a_password_change_ends_every_session_and_a_sign_out_ends_one_token() {
     let id = UserId::new();
     let user = registered(id);
-    let events = user
-        .decide(
-            UserCommand::SetPassword {
-                actor: id,
-                password_hash: HASH.into(),
-            },
-            now(),
-        )
-        .unwrap();
+    let password_set = user.when(UserCommand::SetPassword {
+        actor: id,
+        password_hash: HASH.into(),
+    });
+    let events = password_set.events();
     assert!(
         matches!(
-            events.as_slice(),
+            events,
             [UserEvent::PasswordSet(_), UserEvent::SessionsRevoked(r)]
                 if r.user_id == id && r.reason == identity::domain::PASSWORD_CHANGED
         ),
@@ -315,19 +207,21 @@ fn a_password_change_ends_every_session_and_a_sign_out_ends_one_token() {
         token_id: token_id.to_owned(),
         expires_at: now(),
     };
-    let events = user.decide(sign_out(id, "jti-1"), now()).unwrap();
+    let signed_out = user.when(sign_out(id, "jti-1"));
+    let events = signed_out.events();
     assert!(
-        matches!(events.as_slice(), [UserEvent::SignedOut(s)] if s.token_id == "jti-1"),
+        matches!(events, [UserEvent::SignedOut(s)] if s.token_id == "jti-1"),
         "{events:?}"
     );
     // Only the user signs their own tokens out; a token id is a short text.
-    assert_eq!(
-        user.decide(sign_out(UserId::new(), "jti-1"), now()),
-        Err(UserError::NotFound)
+    user.when(sign_out(UserId::new(), "jti-1"))
+        .then_rejects(UserError::NotFound);
+    assert!(user.when(sign_out(id, "")).into_result().is_err());
+    assert!(
+        user.when(sign_out(id, &"x".repeat(65)))
+            .into_result()
+            .is_err()
     );
-    assert!(user.decide(sign_out(id, ""), now()).is_err());
-    assert!(user.decide(sign_out(id, &"x".repeat(65)), now()).is_err());
     // Neither changes the account itself.
-    let after = events.iter().fold(user.clone(), |u, e| u.evolve(e));
-    assert_eq!(after, user);
+    assert_eq!(signed_out.state(), user.state());
 }

@@ -12,7 +12,8 @@ use inventory::application::{ReservationExpiry, expiry_timer_key};
 use inventory::domain::{Reservation, ReservationCommand, ReservationError, ReservationStatus};
 use projections::saga::ProcessManager;
 use shared_kernel::ids::OrderId;
-use shared_kernel::{Aggregate, Cursor, EventMetadata, Recorded, StreamId, Timestamp};
+use shared_kernel::testing::{given, now};
+use shared_kernel::{Cursor, EventMetadata, Recorded, StreamId, Timestamp};
 use uuid::Uuid;
 
 fn lines() -> Vec<SkuQuantity> {
@@ -36,118 +37,101 @@ fn confirmed(order_id: OrderId, expires_at: Timestamp) -> ReservationEvent {
     })
 }
 
-fn when(
-    given: &[ReservationEvent],
-    command: ReservationCommand,
-) -> Result<Vec<ReservationEvent>, ReservationError> {
-    Reservation::replay(given).decide(command, Utc::now())
-}
-
 #[test]
 fn a_confirmed_reservation_can_be_committed_then_released_with_its_stock_returned() {
     let order = OrderId::new();
-    let mut given = vec![confirmed(order, Utc::now())];
-    let events = when(&given, ReservationCommand::Commit { order_id: order }).unwrap();
+    let mut reservation = given::<Reservation>(&[confirmed(order, now())]);
     assert_eq!(
-        events,
+        reservation.and(ReservationCommand::Commit { order_id: order }),
         vec![ReservationEvent::Committed(ReservationCommitted {
             order_id: order
         })]
     );
-    given.extend(events);
-    assert_eq!(
-        when(&given, ReservationCommand::Commit { order_id: order }).unwrap(),
-        vec![],
-        "committing twice is a no-op"
-    );
+    // Committing twice is a no-op.
+    reservation
+        .when(ReservationCommand::Commit { order_id: order })
+        .then_nothing();
     let release = ReservationCommand::Release {
         order_id: order,
         reason: "order_cancelled".into(),
     };
-    assert_eq!(
-        when(&given, release).unwrap(),
-        vec![ReservationEvent::Released(ReservationReleased {
+    reservation
+        .when(release)
+        .then([ReservationEvent::Released(ReservationReleased {
             order_id: order,
             reason: "order_cancelled".into(),
             returned: true,
-        })]
-    );
+        })]);
 }
 
 #[test]
 fn expiry_releases_only_a_reservation_still_waiting() {
     let order = OrderId::new();
     let expire = || ReservationCommand::Expire { order_id: order };
-    let given = vec![confirmed(order, Utc::now())];
-    assert_eq!(
-        when(&given, expire()).unwrap(),
-        vec![ReservationEvent::Expired(ReservationExpired {
-            order_id: order
-        })]
-    );
-    let state = Reservation::replay(&[
-        confirmed(order, Utc::now()),
-        ReservationEvent::Expired(ReservationExpired { order_id: order }),
-    ]);
+    let state = given::<Reservation>(&[confirmed(order, now())])
+        .when(expire())
+        .then([ReservationEvent::Expired(ReservationExpired {
+            order_id: order,
+        })]);
     assert_eq!(state.status, ReservationStatus::Expired);
     assert_eq!(state.release_reason.as_deref(), Some("reservation_expired"));
 
     // Paid in time: the timer has nothing to do.
-    let committed = vec![
-        confirmed(order, Utc::now()),
+    given::<Reservation>(&[
+        confirmed(order, now()),
         ReservationEvent::Committed(ReservationCommitted { order_id: order }),
-    ];
-    assert_eq!(when(&committed, expire()).unwrap(), vec![]);
+    ])
+    .when(expire())
+    .then_nothing();
     // Released, or never reserved: nothing either.
-    let released = vec![
-        confirmed(order, Utc::now()),
+    given::<Reservation>(&[
+        confirmed(order, now()),
         ReservationEvent::Released(ReservationReleased {
             order_id: order,
             reason: "order_cancelled".into(),
             returned: false,
         }),
-    ];
-    assert_eq!(when(&released, expire()).unwrap(), vec![]);
-    assert_eq!(when(&[], expire()).unwrap(), vec![]);
+    ])
+    .when(expire())
+    .then_nothing();
+    given::<Reservation>(&[]).when(expire()).then_nothing();
 }
 
 #[test]
 fn an_expired_or_failed_reservation_cannot_be_committed() {
     let order = OrderId::new();
     let commit = || ReservationCommand::Commit { order_id: order };
-    let expired = vec![
-        confirmed(order, Utc::now()),
+    given::<Reservation>(&[
+        confirmed(order, now()),
         ReservationEvent::Expired(ReservationExpired { order_id: order }),
-    ];
-    assert_eq!(
-        when(&expired, commit()),
-        Err(ReservationError::NotActive("expired"))
-    );
-    let failed = vec![ReservationEvent::Failed(ReservationFailed {
+    ])
+    .when(commit())
+    .then_rejects(ReservationError::NotActive("expired"));
+    given::<Reservation>(&[ReservationEvent::Failed(ReservationFailed {
         order_id: order,
         reason: "out_of_stock".into(),
         sku: "A".into(),
         requested: 3,
         available: 1,
-    })];
-    assert_eq!(
-        when(&failed, commit()),
-        Err(ReservationError::NotActive("failed"))
-    );
-    assert_eq!(when(&[], commit()), Err(ReservationError::NotFound));
+    })])
+    .when(commit())
+    .then_rejects(ReservationError::NotActive("failed"));
+    given::<Reservation>(&[])
+        .when(commit())
+        .then_rejects(ReservationError::NotFound);
 }
 
 #[test]
 fn a_reservation_is_decided_once() {
     let order = OrderId::new();
-    let at = Utc::now();
+    let at = now();
     let confirm = || ReservationCommand::Confirm {
         order_id: order,
         lines: lines(),
         expires_at: at,
     };
-    let given = vec![confirmed(order, at)];
-    assert_eq!(when(&given, confirm()).unwrap(), vec![]);
+    let confirmed = given::<Reservation>(&[confirmed(order, at)]);
+    confirmed.when(confirm()).then_nothing();
     let failed = ReservationFailed {
         order_id: order,
         reason: "out_of_stock".into(),
@@ -155,21 +139,19 @@ fn a_reservation_is_decided_once() {
         requested: 3,
         available: 1,
     };
-    assert_eq!(
-        when(&given, ReservationCommand::Fail(failed.clone())),
-        Err(ReservationError::NotActive("confirmed"))
-    );
-    let given = vec![ReservationEvent::Failed(failed)];
-    assert_eq!(
-        when(&given, confirm()),
-        Err(ReservationError::NotActive("failed"))
-    );
+    confirmed
+        .when(ReservationCommand::Fail(failed.clone()))
+        .then_rejects(ReservationError::NotActive("confirmed"));
+    let failed = given::<Reservation>(&[ReservationEvent::Failed(failed)]);
+    failed
+        .when(confirm())
+        .then_rejects(ReservationError::NotActive("failed"));
     // Releasing a failed reservation: nothing is held, nothing happens.
     let release = ReservationCommand::Release {
         order_id: order,
         reason: "order_rejected".into(),
     };
-    assert_eq!(when(&given, release).unwrap(), vec![]);
+    failed.when(release).then_nothing();
 }
 
 fn recorded(event: &ReservationEvent, event_type: &str, order: OrderId) -> Recorded {

@@ -2,52 +2,35 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
-use chrono::Utc;
 use event_schemas::inventory::{
     LowStockDetected, LowStockThresholdSet, StockAdjusted, StockCommitted, StockEvent,
     StockItemOpened, StockLevels, StockReceived, StockReleased, StockReserved, StockReturned,
 };
 use inventory::domain::{Holding, StockCommand, StockError, StockItem};
-use shared_kernel::Aggregate;
 use shared_kernel::ids::{OrderId, ProductId, UserId};
+use shared_kernel::testing::{Given, given};
 
 const SKU: &str = "MUG-01";
 
-struct Given {
+/// The sku's product and seller, and the commands the seller sends.
+struct Sku {
     product: ProductId,
     seller: UserId,
-    events: Vec<StockEvent>,
 }
 
-impl Given {
-    fn nothing() -> Self {
+impl Sku {
+    fn new() -> Self {
         Self {
             product: ProductId::new(),
             seller: UserId::new(),
-            events: vec![],
         }
     }
 
     /// An opened item with `on_hand` received.
-    fn received(on_hand: i64) -> Self {
-        let mut given = Self::nothing();
-        given.then(given.receive(on_hand));
-        given
-    }
-
-    fn state(&self) -> StockItem {
-        StockItem::replay(&self.events)
-    }
-
-    /// Decides `command` and records what it decided (so scenarios read as a sequence).
-    fn then(&mut self, command: StockCommand) -> Vec<StockEvent> {
-        let events = self.when(command).unwrap();
-        self.events.extend(events.clone());
-        events
-    }
-
-    fn when(&self, command: StockCommand) -> Result<Vec<StockEvent>, StockError> {
-        self.state().decide(command, Utc::now())
+    fn received(&self, on_hand: i64) -> Given<StockItem> {
+        let mut stock = given(&[]);
+        stock.and(self.receive(on_hand));
+        stock
     }
 
     fn receive(&self, quantity: i64) -> StockCommand {
@@ -107,72 +90,70 @@ fn low_stock_events(events: &[StockEvent]) -> usize {
 
 #[test]
 fn the_first_receipt_opens_the_item_for_its_seller() {
-    let given = Given::nothing();
-    let events = given.when(given.receive(10)).unwrap();
-    assert_eq!(
-        events,
-        vec![
-            StockEvent::Opened(StockItemOpened {
-                sku: SKU.into(),
-                product_id: given.product,
-                seller_id: given.seller,
-                low_stock_threshold: 0,
-            }),
-            StockEvent::Received(StockReceived {
-                sku: SKU.into(),
-                quantity: 10,
-                levels: levels(10, 0),
-            }),
-        ]
-    );
+    let sku = Sku::new();
+    given::<StockItem>(&[]).when(sku.receive(10)).then([
+        StockEvent::Opened(StockItemOpened {
+            sku: SKU.into(),
+            product_id: sku.product,
+            seller_id: sku.seller,
+            low_stock_threshold: 0,
+        }),
+        StockEvent::Received(StockReceived {
+            sku: SKU.into(),
+            quantity: 10,
+            levels: levels(10, 0),
+        }),
+    ]);
 }
 
 #[test]
 fn another_user_cannot_touch_the_sellers_stock() {
-    let given = Given::received(10);
+    let sku = Sku::new();
     let intruder = StockCommand::Receive {
         sku: SKU.into(),
-        product_id: given.product,
+        product_id: sku.product,
         actor: UserId::new(),
         quantity: 5,
     };
-    assert_eq!(given.when(intruder), Err(StockError::NotSeller));
+    sku.received(10)
+        .when(intruder)
+        .then_rejects(StockError::NotSeller);
 }
 
 #[test]
 fn quantities_must_be_positive() {
-    let given = Given::received(10);
+    let sku = Sku::new();
+    let stock = sku.received(10);
     for bad in [0, -3] {
         assert!(matches!(
-            given.when(given.receive(bad)),
-            Err(StockError::Invalid(_))
+            stock.when(sku.receive(bad)).error(),
+            StockError::Invalid(_)
         ));
         assert!(matches!(
-            given.when(reserve(OrderId::new(), bad)),
-            Err(StockError::Invalid(_))
+            stock.when(reserve(OrderId::new(), bad)).error(),
+            StockError::Invalid(_)
         ));
     }
     assert!(matches!(
-        given.when(given.adjust(0)),
-        Err(StockError::Invalid(_))
+        stock.when(sku.adjust(0)).error(),
+        StockError::Invalid(_)
     ));
 }
 
 #[test]
 fn adjustments_never_take_available_below_zero() {
-    let mut given = Given::received(10);
-    given.then(reserve(OrderId::new(), 4));
+    let sku = Sku::new();
+    let mut stock = sku.received(10);
+    stock.and(reserve(OrderId::new(), 4));
     // 6 available: losing 6 is fine, losing 7 would eat into the reservation.
-    assert_eq!(
-        given.when(given.adjust(-7)),
-        Err(StockError::Insufficient {
+    stock
+        .when(sku.adjust(-7))
+        .then_rejects(StockError::Insufficient {
             requested: 7,
-            available: 6
-        })
-    );
-    let events = given.then(given.adjust(-6));
+            available: 6,
+        });
     assert_eq!(
-        events,
+        stock.and(sku.adjust(-6)),
         vec![StockEvent::Adjusted(StockAdjusted {
             sku: SKU.into(),
             delta: -6,
@@ -180,15 +161,15 @@ fn adjustments_never_take_available_below_zero() {
             levels: levels(4, 4),
         })]
     );
-    assert_eq!(given.state().levels.available, 0);
+    assert_eq!(stock.state().levels.available, 0);
 }
 
 #[test]
 fn a_reservation_never_takes_more_than_is_available() {
-    let mut given = Given::received(5);
+    let mut stock = Sku::new().received(5);
     let first = OrderId::new();
     assert_eq!(
-        given.then(reserve(first, 3)),
+        stock.and(reserve(first, 3)),
         vec![StockEvent::Reserved(StockReserved {
             sku: SKU.into(),
             order_id: first,
@@ -196,53 +177,48 @@ fn a_reservation_never_takes_more_than_is_available() {
             levels: levels(5, 3),
         })]
     );
-    assert_eq!(
-        given.when(reserve(OrderId::new(), 3)),
-        Err(StockError::Insufficient {
+    stock
+        .when(reserve(OrderId::new(), 3))
+        .then_rejects(StockError::Insufficient {
             requested: 3,
-            available: 2
-        })
-    );
-    given.then(reserve(OrderId::new(), 2));
-    assert_eq!(given.state().levels, levels(5, 5));
-    assert_eq!(
-        given.when(reserve(OrderId::new(), 1)),
-        Err(StockError::Insufficient {
+            available: 2,
+        });
+    stock.and(reserve(OrderId::new(), 2));
+    assert_eq!(stock.state().levels, levels(5, 5));
+    stock
+        .when(reserve(OrderId::new(), 1))
+        .then_rejects(StockError::Insufficient {
             requested: 1,
-            available: 0
-        })
-    );
+            available: 0,
+        });
 }
 
 #[test]
 fn reserving_unknown_stock_is_not_found() {
-    let given = Given::nothing();
-    assert_eq!(
-        given.when(reserve(OrderId::new(), 1)),
-        Err(StockError::NotFound)
-    );
+    given::<StockItem>(&[])
+        .when(reserve(OrderId::new(), 1))
+        .then_rejects(StockError::NotFound);
 }
 
 #[test]
 fn an_order_reserves_once_per_sku() {
-    let mut given = Given::received(5);
+    let mut stock = Sku::new().received(5);
     let order = OrderId::new();
-    given.then(reserve(order, 2));
-    assert_eq!(given.when(reserve(order, 2)).unwrap(), vec![]);
+    stock.and(reserve(order, 2));
+    stock.when(reserve(order, 2)).then_nothing();
     // A late repeat after the release does not hold stock again either.
-    given.then(release(order));
-    assert_eq!(given.when(reserve(order, 2)).unwrap(), vec![]);
-    assert_eq!(given.state().holding(order), Some(Holding::Released));
+    stock.and(release(order));
+    stock.when(reserve(order, 2)).then_nothing();
+    assert_eq!(stock.state().holding(order), Some(Holding::Released));
 }
 
 #[test]
 fn release_gives_the_reservation_back() {
-    let mut given = Given::received(5);
+    let mut stock = Sku::new().received(5);
     let order = OrderId::new();
-    given.then(reserve(order, 2));
-    let events = given.then(release(order));
+    stock.and(reserve(order, 2));
     assert_eq!(
-        events,
+        stock.and(release(order)),
         vec![StockEvent::Released(StockReleased {
             sku: SKU.into(),
             order_id: order,
@@ -252,18 +228,17 @@ fn release_gives_the_reservation_back() {
         })]
     );
     // Releasing again, or an order that holds nothing, changes nothing.
-    assert_eq!(given.when(release(order)).unwrap(), vec![]);
-    assert_eq!(given.when(release(OrderId::new())).unwrap(), vec![]);
+    stock.when(release(order)).then_nothing();
+    stock.when(release(OrderId::new())).then_nothing();
 }
 
 #[test]
 fn commit_sells_the_reservation_and_release_then_returns_it() {
-    let mut given = Given::received(5);
+    let mut stock = Sku::new().received(5);
     let order = OrderId::new();
-    given.then(reserve(order, 2));
-    let events = given.then(StockCommand::Commit { order_id: order });
+    stock.and(reserve(order, 2));
     assert_eq!(
-        events,
+        stock.and(StockCommand::Commit { order_id: order }),
         vec![StockEvent::Committed(StockCommitted {
             sku: SKU.into(),
             order_id: order,
@@ -271,16 +246,12 @@ fn commit_sells_the_reservation_and_release_then_returns_it() {
             levels: levels(3, 0),
         })]
     );
+    // Committing twice is a no-op.
+    stock
+        .when(StockCommand::Commit { order_id: order })
+        .then_nothing();
     assert_eq!(
-        given
-            .when(StockCommand::Commit { order_id: order })
-            .unwrap(),
-        vec![],
-        "committing twice is a no-op"
-    );
-    let events = given.then(release(order));
-    assert_eq!(
-        events,
+        stock.and(release(order)),
         vec![StockEvent::Returned(StockReturned {
             sku: SKU.into(),
             order_id: order,
@@ -289,51 +260,52 @@ fn commit_sells_the_reservation_and_release_then_returns_it() {
             levels: levels(5, 0),
         })]
     );
-    assert_eq!(given.when(release(order)).unwrap(), vec![]);
+    stock.when(release(order)).then_nothing();
 }
 
 #[test]
 fn committing_without_a_reservation_is_refused() {
-    let given = Given::received(5);
-    assert_eq!(
-        given.when(StockCommand::Commit {
-            order_id: OrderId::new()
-        }),
-        Err(StockError::NotReserved)
-    );
+    Sku::new()
+        .received(5)
+        .when(StockCommand::Commit {
+            order_id: OrderId::new(),
+        })
+        .then_rejects(StockError::NotReserved);
 }
 
 #[test]
 fn low_stock_is_detected_once_per_crossing() {
-    let mut given = Given::received(10);
-    given.then(given.threshold(5));
+    let sku = Sku::new();
+    let mut stock = sku.received(10);
+    stock.and(sku.threshold(5));
     // 10 -> 6: still at or above 5.
-    assert_eq!(low_stock_events(&given.then(reserve(OrderId::new(), 4))), 0);
+    assert_eq!(low_stock_events(&stock.and(reserve(OrderId::new(), 4))), 0);
     // 6 -> 4: crosses.
-    let events = given.then(reserve(OrderId::new(), 2));
+    let events = stock.and(reserve(OrderId::new(), 2));
     assert_eq!(
         events.last(),
         Some(&StockEvent::LowStockDetected(LowStockDetected {
             sku: SKU.into(),
-            product_id: given.product,
-            seller_id: given.seller,
+            product_id: sku.product,
+            seller_id: sku.seller,
             available: 4,
             threshold: 5,
         }))
     );
     // 4 -> 3 -> 1: still low, no new alert.
-    assert_eq!(low_stock_events(&given.then(reserve(OrderId::new(), 1))), 0);
-    assert_eq!(low_stock_events(&given.then(given.adjust(-2))), 0);
+    assert_eq!(low_stock_events(&stock.and(reserve(OrderId::new(), 1))), 0);
+    assert_eq!(low_stock_events(&stock.and(sku.adjust(-2))), 0);
     // Restocked to 21, then down to 2 again: a new crossing, a new alert.
-    assert_eq!(low_stock_events(&given.then(given.receive(20))), 0);
-    assert!(!given.state().low_stock_alerted);
-    assert_eq!(low_stock_events(&given.then(given.adjust(-19))), 1);
+    assert_eq!(low_stock_events(&stock.and(sku.receive(20))), 0);
+    assert!(!stock.state().low_stock_alerted);
+    assert_eq!(low_stock_events(&stock.and(sku.adjust(-19))), 1);
 }
 
 #[test]
 fn raising_the_threshold_over_available_detects_low_stock() {
-    let mut given = Given::received(3);
-    let events = given.then(given.threshold(5));
+    let sku = Sku::new();
+    let mut stock = sku.received(3);
+    let events = stock.and(sku.threshold(5));
     assert_eq!(
         events[0],
         StockEvent::ThresholdSet(LowStockThresholdSet {
@@ -343,26 +315,27 @@ fn raising_the_threshold_over_available_detects_low_stock() {
     );
     assert_eq!(low_stock_events(&events), 1);
     // Setting the same threshold again records nothing.
-    assert_eq!(given.when(given.threshold(5)).unwrap(), vec![]);
+    stock.when(sku.threshold(5)).then_nothing();
     assert!(matches!(
-        given.when(given.threshold(-1)),
-        Err(StockError::Invalid(_))
+        stock.when(sku.threshold(-1)).error(),
+        StockError::Invalid(_)
     ));
 }
 
 #[test]
 fn levels_are_the_sum_of_the_ledger() {
-    let mut given = Given::received(10);
+    let sku = Sku::new();
+    let mut stock = sku.received(10);
     let (a, b, c) = (OrderId::new(), OrderId::new(), OrderId::new());
-    given.then(reserve(a, 3));
-    given.then(reserve(b, 2));
-    given.then(reserve(c, 1));
-    given.then(StockCommand::Commit { order_id: a });
-    given.then(release(b));
-    given.then(given.adjust(-2));
-    given.then(release(a));
+    stock.and(reserve(a, 3));
+    stock.and(reserve(b, 2));
+    stock.and(reserve(c, 1));
+    stock.and(StockCommand::Commit { order_id: a });
+    stock.and(release(b));
+    stock.and(sku.adjust(-2));
+    stock.and(release(a));
     let (mut on_hand, mut reserved) = (0, 0);
-    for e in &given.events {
+    for e in stock.history() {
         let (dh, dr, after) = match e {
             StockEvent::Received(e) => (e.quantity, 0, e.levels),
             StockEvent::Adjusted(e) => (e.delta, 0, e.levels),
@@ -377,6 +350,6 @@ fn levels_are_the_sum_of_the_ledger() {
         assert_eq!(after, levels(on_hand, reserved), "after {e:?}");
         assert!(after.available >= 0);
     }
-    assert_eq!(given.state().levels, levels(on_hand, reserved));
-    assert_eq!(given.state().levels, levels(8, 1));
+    assert_eq!(stock.state().levels, levels(on_hand, reserved));
+    assert_eq!(stock.state().levels, levels(8, 1));
 }

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use event_schemas::merchandise::{
     ProductCreated, ProductEvent, ProductPriceChanged, ProductPublished,
 };
 use merchandise::domain::{NewProduct, Product, ProductCommand, ProductError, ProductStatus};
 use shared_kernel::ids::{ProductId, UserId};
-use shared_kernel::{Aggregate, Currency, Money};
+use shared_kernel::testing::given;
+use shared_kernel::{Currency, Money};
 
 fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
@@ -42,29 +42,21 @@ fn created(id: ProductId, seller: UserId) -> ProductEvent {
     })
 }
 
-fn when(
-    given: &[ProductEvent],
-    command: ProductCommand,
-) -> Result<Vec<ProductEvent>, ProductError> {
-    Product::replay(given).decide(command, Utc::now())
-}
-
 #[test]
 fn creating_a_product_records_it_as_a_draft_with_a_trimmed_title() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let events = when(&[], ProductCommand::Create(new_product(id, seller))).unwrap();
-    assert_eq!(events, vec![created(id, seller)]);
-    assert_eq!(Product::replay(&events).status, ProductStatus::Draft);
+    let product = given::<Product>(&[])
+        .when(ProductCommand::Create(new_product(id, seller)))
+        .then([created(id, seller)]);
+    assert_eq!(product.status, ProductStatus::Draft);
 }
 
 #[test]
 fn a_product_cannot_be_created_twice() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let err = when(
-        &[created(id, seller)],
-        ProductCommand::Create(new_product(id, seller)),
-    );
-    assert_eq!(err, Err(ProductError::AlreadyExists));
+    given::<Product>(&[created(id, seller)])
+        .when(ProductCommand::Create(new_product(id, seller)))
+        .then_rejects(ProductError::AlreadyExists);
 }
 
 #[test]
@@ -82,8 +74,10 @@ fn invalid_products_are_refused() {
         let mut p = new_product(id, seller);
         mutate(&mut p);
         assert!(matches!(
-            when(&[], ProductCommand::Create(p)),
-            Err(ProductError::Invalid(_))
+            given::<Product>(&[])
+                .when(ProductCommand::Create(p))
+                .error(),
+            ProductError::Invalid(_)
         ));
     }
 }
@@ -91,111 +85,88 @@ fn invalid_products_are_refused() {
 #[test]
 fn only_the_seller_publishes_and_publishing_twice_is_a_no_op() {
     let (id, seller, other) = (ProductId::new(), UserId::new(), UserId::new());
-    let given = [created(id, seller)];
+    let mut product = given::<Product>(&[created(id, seller)]);
+    product
+        .when(ProductCommand::Publish { actor: other })
+        .then_rejects(ProductError::NotSeller);
     assert_eq!(
-        when(&given, ProductCommand::Publish { actor: other }),
-        Err(ProductError::NotSeller)
-    );
-    let events = when(&given, ProductCommand::Publish { actor: seller }).unwrap();
-    assert_eq!(
-        events,
+        product.and(ProductCommand::Publish { actor: seller }),
         vec![ProductEvent::Published(ProductPublished { product_id: id })]
     );
-    let published = [created(id, seller), events[0].clone()];
-    assert_eq!(
-        when(&published, ProductCommand::Publish { actor: seller }),
-        Ok(vec![])
-    );
+    product
+        .when(ProductCommand::Publish { actor: seller })
+        .then_nothing();
 }
 
 #[test]
 fn commands_on_a_missing_product_are_not_found() {
     let actor = UserId::new();
-    assert_eq!(
-        when(&[], ProductCommand::Publish { actor }),
-        Err(ProductError::NotFound)
-    );
-    assert_eq!(
-        when(
-            &[],
-            ProductCommand::ChangePrice {
-                actor,
-                price: eur(1)
-            }
-        ),
-        Err(ProductError::NotFound)
-    );
+    let nothing = given::<Product>(&[]);
+    nothing
+        .when(ProductCommand::Publish { actor })
+        .then_rejects(ProductError::NotFound);
+    nothing
+        .when(ProductCommand::ChangePrice {
+            actor,
+            price: eur(1),
+        })
+        .then_rejects(ProductError::NotFound);
 }
 
 #[test]
 fn price_changes_keep_the_currency_and_skip_no_change() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let given = [created(id, seller)];
-    let events = when(
-        &given,
-        ProductCommand::ChangePrice {
+    let product = given::<Product>(&[created(id, seller)]);
+    product
+        .when(ProductCommand::ChangePrice {
             actor: seller,
             price: eur(9900),
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        events,
-        vec![ProductEvent::PriceChanged(ProductPriceChanged {
+        })
+        .then([ProductEvent::PriceChanged(ProductPriceChanged {
             product_id: id,
-            price: eur(9900)
-        })]
-    );
-    assert_eq!(
-        when(
-            &given,
-            ProductCommand::ChangePrice {
-                actor: seller,
-                price: eur(12900)
-            }
-        ),
-        Ok(vec![])
-    );
+            price: eur(9900),
+        })]);
+    product
+        .when(ProductCommand::ChangePrice {
+            actor: seller,
+            price: eur(12900),
+        })
+        .then_nothing();
     let usd = Money::new(9900, Currency::USD);
     assert!(matches!(
-        when(
-            &given,
-            ProductCommand::ChangePrice {
+        product
+            .when(ProductCommand::ChangePrice {
                 actor: seller,
                 price: usd
-            }
-        ),
-        Err(ProductError::Invalid(_))
+            })
+            .error(),
+        ProductError::Invalid(_)
     ));
 }
 
 #[test]
 fn archived_products_cannot_change_or_be_published() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let archived = when(
-        &[created(id, seller)],
-        ProductCommand::Archive { actor: seller },
-    )
-    .unwrap();
-    let given = [created(id, seller), archived[0].clone()];
+    let mut product = given::<Product>(&[created(id, seller)]);
+    product.and(ProductCommand::Archive { actor: seller });
     assert!(matches!(
-        when(&given, ProductCommand::Publish { actor: seller }),
-        Err(ProductError::InvalidTransition("archived", _))
+        product
+            .when(ProductCommand::Publish { actor: seller })
+            .error(),
+        ProductError::InvalidTransition("archived", _)
     ));
     assert!(matches!(
-        when(
-            &given,
-            ProductCommand::ChangeDetails {
+        product
+            .when(ProductCommand::ChangeDetails {
                 actor: seller,
                 title: Some("x".into()),
                 description: None,
                 category: None
-            }
-        ),
-        Err(ProductError::InvalidTransition(..))
+            })
+            .error(),
+        ProductError::InvalidTransition(..)
     ));
-    assert_eq!(
-        when(&given, ProductCommand::Archive { actor: seller }),
-        Ok(vec![])
-    );
+    product
+        .when(ProductCommand::Archive { actor: seller })
+        .then_nothing();
 }

@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
-use chrono::Utc;
 use event_schemas::payments::commands::AuthorizePayment;
 use event_schemas::payments::{
     PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentEvent, PaymentMethod,
@@ -11,7 +10,8 @@ use event_schemas::payments::{
 use payments::domain::{Payment, PaymentCommand, PaymentError, PaymentStatus};
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 use shared_kernel::payments::Authorization;
-use shared_kernel::{Aggregate, Currency, Money};
+use shared_kernel::testing::given;
+use shared_kernel::{Currency, Money};
 
 fn eur(minor: i64) -> Money {
     Money::new(minor, Currency::EUR)
@@ -99,19 +99,12 @@ fn refund(amount: Option<i64>) -> PaymentCommand {
     }
 }
 
-fn when(
-    given: &[PaymentEvent],
-    command: PaymentCommand,
-) -> Result<Vec<PaymentEvent>, PaymentError> {
-    Payment::replay(given).decide(command, Utc::now())
-}
-
 #[test]
 fn an_authorization_is_recorded_with_the_providers_reference() {
     let ids = ids();
-    let events = when(&[], record(&ids, ok("sim_auth_1"))).unwrap();
-    assert_eq!(events, vec![authorized(&ids)]);
-    let payment = Payment::replay(&events);
+    let payment = given::<Payment>(&[])
+        .when(record(&ids, ok("sim_auth_1")))
+        .then([authorized(&ids)]);
     assert_eq!(payment.status, PaymentStatus::Authorized);
     assert_eq!(payment.provider_reference.as_deref(), Some("sim_auth_1"));
 }
@@ -122,24 +115,23 @@ fn a_decline_is_recorded_with_its_reason() {
     let outcome = Authorization::Declined {
         reason: "card_declined".into(),
     };
-    let events = when(&[], record(&ids, outcome)).unwrap();
+    let declined = given::<Payment>(&[]).when(record(&ids, outcome));
     assert!(
-        matches!(&events[..], [PaymentEvent::Declined(d)] if d.reason == "card_declined" && d.order_id == ids.order)
+        matches!(declined.events(), [PaymentEvent::Declined(d)] if d.reason == "card_declined" && d.order_id == ids.order)
     );
-    assert_eq!(Payment::replay(&events).status, PaymentStatus::Declined);
+    assert_eq!(declined.state().status, PaymentStatus::Declined);
 }
 
 #[test]
 fn a_repeated_authorization_with_the_same_answer_changes_nothing() {
     let ids = ids();
-    assert_eq!(
-        when(&[authorized(&ids)], record(&ids, ok("sim_auth_1"))),
-        Ok(vec![])
-    );
-    assert_eq!(
-        when(&[authorized(&ids)], record(&ids, ok("sim_auth_2"))),
-        Err(PaymentError::AlreadyDecided("authorized"))
-    );
+    let authorized = given::<Payment>(&[authorized(&ids)]);
+    authorized
+        .when(record(&ids, ok("sim_auth_1")))
+        .then_nothing();
+    authorized
+        .when(record(&ids, ok("sim_auth_2")))
+        .then_rejects(PaymentError::AlreadyDecided("authorized"));
 }
 
 #[test]
@@ -151,39 +143,35 @@ fn a_zero_amount_is_refused_before_anything_is_held() {
         request: req,
         outcome: ok("x"),
     };
-    assert!(matches!(when(&[], command), Err(PaymentError::Invalid(_))));
+    assert!(matches!(
+        given::<Payment>(&[]).when(command).error(),
+        PaymentError::Invalid(_)
+    ));
 }
 
 #[test]
 fn capture_only_after_authorization() {
     let ids = ids();
-    assert_eq!(
-        when(&[], PaymentCommand::Capture),
-        Err(PaymentError::NotFound)
-    );
-    let declined = when(
-        &[],
-        record(
-            &ids,
-            Authorization::Declined {
-                reason: "card_declined".into(),
-            },
-        ),
-    )
-    .unwrap();
-    assert_eq!(
-        when(&declined, PaymentCommand::Capture),
-        Err(PaymentError::InvalidTransition("declined", "captured"))
-    );
-    assert_eq!(
-        when(&[authorized(&ids)], PaymentCommand::Capture),
-        Ok(vec![captured(&ids)])
-    );
+    given::<Payment>(&[])
+        .when(PaymentCommand::Capture)
+        .then_rejects(PaymentError::NotFound);
+    let mut declined = given::<Payment>(&[]);
+    declined.and(record(
+        &ids,
+        Authorization::Declined {
+            reason: "card_declined".into(),
+        },
+    ));
+    declined
+        .when(PaymentCommand::Capture)
+        .then_rejects(PaymentError::InvalidTransition("declined", "captured"));
+    given::<Payment>(&[authorized(&ids)])
+        .when(PaymentCommand::Capture)
+        .then([captured(&ids)]);
     // A redelivered capture is a no-op.
-    assert_eq!(
-        when(&[authorized(&ids), captured(&ids)], PaymentCommand::Capture),
-        Ok(vec![])
-    );
+    given::<Payment>(&[authorized(&ids), captured(&ids)])
+        .when(PaymentCommand::Capture)
+        .then_nothing();
 }
 
 #[test]
@@ -194,33 +182,29 @@ fn a_voided_payment_cannot_be_captured() {
         order_id: ids.order,
         reason: "order_cancelled".into(),
     });
-    assert_eq!(
-        when(&[authorized(&ids)], void(&ids, None)),
-        Ok(vec![voided.clone()])
-    );
-    assert_eq!(
-        when(&[authorized(&ids), voided.clone()], PaymentCommand::Capture),
-        Err(PaymentError::InvalidTransition("voided", "captured"))
-    );
-    assert_eq!(
-        when(&[authorized(&ids), voided], void(&ids, None)),
-        Ok(vec![])
-    );
+    given::<Payment>(&[authorized(&ids)])
+        .when(void(&ids, None))
+        .then([voided.clone()]);
+    let voided = given::<Payment>(&[authorized(&ids), voided]);
+    voided
+        .when(PaymentCommand::Capture)
+        .then_rejects(PaymentError::InvalidTransition("voided", "captured"));
+    voided.when(void(&ids, None)).then_nothing();
 }
 
 #[test]
 fn void_after_capture_is_refused() {
     let ids = ids();
-    assert_eq!(
-        when(&[authorized(&ids), captured(&ids)], void(&ids, None)),
-        Err(PaymentError::InvalidTransition("captured", "voided"))
-    );
+    given::<Payment>(&[authorized(&ids), captured(&ids)])
+        .when(void(&ids, None))
+        .then_rejects(PaymentError::InvalidTransition("captured", "voided"));
 }
 
 #[test]
 fn void_before_authorization_declines_and_a_late_authorization_is_refused() {
     let ids = ids();
-    let events = when(&[], void(&ids, Some(request(&ids)))).unwrap();
+    let mut payment = given::<Payment>(&[]);
+    let events = payment.and(void(&ids, Some(request(&ids))));
     let [
         PaymentEvent::Declined(PaymentDeclined {
             reason,
@@ -236,78 +220,66 @@ fn void_before_authorization_declines_and_a_late_authorization_is_refused() {
         (reason.as_str(), *order_id, *payer_id),
         ("cancelled", ids.order, ids.payer)
     );
-    let payment = Payment::replay(&events);
-    assert!(payment.was_cancelled());
-    assert_eq!(
-        when(&events, record(&ids, ok("sim_auth_1"))),
-        Err(PaymentError::Cancelled)
-    );
+    assert!(payment.state().was_cancelled());
+    payment
+        .when(record(&ids, ok("sim_auth_1")))
+        .then_rejects(PaymentError::Cancelled);
 }
 
 #[test]
 fn void_before_an_unknown_authorization_still_declines_the_payment() {
     let ids = ids();
-    let events = when(&[], void(&ids, None)).unwrap();
+    let voided = given::<Payment>(&[]).when(void(&ids, None));
     assert!(
-        matches!(&events[..], [PaymentEvent::Declined(d)] if d.payment_id == ids.payment && d.reason == "cancelled")
+        matches!(voided.events(), [PaymentEvent::Declined(d)] if d.payment_id == ids.payment && d.reason == "cancelled")
     );
 }
 
 #[test]
 fn partial_refunds_add_up_to_at_most_the_captured_amount() {
     let ids = ids();
-    let given = [authorized(&ids), captured(&ids)];
+    let mut payment = given::<Payment>(&[authorized(&ids), captured(&ids)]);
     assert_eq!(
-        when(&given, refund(Some(2000))),
-        Ok(vec![refunded(&ids, 2000, 2000)])
+        payment.and(refund(Some(2000))),
+        vec![refunded(&ids, 2000, 2000)]
     );
-    let given = [authorized(&ids), captured(&ids), refunded(&ids, 2000, 2000)];
-    assert_eq!(
-        Payment::replay(&given).status,
-        PaymentStatus::PartiallyRefunded
-    );
-    assert_eq!(
-        when(&given, refund(Some(3001))),
-        Err(PaymentError::RefundExceedsCaptured {
+    assert_eq!(payment.state().status, PaymentStatus::PartiallyRefunded);
+    payment
+        .when(refund(Some(3001)))
+        .then_rejects(PaymentError::RefundExceedsCaptured {
             requested: eur(3001),
             refundable: eur(3000),
-        })
-    );
+        });
     // No amount: everything left.
-    assert_eq!(
-        when(&given, refund(None)),
-        Ok(vec![refunded(&ids, 3000, 5000)])
-    );
-    let given = [
-        authorized(&ids),
-        captured(&ids),
-        refunded(&ids, 2000, 2000),
-        refunded(&ids, 3000, 5000),
-    ];
-    assert_eq!(Payment::replay(&given).status, PaymentStatus::Refunded);
-    assert_eq!(when(&given, refund(None)), Ok(vec![]));
+    assert_eq!(payment.and(refund(None)), vec![refunded(&ids, 3000, 5000)]);
+    assert_eq!(payment.state().status, PaymentStatus::Refunded);
+    payment.when(refund(None)).then_nothing();
     assert!(matches!(
-        when(&given, refund(Some(1))),
-        Err(PaymentError::RefundExceedsCaptured { .. })
+        payment.when(refund(Some(1))).error(),
+        PaymentError::RefundExceedsCaptured { .. }
     ));
 }
 
 #[test]
 fn refunds_need_a_capture_a_positive_amount_and_the_same_currency() {
     let ids = ids();
-    assert_eq!(when(&[], refund(None)), Err(PaymentError::NotFound));
-    assert_eq!(
-        when(&[authorized(&ids)], refund(None)),
-        Err(PaymentError::InvalidTransition("authorized", "refunded"))
-    );
-    let given = [authorized(&ids), captured(&ids)];
+    given::<Payment>(&[])
+        .when(refund(None))
+        .then_rejects(PaymentError::NotFound);
+    given::<Payment>(&[authorized(&ids)])
+        .when(refund(None))
+        .then_rejects(PaymentError::InvalidTransition("authorized", "refunded"));
+    let captured = given::<Payment>(&[authorized(&ids), captured(&ids)]);
     assert!(matches!(
-        when(&given, refund(Some(0))),
-        Err(PaymentError::Invalid(_))
+        captured.when(refund(Some(0))).error(),
+        PaymentError::Invalid(_)
     ));
     let usd = PaymentCommand::Refund {
         amount: Some(Money::new(100, Currency::USD)),
         reason: "test".into(),
     };
-    assert!(matches!(when(&given, usd), Err(PaymentError::Invalid(_))));
+    assert!(matches!(
+        captured.when(usd).error(),
+        PaymentError::Invalid(_)
+    ));
 }

@@ -4,15 +4,17 @@
 //! `available = on_hand - reserved` never goes below zero, whatever the order of commands
 //! (optimistic concurrency on the stream makes each decision see the latest levels).
 
+mod command;
+mod decisions;
+
 use std::collections::BTreeMap;
 
-use event_schemas::inventory::{
-    LowStockDetected, LowStockThresholdSet, StockAdjusted, StockCommitted, StockEvent,
-    StockItemOpened, StockLevels, StockReceived, StockReleased, StockReserved, StockReturned,
-};
+use event_schemas::inventory::{StockEvent, StockLevels};
 use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{OrderId, ProductId, UserId};
 use shared_kernel::{Aggregate, SnapshotPolicy, TextRule, Timestamp};
+
+pub use command::{StockCommand, StockError};
 
 /// The threshold of a new stock item: no alerts until the seller sets one.
 pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 0;
@@ -46,275 +48,11 @@ pub struct StockItem {
     pub orders: BTreeMap<OrderId, Holding>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StockCommand {
-    /// Goods arrived. The first seller command opens the item for `product_id`, owned by `actor`.
-    Receive {
-        sku: String,
-        product_id: ProductId,
-        actor: UserId,
-        quantity: i64,
-    },
-    /// A correction of what is on hand (count, damage, loss).
-    Adjust {
-        sku: String,
-        product_id: ProductId,
-        actor: UserId,
-        delta: i64,
-        reason: String,
-    },
-    SetThreshold {
-        sku: String,
-        product_id: ProductId,
-        actor: UserId,
-        threshold: i64,
-    },
-    /// Part of an order's reservation; a no-op when the order already has one here.
-    Reserve { order_id: OrderId, quantity: i64 },
-    /// Gives the order's reservation back, or returns what it bought; a no-op otherwise.
-    Release { order_id: OrderId, reason: String },
-    /// Sells what the order reserved; a no-op when it is already sold.
-    Commit { order_id: OrderId },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StockError {
-    #[error("no stock is kept for this sku")]
-    NotFound,
-    #[error("only the sku's seller may change its stock")]
-    NotSeller,
-    #[error("only {available} available, {requested} requested")]
-    Insufficient { requested: i64, available: i64 },
-    #[error("the order holds no reservation on this sku")]
-    NotReserved,
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl shared_kernel::application::Rejection for StockError {
-    fn code_and_status(&self) -> (&'static str, u16) {
-        match self {
-            // Someone else's stock looks like no stock.
-            Self::NotFound | Self::NotSeller => ("not_found", 404),
-            Self::Insufficient { .. } => ("insufficient_stock", 409),
-            Self::NotReserved => ("not_reserved", 409),
-            Self::Invalid(_) => ("validation_failed", 422),
-        }
-    }
-}
-
-const fn levels(on_hand: i64, reserved: i64) -> StockLevels {
-    StockLevels {
-        on_hand,
-        reserved,
-        available: on_hand - reserved,
-    }
-}
-
-fn check_quantity(field: &str, quantity: i64) -> Result<(), StockError> {
-    if quantity <= 0 || quantity > MAX_QUANTITY {
-        return Err(StockError::Invalid(format!(
-            "{field} must be 1 to {MAX_QUANTITY}, got {quantity}"
-        )));
-    }
-    Ok(())
-}
-
-fn check_reason(reason: &str) -> Result<(), StockError> {
-    REASON
-        .check(reason)
-        .map_err(|e| StockError::Invalid(e.to_string()))
-}
-
 impl StockItem {
     /// What `order_id` holds on this sku, if anything.
     #[must_use]
     pub fn holding(&self, order_id: OrderId) -> Option<Holding> {
         self.orders.get(&order_id).copied()
-    }
-
-    /// The seller commands: open the item on first use, else check the seller.
-    fn open_for(
-        &self,
-        sku: &str,
-        product_id: ProductId,
-        actor: UserId,
-    ) -> Result<Vec<StockEvent>, StockError> {
-        if self.opened {
-            return if self.seller == actor {
-                Ok(vec![])
-            } else {
-                Err(StockError::NotSeller)
-            };
-        }
-        Ok(vec![StockEvent::Opened(StockItemOpened {
-            sku: sku.to_owned(),
-            product_id,
-            seller_id: actor,
-            low_stock_threshold: DEFAULT_LOW_STOCK_THRESHOLD,
-        })])
-    }
-
-    /// `events`, followed by `LowStockDetected` when they take available under the threshold
-    /// from at or above it: once per crossing, not on every movement while low.
-    fn with_low_stock_check(&self, mut events: Vec<StockEvent>) -> Vec<StockEvent> {
-        let next = events.iter().fold(self.clone(), Self::evolve);
-        if next.opened
-            && next.levels.available < next.low_stock_threshold
-            && !next.low_stock_alerted
-        {
-            events.push(StockEvent::LowStockDetected(LowStockDetected {
-                sku: next.sku.clone(),
-                product_id: next.product_id,
-                seller_id: next.seller,
-                available: next.levels.available,
-                threshold: next.low_stock_threshold,
-            }));
-        }
-        events
-    }
-
-    fn receive(
-        &self,
-        sku: &str,
-        product_id: ProductId,
-        actor: UserId,
-        quantity: i64,
-    ) -> Result<Vec<StockEvent>, StockError> {
-        let mut events = self.open_for(sku, product_id, actor)?;
-        check_quantity("quantity", quantity)?;
-        let on_hand = self.levels.on_hand + quantity;
-        if on_hand > MAX_QUANTITY {
-            return Err(StockError::Invalid(format!(
-                "at most {MAX_QUANTITY} may be on hand"
-            )));
-        }
-        events.push(StockEvent::Received(StockReceived {
-            sku: sku.to_owned(),
-            quantity,
-            levels: levels(on_hand, self.levels.reserved),
-        }));
-        Ok(events)
-    }
-
-    fn adjust(
-        &self,
-        sku: &str,
-        product_id: ProductId,
-        actor: UserId,
-        delta: i64,
-        reason: String,
-    ) -> Result<Vec<StockEvent>, StockError> {
-        let mut events = self.open_for(sku, product_id, actor)?;
-        if delta == 0 || delta.abs() > MAX_QUANTITY {
-            return Err(StockError::Invalid(format!(
-                "delta must be non-zero and at most {MAX_QUANTITY} either way, got {delta}"
-            )));
-        }
-        check_reason(&reason)?;
-        let on_hand = self.levels.on_hand + delta;
-        if on_hand > MAX_QUANTITY {
-            return Err(StockError::Invalid(format!(
-                "at most {MAX_QUANTITY} may be on hand"
-            )));
-        }
-        // Reserved stock stays on the shelf for its orders: a loss may not eat into it.
-        if on_hand - self.levels.reserved < 0 {
-            return Err(StockError::Insufficient {
-                requested: -delta,
-                available: self.levels.available,
-            });
-        }
-        events.push(StockEvent::Adjusted(StockAdjusted {
-            sku: sku.to_owned(),
-            delta,
-            reason: reason.trim().to_owned(),
-            levels: levels(on_hand, self.levels.reserved),
-        }));
-        Ok(events)
-    }
-
-    fn set_threshold(
-        &self,
-        sku: &str,
-        product_id: ProductId,
-        actor: UserId,
-        threshold: i64,
-    ) -> Result<Vec<StockEvent>, StockError> {
-        let mut events = self.open_for(sku, product_id, actor)?;
-        if !(0..=MAX_QUANTITY).contains(&threshold) {
-            return Err(StockError::Invalid(format!(
-                "threshold must be 0 to {MAX_QUANTITY}, got {threshold}"
-            )));
-        }
-        if self.opened && self.low_stock_threshold == threshold {
-            return Ok(vec![]);
-        }
-        events.push(StockEvent::ThresholdSet(LowStockThresholdSet {
-            sku: sku.to_owned(),
-            threshold,
-        }));
-        Ok(events)
-    }
-
-    fn reserve(&self, order_id: OrderId, quantity: i64) -> Result<Vec<StockEvent>, StockError> {
-        if !self.opened {
-            return Err(StockError::NotFound);
-        }
-        check_quantity("quantity", quantity)?;
-        // One reservation per order and sku: a repeat (or a late one after release) changes
-        // nothing; the caller reads `holding` to know where the order stands.
-        if self.orders.contains_key(&order_id) {
-            return Ok(vec![]);
-        }
-        if quantity > self.levels.available {
-            return Err(StockError::Insufficient {
-                requested: quantity,
-                available: self.levels.available,
-            });
-        }
-        Ok(vec![StockEvent::Reserved(StockReserved {
-            sku: self.sku.clone(),
-            order_id,
-            quantity,
-            levels: levels(self.levels.on_hand, self.levels.reserved + quantity),
-        })])
-    }
-
-    fn release(&self, order_id: OrderId, reason: String) -> Vec<StockEvent> {
-        match self.holding(order_id) {
-            Some(Holding::Reserved(quantity)) => vec![StockEvent::Released(StockReleased {
-                sku: self.sku.clone(),
-                order_id,
-                quantity,
-                reason,
-                levels: levels(self.levels.on_hand, self.levels.reserved - quantity),
-            })],
-            Some(Holding::Committed(quantity)) => vec![StockEvent::Returned(StockReturned {
-                sku: self.sku.clone(),
-                order_id,
-                quantity,
-                reason,
-                levels: levels(self.levels.on_hand + quantity, self.levels.reserved),
-            })],
-            Some(Holding::Released | Holding::Returned) | None => vec![],
-        }
-    }
-
-    fn commit(&self, order_id: OrderId) -> Result<Vec<StockEvent>, StockError> {
-        match self.holding(order_id) {
-            Some(Holding::Reserved(quantity)) => Ok(vec![StockEvent::Committed(StockCommitted {
-                sku: self.sku.clone(),
-                order_id,
-                quantity,
-                levels: levels(
-                    self.levels.on_hand - quantity,
-                    self.levels.reserved - quantity,
-                ),
-            })]),
-            Some(Holding::Committed(_)) => Ok(vec![]),
-            Some(Holding::Released | Holding::Returned) | None => Err(StockError::NotReserved),
-        }
     }
 
     /// After a movement: the new levels, and a cleared alert once available is back up.

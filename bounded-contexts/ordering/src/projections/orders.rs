@@ -8,14 +8,19 @@
 //! [`OrderView`] is also what `GET /orders/{id}?as_of=` folds from the order's own events, so
 //! both answers have one shape.
 
+mod queries;
+mod view;
+
 use async_trait::async_trait;
 use chrono::SecondsFormat;
-use event_schemas::ordering::{OrderEvent, OrderLine, ShippingAddress};
-use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
+use event_schemas::ordering::OrderEvent;
 use projections::{Interest, Projection, ProjectionError};
-use serde::{Deserialize, Serialize};
-use shared_kernel::{DomainEvent, Money, Recorded, Timestamp};
+use serde::Serialize;
+use shared_kernel::{DomainEvent, Recorded, Timestamp};
 use sqlx::AnyConnection;
+
+pub use queries::{ORDERS_CURSOR, OrderPage, find_order, list_orders};
+pub use view::{HistoryEntry, OrderView};
 
 /// The projection's name (its checkpoint key).
 pub const ORDERS: &str = "ordering.orders";
@@ -48,43 +53,16 @@ const SCHEMA: &[&str] = &[
     )",
 ];
 
-/// One step of an order's life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct HistoryEntry {
-    pub status: String,
-    /// RFC 3339, microseconds, UTC.
-    pub at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// An order as its buyer and sellers read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderView {
-    pub id: String,
-    pub buyer_id: String,
-    pub status: String,
-    pub lines: Vec<OrderLine>,
-    pub total: Money,
-    pub shipping_address: ShippingAddress,
-    pub payment_method: String,
-    pub payment_id: String,
-    pub history: Vec<HistoryEntry>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
-
-fn rfc3339(t: Timestamp) -> String {
+pub(super) fn rfc3339(t: Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn version_of(event: &Recorded) -> i64 {
+pub(super) fn version_of(event: &Recorded) -> i64 {
     i64::try_from(event.stream_version).unwrap_or(i64::MAX)
 }
 
 /// The status an event moves its order to, and the reason it gives, if any.
-fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
+pub(super) fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
     match e {
         OrderEvent::Placed(_) => ("pending", None),
         OrderEvent::StockReserved(_) => ("stock_reserved", None),
@@ -94,239 +72,6 @@ fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
         OrderEvent::Cancelled(c) => ("cancelled", Some(c.reason.clone())),
         OrderEvent::Rejected(r) => ("rejected", Some(r.reason.clone())),
     }
-}
-
-impl OrderView {
-    /// Whether `user` placed the order or sells one of its lines.
-    #[must_use]
-    pub fn visible_to(&self, user: &str) -> bool {
-        self.buyer_id == user || self.lines.iter().any(|l| l.seller_id.to_string() == user)
-    }
-
-    /// The order folded from its events, oldest first; `None` before it was placed.
-    ///
-    /// # Errors
-    /// An event this code cannot decode.
-    pub fn from_events(events: &[Recorded]) -> Result<Option<Self>, shared_kernel::DecodeError> {
-        let mut view: Option<Self> = None;
-        for event in events {
-            let e =
-                OrderEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
-            let at = rfc3339(event.recorded_at);
-            let (status, reason) = step_of(&e);
-            let entry = HistoryEntry {
-                status: status.to_owned(),
-                at: at.clone(),
-                reason,
-            };
-            if let OrderEvent::Placed(p) = &e {
-                view = Some(Self {
-                    id: p.order_id.to_string(),
-                    buyer_id: p.buyer_id.to_string(),
-                    status: status.to_owned(),
-                    lines: p.lines.clone(),
-                    total: p.total,
-                    shipping_address: p.shipping_address.clone(),
-                    payment_method: p.payment.method.as_str().to_owned(),
-                    payment_id: p.payment_id.to_string(),
-                    history: vec![entry],
-                    created_at: at.clone(),
-                    updated_at: at,
-                    version: version_of(event),
-                });
-            } else if let Some(v) = view.as_mut() {
-                v.status = status.to_owned();
-                v.history.push(entry);
-                v.updated_at = at;
-                v.version = version_of(event);
-            }
-        }
-        Ok(view)
-    }
-
-    /// The API's JSON of the order.
-    #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "buyer_id": self.buyer_id,
-            "status": self.status,
-            "lines": self.lines,
-            "total": self.total,
-            "shipping_address": self.shipping_address,
-            "payment": { "method": self.payment_method },
-            "payment_id": self.payment_id,
-            "history": self.history,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "version": self.version,
-        })
-    }
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct OrderRow {
-    id: String,
-    buyer_id: String,
-    status: String,
-    lines: String,
-    total_minor: i64,
-    currency: String,
-    shipping_address: String,
-    payment_method: String,
-    payment_id: String,
-    created_at: String,
-    updated_at: String,
-    version: i64,
-}
-
-const ORDER_COLUMNS: &str = "id, buyer_id, status, lines, total_minor, currency, \
-     shipping_address, payment_method, payment_id, created_at, updated_at, version";
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::Decode(format!("ordering_orders.{what}: {e}").into())
-}
-
-impl OrderRow {
-    fn into_view(self, history: Vec<HistoryEntry>) -> Result<OrderView, sqlx::Error> {
-        Ok(OrderView {
-            lines: serde_json::from_str(&self.lines).map_err(|e| corrupt("lines", e))?,
-            total: Money::new(
-                self.total_minor,
-                self.currency.parse().map_err(|e| corrupt("currency", e))?,
-            ),
-            shipping_address: serde_json::from_str(&self.shipping_address)
-                .map_err(|e| corrupt("shipping_address", e))?,
-            id: self.id,
-            buyer_id: self.buyer_id,
-            status: self.status,
-            payment_method: self.payment_method,
-            payment_id: self.payment_id,
-            history,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            version: self.version,
-        })
-    }
-}
-
-/// Reads one order with its history.
-///
-/// # Errors
-/// The read-model database failed, or holds a row this code cannot read.
-pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderView>, sqlx::Error> {
-    // One round trip: the order once per step of its history (a handful of rows).
-    let rows = sqlx::query_as::<_, OrderWithStep>(
-        "SELECT o.id, o.buyer_id, o.status, o.lines, o.total_minor, o.currency, \
-                o.shipping_address, o.payment_method, o.payment_id, o.created_at, o.updated_at, \
-                o.version, h.status AS step_status, h.at AS step_at, h.reason AS step_reason \
-         FROM ordering_orders o \
-         LEFT JOIN ordering_order_history h ON h.order_id = o.id \
-         WHERE o.id = $1 ORDER BY h.version",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let mut history = Vec::with_capacity(rows.len());
-    let mut order = None;
-    for row in rows {
-        if let (Some(status), Some(at)) = (row.step_status, row.step_at) {
-            history.push(HistoryEntry {
-                status,
-                at,
-                reason: row.step_reason,
-            });
-        }
-        order = Some(row.order);
-    }
-    order.map(|o| o.into_view(history)).transpose()
-}
-
-/// A row of [`find_order`]'s join: the order and one step of its history (none yet: NULLs).
-#[derive(Debug, sqlx::FromRow)]
-struct OrderWithStep {
-    #[sqlx(flatten)]
-    order: OrderRow,
-    step_status: Option<String>,
-    step_at: Option<String>,
-    step_reason: Option<String>,
-}
-
-/// What a cursor of the buyer's orders carries (newest first): the last row's creation time
-/// and id.
-pub const ORDERS_CURSOR: CursorSpec<'static> = CursorSpec {
-    sort: "orders",
-    key: KeyKind::Time,
-    id: IdKind::Uuid,
-};
-
-/// One page of a buyer's orders (without their histories) and where the next one starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderPage {
-    pub items: Vec<OrderView>,
-    pub next: Option<PageCursor>,
-}
-
-/// The orders `buyer_id` placed, newest first, `limit` per page.
-///
-/// # Errors
-/// The read-model database failed, or holds a row this code cannot read.
-pub async fn list_orders(
-    pool: &sqlx::AnyPool,
-    buyer_id: &str,
-    after: Option<&PageCursor>,
-    limit: u32,
-) -> Result<OrderPage, sqlx::Error> {
-    let fetch = i64::from(limit) + 1;
-    let rows = match after {
-        None => {
-            sqlx::query_as::<_, OrderRow>(&format!(
-                "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
-                 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(buyer_id)
-            .bind(fetch)
-            .fetch_all(pool)
-            .await?
-        }
-        Some(c) => {
-            // Decoded with ORDERS_CURSOR: the key is a time.
-            let SortKey::Text(created_at) = &c.key else {
-                return Ok(OrderPage {
-                    items: Vec::new(),
-                    next: None,
-                });
-            };
-            sqlx::query_as::<_, OrderRow>(&format!(
-                "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
-                 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
-                 ORDER BY created_at DESC, id DESC LIMIT $4"
-            ))
-            .bind(buyer_id)
-            .bind(created_at.clone())
-            .bind(c.id.clone())
-            .bind(fetch)
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    let mut items = rows
-        .into_iter()
-        .map(|r| r.into_view(Vec::new()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|last| {
-            PageCursor::new(
-                ORDERS_CURSOR.sort,
-                SortKey::Text(last.created_at.clone()),
-                last.id.clone(),
-            )
-        })
-    } else {
-        None
-    };
-    Ok(OrderPage { items, next })
 }
 
 fn to_json_text(value: &impl Serialize) -> Result<String, ProjectionError> {

@@ -1,0 +1,171 @@
+//! The queries of the orders read model: one order with its history, a buyer's orders by page.
+
+use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
+use shared_kernel::Money;
+
+use super::{HistoryEntry, OrderView};
+
+#[derive(Debug, sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    buyer_id: String,
+    status: String,
+    lines: String,
+    total_minor: i64,
+    currency: String,
+    shipping_address: String,
+    payment_method: String,
+    payment_id: String,
+    created_at: String,
+    updated_at: String,
+    version: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, buyer_id, status, lines, total_minor, currency, \
+     shipping_address, payment_method, payment_id, created_at, updated_at, version";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("ordering_orders.{what}: {e}").into())
+}
+
+impl OrderRow {
+    fn into_view(self, history: Vec<HistoryEntry>) -> Result<OrderView, sqlx::Error> {
+        Ok(OrderView {
+            lines: serde_json::from_str(&self.lines).map_err(|e| corrupt("lines", e))?,
+            total: Money::new(
+                self.total_minor,
+                self.currency.parse().map_err(|e| corrupt("currency", e))?,
+            ),
+            shipping_address: serde_json::from_str(&self.shipping_address)
+                .map_err(|e| corrupt("shipping_address", e))?,
+            id: self.id,
+            buyer_id: self.buyer_id,
+            status: self.status,
+            payment_method: self.payment_method,
+            payment_id: self.payment_id,
+            history,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+/// Reads one order with its history.
+///
+/// # Errors
+/// The read-model database failed, or holds a row this code cannot read.
+pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderView>, sqlx::Error> {
+    // One round trip: the order once per step of its history (a handful of rows).
+    let rows = sqlx::query_as::<_, OrderWithStep>(
+        "SELECT o.id, o.buyer_id, o.status, o.lines, o.total_minor, o.currency, \
+                o.shipping_address, o.payment_method, o.payment_id, o.created_at, o.updated_at, \
+                o.version, h.status AS step_status, h.at AS step_at, h.reason AS step_reason \
+         FROM ordering_orders o \
+         LEFT JOIN ordering_order_history h ON h.order_id = o.id \
+         WHERE o.id = $1 ORDER BY h.version",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut history = Vec::with_capacity(rows.len());
+    let mut order = None;
+    for row in rows {
+        if let (Some(status), Some(at)) = (row.step_status, row.step_at) {
+            history.push(HistoryEntry {
+                status,
+                at,
+                reason: row.step_reason,
+            });
+        }
+        order = Some(row.order);
+    }
+    order.map(|o| o.into_view(history)).transpose()
+}
+
+/// A row of [`find_order`]'s join: the order and one step of its history (none yet: NULLs).
+#[derive(Debug, sqlx::FromRow)]
+struct OrderWithStep {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    step_status: Option<String>,
+    step_at: Option<String>,
+    step_reason: Option<String>,
+}
+
+/// What a cursor of the buyer's orders carries (newest first): the last row's creation time
+/// and id.
+pub const ORDERS_CURSOR: CursorSpec<'static> = CursorSpec {
+    sort: "orders",
+    key: KeyKind::Time,
+    id: IdKind::Uuid,
+};
+
+/// One page of a buyer's orders (without their histories) and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderPage {
+    pub items: Vec<OrderView>,
+    pub next: Option<PageCursor>,
+}
+
+/// The orders `buyer_id` placed, newest first, `limit` per page.
+///
+/// # Errors
+/// The read-model database failed, or holds a row this code cannot read.
+pub async fn list_orders(
+    pool: &sqlx::AnyPool,
+    buyer_id: &str,
+    after: Option<&PageCursor>,
+    limit: u32,
+) -> Result<OrderPage, sqlx::Error> {
+    let fetch = i64::from(limit) + 1;
+    let rows = match after {
+        None => {
+            sqlx::query_as::<_, OrderRow>(&format!(
+                "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
+                 ORDER BY created_at DESC, id DESC LIMIT $2"
+            ))
+            .bind(buyer_id)
+            .bind(fetch)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(c) => {
+            // Decoded with ORDERS_CURSOR: the key is a time.
+            let SortKey::Text(created_at) = &c.key else {
+                return Ok(OrderPage {
+                    items: Vec::new(),
+                    next: None,
+                });
+            };
+            sqlx::query_as::<_, OrderRow>(&format!(
+                "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
+                 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            ))
+            .bind(buyer_id)
+            .bind(created_at.clone())
+            .bind(c.id.clone())
+            .bind(fetch)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let mut items = rows
+        .into_iter()
+        .map(|r| r.into_view(Vec::new()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| {
+            PageCursor::new(
+                ORDERS_CURSOR.sort,
+                SortKey::Text(last.created_at.clone()),
+                last.id.clone(),
+            )
+        })
+    } else {
+        None
+    };
+    Ok(OrderPage { items, next })
+}
