@@ -3,6 +3,7 @@
 
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
 use serde::{Deserialize, Serialize};
+use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 use shared_kernel::{CommandEnvelope, Money};
 use uuid::Uuid;
@@ -57,26 +58,6 @@ pub enum OrderingCommand {
     DeliverOrder {
         order_id: OrderId,
     },
-}
-
-/// Who sent a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    User(UserId),
-    /// A process manager of the platform (`system:...`).
-    System,
-}
-
-impl Actor {
-    /// The actor of an envelope, if it names a user or a system component.
-    #[must_use]
-    pub fn of(envelope: &CommandEnvelope) -> Option<Self> {
-        let actor = envelope.actor.as_deref()?;
-        if actor.starts_with("system:") {
-            return Some(Self::System);
-        }
-        actor.parse::<UserId>().ok().map(Self::User)
-    }
 }
 
 /// Why a command cannot be run on behalf of its actor.
@@ -134,11 +115,8 @@ impl OrderingCommand {
     ///
     /// # Errors
     /// The actor may not send this command.
-    pub fn into_domain(self, actor: Actor) -> Result<OrderCommand, ActorMismatch> {
-        let user = match actor {
-            Actor::User(user) => Some(user),
-            Actor::System => None,
-        };
+    pub fn into_domain(self, actor: &Actor) -> Result<OrderCommand, ActorMismatch> {
+        let user = actor.user_id();
         match (self, user) {
             (
                 Self::PlaceOrder {
