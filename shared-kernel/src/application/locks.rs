@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::OwnedMutexGuard;
+use futures::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 /// One async lock per key, created on demand and forgotten when nobody holds or awaits it.
 #[derive(Debug)]
 pub struct KeyedLocks<K> {
-    locks: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<K, Arc<AsyncMutex<()>>>>,
 }
 
 impl<K> Default for KeyedLocks<K> {
@@ -86,14 +86,16 @@ impl<K: Eq + Hash> Drop for Turn<'_, K> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_key_is_forgotten_once_its_turn_ends() {
-        let locks = KeyedLocks::<u32>::default();
-        let first = locks.lock(1).await;
-        let other = locks.lock(2).await;
-        assert_eq!(locks.len(), 2);
-        drop(first);
-        drop(other);
-        assert!(locks.is_empty());
+    #[test]
+    fn a_key_is_forgotten_once_its_turn_ends() {
+        futures::executor::block_on(async {
+            let locks = KeyedLocks::<u32>::default();
+            let first = locks.lock(1).await;
+            let other = locks.lock(2).await;
+            assert_eq!(locks.len(), 2);
+            drop(first);
+            drop(other);
+            assert!(locks.is_empty());
+        });
     }
 }

@@ -56,7 +56,7 @@ pub async fn execute_with_retry<A: Aggregate>(
             Err(ExecuteError::Conflict) if round < retry.rounds => {
                 // Full jitter: racing writers spread out instead of colliding again in step.
                 let jittered = rand::rng().random_range(pause / 2..=pause);
-                tokio::time::sleep(jittered).await;
+                futures_timer::Delay::new(jittered).await;
                 pause = (pause * 2).min(retry.max_pause);
                 round += 1;
             }

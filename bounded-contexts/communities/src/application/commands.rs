@@ -5,11 +5,8 @@
 
 use event_schemas::communities::{ContentRef, Visibility};
 use serde::{Deserialize, Serialize};
+use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use shared_kernel::{CommandEnvelope, Timestamp};
-use uuid::Uuid;
-
-use crate::CONTEXT;
 
 /// What a moderator does to a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,24 +138,4 @@ pub enum CommunitiesCommand {
         report_id: ReportId,
         resolution: String,
     },
-}
-
-impl CommunitiesCommand {
-    /// Wraps the command for the bus, on behalf of `actor`.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
-    }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
 }

@@ -3,12 +3,10 @@
 
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
 use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
 use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
-use shared_kernel::{CommandEnvelope, Money};
-use uuid::Uuid;
 
-use crate::CONTEXT;
 use crate::domain::{CancelledBy, NewOrder, OrderCommand, PricedLine, buyer_cancelled_reason};
 
 /// A line priced by the route from ordering's view of the catalog.
@@ -81,24 +79,6 @@ impl OrderingCommand {
             | Self::ShipOrder { order_id }
             | Self::DeliverOrder { order_id } => *order_id,
         }
-    }
-
-    /// Wraps the command for the bus, on behalf of user `actor`.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
-    }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
     }
 
     /// The command as `(name, payload)`, for a saga's dispatch.
