@@ -28,19 +28,25 @@ pub enum CommentModeration {
     Restore,
 }
 
+/// A new community, as the request body and the command's payload both have it (the same
+/// JSON either way: the enum's variant wraps it without a layer of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommunity {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
 pub enum CommunitiesCommand {
-    CreateCommunity {
-        name: String,
-        title: String,
-        #[serde(default)]
-        description: String,
-        #[serde(default)]
-        rules: Vec<String>,
-        #[serde(default)]
-        visibility: Visibility,
-    },
+    CreateCommunity(CreateCommunity),
     ChangeCommunitySettings {
         community: String,
         title: Option<String>,

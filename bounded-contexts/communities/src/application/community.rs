@@ -5,7 +5,7 @@ use serde_json::json;
 use shared_kernel::application::follow_up;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::commands::CommunitiesCommand;
+use super::commands::{CommunitiesCommand, CreateCommunity};
 use super::handler::{CommunitiesHandler, Outcome, Sent, membership_stream, misrouted};
 use crate::domain::{
     Community, CommunityCommand, Membership, MembershipCommand, NewCommunity, community_id_for,
@@ -20,13 +20,13 @@ impl CommunitiesHandler {
     ) -> Outcome {
         let actor = sent.actor;
         match command {
-            CommunitiesCommand::CreateCommunity {
+            CommunitiesCommand::CreateCommunity(CreateCommunity {
                 name,
                 title,
                 description,
                 rules,
                 visibility,
-            } => {
+            }) => {
                 validate_name(&name)?;
                 let name = normalize_name(&name);
                 let id = community_id_for(&name);

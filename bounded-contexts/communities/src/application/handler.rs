@@ -80,7 +80,7 @@ impl CommunitiesHandler {
     async fn dispatch(&self, command: CommunitiesCommand, sent: Sent<'_>) -> Outcome {
         use CommunitiesCommand as C;
         match command {
-            c @ (C::CreateCommunity { .. }
+            c @ (C::CreateCommunity(_)
             | C::ChangeCommunitySettings { .. }
             | C::AppointModerator { .. }
             | C::RemoveModerator { .. }) => self.community_command(c, sent).await,

@@ -10,5 +10,5 @@ mod post;
 mod report;
 mod vote;
 
-pub use commands::{CommentModeration, CommunitiesCommand, PostModeration};
+pub use commands::{CommentModeration, CommunitiesCommand, CreateCommunity, PostModeration};
 pub use handler::CommunitiesHandler;

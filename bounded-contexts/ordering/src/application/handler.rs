@@ -28,9 +28,7 @@ impl OrderingHandler {
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
         let command: OrderingCommand = decode(envelope)?;
-        let Some(actor) = Actor::of(envelope) else {
-            return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
-        };
+        let actor = Actor::required(envelope)?;
         let order_id = command.order_id();
         let domain = match command.into_domain(&actor) {
             Ok(c) => c,

@@ -9,23 +9,10 @@ use serde::Deserialize;
 use shared_kernel::Timestamp;
 use shared_kernel::ids::UserId;
 
-use crate::application::CommunitiesCommand;
+use crate::application::{CommunitiesCommand, CreateCommunity};
 
 use super::super::CommunitiesApi;
 use super::{OptionalReason, parse};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CreateCommunity {
-    name: String,
-    title: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    rules: Vec<String>,
-    #[serde(default)]
-    visibility: Visibility,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,13 +54,7 @@ pub(super) async fn create_community(
         "/api/v1/communities/{}",
         crate::domain::normalize_name(&req.name)
     );
-    let command = CommunitiesCommand::CreateCommunity {
-        name: req.name,
-        title: req.title,
-        description: req.description,
-        rules: req.rules,
-        visibility: req.visibility,
-    };
+    let command = CommunitiesCommand::CreateCommunity(req);
     api.send_created(&caller, ids, &command, &location).await
 }
 
