@@ -117,3 +117,81 @@ pub fn untracked(metadata: &EventMetadata) -> EventMetadata {
         ..metadata.clone()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sent_by(actor: Option<&str>) -> CommandEnvelope {
+        CommandEnvelope {
+            command_id: uuid::Uuid::now_v7(),
+            context: "demo".into(),
+            name: "do_thing".into(),
+            payload: serde_json::json!({}),
+            actor: actor.map(str::to_owned),
+            correlation_id: None,
+            causation_id: None,
+        }
+    }
+
+    fn refusal(stop: Stop) -> (u16, String) {
+        match stop {
+            Stop::Reply(reply) => match reply.outcome {
+                crate::CommandOutcome::Rejected { status, code, .. } => (status, code),
+                crate::CommandOutcome::Accepted { .. } => (0, "accepted".into()),
+            },
+            Stop::Store(e) => (0, e.to_string()),
+        }
+    }
+
+    #[test]
+    fn actors_are_users_or_the_platform() {
+        let user = UserId::new();
+        assert_eq!(
+            Actor::of(&sent_by(Some(&user.to_string()))),
+            Some(Actor::User(user))
+        );
+        assert_eq!(
+            Actor::of(&sent_by(Some("system:saga"))),
+            Some(Actor::System("system:saga".into()))
+        );
+        assert_eq!(Actor::of(&sent_by(Some("someone"))), None);
+        assert_eq!(Actor::of(&sent_by(None)), None);
+        let unknown = Actor::required(&sent_by(Some("someone"))).unwrap_err();
+        assert_eq!(refusal(unknown), (401, "unauthenticated".into()));
+    }
+
+    #[test]
+    fn user_and_platform_commands_refuse_the_other_sender() {
+        let user = UserId::new().to_string();
+        let platform = sent_by(Some("system:timer"));
+        assert_eq!(
+            refusal(require_user(&platform).unwrap_err()),
+            (401, "unauthenticated".into())
+        );
+        assert!(require_system(&platform, "platform only").is_ok());
+        assert_eq!(
+            refusal(require_system(&sent_by(Some(&user)), "platform only").unwrap_err()),
+            (403, "forbidden".into())
+        );
+        assert_eq!(
+            refusal(decode::<u8>(&platform).unwrap_err()),
+            (422, "invalid_command".into())
+        );
+    }
+
+    #[test]
+    fn follow_up_steps_have_stable_ids_of_their_own() {
+        let metadata = sent_by(None).event_metadata();
+        let wallet = follow_up(&metadata, "wallet");
+        assert_eq!(wallet.command_id, follow_up(&metadata, "wallet").command_id);
+        assert_ne!(
+            wallet.command_id,
+            follow_up(&metadata, "settle-0").command_id
+        );
+        assert_ne!(wallet.command_id, metadata.command_id);
+        assert_eq!(wallet.correlation_id, metadata.correlation_id);
+        assert_eq!(untracked(&metadata).command_id, None);
+    }
+}
