@@ -458,51 +458,33 @@ pub async fn build(settings: &Settings) -> anyhow::Result<Platform> {
     if settings.runs(identity::CONTEXT) {
         router = router.merge(auth.router(settings, Arc::clone(&bus), &store, &clock)?);
     }
+    // The state every context's routes share; each context names itself.
+    let api = |context| {
+        http_kernel::ContextApi::new(
+            context,
+            Arc::clone(&bus),
+            database.read.clone(),
+            progress.clone(),
+            settings.read_wait,
+        )
+    };
     if settings.runs(merchandise::CONTEXT) {
-        router = router.merge(merchandise::http::router(
-            merchandise::http::MerchandiseApi {
-                bus: Arc::clone(&bus),
-                read: database.read.clone(),
-                progress: progress.clone(),
-                read_wait: settings.read_wait,
-            },
-        ));
+        router = router.merge(merchandise::http::router(api(merchandise::CONTEXT)));
     }
     if settings.runs(inventory::CONTEXT) {
-        router = router.merge(inventory::http::router(inventory::http::InventoryApi {
-            bus: Arc::clone(&bus),
-            read: database.read.clone(),
-            progress: progress.clone(),
-            read_wait: settings.read_wait,
-        }));
+        router = router.merge(inventory::http::router(api(inventory::CONTEXT)));
     }
     if settings.runs(ordering::CONTEXT) {
-        router = router.merge(ordering::http::router(ordering::http::OrderingApi {
-            bus: Arc::clone(&bus),
-            read: database.read.clone(),
-            store: Arc::clone(&store),
-            progress: progress.clone(),
-            read_wait: settings.read_wait,
-        }));
+        router = router.merge(ordering::http::router(
+            api(ordering::CONTEXT).with(Arc::clone(&store)),
+        ));
     }
     if settings.runs(payments::CONTEXT) {
-        router = router.merge(payments::http::router(payments::http::PaymentsApi {
-            bus: Arc::clone(&bus),
-            read: database.read.clone(),
-            progress: progress.clone(),
-            read_wait: settings.read_wait,
-        }));
+        router = router.merge(payments::http::router(api(payments::CONTEXT)));
     }
-
     if settings.runs(communities::CONTEXT) {
         router = router.merge(communities::http::router(
-            communities::http::CommunitiesApi {
-                bus: Arc::clone(&bus),
-                read: database.read.clone(),
-                progress: progress.clone(),
-                read_wait: settings.read_wait,
-                live: live_comments,
-            },
+            api(communities::CONTEXT).with(live_comments),
         ));
     }
 

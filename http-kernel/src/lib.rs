@@ -2,8 +2,10 @@
 //! `code`, JSON/path/query extractors whose rejections use the same body, the outermost layers
 //! that keep every answer in that contract ([`edge`]), the keyset-cursor codec, command replies
 //! turned into responses (with `Agora-Position`), the caller's verified identity, the command
-//! ids of writes (kept with their `Idempotency-Key`), and rate limits.
+//! ids of writes (kept with their `Idempotency-Key`), rate limits, and the state every
+//! context's routes share ([`ContextApi`]: sending commands, read-your-writes waits).
 
+mod api;
 pub mod caller;
 mod command_ids;
 pub mod cursor;
@@ -15,6 +17,7 @@ mod params;
 mod problem;
 mod reply;
 
+pub use api::ContextApi;
 pub use caller::{
     AccessClaims, Authentication, Caller, Revocations, SESSION_COOKIE, TokenError, TokenVerifier,
     authenticate,

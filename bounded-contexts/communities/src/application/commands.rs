@@ -5,11 +5,8 @@
 
 use event_schemas::communities::{ContentRef, Visibility};
 use serde::{Deserialize, Serialize};
+use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
-use shared_kernel::{CommandEnvelope, Timestamp};
-use uuid::Uuid;
-
-use crate::CONTEXT;
 
 /// What a moderator does to a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,19 +28,25 @@ pub enum CommentModeration {
     Restore,
 }
 
+/// A new community, as the request body and the command's payload both have it (the same
+/// JSON either way: the enum's variant wraps it without a layer of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommunity {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
 pub enum CommunitiesCommand {
-    CreateCommunity {
-        name: String,
-        title: String,
-        #[serde(default)]
-        description: String,
-        #[serde(default)]
-        rules: Vec<String>,
-        #[serde(default)]
-        visibility: Visibility,
-    },
+    CreateCommunity(CreateCommunity),
     ChangeCommunitySettings {
         community: String,
         title: Option<String>,
@@ -141,24 +144,4 @@ pub enum CommunitiesCommand {
         report_id: ReportId,
         resolution: String,
     },
-}
-
-impl CommunitiesCommand {
-    /// Wraps the command for the bus, on behalf of `actor`.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
-    }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
 }

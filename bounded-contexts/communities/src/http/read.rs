@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use http_kernel::{ApiError, Caller, Json, Path, Query, min_position};
-use projections::WaitError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt as _;
@@ -91,34 +90,6 @@ fn page_json(items: Vec<Value>, next_cursor: Option<String>) -> Response {
     Json(json!({ "items": items, "next_cursor": next_cursor })).into_response()
 }
 
-/// Waits until each read model has the caller's write, if the caller asked to.
-async fn wait_for(
-    api: &CommunitiesApi,
-    headers: &HeaderMap,
-    read_models: &[&str],
-) -> Result<(), ApiError> {
-    let Some(position) = min_position(headers)? else {
-        return Ok(());
-    };
-    for read_model in read_models {
-        match api
-            .progress
-            .wait_for(read_model, position, api.read_wait)
-            .await
-        {
-            Ok(()) => {}
-            Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
-                return Err(ApiError::Unavailable {
-                    detail: format!("{read_model} has not reached position {position} yet"),
-                    retry_after_secs: 1,
-                });
-            }
-            Err(WaitError::Store(e)) => return Err(ApiError::internal(e)),
-        }
-    }
-    Ok(())
-}
-
 async fn community(api: &CommunitiesApi, name: &str) -> Result<CommunityRow, ApiError> {
     find_community(&api.read, name)
         .await
@@ -138,7 +109,7 @@ async fn get_community(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    wait_for(&api, &headers, &[DIRECTORY]).await?;
+    api.wait_for(&headers, &[DIRECTORY]).await?;
     let c = community(&api, &name).await?;
     let mods = moderators(&api.read, &c.id)
         .await
@@ -159,7 +130,7 @@ async fn community_posts(
         )
     })?;
     let limit = params.limit()?;
-    wait_for(&api, &headers, &[DIRECTORY, POSTS]).await?;
+    api.wait_for(&headers, &[DIRECTORY, POSTS]).await?;
     let c = community(&api, &name).await?;
     let page = feed_page(
         &api.read,
@@ -190,7 +161,7 @@ async fn get_post(
 ) -> Result<Response, ApiError> {
     min_position(&headers)?;
     let id = uuid_of(&id, "post")?;
-    wait_for(&api, &headers, &[POSTS]).await?;
+    api.wait_for(&headers, &[POSTS]).await?;
     let post = find_post(&api.read, &id)
         .await
         .map_err(ApiError::internal)?
@@ -237,7 +208,7 @@ async fn post_comments(
             })?,
     };
     let limit = params.limit()?;
-    wait_for(&api, &headers, &[POSTS, COMMENTS]).await?;
+    api.wait_for(&headers, &[POSTS, COMMENTS]).await?;
     find_post(&api.read, &post_id)
         .await
         .map_err(ApiError::internal)?
@@ -288,7 +259,7 @@ async fn live_comments(
         .ok_or_else(|| ApiError::NotFound("post".into()))?;
     // Subscribed before the response starts: a comment created once the client sees the
     // response headers is delivered.
-    let comments = BroadcastStream::new(api.live.subscribe()).filter_map(move |message| {
+    let comments = BroadcastStream::new(api.extra.subscribe()).filter_map(move |message| {
         match message {
             Ok(c) if c.post_id == post_id => Some(Some(Ok::<Event, Infallible>(
                 Event::default()
@@ -302,7 +273,7 @@ async fn live_comments(
     });
     // Shutdown ends the stream (`None` below), so a graceful stop does not wait for clients
     // that would listen forever; they reconnect to another process.
-    let closing = WatchStream::new(api.live.closed()).filter_map(|closed| closed.then_some(None));
+    let closing = WatchStream::new(api.extra.closed()).filter_map(|closed| closed.then_some(None));
     let comments = comments.merge(closing).map_while(|event| event);
     Ok(Sse::new(comments)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
@@ -318,7 +289,7 @@ async fn karma(
     min_position(&headers)?;
     let user_id = uuid_of(&id, "user")?;
     let limit = params.limit()?;
-    wait_for(&api, &headers, &[KARMA]).await?;
+    api.wait_for(&headers, &[KARMA]).await?;
     let (total, page) = user_karma(&api.read, &user_id, params.cursor.as_deref(), limit)
         .await
         .map_err(feed_error)?;
@@ -350,7 +321,7 @@ async fn community_reports(
         ));
     }
     let limit = params.limit()?;
-    wait_for(&api, &headers, &[DIRECTORY, REPORTS]).await?;
+    api.wait_for(&headers, &[DIRECTORY, REPORTS]).await?;
     let c = community(&api, &name).await?;
     let moderates = caller.is_admin()
         || is_moderator(&api.read, &c.id, &caller.user_id.to_string())
@@ -382,7 +353,7 @@ async fn community_modlog(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let limit = params.limit()?;
-    wait_for(&api, &headers, &[DIRECTORY, MODLOG]).await?;
+    api.wait_for(&headers, &[DIRECTORY, MODLOG]).await?;
     let c = community(&api, &name).await?;
     let page = modlog_page(&api.read, &c.id, params.cursor.as_deref(), limit)
         .await

@@ -71,10 +71,4 @@ impl IdentityCommand {
     ) -> Result<CommandEnvelope, serde_json::Error> {
         CommandEnvelope::wrap(CONTEXT, self, command_id, actor)
     }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
 }

@@ -65,10 +65,4 @@ impl InventoryCommand {
     ) -> Result<CommandEnvelope, serde_json::Error> {
         self.envelope(command_id, actor.to_string())
     }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
 }

@@ -4,9 +4,10 @@
 mod commands;
 mod expiry;
 mod handler;
-mod retry;
+mod reservations;
 
 pub use commands::InventoryCommand;
 pub use expiry::{EXPIRE_RESERVATION, RESERVATION_EXPIRY, ReservationExpiry, expiry_timer_key};
-pub use handler::{InventoryHandler, MAX_LINES, reservation_stream, stock_stream, valid_sku};
-pub use retry::ConflictRetry;
+pub use handler::{InventoryHandler, reservation_stream, stock_stream, valid_sku};
+pub use reservations::MAX_LINES;
+pub use shared_kernel::application::ConflictRetry;

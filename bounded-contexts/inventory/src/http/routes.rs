@@ -2,7 +2,6 @@
 //! models. Every route is for the seller of the sku's product only: to anybody else a sku
 //! looks like one without stock (404), so the routes do not reveal whose skus exist.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,11 +13,8 @@ use http_kernel::{
     ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, PageCursor, Path, Query,
     SortKey, min_position,
 };
-use projections::{Progress, WaitError};
 use serde::Deserialize;
-use shared_kernel::CommandBus;
 use shared_kernel::ids::ProductId;
-use sqlx::AnyPool;
 
 use crate::application::{InventoryCommand, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
@@ -44,15 +40,8 @@ const ALERTS_CURSOR: CursorSpec<'static> = CursorSpec {
 /// How often an ownership check looks again for a sku the read model does not know yet.
 const OWNER_POLL: Duration = Duration::from_millis(25);
 
-/// What the routes need.
-#[derive(Debug, Clone)]
-pub struct InventoryApi {
-    pub bus: Arc<dyn CommandBus>,
-    pub read: AnyPool,
-    pub progress: Progress,
-    /// How long a read may wait for its read model (`Agora-Min-Position`, a new sku).
-    pub read_wait: Duration,
-}
+/// What the routes need (the read wait also bounds the look for a new sku).
+pub type InventoryApi = http_kernel::ContextApi;
 
 pub fn router(api: InventoryApi) -> Router {
     Router::new()
@@ -104,31 +93,6 @@ fn limit_of(page: &Page) -> Result<i64, ApiError> {
     }
 }
 
-/// Waits until `projection` contains the caller's write, if the caller asked to.
-async fn wait_for(
-    api: &InventoryApi,
-    projection: &str,
-    position: Option<u64>,
-) -> Result<(), ApiError> {
-    let Some(position) = position else {
-        return Ok(());
-    };
-    match api
-        .progress
-        .wait_for(projection, position, api.read_wait)
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
-            Err(ApiError::Unavailable {
-                detail: format!("{projection} has not reached position {position} yet"),
-                retry_after_secs: 1,
-            })
-        }
-        Err(WaitError::Store(e)) => Err(ApiError::internal(e)),
-    }
-}
-
 /// The sku's owner when it is the caller; 404 otherwise. A product created a moment ago may
 /// not have reached the read model yet, so an unknown sku is looked for again for a little
 /// while before it counts as unknown.
@@ -142,7 +106,9 @@ async fn owned_sku(
     if !valid_sku(sku) {
         return Err(no_stock());
     }
-    wait_for(api, SKU_OWNERS, position).await?;
+    if let Some(position) = position {
+        api.wait_until(SKU_OWNERS, position).await?;
+    }
     let deadline = tokio::time::Instant::now() + api.read_wait;
     let owner = loop {
         if let Some(owner) = find_owner(&api.read, sku)
@@ -166,19 +132,6 @@ fn product_of(owner: &SkuOwner) -> Result<ProductId, ApiError> {
     owner.product_id.parse().map_err(ApiError::internal)
 }
 
-async fn send(
-    api: &InventoryApi,
-    caller: &Caller,
-    ids: CommandIds,
-    command: &InventoryCommand,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let envelope = command
-        .envelope_for_user(ids.command_id(), caller.user_id)
-        .map_err(ApiError::internal)?;
-    http_kernel::send_command(api.bus.as_ref(), envelope, "inventory", status, None).await
-}
-
 async fn receive(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -193,7 +146,7 @@ async fn receive(
         sku,
         quantity: req.quantity,
     };
-    send(&api, &caller, ids, &command, StatusCode::CREATED).await
+    api.send(&caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn adjust(
@@ -211,7 +164,7 @@ async fn adjust(
         delta: req.delta,
         reason: req.reason,
     };
-    send(&api, &caller, ids, &command, StatusCode::CREATED).await
+    api.send(&caller, ids, &command, StatusCode::CREATED).await
 }
 
 async fn set_threshold(
@@ -228,7 +181,7 @@ async fn set_threshold(
         sku,
         threshold: req.threshold,
     };
-    send(&api, &caller, ids, &command, StatusCode::OK).await
+    api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
 async fn get_levels(
@@ -238,7 +191,7 @@ async fn get_levels(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let owner = owned_sku(&api, &caller, &sku, &headers).await?;
-    wait_for(&api, STOCK_LEVELS, min_position(&headers)?).await?;
+    api.wait_for(&headers, &[STOCK_LEVELS]).await?;
     let levels = find_levels(&api.read, &owner.sku)
         .await
         .map_err(ApiError::internal)?;
@@ -284,7 +237,7 @@ async fn get_ledger(
         },
     };
     let owner = owned_sku(&api, &caller, &sku, &headers).await?;
-    wait_for(&api, STOCK_LEVELS, min_position(&headers)?).await?;
+    api.wait_for(&headers, &[STOCK_LEVELS]).await?;
     let items = ledger_page(&api.read, &owner.sku, after, limit)
         .await
         .map_err(ApiError::internal)?;
@@ -305,7 +258,7 @@ async fn list_alerts(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let limit = limit_of(&page)?;
-    wait_for(&api, RESTOCK_ALERTS, min_position(&headers)?).await?;
+    api.wait_for(&headers, &[RESTOCK_ALERTS]).await?;
     let after = match page.cursor.as_deref() {
         None => String::new(),
         Some(c) => match PageCursor::decode(c, ALERTS_CURSOR)?.key {

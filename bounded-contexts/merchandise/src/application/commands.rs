@@ -3,11 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
 use shared_kernel::ids::{ProductId, UserId};
-use shared_kernel::{CommandEnvelope, Money};
-use uuid::Uuid;
 
-use crate::CONTEXT;
 use crate::domain::{NewProduct, ProductCommand};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,24 +49,6 @@ impl MerchandiseCommand {
             | Self::ChangeProductPrice { product_id, .. }
             | Self::ArchiveProduct { product_id } => *product_id,
         }
-    }
-
-    /// Wraps the command for the bus, on behalf of `actor`.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
-    }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
     }
 
     /// The aggregate command, with the authenticated `actor`.

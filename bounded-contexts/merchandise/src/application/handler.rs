@@ -12,8 +12,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared_kernel::application::{ExecuteError, Rejection as _, execute, load, reply_for};
-use shared_kernel::ids::{ProductId, UserId};
+use shared_kernel::application::{
+    CommandKit, ExecuteError, Executed, Handled, accept, decode, finish, rejected, require_user,
+    untracked,
+};
+use shared_kernel::ids::ProductId;
 use shared_kernel::{
     Aggregate, Clock, CommandEnvelope, CommandHandler, CommandReply, EventMetadata, EventStore,
     StoreError, StreamId,
@@ -24,8 +27,7 @@ use crate::domain::{NewProduct, Product, ProductCommand, SkuClaim, SkuClaimComma
 
 #[derive(Debug)]
 pub struct MerchandiseHandler {
-    store: Arc<dyn EventStore>,
-    clock: Arc<dyn Clock>,
+    kit: CommandKit,
 }
 
 /// The uniqueness-guard stream of a sku: `sku-<sku>` (skus are letters, digits, `-` and `_`,
@@ -35,18 +37,33 @@ pub fn sku_stream(sku: &str) -> StreamId {
     StreamId::of(SkuClaim::KIND, sku)
 }
 
-/// Infrastructure failures of an `execute` whose domain errors the caller handled.
-fn store_failure<E: std::error::Error>(error: ExecuteError<E>) -> StoreError {
-    match error {
-        ExecuteError::Store(e) => e,
-        other => StoreError::Corrupt(other.to_string()),
-    }
+fn product_body(product_id: ProductId) -> impl FnOnce(&Executed<Product>) -> serde_json::Value {
+    move |done| serde_json::json!({ "id": product_id, "status": done.state.status.as_str() })
 }
 
 impl MerchandiseHandler {
     #[must_use]
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            kit: CommandKit::new(store, clock),
+        }
+    }
+
+    async fn run(&self, envelope: &CommandEnvelope) -> Handled {
+        let command: MerchandiseCommand = decode(envelope)?;
+        let actor = require_user(envelope)?;
+        let product_id = command.product_id();
+        let stream = StreamId::of(Product::KIND, product_id);
+        let metadata = envelope.event_metadata();
+        let command = match command.into_domain(actor) {
+            ProductCommand::Create(new) => return self.create(envelope, &metadata, new).await,
+            other => other,
+        };
+        let result = self
+            .kit
+            .execute::<Product>(&stream, command, &metadata)
+            .await;
+        accept(envelope, &stream, result, product_body(product_id))
     }
 
     /// Claims the sku, then creates the product; answers 409 `sku_taken` when another product
@@ -56,45 +73,38 @@ impl MerchandiseHandler {
         envelope: &CommandEnvelope,
         metadata: &EventMetadata,
         new: NewProduct,
-    ) -> Result<CommandReply, StoreError> {
+    ) -> Handled {
         let product_id = new.product_id;
         let stream = StreamId::of(Product::KIND, product_id);
         // The request's own validity first (pure): what the product refuses claims nothing.
         if let Err(e) =
-            Product::default().decide(ProductCommand::Create(new.clone()), self.clock.now())
+            Product::default().decide(ProductCommand::Create(new.clone()), self.kit.clock.now())
         {
-            let (code, status) = e.code_and_status();
-            return Ok(envelope.reject(status, code, e.to_string()));
+            return Ok(rejected(envelope, &e));
         }
         let claim_stream = sku_stream(&new.sku);
         // The claim is its own step: its events carry no command id, so the command's result
         // is the product stream's alone, and a retry re-claims (a no-op for the same product)
         // even after a failed creation gave the sku back.
-        let claim_metadata = EventMetadata {
-            command_id: None,
-            ..metadata.clone()
-        };
+        let claim_metadata = untracked(metadata);
         let abandoned_by = self.abandoned_holder(&claim_stream, product_id).await?;
-        let claim = execute::<SkuClaim>(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &claim_stream,
-            SkuClaimCommand::Claim {
-                sku: new.sku.clone(),
-                product_id,
-                seller_id: new.seller_id,
-                abandoned_by,
-            },
-            &claim_metadata,
-        )
-        .await;
+        let claim = self
+            .kit
+            .execute::<SkuClaim>(
+                &claim_stream,
+                SkuClaimCommand::Claim {
+                    sku: new.sku.clone(),
+                    product_id,
+                    seller_id: new.seller_id,
+                    abandoned_by,
+                },
+                &claim_metadata,
+            )
+            .await;
         match claim {
             Ok(_) => {}
             // Another creation won the race for a sku nobody held: it is taken as well.
-            Err(ExecuteError::Domain(e)) => {
-                let (code, status) = e.code_and_status();
-                return Ok(envelope.reject(status, code, e.to_string()));
-            }
+            Err(ExecuteError::Domain(e)) => return Ok(rejected(envelope, &e)),
             Err(ExecuteError::Conflict) => {
                 return Ok(envelope.reject(
                     409,
@@ -102,27 +112,19 @@ impl MerchandiseHandler {
                     format!("sku {} belongs to another product", new.sku),
                 ));
             }
-            Err(e) => return Err(store_failure(e)),
+            Err(ExecuteError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(StoreError::Corrupt(e.to_string()).into()),
         }
         let sku = new.sku.clone();
-        let result = execute::<Product>(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &stream,
-            ProductCommand::Create(new),
-            metadata,
-        )
-        .await;
+        let result = self
+            .kit
+            .execute::<Product>(&stream, ProductCommand::Create(new), metadata)
+            .await;
         if result.is_err() {
             self.release(&claim_stream, sku, product_id, &claim_metadata)
                 .await;
         }
-        reply_for(
-            envelope,
-            &stream,
-            result,
-            |done| serde_json::json!({ "id": product_id, "status": done.state.status.as_str() }),
-        )
+        accept(envelope, &stream, result, product_body(product_id))
     }
 
     /// The holder of the sku `claim`, if it is not `product_id` and was never created.
@@ -131,19 +133,15 @@ impl MerchandiseHandler {
         claim: &StreamId,
         product_id: ProductId,
     ) -> Result<Option<ProductId>, StoreError> {
-        let holder = load::<SkuClaim>(self.store.as_ref(), claim)
-            .await
-            .map_err(store_failure)?
-            .state
-            .holder;
+        let holder = self.kit.state::<SkuClaim>(claim).await?.holder;
         let Some(holder) = holder.filter(|h| h.product_id != product_id) else {
             return Ok(None);
         };
-        let events = self
-            .store
-            .read_stream(&StreamId::of(Product::KIND, holder.product_id), 1)
+        let created = self
+            .kit
+            .exists(&StreamId::of(Product::KIND, holder.product_id))
             .await?;
-        Ok(events.is_empty().then_some(holder.product_id))
+        Ok((!created).then_some(holder.product_id))
     }
 
     /// Compensation: gives the sku back after a creation that did not happen. A creation
@@ -157,30 +155,23 @@ impl MerchandiseHandler {
         metadata: &EventMetadata,
     ) {
         match self
-            .store
-            .read_stream(&StreamId::of(Product::KIND, product_id), 1)
+            .kit
+            .exists(&StreamId::of(Product::KIND, product_id))
             .await
         {
-            Ok(events) if events.is_empty() => {}
-            Ok(_) => return,
+            Ok(false) => {}
+            Ok(true) => return,
             Err(e) => {
                 tracing::warn!(error = %e, %product_id, "cannot check a failed creation; its sku claim stays");
                 return;
             }
         }
-        let released = execute::<SkuClaim>(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            claim,
-            SkuClaimCommand::Release {
-                sku,
-                product_id,
-                reason: "product creation failed".into(),
-            },
-            metadata,
-        )
-        .await;
-        if let Err(e) = released {
+        let release = SkuClaimCommand::Release {
+            sku,
+            product_id,
+            reason: "product creation failed".into(),
+        };
+        if let Err(e) = self.kit.execute::<SkuClaim>(claim, release, metadata).await {
             // The claim stays; a later creation takes it over once it counts as abandoned.
             tracing::warn!(error = %e, %product_id, "cannot release the sku claim of a failed creation");
         }
@@ -190,37 +181,6 @@ impl MerchandiseHandler {
 #[async_trait]
 impl CommandHandler for MerchandiseHandler {
     async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
-        let command = match MerchandiseCommand::from_envelope(&envelope) {
-            Ok(c) => c,
-            Err(e) => return Ok(envelope.reject(422, "invalid_command", e.to_string())),
-        };
-        let Some(actor) = envelope
-            .actor
-            .as_deref()
-            .and_then(|a| a.parse::<UserId>().ok())
-        else {
-            return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
-        };
-        let product_id = command.product_id();
-        let stream = StreamId::of(Product::KIND, product_id);
-        let metadata = envelope.event_metadata();
-        let command = match command.into_domain(actor) {
-            ProductCommand::Create(new) => return self.create(&envelope, &metadata, new).await,
-            other => other,
-        };
-        let result = execute::<Product>(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &stream,
-            command,
-            &metadata,
-        )
-        .await;
-        reply_for(
-            &envelope,
-            &stream,
-            result,
-            |done| serde_json::json!({ "id": product_id, "status": done.state.status.as_str() }),
-        )
+        finish(self.run(&envelope).await)
     }
 }

@@ -1,20 +1,16 @@
 //! `/api/v1/products`: commands go to the bus, reads come from the catalog read model.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_kernel::{ApiError, Caller, CommandIds, Json, PageCursor, Path, Query, min_position};
-use projections::{Progress, WaitError};
 use serde::Deserialize;
+use shared_kernel::Money;
 use shared_kernel::ids::ProductId;
-use shared_kernel::{CommandBus, Money};
-use sqlx::AnyPool;
 
 use crate::application::MerchandiseCommand;
 use crate::projections::listing::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -24,14 +20,7 @@ use crate::projections::{
 };
 
 /// What the routes need.
-#[derive(Debug, Clone)]
-pub struct MerchandiseApi {
-    pub bus: Arc<dyn CommandBus>,
-    pub read: AnyPool,
-    pub progress: Progress,
-    /// How long a read with `Agora-Min-Position` may wait for the catalog.
-    pub read_wait: Duration,
-}
+pub type MerchandiseApi = http_kernel::ContextApi;
 
 pub fn router(api: MerchandiseApi) -> Router {
     Router::new()
@@ -76,20 +65,6 @@ struct ChangePrice {
     price: Money,
 }
 
-/// Sends `command` under the request's command id.
-async fn send(
-    api: &MerchandiseApi,
-    caller: Caller,
-    ids: CommandIds,
-    command: &MerchandiseCommand,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let envelope = command
-        .envelope(ids.command_id(), caller.user_id)
-        .map_err(ApiError::internal)?;
-    http_kernel::send_command(api.bus.as_ref(), envelope, "merchandise", status, None).await
-}
-
 fn parse_id(id: &str) -> Result<ProductId, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound("product".into()))
 }
@@ -110,14 +85,13 @@ async fn create_product(
         price: req.price,
         attributes: req.attributes,
     };
-    let mut response = send(&api, caller, ids, &command, StatusCode::CREATED).await?;
-    // A 202 (reply late) keeps its `Location`: the command's status, not the product yet.
-    if response.status() == StatusCode::CREATED
-        && let Ok(location) = HeaderValue::from_str(&format!("/api/v1/products/{product_id}"))
-    {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    api.send_created(
+        &caller,
+        ids,
+        &command,
+        &format!("/api/v1/products/{product_id}"),
+    )
+    .await
 }
 
 async fn publish_product(
@@ -129,7 +103,7 @@ async fn publish_product(
     let command = MerchandiseCommand::PublishProduct {
         product_id: parse_id(&id)?,
     };
-    send(&api, caller, ids, &command, StatusCode::OK).await
+    api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
 async fn change_details(
@@ -145,7 +119,7 @@ async fn change_details(
         description: req.description,
         category: req.category,
     };
-    send(&api, caller, ids, &command, StatusCode::OK).await
+    api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
 async fn change_price(
@@ -159,28 +133,7 @@ async fn change_price(
         product_id: parse_id(&id)?,
         price: req.price,
     };
-    send(&api, caller, ids, &command, StatusCode::OK).await
-}
-
-/// Waits for the catalog to contain the caller's write, if the caller asked to.
-async fn wait_for_catalog(api: &MerchandiseApi, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(position) = min_position(headers)? else {
-        return Ok(());
-    };
-    match api
-        .progress
-        .wait_for(CATALOG, position, api.read_wait)
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
-            Err(ApiError::Unavailable {
-                detail: format!("the catalog has not reached position {position} yet"),
-                retry_after_secs: 1,
-            })
-        }
-        Err(WaitError::Store(e)) => Err(ApiError::internal(e)),
-    }
+    api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
 fn money_json(amount_minor: i64, currency: &str) -> serde_json::Value {
@@ -230,7 +183,7 @@ async fn visible_product(
     // A malformed header is the request's fault whatever the id: check it first.
     min_position(headers)?;
     let id = parse_id(id)?;
-    wait_for_catalog(api, headers).await?;
+    api.wait_for(headers, &[CATALOG]).await?;
     let product = find_product(&api.read, &id.to_string())
         .await
         .map_err(ApiError::internal)?
@@ -343,7 +296,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let query = listing_query(params)?;
     min_position(&headers)?;
-    wait_for_catalog(&api, &headers).await?;
+    api.wait_for(&headers, &[CATALOG]).await?;
     let page = list_products(&api.read, &query)
         .await
         .map_err(listing_error)?;

@@ -3,11 +3,10 @@
 
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
 use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
+use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
-use shared_kernel::{CommandEnvelope, Money};
-use uuid::Uuid;
 
-use crate::CONTEXT;
 use crate::domain::{CancelledBy, NewOrder, OrderCommand, PricedLine, buyer_cancelled_reason};
 
 /// A line priced by the route from ordering's view of the catalog.
@@ -59,26 +58,6 @@ pub enum OrderingCommand {
     },
 }
 
-/// Who sent a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    User(UserId),
-    /// A process manager of the platform (`system:...`).
-    System,
-}
-
-impl Actor {
-    /// The actor of an envelope, if it names a user or a system component.
-    #[must_use]
-    pub fn of(envelope: &CommandEnvelope) -> Option<Self> {
-        let actor = envelope.actor.as_deref()?;
-        if actor.starts_with("system:") {
-            return Some(Self::System);
-        }
-        actor.parse::<UserId>().ok().map(Self::User)
-    }
-}
-
 /// Why a command cannot be run on behalf of its actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorMismatch {
@@ -102,24 +81,6 @@ impl OrderingCommand {
         }
     }
 
-    /// Wraps the command for the bus, on behalf of user `actor`.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.to_string())
-    }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
-
     /// The command as `(name, payload)`, for a saga's dispatch.
     #[must_use]
     pub fn name_and_payload(&self) -> Option<(String, serde_json::Value)> {
@@ -134,11 +95,8 @@ impl OrderingCommand {
     ///
     /// # Errors
     /// The actor may not send this command.
-    pub fn into_domain(self, actor: Actor) -> Result<OrderCommand, ActorMismatch> {
-        let user = match actor {
-            Actor::User(user) => Some(user),
-            Actor::System => None,
-        };
+    pub fn into_domain(self, actor: &Actor) -> Result<OrderCommand, ActorMismatch> {
+        let user = actor.user_id();
         match (self, user) {
             (
                 Self::PlaceOrder {

@@ -3,9 +3,12 @@
 mod commands;
 mod config;
 mod handler;
+mod place_order;
 pub mod saga;
 
-pub use commands::{Actor, ActorMismatch, OrderingCommand, PricedLineInput};
+pub use commands::{ActorMismatch, OrderingCommand, PricedLineInput};
 pub use config::OrderingConfig;
 pub use handler::OrderingHandler;
+pub use place_order::{LineRequest, PricingError, priced_lines};
 pub use saga::OrderSaga;
+pub use shared_kernel::application::Actor;

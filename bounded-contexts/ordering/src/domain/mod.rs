@@ -4,4 +4,5 @@ mod order;
 
 pub use order::{
     CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
+    check_lines,
 };

@@ -16,7 +16,7 @@ use shared_kernel::ids::{PaymentId, UserId};
 use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
 pub use error::OrderError;
-pub use placing::{NewOrder, PricedLine};
+pub use placing::{NewOrder, PricedLine, check_lines};
 use placing::{check_text, place};
 
 const REASON: TextRule = TextRule::multiline("reason", 1, 200);

@@ -1,5 +1,6 @@
 //! The ordering HTTP routes (`/api/v1/orders...`, see shared/API.md).
 
 mod orders;
+mod reads;
 
 pub use orders::{OrderingApi, router};

@@ -45,12 +45,6 @@ impl PaymentsCommand {
     ) -> Result<CommandEnvelope, serde_json::Error> {
         CommandEnvelope::wrap(CONTEXT, self, command_id, actor.into())
     }
-
-    /// # Errors
-    /// Unknown name or a payload of the wrong shape.
-    pub fn from_envelope(envelope: &CommandEnvelope) -> Result<Self, serde_json::Error> {
-        envelope.unwrap_command()
-    }
 }
 
 #[cfg(test)]
@@ -89,7 +83,10 @@ mod tests {
         for (command, name) in cases {
             let envelope = command.envelope(Uuid::now_v7(), "system:test").unwrap();
             assert_eq!(envelope.name, name);
-            assert_eq!(PaymentsCommand::from_envelope(&envelope).unwrap(), command);
+            assert_eq!(
+                envelope.unwrap_command::<PaymentsCommand>().unwrap(),
+                command
+            );
         }
         let authorize = serde_json::json!({
             "name": contract::AUTHORIZE_PAYMENT,

@@ -1,8 +1,10 @@
 //! Application layer: the commands as messages and the handler that runs them. The handler
 //! does the I/O (provider calls, wallet debits) and records each outcome on the aggregates.
 
+mod authorize;
 mod commands;
 mod handler;
+mod settle;
 
 pub use commands::{CREDIT_WALLET, CreditWallet, PaymentsCommand};
 pub use handler::PaymentsHandler;

@@ -1,28 +1,15 @@
 //! The payments HTTP routes (see shared/API.md): a payment for its payer, refunds and wallet
 //! grants for admins, and the caller's own wallet.
 
+mod admin;
 mod payments;
-mod send;
 mod wallets;
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use projections::Progress;
-use shared_kernel::CommandBus;
-use sqlx::AnyPool;
 
 /// What the routes need.
-#[derive(Debug, Clone)]
-pub struct PaymentsApi {
-    pub bus: Arc<dyn CommandBus>,
-    pub read: AnyPool,
-    pub progress: Progress,
-    /// How long a read with `Agora-Min-Position` may wait for its read model.
-    pub read_wait: Duration,
-}
+pub type PaymentsApi = http_kernel::ContextApi;
 
 pub fn router(api: PaymentsApi) -> Router {
     Router::new()

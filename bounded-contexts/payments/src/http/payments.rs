@@ -11,7 +11,7 @@ use shared_kernel::Money;
 use shared_kernel::ids::PaymentId;
 
 use super::PaymentsApi;
-use super::send::{require_admin, send, wait_for};
+use super::admin::require_admin;
 use crate::application::PaymentsCommand;
 use crate::projections::{PAYMENTS, PaymentRow, find_payment};
 
@@ -55,7 +55,7 @@ pub(super) async fn get_payment(
 ) -> Result<Response, ApiError> {
     min_position(&headers)?;
     let id = parse_id(&id)?;
-    wait_for(&api.progress, PAYMENTS, api.read_wait, &headers).await?;
+    api.wait_for(&headers, &[PAYMENTS]).await?;
     let payment = find_payment(&api.read, &id.to_string())
         .await
         .map_err(ApiError::internal)?
@@ -80,5 +80,5 @@ pub(super) async fn refund(
         amount: req.amount,
         reason: req.reason.unwrap_or_else(|| "admin_refund".into()),
     });
-    send(api.bus.as_ref(), &caller, ids, &command, StatusCode::OK).await
+    api.send(&caller, ids, &command, StatusCode::OK).await
 }

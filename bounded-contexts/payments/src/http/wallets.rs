@@ -10,7 +10,7 @@ use shared_kernel::Money;
 use shared_kernel::ids::UserId;
 
 use super::PaymentsApi;
-use super::send::{require_admin, send, wait_for};
+use super::admin::require_admin;
 use crate::application::{CreditWallet, PaymentsCommand};
 use crate::projections::{WALLETS, find_wallet, wallet_movements};
 
@@ -49,14 +49,7 @@ pub(super) async fn credit(
         amount: req.amount,
         reason: req.reason,
     });
-    send(
-        api.bus.as_ref(),
-        &caller,
-        ids,
-        &command,
-        StatusCode::CREATED,
-    )
-    .await
+    api.send(&caller, ids, &command, StatusCode::CREATED).await
 }
 
 pub(super) async fn my_wallet(
@@ -72,7 +65,7 @@ pub(super) async fn my_wallet(
             "limit must be 1 to {MAX_MOVEMENTS}"
         )));
     }
-    wait_for(&api.progress, WALLETS, api.read_wait, &headers).await?;
+    api.wait_for(&headers, &[WALLETS]).await?;
     let user_id = caller.user_id.to_string();
     let wallet = find_wallet(&api.read, &user_id)
         .await

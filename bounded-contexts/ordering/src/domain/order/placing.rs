@@ -86,16 +86,39 @@ fn check_payment(p: &PaymentInstruction) -> Result<PaymentInstruction, OrderErro
     }
 }
 
+/// The rules on an order's lines that need no prices: at least one line, at most
+/// `MAX_LINES`, each quantity 1 to `MAX_QUANTITY`. Checked by `decide`, and by whoever prices
+/// lines before asking for them (so an order that breaks them costs no catalog lookups).
+///
+/// # Errors
+/// `Invalid`, saying which rule the lines break.
+pub fn check_lines(quantities: impl ExactSizeIterator<Item = i64>) -> Result<(), OrderError> {
+    if quantities.len() == 0 {
+        return Err(OrderError::Invalid(
+            "an order needs at least one line".into(),
+        ));
+    }
+    if quantities.len() > MAX_LINES {
+        return Err(OrderError::Invalid(format!("at most {MAX_LINES} lines")));
+    }
+    for quantity in quantities {
+        if !(1..=MAX_QUANTITY).contains(&quantity) {
+            return Err(OrderError::Invalid(format!(
+                "quantity must be 1 to {MAX_QUANTITY}, got {quantity}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The lines with their totals, and the order total: one currency, no overflow.
 fn price(new: &NewOrder) -> Result<(Vec<OrderLine>, Money), OrderError> {
+    check_lines(new.lines.iter().map(|l| l.quantity))?;
     let Some(first) = new.lines.first() else {
         return Err(OrderError::Invalid(
             "an order needs at least one line".into(),
         ));
     };
-    if new.lines.len() > MAX_LINES {
-        return Err(OrderError::Invalid(format!("at most {MAX_LINES} lines")));
-    }
     let mut seen = HashSet::new();
     let mut total = Money::zero(first.unit_price.currency);
     let mut lines = Vec::with_capacity(new.lines.len());
@@ -105,12 +128,6 @@ fn price(new: &NewOrder) -> Result<(Vec<OrderLine>, Money), OrderError> {
             return Err(OrderError::Invalid(format!(
                 "product {} appears on two lines",
                 line.product_id
-            )));
-        }
-        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-            return Err(OrderError::Invalid(format!(
-                "quantity must be 1 to {MAX_QUANTITY}, got {}",
-                line.quantity
             )));
         }
         if line.unit_price.amount_minor <= 0 {

@@ -1,4 +1,5 @@
-//! The command-handling loop every context shares: load, decide, append, retry on conflict.
+//! Load, decide, append: the command-handling loop every context shares, with its bounded
+//! retries on an optimistic-concurrency conflict.
 
 use std::sync::Arc;
 
@@ -7,7 +8,6 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, DecodeError, DomainEvent};
 use crate::cache::Cached;
 use crate::clock::Clock;
-use crate::command::{CommandEnvelope, CommandOutcome, CommandReply};
 use crate::event::{Appended, EventMetadata, ExpectedVersion, NewEvent, Snapshot, StreamId};
 use crate::ports::{EventStore, StoreError};
 
@@ -332,51 +332,6 @@ async fn snapshot_if_due<A: Aggregate>(
         Err(e) => {
             tracing::warn!(%stream, version = current.version, error = %e, "cannot store a snapshot; loads stay longer");
             false
-        }
-    }
-}
-
-/// A domain error a command reply can carry: a stable machine code and an HTTP status.
-pub trait Rejection {
-    fn code_and_status(&self) -> (&'static str, u16);
-}
-
-/// Turns the outcome of [`execute`] into the reply the bus carries: accepted with `body`, or
-/// rejected with the domain error's code. Store failures stay errors (the bus retries them).
-///
-/// # Errors
-/// The store failed, or stored events could not be decoded (corruption).
-pub fn reply_for<A: Aggregate>(
-    envelope: &CommandEnvelope,
-    stream: &StreamId,
-    result: Result<Executed<A>, ExecuteError<A::Error>>,
-    body: impl FnOnce(&Executed<A>) -> serde_json::Value,
-) -> Result<CommandReply, StoreError>
-where
-    A::Error: Rejection,
-{
-    match result {
-        Ok(done) => Ok(CommandReply {
-            command_id: envelope.command_id,
-            outcome: CommandOutcome::Accepted {
-                stream_id: stream.to_string(),
-                stream_version: done.version,
-                position: done.position,
-                body: body(&done),
-            },
-        }),
-        Err(ExecuteError::Domain(e)) => {
-            let (code, status) = e.code_and_status();
-            Ok(envelope.reject(status, code, e.to_string()))
-        }
-        Err(ExecuteError::Conflict) => Ok(envelope.reject(
-            409,
-            "concurrency_conflict",
-            "the resource changed concurrently; try again",
-        )),
-        Err(ExecuteError::Store(e)) => Err(e),
-        Err(e @ (ExecuteError::Decode(_) | ExecuteError::Encode(_))) => {
-            Err(StoreError::Corrupt(e.to_string()))
         }
     }
 }

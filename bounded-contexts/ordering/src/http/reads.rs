@@ -1,0 +1,131 @@
+//! The order reads: one order (from the read model, or `?as_of=` folded from its own
+//! events), and the caller's orders page by page.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position};
+use shared_kernel::ids::OrderId;
+use shared_kernel::{Aggregate, StreamId};
+
+use super::orders::{OrderingApi, parse_order_id};
+use crate::domain::Order;
+use crate::projections::{ORDERS, ORDERS_CURSOR, OrderView, find_order, list_orders};
+
+const DEFAULT_PAGE: u32 = 20;
+const MAX_PAGE: u32 = 100;
+
+/// The order as it was at `as_of`: its own events recorded up to that instant, folded.
+async fn order_as_of(
+    api: &OrderingApi,
+    order_id: OrderId,
+    as_of: DateTime<Utc>,
+) -> Result<Option<OrderView>, ApiError> {
+    let stream = StreamId::of(Order::KIND, order_id);
+    let events = api
+        .extra
+        .read_stream(&stream, 1)
+        .await
+        .map_err(ApiError::internal)?;
+    let until: Vec<_> = events
+        .into_iter()
+        .take_while(|e| e.recorded_at <= as_of)
+        .collect();
+    OrderView::from_events(&until).map_err(ApiError::internal)
+}
+
+pub(super) async fn get_order(
+    State(api): State<OrderingApi>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // A malformed header or timestamp is the request's fault whatever the id: check them first.
+    let position = min_position(&headers)?;
+    let as_of = query
+        .get("as_of")
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::Validation(format!(
+                        "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, got {t:?}"
+                    ))
+                })
+        })
+        .transpose()?;
+    let order_id = parse_order_id(&id)?;
+    let order = match as_of {
+        Some(as_of) => order_as_of(&api, order_id, as_of).await?,
+        None => {
+            if let Some(position) = position {
+                api.wait_until(ORDERS, position).await?;
+            }
+            find_order(&api.read, &order_id.to_string())
+                .await
+                .map_err(ApiError::internal)?
+        }
+    };
+    match order {
+        Some(order) if order.visible_to(&caller.user_id.to_string()) => {
+            Ok(Json(order.to_json()).into_response())
+        }
+        _ => Err(ApiError::NotFound("order".into())),
+    }
+}
+
+fn summary_json(o: &OrderView) -> serde_json::Value {
+    serde_json::json!({
+        "id": o.id,
+        "status": o.status,
+        "lines": o.lines,
+        "total": o.total,
+        "payment_id": o.payment_id,
+        "created_at": o.created_at,
+        "updated_at": o.updated_at,
+    })
+}
+
+pub(super) async fn my_orders(
+    State(api): State<OrderingApi>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let known: HashSet<&str> = ["limit", "cursor"].into();
+    if let Some(unknown) = query.keys().find(|k| !known.contains(k.as_str())) {
+        return Err(ApiError::Validation(format!(
+            "unknown parameter {unknown:?}"
+        )));
+    }
+    let limit = match query.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE).contains(l))
+            .ok_or_else(|| ApiError::Validation(format!("limit must be 1 to {MAX_PAGE}")))?,
+    };
+    let cursor = query
+        .get("cursor")
+        .map(|c| PageCursor::decode(c, ORDERS_CURSOR))
+        .transpose()?;
+    api.wait_for(&headers, &[ORDERS]).await?;
+    let page = list_orders(
+        &api.read,
+        &caller.user_id.to_string(),
+        cursor.as_ref(),
+        limit,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({
+        "items": page.items.iter().map(summary_json).collect::<Vec<_>>(),
+        "next_cursor": page.next.map(|c| c.encode()),
+    }))
+    .into_response())
+}

@@ -1,0 +1,169 @@
+//! What every context's routes share: the state they are built with ([`ContextApi`]), sending
+//! a command for the caller, and waiting for a read model to reach the caller's write.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use projections::{Progress, WaitError};
+use serde::Serialize;
+use shared_kernel::{CommandBus, CommandEnvelope};
+use sqlx::AnyPool;
+
+use crate::{ApiError, Caller, CommandIds, min_position, send_command};
+
+/// The state of a context's routes: the bus its writes go over, the read models, their
+/// progress, and `extra`, what this context's routes need besides (`()` when nothing).
+#[derive(Debug, Clone)]
+pub struct ContextApi<X = ()> {
+    /// The context's name: the bus routes its commands by it, and problems name it.
+    pub context: &'static str,
+    pub bus: Arc<dyn CommandBus>,
+    pub read: AnyPool,
+    pub progress: Progress,
+    /// How long a read with `Agora-Min-Position` may wait for its read model.
+    pub read_wait: Duration,
+    pub extra: X,
+}
+
+impl ContextApi {
+    #[must_use]
+    pub fn new(
+        context: &'static str,
+        bus: Arc<dyn CommandBus>,
+        read: AnyPool,
+        progress: Progress,
+        read_wait: Duration,
+    ) -> Self {
+        Self {
+            context,
+            bus,
+            read,
+            progress,
+            read_wait,
+            extra: (),
+        }
+    }
+}
+
+impl<X> ContextApi<X> {
+    /// The same state, with `extra` for this context's routes.
+    #[must_use]
+    pub fn with<Y>(self, extra: Y) -> ContextApi<Y> {
+        ContextApi {
+            context: self.context,
+            bus: self.bus,
+            read: self.read,
+            progress: self.progress,
+            read_wait: self.read_wait,
+            extra,
+        }
+    }
+
+    /// Sends `command` (the context's `{"name", "payload"}`-tagged command enum) for `caller`
+    /// under the request's command id, and answers `status` with the handler's body and
+    /// `Agora-Position`, or 202 with the command's status location when the reply is late.
+    ///
+    /// # Errors
+    /// The command was rejected (its problem), or the context cannot be reached (503).
+    pub async fn send<C: Serialize>(
+        &self,
+        caller: &Caller,
+        ids: CommandIds,
+        command: &C,
+        status: StatusCode,
+    ) -> Result<Response, ApiError> {
+        self.send_creating(caller, ids, command, status, None).await
+    }
+
+    /// [`Self::send`] for a command creating `resource_id` (a late reply's 202 names it).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn send_creating<C: Serialize>(
+        &self,
+        caller: &Caller,
+        ids: CommandIds,
+        command: &C,
+        status: StatusCode,
+        resource_id: Option<String>,
+    ) -> Result<Response, ApiError> {
+        let envelope = CommandEnvelope::wrap(
+            self.context,
+            command,
+            ids.command_id(),
+            caller.user_id.to_string(),
+        )
+        .map_err(ApiError::internal)?;
+        send_command(
+            self.bus.as_ref(),
+            envelope,
+            self.context,
+            status,
+            resource_id,
+        )
+        .await
+    }
+
+    /// [`Self::send`] answering 201 with a `Location` header. A 202 (the reply late) keeps
+    /// its own `Location`: the command's status, not the resource yet.
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn send_created<C: Serialize>(
+        &self,
+        caller: &Caller,
+        ids: CommandIds,
+        command: &C,
+        location: &str,
+    ) -> Result<Response, ApiError> {
+        let mut response = self.send(caller, ids, command, StatusCode::CREATED).await?;
+        if response.status() == StatusCode::CREATED
+            && let Ok(value) = HeaderValue::from_str(location)
+        {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        Ok(response)
+    }
+
+    /// Waits until `read_model` has reached `position`.
+    ///
+    /// # Errors
+    /// 503 with `Retry-After` when it does not within the read wait; 500 on a store failure.
+    pub async fn wait_until(&self, read_model: &str, position: u64) -> Result<(), ApiError> {
+        match self
+            .progress
+            .wait_for(read_model, position, self.read_wait)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(WaitError::TimedOut(_) | WaitError::UnknownProjection(_)) => {
+                Err(ApiError::Unavailable {
+                    detail: format!("{read_model} has not reached position {position} yet"),
+                    retry_after_secs: 1,
+                })
+            }
+            Err(WaitError::Store(e)) => Err(ApiError::internal(e)),
+        }
+    }
+
+    /// Waits until each of `read_models` contains the caller's write, if the request asked
+    /// to (`Agora-Min-Position`).
+    ///
+    /// # Errors
+    /// 400 for a malformed header; as [`Self::wait_until`].
+    pub async fn wait_for(
+        &self,
+        headers: &HeaderMap,
+        read_models: &[&str],
+    ) -> Result<(), ApiError> {
+        let Some(position) = min_position(headers)? else {
+            return Ok(());
+        };
+        for read_model in read_models {
+            self.wait_until(read_model, position).await?;
+        }
+        Ok(())
+    }
+}
