@@ -1,11 +1,13 @@
-//! The `agora` composition root: command line, configuration, wiring of adapters into
-//! contexts, and the HTTP server. No domain logic lives here.
+//! The `agora` composition root: command line, configuration, the registry of contexts, the
+//! wiring of adapters into them, and the HTTP server. No domain logic and no benchmark lives
+//! here (the benchmarks are the `agora-bench` crate, which this root depends on, never the
+//! other way round).
 
 pub mod app;
-pub mod bench;
-pub mod bench_messaging;
-pub mod bench_orders;
 pub mod cli;
+pub mod config;
+pub mod contexts;
+pub mod launcher;
 pub mod ops;
 pub mod projections_cli;
 pub mod telemetry;

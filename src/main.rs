@@ -8,13 +8,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     agora::telemetry::init(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => agora::app::serve(&args).await,
+        Command::Serve(config) => agora::app::serve(&config).await,
         Command::Migrate(storage) => migrate(storage).await,
-        Command::Bench(args) => agora::bench::run(args).await,
-        Command::BenchMessaging(args) => agora::bench_messaging::run(args).await,
-        Command::BenchFeed(args) => agora::bench::feed::run(args).await,
-        Command::BenchOrders(args) => agora::bench_orders::run(args).await,
-        Command::BenchRebuild(args) => agora::bench::rebuild::run(args).await,
+        Command::Bench(command) => agora_bench::run(command, &agora::launcher::Launcher).await,
         Command::Users(command) => agora::users_cli::run(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
     };
@@ -28,9 +24,9 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn migrate(storage: agora::cli::StorageArgs) -> anyhow::Result<()> {
-    let settings = agora::app::Settings::for_storage(storage)?;
-    agora::app::migrate(&settings).await?;
-    tracing::info!(database = %infrastructure::database::redact(&settings.database_url), "migrations applied");
+async fn migrate(storage: agora::config::StorageArgs) -> anyhow::Result<()> {
+    let url = storage.url();
+    agora::app::migrate(&agora::config::ServeArgs::with_storage(storage)?).await?;
+    tracing::info!(database = %infrastructure::database::redact(&url), "migrations applied");
     Ok(())
 }

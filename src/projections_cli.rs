@@ -1,41 +1,45 @@
 //! `agora projections status|rebuild`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use infrastructure::checkpoints;
 use infrastructure::database::{Database, PoolSizes};
-use projections::Projector;
+use projections::{Projection, Projector};
 
-use crate::app::{Settings, projections_for};
+use crate::app::projections_for;
 use crate::cli::ProjectionsCommand;
+use crate::config::{ServeArgs, StorageArgs};
 
 /// # Errors
 /// Storage cannot be opened, the projection is unknown, or the rebuild failed.
 pub async fn run(command: ProjectionsCommand) -> anyhow::Result<()> {
     match command {
-        ProjectionsCommand::Status(storage) => status(&Settings::for_storage(storage)?).await,
-        ProjectionsCommand::Rebuild { name, storage } => {
-            rebuild(&Settings::for_storage(storage)?, &name)
-                .await
-                .map(|_| ())
-        }
+        ProjectionsCommand::Status(storage) => status(&storage).await,
+        ProjectionsCommand::Rebuild { name, storage } => rebuild(&storage, &name).await.map(|_| ()),
     }
 }
 
-async fn open(settings: &Settings) -> anyhow::Result<Database> {
-    Database::open(&settings.database_url, PoolSizes { store: 4, read: 4 })
+/// Opens the database, and lists the read models of every context (with the defaults of every
+/// other setting: `--contexts` is `serve`'s).
+async fn open(storage: &StorageArgs) -> anyhow::Result<(Database, Vec<Arc<dyn Projection>>)> {
+    let config = ServeArgs::with_storage(storage.clone())?;
+    config.validate()?;
+    let database = Database::open(&storage.url(), PoolSizes { store: 4, read: 4 })
         .await
-        .context("cannot open the database")
+        .context("cannot open the database")?;
+    let projections = projections_for(&config, &database)?;
+    Ok((database, projections))
 }
 
 /// Prints every projection's checkpoint beside the store's head.
 ///
 /// # Errors
 /// Storage cannot be read.
-pub async fn status(settings: &Settings) -> anyhow::Result<()> {
-    let database = open(settings).await?;
+pub async fn status(storage: &StorageArgs) -> anyhow::Result<()> {
+    let (database, projections) = open(storage).await?;
     let head = database.store.head().await?;
     let stored = checkpoints::all(&database.read).await?;
     println!("store head: {head} (transaction.position)");
@@ -43,7 +47,7 @@ pub async fn status(settings: &Settings) -> anyhow::Result<()> {
         "{:<28} {:>22} {:>14}  updated",
         "projection", "checkpoint", "behind (pos.)"
     );
-    for projection in projections_for(settings) {
+    for projection in projections {
         let name = projection.name();
         match stored.iter().find(|(n, _, _)| n == name) {
             Some((_, cursor, at)) => println!(
@@ -61,15 +65,14 @@ pub async fn status(settings: &Settings) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// Unknown projection, or a storage failure.
-pub async fn rebuild(settings: &Settings, name: &str) -> anyhow::Result<u64> {
-    let projection = projections_for(settings)
-        .into_iter()
+pub async fn rebuild(storage: &StorageArgs, name: &str) -> anyhow::Result<u64> {
+    let (database, projections) = open(storage).await?;
+    let known: Vec<_> = projections.iter().map(|p| p.name()).collect();
+    let projection = projections
+        .iter()
         .find(|p| p.name() == name)
-        .with_context(|| {
-            let known: Vec<_> = projections_for(settings).iter().map(|p| p.name()).collect();
-            format!("unknown projection {name:?}; known: {}", known.join(", "))
-        })?;
-    let database = open(settings).await?;
+        .cloned()
+        .with_context(|| format!("unknown projection {name:?}; known: {}", known.join(", ")))?;
     let head = database.store.head().await?;
     let bar = ProgressBar::new(head.position);
     bar.set_style(

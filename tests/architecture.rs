@@ -144,3 +144,82 @@ fn http_routes_mint_no_ids() {
         }
     }
 }
+
+fn package<'m>(meta: &'m Value, name: &str) -> &'m Value {
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no package {name}"))
+}
+
+fn depends_on(package: &Value, name: &str) -> bool {
+    package["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["name"] == name)
+}
+
+/// The benchmarks are a crate of their own (`bench/`): the composition root in `src/` holds
+/// none, and the root depends on the bench crate, never the other way round (no import
+/// circle: the benchmarks start the platform through their `Platform` port).
+#[test]
+fn src_holds_no_benchmark_and_the_bench_crate_not_the_root() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    assert!(!files.is_empty(), "no root sources found");
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(
+            !name.starts_with("bench"),
+            "{}: benchmarks live in bench/",
+            file.display()
+        );
+        let text = std::fs::read_to_string(file).unwrap();
+        for banned in ["mod bench", "hdrhistogram", "Histogram"] {
+            assert!(
+                !text.contains(banned),
+                "{} has {banned}: benchmarks live in bench/",
+                file.display()
+            );
+        }
+    }
+    let meta = metadata();
+    let bench = package(&meta, "agora-bench");
+    assert!(
+        !depends_on(bench, "agora"),
+        "agora-bench depends on the root: an import circle"
+    );
+    assert!(depends_on(package(&meta, "agora"), "agora-bench"));
+}
+
+/// A context is registered in one place: every crate under `bounded-contexts/` has one line in
+/// `src/contexts.rs`, and neither the contract crate (`context-kit`) nor the benchmarks depend on
+/// a context other than the one a benchmark measures.
+#[test]
+fn every_context_is_registered_once() {
+    let meta = metadata();
+    let registry =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/contexts.rs"))
+            .unwrap();
+    for context in contexts(&meta) {
+        let name = context["name"].as_str().unwrap();
+        let line = format!("Registration {{ name: {name}::CONTEXT,");
+        assert_eq!(
+            registry.matches(&line).count(),
+            1,
+            "{name} is not registered exactly once in src/contexts.rs"
+        );
+    }
+    let kit = package(&meta, "context-kit");
+    for context in contexts(&meta) {
+        let name = context["name"].as_str().unwrap();
+        assert!(
+            !depends_on(kit, name),
+            "context-kit depends on the context {name}"
+        );
+    }
+}

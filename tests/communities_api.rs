@@ -176,7 +176,7 @@ impl Direct {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new()
             .max_connections(2)
-            .connect(&app.settings.database_url)
+            .connect(&app.settings.storage.url())
             .await
             .unwrap();
         Self {

@@ -41,7 +41,8 @@ async fn user(app: &TestApp) -> Who {
 /// them without a hundred password hashes.
 fn signed_users(app: &TestApp, n: usize) -> Vec<Who> {
     let key =
-        SigningKey::load_or_generate(app.settings.identity.key_file.as_ref().unwrap()).unwrap();
+        SigningKey::load_or_generate(app.settings.identity.jwt_private_key_file.as_ref().unwrap())
+            .unwrap();
     let now = chrono::Utc::now().timestamp();
     (0..n)
         .map(|_| {
@@ -605,7 +606,7 @@ async fn a_hundred_concurrent_voters_give_the_exact_score(store: Store) {
     let last = round(second).await;
 
     // The store: each voter's stream folds to their vote, and the deltas sum exactly.
-    let db = Database::open(&app.settings.database_url, PoolSizes { store: 2, read: 1 })
+    let db = Database::open(&app.settings.storage.url(), PoolSizes { store: 2, read: 1 })
         .await
         .unwrap();
     let (mut score, mut ups, mut downs) = (0, 0, 0);

@@ -570,7 +570,7 @@ async fn every_error_is_problem_json(store: Store) {
         ),
         (Method::POST, format!("/api/v1/posts/{post}/lock")),
     ];
-    let too_large = "x".repeat(app.settings.max_body_bytes + 1);
+    let too_large = "x".repeat(app.settings.http.max_body_bytes + 1);
     for (method, path) in &optional {
         let r = app
             .client

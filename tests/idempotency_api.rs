@@ -69,7 +69,7 @@ async fn products_of(app: &TestApp, seller: &TestUser, position: &str) -> i64 {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let pool = sqlx::AnyPool::connect(&app.settings.database_url)
+    let pool = sqlx::AnyPool::connect(&app.settings.storage.url())
         .await
         .unwrap();
     let count: i64 =
@@ -325,7 +325,7 @@ async fn a_retry_after_a_crash_answers_with_the_first_result(store: Store) {
 
     // The crash: every other key's response was never written down; its row stays as the
     // dying process left it, in flight.
-    let pool = sqlx::AnyPool::connect(&settings.database_url)
+    let pool = sqlx::AnyPool::connect(&settings.storage.url())
         .await
         .unwrap();
     for (i, (_, key, ..)) in writes.iter().enumerate() {

@@ -31,7 +31,8 @@ async fn me(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 fn server_key(app: &TestApp) -> SigningKey {
-    SigningKey::load_or_generate(app.settings.identity.key_file.as_ref().unwrap()).unwrap()
+    SigningKey::load_or_generate(app.settings.identity.jwt_private_key_file.as_ref().unwrap())
+        .unwrap()
 }
 
 fn claims(sub: &str, iat: i64, exp: i64) -> AccessClaims {

@@ -22,10 +22,10 @@ static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 /// How long a saga step may take in these tests before they fail.
 const SAGA: Duration = Duration::from_secs(15);
 
-async fn app_with(store: Store, configure: impl FnOnce(&mut agora::app::Settings)) -> TestApp {
+async fn app_with(store: Store, configure: impl FnOnce(&mut agora::config::ServeArgs)) -> TestApp {
     let mut s = settings(database_url(store).await);
     // Read models lag more on a loaded machine; a read-your-writes wait may take its time.
-    s.read_wait = Duration::from_secs(5);
+    s.http.read_wait_ms = 5_000;
     configure(&mut s);
     spawn_with(s).await
 }
@@ -203,7 +203,7 @@ async fn exactly_the_stock_is_sold_to_two_hundred_concurrent_orders(store: Store
         // One buyer sends all 200 orders at once, and on SQLite's single writer the read
         // models may take a while to reach the stock receipt under that load.
         s.identity.writes_per_user_per_minute = 10_000;
-        s.read_wait = Duration::from_secs(10);
+        s.http.read_wait_ms = 10_000;
     })
     .await;
     let seller = app.user_header().await;
@@ -375,8 +375,8 @@ async fn cancelling_a_paid_order_refunds_it_and_returns_the_stock(store: Store) 
 async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: Store) {
     let _machine = MACHINE.read().await;
     let app = app_with(store, |s| {
-        s.ordering.payment_timeout = Duration::from_millis(300);
-        s.payments.slow_delay = Duration::from_millis(1500);
+        s.ordering.order_payment_timeout_ms = 300;
+        s.payments.payment_slow_delay_ms = 1500;
     })
     .await;
     let seller = app.user_header().await;
@@ -419,8 +419,10 @@ async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: S
 async fn an_expired_reservation_cancels_the_order_and_releases_its_stock(store: Store) {
     let _machine = MACHINE.read().await;
     let app = app_with(store, |s| {
-        s.ordering.reservation_ttl = Duration::from_millis(300);
-        s.payments.slow_delay = Duration::from_millis(1500);
+        // The reservation (whole seconds, as `--order-reservation-ttl-secs` takes it) expires
+        // well before the slow card answers.
+        s.ordering.order_reservation_ttl_secs = 1;
+        s.payments.payment_slow_delay_ms = 3_000;
     })
     .await;
     let seller = app.user_header().await;
@@ -662,7 +664,7 @@ async fn an_order_from_two_sellers_sells_both_skus(store: Store) {
 
 async fn orders_that_cannot_be_placed_are_refused(store: Store) {
     let _machine = MACHINE.read().await;
-    let app = app_with(store, |s| s.read_wait = Duration::from_secs(1)).await;
+    let app = app_with(store, |s| s.http.read_wait_ms = 1_000).await;
     let seller = app.user_header().await;
     let buyer = app.user_header().await;
     let product = app.stocked_product(&seller, 800, 5).await;

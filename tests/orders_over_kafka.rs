@@ -20,19 +20,19 @@ const KAFKA_STEP: Duration = Duration::from_secs(60);
 
 async fn spawn_over_kafka() -> TestApp {
     let mut s = settings(database_url(Store::Postgres).await);
-    s.kafka_brokers = Some(
+    s.messaging.kafka_brokers = Some(
         std::env::var("AGORA_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned()),
     );
-    s.event_feed = agora::cli::EventFeedKind::Kafka;
+    s.feed.event_feed = agora::config::EventFeedKind::Kafka;
     // `settings` already gives every test server a topic prefix of its own on the shared broker.
-    s.read_wait = Duration::from_secs(45);
+    s.http.read_wait_ms = 45_000;
     spawn_with(s).await
 }
 
 /// The sum of the next offsets `consumer` stored per partition of the test server's topics:
 /// above zero only when it consumed from Kafka (a store-fed saga keeps a store cursor instead).
 async fn kafka_offsets_of(app: &TestApp, consumer: &str) -> i64 {
-    let db = Database::open(&app.settings.database_url, PoolSizes { store: 1, read: 1 })
+    let db = Database::open(&app.settings.storage.url(), PoolSizes { store: 1, read: 1 })
         .await
         .unwrap();
     sqlx::query_scalar(
@@ -40,7 +40,7 @@ async fn kafka_offsets_of(app: &TestApp, consumer: &str) -> i64 {
          WHERE consumer = $1 AND topic LIKE $2",
     )
     .bind(consumer)
-    .bind(format!("{}.%", app.settings.kafka_topic_prefix))
+    .bind(format!("{}.%", app.settings.messaging.kafka_topic_prefix))
     .fetch_one(&db.read)
     .await
     .unwrap()

@@ -23,7 +23,7 @@ const SLOW: Duration = Duration::from_millis(400);
 
 async fn spawn(store: Store) -> TestApp {
     let mut s = settings(database_url(store).await);
-    s.payments.slow_delay = SLOW;
+    s.payments.payment_slow_delay_ms = u64::try_from(SLOW.as_millis()).unwrap();
     // Without the order saga, which would capture every authorization at once.
     s.contexts = vec!["identity".into(), "payments".into()];
     spawn_with(s).await
@@ -35,7 +35,8 @@ type Header = (String, String);
 async fn admin(app: &TestApp) -> Header {
     let user = app.new_user().await;
     let key =
-        SigningKey::load_or_generate(app.settings.identity.key_file.as_ref().unwrap()).unwrap();
+        SigningKey::load_or_generate(app.settings.identity.jwt_private_key_file.as_ref().unwrap())
+            .unwrap();
     let now = chrono::Utc::now().timestamp();
     let token = key
         .sign(&AccessClaims {

@@ -283,7 +283,7 @@ async fn a_write_whose_reply_is_late_answers_202_and_its_status_later(store: Sto
     let seller = app.new_user().await;
     // A second process on the same database, whose writes never wait for their reply.
     let mut impatient = app.settings.clone();
-    impatient.command_timeout = std::time::Duration::ZERO;
+    impatient.http.command_timeout_ms = 0;
     let other = common::spawn_with(impatient).await;
     let r = other
         .client

@@ -6,20 +6,18 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{Store, database_url, settings, spawn_with};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn products_are_read_your_writes_through_kafka() {
     let mut s = settings(database_url(Store::Postgres).await);
-    s.kafka_brokers = Some(
+    s.messaging.kafka_brokers = Some(
         std::env::var("AGORA_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned()),
     );
-    s.event_feed = agora::cli::EventFeedKind::Kafka;
+    s.feed.event_feed = agora::config::EventFeedKind::Kafka;
     // Joining the consumer group and discovering the new topic take a few seconds at first.
-    s.read_wait = Duration::from_secs(45);
+    s.http.read_wait_ms = 45_000;
     let app = spawn_with(s).await;
     let seller = common::login_header(&app).await;
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn products_are_created_and_read_through_rabbitmq() {
     let mut s = settings(database_url(Store::Postgres).await);
-    s.amqp_url = Some(
+    s.messaging.amqp_url = Some(
         std::env::var("AGORA_TEST_AMQP_URL")
             .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()),
     );

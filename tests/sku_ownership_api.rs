@@ -47,7 +47,7 @@ async fn catalog_products_with(app: &TestApp, sku: &str, position: &str) -> Vec<
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let pool = sqlx::AnyPool::connect(&app.settings.database_url)
+    let pool = sqlx::AnyPool::connect(&app.settings.storage.url())
         .await
         .unwrap();
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM merchandise_catalog WHERE sku = $1")

@@ -9,7 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use agora::cli::{RoleArgs, StorageArgs, UsersCommand};
+use agora::cli::{RoleArgs, UsersCommand};
+use agora::config::StorageArgs;
 use common::{PASSWORD, Store, TestApp, TestUser, spawn_app};
 use event_schemas::payments::PaymentMethod;
 use event_schemas::payments::commands::{AuthorizePayment, CapturePayment};
@@ -31,9 +32,10 @@ async fn cli(app: &TestApp, grant: bool, email: &str, role: &str, scope: Option<
         role: role.to_owned(),
         scope: scope.map(str::to_owned),
         storage: StorageArgs {
-            database_url: Some(app.settings.database_url.clone()),
+            database_url: Some(app.settings.storage.url()),
             data_dir: std::env::temp_dir(),
             db_pool_size: 2,
+            read_pool_size: 1,
         },
     };
     let command = if grant {

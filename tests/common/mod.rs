@@ -7,8 +7,8 @@ pub mod ledger;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use agora::app::{Running, Settings, start};
-use infrastructure::database::PoolSizes;
+use agora::app::{Running, start};
+use agora::config::ServeArgs;
 use infrastructure::testing::{fresh_postgres_url, fresh_sqlite_url};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Store {
 }
 
 pub struct TestApp {
-    pub settings: Settings,
+    pub settings: ServeArgs,
     pub base: String,
     pub client: reqwest::Client,
     pub running: Running,
@@ -37,44 +37,32 @@ pub async fn database_url(store: Store) -> String {
     }
 }
 
-pub fn settings(url: String) -> Settings {
-    Settings {
-        database_url: url,
-        pool_sizes: PoolSizes { store: 8, read: 4 },
-        contexts: Vec::new(),
-        max_body_bytes: 64 * 1024,
-        command_timeout: Duration::from_secs(10),
-        read_wait: Duration::from_millis(1500),
-        shutdown_drain: Duration::from_secs(10),
-        identity: identity::application::IdentityConfig {
-            // A key file per test, so a test can sign tokens (expired ones) with the server's key.
-            key_file: Some(
-                std::env::temp_dir()
-                    .join(format!("agora-test-keys-{}", uuid::Uuid::now_v7().simple()))
-                    .join("jwt-ed25519.pem"),
-            ),
-            cookie_secure: false,
-            ..identity::application::IdentityConfig::default()
-        },
-        amqp_url: None,
-        kafka_brokers: None,
-        kafka_partitions: 1,
-        event_feed: agora::cli::EventFeedKind::Store,
-        // A prefix of its own per test server: tests share one broker.
-        kafka_topic_prefix: format!("t{}", uuid::Uuid::now_v7().simple()),
-        kafka_fetch_wait: infrastructure::kafka::DEFAULT_FETCH_WAIT,
-        feed_window: infrastructure::inprocess::DEFAULT_WINDOW,
-        extra_projections: Vec::new(),
-        ordering: ordering::OrderingConfig::default(),
-        payments: infrastructure::payments::SimulatedProviderConfig::default(),
-    }
+pub fn settings(url: String) -> ServeArgs {
+    let mut s = ServeArgs::defaults().unwrap();
+    s.storage.database_url = Some(url);
+    s.storage.db_pool_size = 8;
+    // Many test servers share one PostgreSQL.
+    s.storage.read_pool_size = 4;
+    s.http.max_body_bytes = 64 * 1024;
+    s.http.read_wait_ms = 1500;
+    // A key file per test, so a test can sign tokens (expired ones) with the server's key.
+    s.identity.jwt_private_key_file = Some(
+        std::env::temp_dir()
+            .join(format!("agora-test-keys-{}", uuid::Uuid::now_v7().simple()))
+            .join("jwt-ed25519.pem"),
+    );
+    s.identity.session_cookie_secure = false;
+    s.messaging.kafka_partitions = 1;
+    // A prefix of its own per test server: tests share one broker.
+    s.messaging.kafka_topic_prefix = format!("t{}", uuid::Uuid::now_v7().simple());
+    s
 }
 
 pub async fn spawn_app(store: Store) -> TestApp {
     spawn_with(settings(database_url(store).await)).await
 }
 
-pub async fn spawn_with(settings: Settings) -> TestApp {
+pub async fn spawn_with(settings: ServeArgs) -> TestApp {
     let running = start(&settings, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();

@@ -12,6 +12,7 @@ pub mod application;
 pub mod domain;
 pub mod http;
 pub mod projections;
+pub mod registration;
 
 /// The context's name: its stream prefix owner, queue suffix and topic segment.
 pub const CONTEXT: &str = "communities";

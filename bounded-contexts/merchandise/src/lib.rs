@@ -10,6 +10,7 @@ pub mod application;
 pub mod domain;
 pub mod http;
 pub mod projections;
+pub mod registration;
 
 /// The context's name: command route, stream owner, topic segment.
 pub const CONTEXT: &str = "merchandise";

@@ -14,6 +14,7 @@ pub mod application;
 pub mod domain;
 pub mod http;
 pub mod projections;
+pub mod registration;
 
 pub use application::OrderingConfig;
 

@@ -2,6 +2,7 @@
 
 mod notify;
 pub mod plans;
+mod sql;
 mod store;
 
 pub use store::{PgEventStore, append_in};

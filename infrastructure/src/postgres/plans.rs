@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::store::{
+use super::sql::{
     APPEND, APPEND_ONE, COMMAND_RESULT, CURSOR_OF, HEAD, PAGE, STREAM_VERSION, read_stream_sql,
 };
 

@@ -21,8 +21,13 @@ use sqlx::AnyPool;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{CheckpointBoard, Outcome};
+use crate::board::CheckpointBoard;
 use crate::{Progress, Projection, ProjectionError, ProjectorHandle};
+
+mod checkpointing;
+mod member;
+
+use self::member::Member;
 
 /// Events read per page at most.
 const BATCH: usize = 256;
@@ -43,82 +48,6 @@ impl Default for LazyCheckpoints {
             max_age: Duration::from_secs(1),
             max_events: 2_000,
         }
-    }
-}
-
-/// One projection of the group and where it is.
-#[derive(Debug)]
-struct Member {
-    projection: Arc<dyn Projection>,
-    /// Every event up to here is reflected in the read model (applied, or irrelevant).
-    applied: Cursor,
-    /// The checkpoint as this process last stored or read it.
-    stored: Cursor,
-    /// Skipped events not in the stored checkpoint yet, and since when.
-    unsaved: u64,
-    unsaved_since: Option<Instant>,
-    progress: watch::Sender<Cursor>,
-}
-
-impl Member {
-    fn name(&self) -> &'static str {
-        self.projection.name()
-    }
-
-    /// Moves the cursor over events it had nothing to do for.
-    fn skip_to(&mut self, cursor: Cursor, skipped: u64) {
-        if cursor <= self.applied {
-            return;
-        }
-        self.applied = cursor;
-        self.unsaved += skipped;
-        self.unsaved_since.get_or_insert_with(Instant::now);
-        self.progress.send_replace(cursor);
-    }
-
-    /// The checkpoint was found at `stored`, written by someone else.
-    fn found(&mut self, stored: Cursor) {
-        if stored < self.stored {
-            tracing::info!(projection = self.name(), %stored, "checkpoint moved back (rebuild); replaying");
-            self.applied = stored;
-            self.unsaved = 0;
-            self.unsaved_since = None;
-        } else if stored > self.applied {
-            self.applied = stored;
-        }
-        self.stored = stored;
-        self.progress.send_replace(self.applied);
-    }
-
-    /// What the process's checkpoint board did with this member's post.
-    fn posted(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Moved(cursor) if cursor > self.stored => {
-                self.stored = cursor;
-                if self.applied <= cursor {
-                    self.unsaved = 0;
-                    self.unsaved_since = None;
-                }
-            }
-            Outcome::Moved(_) => {}
-            Outcome::Found(cursor) => self.found(cursor),
-        }
-    }
-
-    fn saved(&mut self, cursor: Cursor) {
-        self.applied = cursor;
-        self.stored = cursor;
-        self.unsaved = 0;
-        self.unsaved_since = None;
-        self.progress.send_replace(cursor);
-    }
-
-    fn flush_due(&self, lazy: LazyCheckpoints, now: Instant) -> bool {
-        self.applied > self.stored
-            && (self.unsaved >= lazy.max_events
-                || self
-                    .unsaved_since
-                    .is_some_and(|t| now.duration_since(t) >= lazy.max_age))
     }
 }
 
@@ -361,85 +290,6 @@ impl Running {
             let behind = (chrono::Utc::now() - at).num_milliseconds().max(0);
             metrics::gauge!("agora_projection_lag_seconds", "group" => self.name.clone())
                 .set(behind as f64 / 1000.0);
-        }
-        Ok(())
-    }
-
-    /// Takes in what the board did with the members' posts.
-    fn learn_from_board(&mut self) {
-        let Some(board) = &self.board else { return };
-        for member in &mut self.members {
-            if let Some(outcome) = board.outcome(member.name()) {
-                member.posted(outcome);
-            }
-        }
-    }
-
-    /// When the next lazy checkpoint is due (far away when none is).
-    fn next_flush(&self) -> Instant {
-        self.members
-            .iter()
-            .filter(|m| m.applied > m.stored)
-            .filter_map(|m| m.unsaved_since)
-            .map(|t| t + self.lazy.max_age)
-            .min()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))
-    }
-
-    /// Stores the checkpoints that are due (all that lag, with `force`), in one transaction.
-    async fn flush(&mut self, force: bool) {
-        let now = Instant::now();
-        let due: Vec<usize> = (0..self.members.len())
-            .filter(|i| {
-                let m = &self.members[*i];
-                m.applied > m.stored && (force || m.flush_due(self.lazy, now))
-            })
-            .collect();
-        if due.is_empty() {
-            return;
-        }
-        if let (Some(board), false) = (&self.board, force) {
-            for &i in &due {
-                let m = &mut self.members[i];
-                board.post(m.name(), m.stored, m.applied);
-                // Posted again only if still unsaved a whole period later.
-                m.unsaved_since = Some(now);
-            }
-            return;
-        }
-        if let Err(e) = self.store_lazily(&due).await {
-            tracing::warn!(group = %self.name, error = %e, "cannot store skipped checkpoints; later");
-        }
-    }
-
-    async fn store_lazily(&mut self, due: &[usize]) -> Result<(), StoreError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        let mut outcomes = Vec::with_capacity(due.len());
-        for &i in due {
-            let m = &self.members[i];
-            let moved = checkpoints::advance(&mut *tx, m.name(), m.stored, m.applied).await?;
-            let found = if moved {
-                None
-            } else {
-                checkpoints::load(&mut *tx, m.name()).await?
-            };
-            outcomes.push((i, moved, found));
-        }
-        tx.commit()
-            .await
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        for (i, moved, found) in outcomes {
-            let m = &mut self.members[i];
-            if moved {
-                let applied = m.applied;
-                m.saved(applied);
-            } else {
-                m.found(found.unwrap_or_default());
-            }
         }
         Ok(())
     }

@@ -21,21 +21,26 @@
 //! sends the same command ids again, which has no second effect.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use infrastructure::DatabaseKind;
 use infrastructure::checkpoints;
 use shared_kernel::application::event_id_for;
 use shared_kernel::{
-    Clock, CommandBus, CommandEnvelope, CommandOutcome, Cursor, EventFeed, Recorded, Timestamp,
+    Clock, CommandBus, CommandEnvelope, CommandOutcome, EventFeed, Recorded, Timestamp,
 };
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::board::{CheckpointBoard, Outcome};
+use crate::board::CheckpointBoard;
 use crate::{Interest, LazyCheckpoints, ProjectionError};
+
+mod position;
+mod timers;
+
+use self::position::LazyPosition;
 
 const BATCH: usize = 64;
 /// The longest the timer loop sleeps without looking (timers set by other processes).
@@ -123,102 +128,6 @@ fn millis(t: Timestamp) -> i64 {
 
 fn millis_of(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// A saga's place in the log: where it has reacted up to, and what its checkpoint says.
-#[derive(Debug)]
-struct LazyPosition {
-    applied: Cursor,
-    stored: Cursor,
-    unsaved: u64,
-    unsaved_since: Option<tokio::time::Instant>,
-}
-
-impl LazyPosition {
-    const fn at(cursor: Cursor) -> Self {
-        Self {
-            applied: cursor,
-            stored: cursor,
-            unsaved: 0,
-            unsaved_since: None,
-        }
-    }
-
-    fn moved(&mut self, to: Cursor, events: u64) {
-        if to > self.applied {
-            self.applied = to;
-            self.unsaved += events;
-            self.unsaved_since
-                .get_or_insert_with(tokio::time::Instant::now);
-        }
-    }
-
-    fn due(&self, lazy: LazyCheckpoints) -> bool {
-        self.applied > self.stored
-            && (self.unsaved >= lazy.max_events
-                || self
-                    .unsaved_since
-                    .is_some_and(|t| t.elapsed() >= lazy.max_age))
-    }
-
-    fn due_at(&self, lazy: LazyCheckpoints) -> tokio::time::Instant {
-        match self.unsaved_since {
-            Some(t) if self.applied > self.stored => t + lazy.max_age,
-            _ => tokio::time::Instant::now() + Duration::from_secs(3600),
-        }
-    }
-
-    /// Posts the checkpoint on the process's board (written with every other consumer's), or
-    /// stores it itself when there is no board or the saga stops.
-    async fn store_or_post(&mut self, pool: &AnyPool, board: Option<&CheckpointBoard>, name: &str) {
-        match board {
-            Some(board) if self.applied > self.stored => {
-                board.post(name, self.stored, self.applied);
-                // Posted again only if still unsaved a whole period later.
-                self.unsaved_since = Some(tokio::time::Instant::now());
-            }
-            Some(_) => {}
-            None => self.store(pool, name).await,
-        }
-    }
-
-    /// What the board did with the last post.
-    fn posted(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Moved(cursor) if cursor > self.stored => {
-                self.stored = cursor;
-                if self.applied <= cursor {
-                    self.unsaved = 0;
-                    self.unsaved_since = None;
-                }
-            }
-            Outcome::Moved(_) => {}
-            // Another runner of the saga moved it: it reacted to everything before it.
-            Outcome::Found(cursor) => {
-                self.stored = cursor;
-                self.applied = self.applied.max(cursor);
-            }
-        }
-    }
-
-    /// Stores the checkpoint unless another runner of the saga moved it; then adopts the
-    /// furthest (that runner reacted to everything before it).
-    async fn store(&mut self, pool: &AnyPool, name: &str) {
-        if self.applied <= self.stored {
-            return;
-        }
-        match checkpoints::advance(pool, name, self.stored, self.applied).await {
-            Ok(true) => *self = Self::at(self.applied),
-            Ok(false) => match checkpoints::load(pool, name).await {
-                Ok(found) => {
-                    self.stored = found.unwrap_or_default();
-                    self.applied = self.applied.max(self.stored);
-                }
-                Err(e) => tracing::warn!(saga = name, error = %e, "cannot read checkpoint"),
-            },
-            Err(e) => tracing::warn!(saga = name, error = %e, "cannot store checkpoint; later"),
-        }
-    }
 }
 
 impl SagaRunner {
@@ -327,60 +236,6 @@ impl SagaRunner {
         self.cancel_timers(&cancel).await
     }
 
-    async fn set_timers(&self, timers: &[&SetTimer]) -> Result<(), SagaError> {
-        if timers.is_empty() {
-            return Ok(());
-        }
-        let values: Vec<String> = (0..timers.len())
-            .map(|i| format!("($1, ${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
-            .collect();
-        let sql = format!(
-            "INSERT INTO saga_timers (saga, key, due_at, payload) VALUES {} \
-             ON CONFLICT (saga, key) DO NOTHING",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(self.saga.name());
-        for timer in timers {
-            query = query
-                .bind(timer.key.as_str())
-                .bind(millis(timer.due_at))
-                .bind(timer.payload.to_string());
-        }
-        query.execute(&self.pool).await?;
-        let earliest = timers
-            .iter()
-            .map(|t| millis(t.due_at))
-            .min()
-            .unwrap_or(i64::MAX);
-        self.earliest_set.fetch_min(earliest, Ordering::AcqRel);
-        self.timer_set.notify_one();
-        Ok(())
-    }
-
-    /// Tombstones, even for timers not set yet: replays must not revive them.
-    async fn cancel_timers(&self, keys: &[&str]) -> Result<(), SagaError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let values: Vec<String> = (0..keys.len())
-            .map(|i| format!("($1, ${}, 0, 'null', $2)", i + 3))
-            .collect();
-        let sql = format!(
-            "INSERT INTO saga_timers (saga, key, due_at, payload, cancelled_at) VALUES {} \
-             ON CONFLICT (saga, key) DO UPDATE SET cancelled_at = excluded.cancelled_at \
-             WHERE saga_timers.fired_at IS NULL AND saga_timers.cancelled_at IS NULL",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(self.saga.name())
-            .bind(millis(self.clock.now()));
-        for key in keys {
-            query = query.bind(*key);
-        }
-        query.execute(&self.pool).await?;
-        Ok(())
-    }
-
     /// Reacts to events from `feed` until `shutdown`, and fires due timers meanwhile.
     pub async fn run(self, feed: Arc<dyn EventFeed>, shutdown: CancellationToken) {
         let timers = tokio::spawn(self.clone().run_timers(shutdown.clone()));
@@ -467,127 +322,5 @@ impl SagaRunner {
     /// Starts the timer loop until `shutdown`.
     pub(crate) fn spawn_timers(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.clone().run_timers(shutdown))
-    }
-
-    /// Fires timers as they fall due: sleeps until the earliest one (as the table says, or as
-    /// a timer this process just set says), never longer than [`TIMER_RECHECK`].
-    async fn run_timers(self, shutdown: CancellationToken) {
-        let mut wake_at = 0_i64;
-        loop {
-            let now = millis(self.clock.now());
-            if now >= wake_at {
-                wake_at = match self.fire_while_due(now).await {
-                    Ok(next) => next.unwrap_or(i64::MAX),
-                    Err(e) => {
-                        tracing::warn!(saga = self.saga.name(), error = %e, "timers failed; retrying");
-                        now + millis_of(RETRY_PAUSE)
-                    }
-                }
-                .min(now + millis_of(TIMER_RECHECK));
-            }
-            let sleep = Duration::from_millis(u64::try_from(wake_at - now).unwrap_or(0));
-            tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = self.timer_set.notified() => {
-                    wake_at = wake_at.min(self.earliest_set.swap(i64::MAX, Ordering::AcqRel));
-                }
-                () = shutdown.cancelled() => return,
-            }
-        }
-    }
-
-    /// Fires what is due at `now`; returns when the next timer falls due.
-    async fn fire_while_due(&self, now: i64) -> Result<Option<i64>, SagaError> {
-        loop {
-            match self.next_due().await? {
-                Some(at) if at <= now => {
-                    if self.fire_due_timers().await? == 0 {
-                        // Claimed by another runner meanwhile: look again shortly.
-                        return Ok(Some(now + millis_of(Duration::from_millis(100))));
-                    }
-                }
-                next => return Ok(next),
-            }
-        }
-    }
-
-    /// When the earliest pending timer can fire: its due time, or the end of the lease of the
-    /// runner that claimed it. Reads the saga's pending timers only (not the fired and
-    /// cancelled ones, which the partial index leaves out).
-    async fn next_due(&self) -> Result<Option<i64>, SagaError> {
-        let next: Option<i64> = sqlx::query_scalar(
-            "SELECT min(CASE WHEN claimed_until > due_at THEN claimed_until + 1 ELSE due_at END) \
-             FROM saga_timers WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL",
-        )
-        .bind(self.saga.name())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(next)
-    }
-
-    /// Claims due timers (a lease), sends what they cause, and marks them fired.
-    /// Returns how many fired.
-    ///
-    /// # Errors
-    /// The database failed, or a command was not answered (the timer fires again after its
-    /// lease).
-    pub async fn fire_due_timers(&self) -> Result<usize, SagaError> {
-        let now = millis(self.clock.now());
-        let due = self.claim_due_timers(now).await?;
-        for (key, payload) in &due {
-            let payload: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-            let timer_id = Uuid::new_v5(
-                &TIMER_NAMESPACE,
-                format!("{}/{key}", self.saga.name()).as_bytes(),
-            );
-            for (i, send) in self.saga.on_timer(key, &payload).iter().enumerate() {
-                self.send(event_id_for(timer_id, i), None, send).await?;
-            }
-            sqlx::query("UPDATE saga_timers SET fired_at = $3 WHERE saga = $1 AND key = $2")
-                .bind(self.saga.name())
-                .bind(key)
-                .bind(millis(self.clock.now()))
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(due.len())
-    }
-
-    async fn claim_due_timers(&self, now: i64) -> Result<Vec<(String, String)>, SagaError> {
-        let mut tx = self.pool.begin().await?;
-        let claim = match self.kind {
-            DatabaseKind::Postgres => {
-                "SELECT key, payload FROM saga_timers \
-                 WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
-                   AND (claimed_until IS NULL OR claimed_until < $2) \
-                 ORDER BY due_at LIMIT 32 FOR UPDATE SKIP LOCKED"
-            }
-            // SQLite has one writer: a write first takes its lock for the whole transaction.
-            DatabaseKind::Sqlite => {
-                sqlx::query("UPDATE saga_timers SET due_at = due_at WHERE saga = $1 AND 1 = 0")
-                    .bind(self.saga.name())
-                    .execute(&mut *tx)
-                    .await?;
-                "SELECT key, payload FROM saga_timers \
-                 WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
-                   AND (claimed_until IS NULL OR claimed_until < $2) \
-                 ORDER BY due_at LIMIT 32"
-            }
-        };
-        let due: Vec<(String, String)> = sqlx::query_as(claim)
-            .bind(self.saga.name())
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-        for (key, _) in &due {
-            sqlx::query("UPDATE saga_timers SET claimed_until = $3 WHERE saga = $1 AND key = $2")
-                .bind(self.saga.name())
-                .bind(key)
-                .bind(now + LEASE_MS)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(due)
     }
 }

@@ -14,7 +14,7 @@ use sqlx::types::Json;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use super::cpu::CpuUse;
+use crate::cpu::CpuUse;
 
 pub(super) const EVENT_TYPE: &str = "agora.bench.item_added";
 

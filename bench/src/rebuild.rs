@@ -14,8 +14,8 @@ use infrastructure::database::{Database, PoolSizes};
 use shared_kernel::Cursor;
 use sqlx::Executor;
 
-use super::scratch::ScratchDb;
-use crate::app::Settings;
+use crate::platform::Platform;
+use crate::scratch::ScratchDb;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchRebuildArgs {
@@ -41,14 +41,18 @@ const PAGE: usize = 1000;
 
 /// # Errors
 /// The scratch database cannot be created or filled, or the rebuild fails.
-pub async fn run(args: BenchRebuildArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchRebuildArgs, platform: &dyn Platform) -> anyhow::Result<()> {
     let scratch = ScratchDb::create(&args.database_url).await?;
-    let result = run_in(&args, &scratch).await;
+    let result = run_in(&args, &scratch, platform).await;
     let dropped = scratch.drop_db().await;
     result.and(dropped)
 }
 
-async fn run_in(args: &BenchRebuildArgs, scratch: &ScratchDb) -> anyhow::Result<()> {
+async fn run_in(
+    args: &BenchRebuildArgs,
+    scratch: &ScratchDb,
+    platform: &dyn Platform,
+) -> anyhow::Result<()> {
     let database = Database::open(scratch.url(), PoolSizes { store: 4, read: 4 })
         .await
         .context("opening the scratch database")?;
@@ -75,13 +79,8 @@ async fn run_in(args: &BenchRebuildArgs, scratch: &ScratchDb) -> anyhow::Result<
     let raw_rate = read as f64 / raw_secs;
 
     eprintln!("[3/3] agora projections rebuild {}", args.projection);
-    let settings = Settings::for_storage(crate::cli::StorageArgs {
-        database_url: Some(scratch.url().to_owned()),
-        data_dir: std::env::temp_dir(),
-        db_pool_size: 4,
-    })?;
     let started = Instant::now();
-    let replayed = crate::projections_cli::rebuild(&settings, &args.projection).await?;
+    let replayed = platform.rebuild(scratch.url(), &args.projection).await?;
     let rebuild_secs = started.elapsed().as_secs_f64();
     let rebuild_rate = replayed as f64 / rebuild_secs;
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ordering_products")

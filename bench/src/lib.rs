@@ -1,0 +1,52 @@
+//! The benchmarks of `agora bench*`. Each prints figures and asserts nothing; BENCHMARKS.md
+//! explains and records them. They start the platform through the [`Platform`] port, which the
+//! `agora` binary implements: this crate does not depend on the composition root.
+
+mod append;
+mod cost;
+mod cpu;
+mod feed;
+mod messaging;
+mod orders;
+mod platform;
+mod rebuild;
+mod scratch;
+
+use clap::Subcommand;
+
+pub use self::append::BenchArgs;
+pub use self::feed::BenchFeedArgs;
+pub use self::messaging::BenchMessagingArgs;
+pub use self::orders::BenchOrdersArgs;
+pub use self::platform::{Platform, ProjectionGroup, Started};
+pub use self::rebuild::BenchRebuildArgs;
+
+/// The benchmark commands, flattened into the `agora` command line.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Measure event-store append rates against raw INSERTs (PostgreSQL).
+    Bench(BenchArgs),
+    /// Measure command round trips (RabbitMQ, in-process), relay and projection lag.
+    BenchMessaging(BenchMessagingArgs),
+    /// Measure community feed pages (hot, new) over HTTP at 1k and at 100k posts (PostgreSQL).
+    BenchFeed(BenchFeedArgs),
+    /// Measure orders end to end over HTTP (placed until paid) against raw appends.
+    BenchOrders(BenchOrdersArgs),
+    /// Measure `projections rebuild` over a long log against a raw ordered read of it.
+    BenchRebuild(BenchRebuildArgs),
+}
+
+/// Runs one benchmark against `platform`.
+///
+/// # Errors
+/// The benchmark failed: a server unreachable, a scratch database not created, a request
+/// refused.
+pub async fn run(command: BenchCommand, platform: &dyn Platform) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Bench(args) => append::run(args).await,
+        BenchCommand::BenchMessaging(args) => messaging::run(args).await,
+        BenchCommand::BenchFeed(args) => feed::run(args, platform).await,
+        BenchCommand::BenchOrders(args) => orders::run(args, platform).await,
+        BenchCommand::BenchRebuild(args) => rebuild::run(args, platform).await,
+    }
+}

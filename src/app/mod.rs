@@ -1,0 +1,155 @@
+//! Wiring: adapters chosen by configuration, the selected contexts plugged into them, behind
+//! one router. What each context brings is its own crate's business (`crate::contexts`); this
+//! module only loops over them.
+
+mod auth;
+mod bus;
+mod events;
+mod layers;
+mod offline;
+mod serve;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use context_kit::{Context, Services};
+use infrastructure::database::Database;
+use infrastructure::inprocess::StoreFeed;
+use projections::{CheckpointBoard, Progress};
+use shared_kernel::{Clock, CommandBus, EventFeed, SystemClock};
+use tokio_util::sync::CancellationToken;
+
+pub use self::auth::Auth;
+use self::bus::Transport;
+use self::events::EventRuntime;
+pub use self::events::ProjectionGroup;
+pub use self::offline::{migrate, projections_for};
+pub use self::serve::{Running, serve, start, start_with};
+use crate::config::ServeArgs;
+use crate::contexts::{self, Inputs};
+use crate::ops::{self, Ops};
+
+/// A built platform: the router plus its background work.
+#[derive(Debug)]
+pub struct Platform {
+    pub router: Router,
+    pub database: Database,
+    pub shutdown: CancellationToken,
+    /// The command bus the routes and sagas send on (tests send saga commands on it).
+    pub bus: Arc<dyn CommandBus>,
+}
+
+/// Opens storage, builds the selected contexts, starts their command handlers, read models,
+/// sagas and background work, and assembles the router. `extra` read models run beside the
+/// contexts' own (benchmarks register idle ones).
+///
+/// # Errors
+/// The configuration is invalid, storage cannot be opened or migrated, a context cannot be
+/// built, or a projector cannot start.
+pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::Result<Platform> {
+    config.validate()?;
+    // Before anything records a metric: what is recorded without a recorder is lost.
+    ops::metrics_handle();
+    let database = Database::open(&config.storage.url(), config.storage.pool_sizes())
+        .await
+        .context("cannot open the database")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let shutdown = CancellationToken::new();
+    let board = CheckpointBoard::new();
+    tokio::spawn(board.clone().run(database.read.clone(), shutdown.clone()));
+    let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::with_window(
+        Arc::clone(&database.store),
+        config.feed.feed_window_events,
+    ));
+    let progress = Progress::new(Arc::clone(&database.store));
+    let auth = Auth::open(config, &database.read).await?;
+    let transport = Transport::new(config);
+    let services = Services {
+        store: Arc::clone(&database.store),
+        clock: Arc::clone(&clock),
+        read: database.read.clone(),
+        bus: transport.bus(),
+        progress: progress.clone(),
+        read_wait: config.http.read_wait(),
+        shutdown: shutdown.clone(),
+    };
+    let contexts = contexts::build(Inputs {
+        services: &services,
+        config,
+        auth: &auth,
+    })?;
+    let parts = Parts::of(contexts);
+
+    let runtime = EventRuntime {
+        config,
+        database: &database,
+        feed,
+        progress: &progress,
+        board,
+        shutdown: &shutdown,
+    };
+    let mut groups = parts.groups;
+    groups.extend(extra);
+    let (mut projectors, kafka) = runtime.start_read_models(groups).await?;
+    projectors.push(runtime.start_revocations(&auth).await?);
+    for (context, handler) in parts.handlers {
+        transport.serve(context, handler, &shutdown);
+    }
+    let bus = transport.bus();
+    runtime.start_sagas(parts.sagas, &bus, &clock, kafka, &mut projectors);
+    runtime.start_relay()?;
+    for work in parts.background {
+        tokio::spawn(work);
+    }
+
+    let ops = Ops {
+        store: Arc::clone(&database.store),
+        read: database.read.clone(),
+        progress,
+        projectors: Arc::new(projectors),
+    };
+    let routes = parts.router.merge(ops::router(ops));
+    let router = layers::wrap(routes, config, &auth, &database.read);
+    Ok(Platform {
+        router,
+        database,
+        shutdown,
+        bus,
+    })
+}
+
+/// The selected contexts taken apart by kind, as the runtime starts them.
+struct Parts {
+    handlers: Vec<(&'static str, Arc<dyn shared_kernel::CommandHandler>)>,
+    groups: Vec<ProjectionGroup>,
+    sagas: Vec<Arc<dyn projections::saga::ProcessManager>>,
+    router: Router,
+    background: Vec<context_kit::Background>,
+}
+
+impl Parts {
+    fn of(contexts: Vec<Context>) -> Self {
+        let mut parts = Self {
+            handlers: Vec::new(),
+            groups: Vec::new(),
+            sagas: Vec::new(),
+            router: Router::new(),
+            background: Vec::new(),
+        };
+        for c in contexts {
+            if let Some(handler) = c.handler {
+                parts.handlers.push((c.name, handler));
+            }
+            // A context's read models are applied together, one transaction per page
+            // (DESIGN.md, hard problem 9).
+            if !c.projections.is_empty() {
+                parts.groups.push((c.name, c.projections));
+            }
+            parts.sagas.extend(c.process_managers);
+            parts.router = parts.router.merge(c.router);
+            parts.background.extend(c.background);
+        }
+        parts
+    }
+}

@@ -1,0 +1,69 @@
+//! What one-shot commands (`migrate`, `projections status|rebuild`) need of the contexts: their
+//! read models, built exactly as `serve` builds them but with nothing started.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use context_kit::Services;
+use infrastructure::database::{Database, PoolSizes};
+use infrastructure::inprocess::InProcessCommandBus;
+use projections::{Progress, Projection, Projector};
+use shared_kernel::SystemClock;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::Auth;
+use crate::config::ServeArgs;
+use crate::contexts::{self, Inputs};
+
+/// The read models of every context `config` selects, and the token revocations every
+/// process keeps. Builds the contexts against `database` with a bus that serves nothing and a
+/// signing key no file holds: nothing runs, nothing is written.
+///
+/// # Errors
+/// A context cannot be built.
+pub fn projections_for(
+    config: &ServeArgs,
+    database: &Database,
+) -> anyhow::Result<Vec<Arc<dyn Projection>>> {
+    let services = Services {
+        store: Arc::clone(&database.store),
+        clock: Arc::new(SystemClock),
+        read: database.read.clone(),
+        bus: Arc::new(InProcessCommandBus::new(config.http.command_timeout())),
+        progress: Progress::new(Arc::clone(&database.store)),
+        read_wait: config.http.read_wait(),
+        shutdown: CancellationToken::new(),
+    };
+    let auth = Auth::ephemeral(config, &database.read)?;
+    let contexts = contexts::build(Inputs {
+        services: &services,
+        config,
+        auth: &auth,
+    })?;
+    let mut all: Vec<Arc<dyn Projection>> =
+        contexts.into_iter().flat_map(|c| c.projections).collect();
+    all.push(auth.revocations_projection());
+    Ok(all)
+}
+
+/// Applies every migration and creates every read model's tables, then returns.
+///
+/// # Errors
+/// The database cannot be reached or a statement fails.
+pub async fn migrate(config: &ServeArgs) -> anyhow::Result<()> {
+    config.validate()?;
+    let database = Database::open(&config.storage.url(), PoolSizes { store: 2, read: 2 })
+        .await
+        .context("cannot open the database")?;
+    for projection in projections_for(config, &database)? {
+        Projector::new(projection, database.read.clone())
+            .prepare()
+            .await?;
+    }
+    let identity = config.identity_config();
+    identity::application::RefreshTokens::new(database.read.clone(), identity.refresh_ttl)
+        .prepare()
+        .await
+        .context("cannot create the refresh-token tables")?;
+    Ok(())
+}

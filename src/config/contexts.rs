@@ -1,0 +1,124 @@
+//! The configuration sections of individual contexts: identity's tokens and abuse limits,
+//! the order saga's deadlines, the simulated payment provider.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+/// Tokens and abuse limits of the identity context.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Identity")]
+pub struct IdentityArgs {
+    /// Ed25519 private key (PKCS#8 PEM) that signs access tokens; generated (mode 0600) when
+    /// missing. Default: `<data-dir>/keys/jwt-ed25519.pem`. Share one file between processes.
+    #[arg(long, env = "AGORA_JWT_PRIVATE_KEY_FILE")]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "AGORA_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "AGORA_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Mark the `agora_session` cookie `Secure` (`false` only for plain-HTTP test set-ups).
+    #[arg(long, env = "AGORA_SESSION_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub session_cookie_secure: bool,
+
+    /// Failed logins per account within the window before the account's logins get 429.
+    #[arg(long, env = "AGORA_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: u32,
+
+    /// The failed-login window, in seconds.
+    #[arg(long, env = "AGORA_LOGIN_FAILURE_WINDOW_SECS", default_value_t = 900)]
+    pub login_failure_window_secs: u64,
+
+    /// Login and refresh attempts per client address per minute.
+    #[arg(long, env = "AGORA_LOGINS_PER_IP_PER_MINUTE", default_value_t = 60)]
+    pub logins_per_ip_per_minute: u32,
+
+    /// Sign-ups per client address per hour.
+    #[arg(
+        long,
+        env = "AGORA_REGISTRATIONS_PER_IP_PER_HOUR",
+        default_value_t = 100
+    )]
+    pub registrations_per_ip_per_hour: u32,
+
+    /// Writes (non-GET requests) per user per minute.
+    #[arg(long, env = "AGORA_WRITES_PER_USER_PER_MINUTE", default_value_t = 120)]
+    pub writes_per_user_per_minute: u32,
+}
+
+impl IdentityArgs {
+    /// The identity context's settings, with the key in `data_dir` unless configured.
+    #[must_use]
+    pub fn config(&self, data_dir: &Path) -> identity::application::IdentityConfig {
+        identity::application::IdentityConfig {
+            key_file: Some(self.key_file(data_dir)),
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs.max(1)),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs.max(1)),
+            cookie_secure: self.session_cookie_secure,
+            login_failures_per_account: self.login_failures_per_account,
+            login_failure_window: Duration::from_secs(self.login_failure_window_secs),
+            logins_per_ip_per_minute: self.logins_per_ip_per_minute,
+            registrations_per_ip_per_hour: self.registrations_per_ip_per_hour,
+            writes_per_user_per_minute: self.writes_per_user_per_minute,
+        }
+    }
+
+    /// The signing key's file: the configured one, or `<data_dir>/keys/jwt-ed25519.pem`.
+    #[must_use]
+    pub fn key_file(&self, data_dir: &Path) -> PathBuf {
+        self.jwt_private_key_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("keys").join("jwt-ed25519.pem"))
+    }
+}
+
+/// Deadlines of the order saga.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Ordering")]
+pub struct OrderingArgs {
+    /// How long an order with reserved stock waits for its payment before it is cancelled and
+    /// its stock released, in milliseconds.
+    #[arg(long, env = "AGORA_ORDER_PAYMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    pub order_payment_timeout_ms: u64,
+
+    /// How long inventory holds an order's stock reservation, in seconds.
+    #[arg(long, env = "AGORA_ORDER_RESERVATION_TTL_SECS", default_value_t = 15 * 60)]
+    pub order_reservation_ttl_secs: u64,
+}
+
+impl OrderingArgs {
+    /// The ordering context's settings.
+    #[must_use]
+    pub fn config(&self) -> ordering::OrderingConfig {
+        ordering::OrderingConfig {
+            payment_timeout: Duration::from_millis(self.order_payment_timeout_ms.max(1)),
+            reservation_ttl: Duration::from_secs(self.order_reservation_ttl_secs.max(1)),
+        }
+    }
+}
+
+/// The simulated payment provider.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Payments")]
+pub struct PaymentsArgs {
+    /// How long the simulated provider takes to answer for the test token `tok_slow`, in
+    /// milliseconds.
+    #[arg(long, env = "AGORA_PAYMENT_SLOW_DELAY_MS", default_value_t = 5_000)]
+    pub payment_slow_delay_ms: u64,
+}
+
+impl PaymentsArgs {
+    /// The simulated provider's settings.
+    #[must_use]
+    pub fn config(&self) -> infrastructure::payments::SimulatedProviderConfig {
+        infrastructure::payments::SimulatedProviderConfig {
+            slow_delay: Duration::from_millis(self.payment_slow_delay_ms),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Every bounded context this binary knows, registered in one place. Adding a context: write
+//! its crate (with a `registration::context` function building its [`Context`]) and add one
+//! line to [`ALL`]; the composition root loops over the ones a process runs.
+
+use std::sync::Arc;
+
+use context_kit::{Context, Services};
+use infrastructure::payments::SimulatedPaymentProvider;
+
+use crate::app::Auth;
+use crate::config::ServeArgs;
+
+/// What a registration may build its context from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The platform's adapters and shared settings.
+    pub services: &'a Services,
+    /// The process's configuration (a context picks its own section).
+    pub config: &'a ServeArgs,
+    /// The signing key and refresh-token storage the identity context issues tokens with.
+    pub auth: &'a Auth,
+}
+
+/// One context: its name (what `--contexts` selects) and how to build it.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration {
+    /// The context's name, as its crate's `CONTEXT`.
+    pub name: &'static str,
+    /// Builds the context from the platform's services and configuration.
+    pub build: fn(Inputs<'_>) -> anyhow::Result<Context>,
+}
+
+/// Every context, in the order they are wired (one line each, so rustfmt leaves them be).
+#[rustfmt::skip]
+pub const ALL: &[Registration] = &[
+    Registration { name: identity::CONTEXT, build: |i| Ok(identity::registration::context(i.services, i.auth.issuer(), i.auth.refresh(), &i.config.identity_config())?) },
+    Registration { name: merchandise::CONTEXT, build: |i| Ok(merchandise::registration::context(i.services)) },
+    Registration { name: inventory::CONTEXT, build: |i| Ok(inventory::registration::context(i.services)) },
+    Registration { name: ordering::CONTEXT, build: |i| Ok(ordering::registration::context(i.services, i.config.ordering.config())) },
+    Registration { name: payments::CONTEXT, build: |i| Ok(payments::registration::context(i.services, Arc::new(SimulatedPaymentProvider::new(i.config.payments.config())))) },
+    Registration { name: communities::CONTEXT, build: |i| Ok(communities::registration::context(i.services)) },
+    // A shell so far: nothing to wire, but `--contexts podcasts` is a valid selection.
+    Registration { name: podcasts::CONTEXT, build: |_| Ok(Context::new(podcasts::CONTEXT)) },
+];
+
+/// The names of every context.
+#[must_use]
+pub fn names() -> Vec<&'static str> {
+    ALL.iter().map(|r| r.name).collect()
+}
+
+/// The contexts `config` selects, built.
+///
+/// # Errors
+/// A context cannot be built (its settings are unusable).
+pub fn build(inputs: Inputs<'_>) -> anyhow::Result<Vec<Context>> {
+    ALL.iter()
+        .filter(|r| inputs.config.runs(r.name))
+        .map(|r| (r.build)(inputs))
+        .collect()
+}
