@@ -66,3 +66,4 @@ pub async fn run(command: crate::cli::UsersCommand) -> anyhow::Result<()> {
         CommandOutcome::Rejected { message, .. } => anyhow::bail!("refused: {message}"),
     }
 }
+use shared_kernel::ContextCommand as _;

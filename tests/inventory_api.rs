@@ -6,6 +6,7 @@
 
 mod common;
 
+use shared_kernel::ContextCommand as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,7 +124,7 @@ async fn levels(app: &TestApp, user: &TestUser, min_position: u64) -> Value {
 /// Sends an inventory command on the platform's bus as the order saga would.
 async fn send_as_saga(app: &TestApp, command: &InventoryCommand) -> CommandReply {
     let envelope = command
-        .envelope(Uuid::now_v7(), "system:saga:test".into())
+        .envelope(Uuid::now_v7(), "system:saga:test")
         .unwrap();
     app.running.bus.send(envelope).await.unwrap()
 }
@@ -493,7 +494,7 @@ async fn concurrent_reservations_never_oversell(store: Store) {
     for i in 0..ORDERS {
         let envelope: CommandEnvelope =
             reserve_command(OrderId::new(), 1, Duration::from_secs(600))
-                .envelope(Uuid::now_v7(), "system:saga:test".into())
+                .envelope(Uuid::now_v7(), "system:saga:test")
                 .unwrap();
         let bus = Arc::clone(&app.running.bus);
         let handler = Arc::clone(&others[i % others.len()]);

@@ -6,6 +6,7 @@
 
 mod common;
 
+use shared_kernel::ContextCommand as _;
 use std::time::Duration;
 
 use common::{Store, TestApp, database_url, on_both_stores, settings, spawn_with};

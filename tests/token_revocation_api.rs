@@ -7,6 +7,7 @@
 
 mod common;
 
+use shared_kernel::ContextCommand as _;
 use std::time::Duration;
 
 use agora::cli::{RoleArgs, UsersCommand};

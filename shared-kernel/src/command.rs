@@ -20,6 +20,26 @@ pub struct CommandEnvelope {
     pub causation_id: Option<Uuid>,
 }
 
+/// A context's command enum (serde-tagged `{"name": ..., "payload": ...}`), which knows the
+/// context it is addressed to and so wraps itself for the bus.
+pub trait ContextCommand: serde::Serialize + Sized {
+    /// The context whose handler takes these commands (its queue on the bus).
+    const CONTEXT: &'static str;
+
+    /// Wraps the command for the bus, on behalf of `actor` (a user id, or `system:<who>`).
+    ///
+    /// # Errors
+    /// The command does not serialise to a `name` + `payload` object (not expected for a
+    /// derived `Serialize` with `tag = "name", content = "payload"`).
+    fn envelope(
+        &self,
+        command_id: Uuid,
+        actor: impl Into<String>,
+    ) -> Result<CommandEnvelope, serde_json::Error> {
+        CommandEnvelope::wrap(Self::CONTEXT, self, command_id, actor.into())
+    }
+}
+
 impl CommandEnvelope {
     /// Wraps a context's command enum (serde-tagged `{"name": ..., "payload": ...}`) for the
     /// bus, on behalf of `actor`; a fresh command starts its own correlation.

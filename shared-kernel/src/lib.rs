@@ -19,7 +19,7 @@ pub mod text;
 pub use aggregate::{Aggregate, DecodeError, DomainEvent, SnapshotPolicy};
 pub use cache::AggregateCache;
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
-pub use command::{CommandEnvelope, CommandOutcome, CommandReply};
+pub use command::{CommandEnvelope, CommandOutcome, CommandReply, ContextCommand};
 pub use event::{
     Appended, Cursor, EventMetadata, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId,
     StreamIdError,

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+use shared_kernel::ContextCommand as _;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,9 +2,7 @@
 //! hashes: the clear text never leaves the HTTP edge that received it.
 
 use serde::{Deserialize, Serialize};
-use shared_kernel::CommandEnvelope;
 use shared_kernel::ids::UserId;
-use uuid::Uuid;
 
 use super::PasswordHash;
 use crate::CONTEXT;
@@ -59,16 +57,8 @@ impl IdentityCommand {
             | Self::SignOut { user_id, .. } => *user_id,
         }
     }
+}
 
-    /// Wraps the command for the bus, on behalf of `actor` (a user id, or `system:<what>`).
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: String,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor)
-    }
+impl shared_kernel::ContextCommand for IdentityCommand {
+    const CONTEXT: &'static str = CONTEXT;
 }

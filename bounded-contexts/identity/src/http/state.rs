@@ -1,6 +1,7 @@
 //! The state of the identity routes, and what they share: the client's address, sending a
 //! command, and the problems of a bus or password failure.
 
+use shared_kernel::ContextCommand as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 

@@ -3,9 +3,7 @@
 
 use event_schemas::inventory::commands::{CommitStock, ReleaseStock, ReserveStock};
 use serde::{Deserialize, Serialize};
-use shared_kernel::CommandEnvelope;
-use shared_kernel::ids::{OrderId, ProductId, UserId};
-use uuid::Uuid;
+use shared_kernel::ids::{OrderId, ProductId};
 
 use crate::CONTEXT;
 
@@ -41,28 +39,6 @@ pub enum InventoryCommand {
     ExpireReservation { order_id: OrderId },
 }
 
-impl InventoryCommand {
-    /// Wraps the command for the bus, on behalf of `actor` (a user id or `system:<who>`).
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: String,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor)
-    }
-
-    /// Wraps a seller's command.
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope_for_user(
-        &self,
-        command_id: Uuid,
-        actor: UserId,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        self.envelope(command_id, actor.to_string())
-    }
+impl shared_kernel::ContextCommand for InventoryCommand {
+    const CONTEXT: &'static str = CONTEXT;
 }

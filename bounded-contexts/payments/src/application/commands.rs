@@ -6,9 +6,8 @@ use event_schemas::payments::commands::{
     AuthorizePayment, CapturePayment, RefundPayment, VoidPayment,
 };
 use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
 use shared_kernel::ids::UserId;
-use shared_kernel::{CommandEnvelope, Money};
-use uuid::Uuid;
 
 use crate::CONTEXT;
 
@@ -33,18 +32,8 @@ pub enum PaymentsCommand {
     CreditWallet(CreditWallet),
 }
 
-impl PaymentsCommand {
-    /// Wraps the command for the bus, on behalf of `actor` (a user id or `system:...`).
-    ///
-    /// # Errors
-    /// Serialisation failed (not expected for these plain types).
-    pub fn envelope(
-        &self,
-        command_id: Uuid,
-        actor: impl Into<String>,
-    ) -> Result<CommandEnvelope, serde_json::Error> {
-        CommandEnvelope::wrap(CONTEXT, self, command_id, actor.into())
-    }
+impl shared_kernel::ContextCommand for PaymentsCommand {
+    const CONTEXT: &'static str = CONTEXT;
 }
 
 #[cfg(test)]
@@ -52,7 +41,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use event_schemas::payments::commands as contract;
+    use shared_kernel::ContextCommand as _;
     use shared_kernel::ids::PaymentId;
+    use uuid::Uuid;
 
     use super::*;
 
