@@ -78,6 +78,9 @@ pub struct Context {
     pub router: Router,
     /// Background work, spawned when the process serves.
     pub background: Vec<Background>,
+    /// The OpenAPI description of [`router`](Self::router)'s routes (the context's
+    /// `http::openapi::openapi()`); the composition root merges every context's into one.
+    pub openapi: utoipa::openapi::OpenApi,
 }
 
 impl Context {
@@ -91,6 +94,7 @@ impl Context {
             process_managers: Vec::new(),
             router: Router::new(),
             background: Vec::new(),
+            openapi: utoipa::openapi::OpenApi::default(),
         }
     }
 
@@ -125,6 +129,14 @@ impl Context {
         self
     }
 
+    /// Merges an OpenAPI description of the context's routes into its document (paths,
+    /// schemas, tags; the first one's entries win on a clash).
+    #[must_use]
+    pub fn with_openapi(mut self, openapi: utoipa::openapi::OpenApi) -> Self {
+        self.openapi.merge(openapi);
+        self
+    }
+
     /// Adds background work.
     #[must_use]
     pub fn with_background(mut self, work: Background) -> Self {
@@ -148,6 +160,7 @@ impl fmt::Debug for Context {
             )
             .field("process_managers", &self.process_managers.len())
             .field("background", &self.background.len())
+            .field("openapi_paths", &self.openapi.paths.paths.len())
             .finish_non_exhaustive()
     }
 }

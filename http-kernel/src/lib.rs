@@ -13,6 +13,7 @@ pub mod edge;
 pub mod idempotency;
 pub mod json;
 pub mod limits;
+pub mod openapi;
 mod params;
 mod problem;
 mod reply;

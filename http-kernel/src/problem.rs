@@ -4,15 +4,26 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// The body of every error response.
-#[derive(Debug, Clone, Serialize)]
+/// The body of every error response (`application/problem+json`, RFC 9457).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "https://agora.example/problems/not_found",
+    "title": "Not Found",
+    "status": 404,
+    "code": "not_found",
+    "detail": "no product with this id"
+}))]
 pub struct Problem {
+    /// A URI naming the problem type: `https://agora.example/problems/{code}`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The HTTP status' reason phrase.
     pub title: String,
+    /// The HTTP status code.
     pub status: u16,
     /// Stable, snake_case, for programs: `validation_failed`, `not_found`, ...
     pub code: String,
+    /// For humans: what was wrong.
     pub detail: String,
 }
 

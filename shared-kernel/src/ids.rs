@@ -57,7 +57,38 @@ macro_rules! define_id {
                 Self(id)
             }
         }
+
+        // In the OpenAPI document: a named schema, a UUID string.
+        impl $crate::ids::__utoipa::PartialSchema for $name {
+            fn schema() -> $crate::ids::__utoipa::openapi::RefOr<
+                $crate::ids::__utoipa::openapi::schema::Schema,
+            > {
+                $crate::ids::uuid_schema(stringify!($name))
+            }
+        }
+
+        impl $crate::ids::__utoipa::ToSchema for $name {
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
     };
+}
+
+#[doc(hidden)]
+pub use utoipa as __utoipa;
+
+/// The OpenAPI schema of the id type called `name`: a UUID as a string.
+#[doc(hidden)]
+#[must_use]
+pub fn uuid_schema(name: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .description(Some(format!("{name}: a UUID (v7, time-ordered)")))
+        .examples([serde_json::json!("01936b2e-6f1c-7cc3-9b5e-2f2a1d6c8e10")])
+        .into()
 }
 
 /// The id called `name` under `parent`: deterministic, so a command retried under the same
@@ -141,6 +172,15 @@ mod tests {
         assert_ne!(order, OrderId::derived(uuid::Uuid::now_v7(), "order"));
         assert_eq!(order.as_uuid().get_version_num(), 7);
         assert_eq!(order.as_uuid().as_bytes()[..6], command.as_bytes()[..6]);
+    }
+
+    #[test]
+    fn ids_are_named_uuid_schemas() {
+        use utoipa::{PartialSchema, ToSchema};
+        assert_eq!(OrderId::name(), "OrderId");
+        let schema = serde_json::to_value(OrderId::schema()).unwrap();
+        assert_eq!(schema["type"], "string");
+        assert_eq!(schema["format"], "uuid");
     }
 
     #[test]

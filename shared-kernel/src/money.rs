@@ -65,6 +65,25 @@ impl From<Currency> for String {
     }
 }
 
+// In the OpenAPI document: a named schema, an ISO 4217 code.
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[A-Z]{3}$"))
+            .description(Some("An ISO 4217 currency code"))
+            .examples([serde_json::json!("EUR")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Currency {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Currency")
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -72,8 +91,10 @@ impl fmt::Display for Currency {
 }
 
 /// An amount of money: `{ "amount_minor": 1999, "currency": "EUR" }` on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"amount_minor": 1999, "currency": "EUR"}))]
 pub struct Money {
+    /// The amount in the currency's minor unit (cents for EUR): 1999 is 19.99 EUR.
     pub amount_minor: i64,
     pub currency: Currency,
 }

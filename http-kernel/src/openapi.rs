@@ -1,0 +1,175 @@
+//! What every context's OpenAPI description shares: the error body ([`Problem`](crate::Problem),
+//! schema `Problem`), the security schemes, the headers of the read-your-writes and idempotency
+//! contracts.
+//!
+//! A context describes its routes with `#[utoipa::path(...)]` beside each handler and gathers
+//! them in its `src/http/openapi.rs` (`pub fn openapi() -> utoipa::openapi::OpenApi`); its
+//! registration hands that to `Context::with_openapi`, and the composition root merges every
+//! context's document into one, adding what is declared here ([`SecuritySchemes`]).
+//!
+//! In a `#[utoipa::path]`:
+//! - authentication: `security(("bearer" = []))` ([`BEARER`]); the root adds the session cookie
+//!   ([`SESSION`]) as the alternative wherever `bearer` is required;
+//! - a write: `params(http_kernel::openapi::IdempotencyKeyHeader)`, and on its success
+//!   responses the `Agora-Position` header, declared as
+//!   `headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))`
+//!   (a string literal: the macro takes no constant; [`AGORA_POSITION_DESCRIPTION`] is the
+//!   wording);
+//! - a read behind a read model: `params(http_kernel::openapi::MinPositionHeader)`;
+//! - an error: `(status = 404, description = "`not_found`: ...", body = Problem, content_type = "application/problem+json")`
+//!   (`use http_kernel::Problem;` — the schema's name is `Problem`).
+
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify};
+
+use crate::caller::SESSION_COOKIE;
+
+/// The security scheme of an access token in `Authorization: Bearer <token>`.
+pub const BEARER: &str = "bearer";
+/// The security scheme of the `agora_session` cookie login can set (the same access token).
+pub const SESSION: &str = "session";
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The description of the `Agora-Position` response header of every write.
+pub const AGORA_POSITION_DESCRIPTION: &str = "Global position of the write's last event: send \
+     it as Agora-Min-Position to read your write";
+
+/// Adds the security schemes [`BEARER`] and [`SESSION`] to a document's components, and the
+/// session cookie as the alternative of every `bearer` requirement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The access token of `POST /api/v1/sessions` (EdDSA JWT, 15 minutes), \
+                         in `Authorization: Bearer <token>`",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            SESSION,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The same access token in the HTTP-only cookie `POST /api/v1/sessions?cookie=true` \
+                 sets; the `Authorization` header wins when both are sent",
+            ))),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_session_alternative(operation);
+            }
+        }
+    }
+}
+
+/// `bearer` required: also accept the cookie (an alternative requirement, once).
+fn add_session_alternative(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::security::SecurityRequirement;
+    let Some(security) = operation.security.as_mut() else {
+        return;
+    };
+    let names = |r: &SecurityRequirement| {
+        serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+            .unwrap_or_default()
+    };
+    let wants_bearer = security.iter().any(|r| names(r) == [BEARER]);
+    let has_session = security.iter().any(|r| names(r) == [SESSION]);
+    if wants_bearer && !has_session {
+        security.push(SecurityRequirement::new(SESSION, Vec::<String>::new()));
+    }
+}
+
+/// The `Idempotency-Key` header of a write: `params(IdempotencyKeyHeader)`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes the write safe to retry: a repeat with the same key and body answers the first
+    /// response (`Idempotent-Replayed: true`); the same key with another body is `409
+    /// idempotency_key_reused`. 1 to 255 visible ASCII characters, kept 24 hours per user.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[\\x21-\\x7E]+$",
+        example = "order-2026-0001"
+    )]
+    pub idempotency_key: Option<String>,
+}
+
+/// The `Agora-Min-Position` header of a read: `params(MinPositionHeader)`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct MinPositionHeader {
+    /// Read your writes: the `Agora-Position` of a write; the read waits (bounded) until its
+    /// read model has applied that position, else answers `503 read_model_lagging`.
+    #[param(
+        rename = "Agora-Min-Position",
+        minimum = 0,
+        maximum = 9_223_372_036_854_775_807_u64,
+        example = 42
+    )]
+    pub min_position: Option<u64>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use utoipa::OpenApi as _;
+
+    #[utoipa::path(get, path = "/x", security(("bearer" = [])), params(MinPositionHeader, IdempotencyKeyHeader), responses((status = 200, description = "ok", headers(("Agora-Position" = u64, description = "p")), body = crate::Problem, content_type = "application/problem+json")))]
+    #[allow(dead_code)]
+    fn x() {}
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(x), modifiers(&SecuritySchemes))]
+    struct Doc;
+
+    #[test]
+    fn the_shared_pieces_appear_in_a_document() {
+        let doc = serde_json::to_value(Doc::openapi()).unwrap();
+        let op = &doc["paths"]["/x"]["get"];
+        let params: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(params, ["Agora-Min-Position", "Idempotency-Key"]);
+        assert_eq!(op["parameters"][0]["in"], "header");
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{ "bearer": [] }, { "session": [] }])
+        );
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+        assert_eq!(
+            doc["components"]["securitySchemes"]["session"]["name"],
+            "agora_session"
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
+}
