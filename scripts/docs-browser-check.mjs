@@ -1,14 +1,16 @@
-// The /docs page in a real browser: headless Chromium driven over the DevTools protocol (no
-// package: Node's WebSocket, `node --experimental-websocket` on Node 20). Checks the page
+// The /docs page in a real browser: headless Chromium driven over the DevTools protocol (with
+// Node's own WebSocket where it has one, else the `ws` package from $AGORA_NODE_MODULES, which
+// scripts/api-checks installs). Checks the page
 // renders Swagger UI, lists operations under every expected tag, and that "Try it out" +
 // "Execute" of a public GET answers 200; writes a full-page screenshot.
 //
-// usage: node --experimental-websocket scripts/docs-browser-check.mjs \
+// usage: node scripts/docs-browser-check.mjs \
 //          <base-url> <screenshot.png> <tag,tag,...> [<tag>/<operationId> to try]
-// env:   CHROMIUM (default `chromium`)
+// env:   CHROMIUM (default `chromium`), AGORA_NODE_MODULES (where `ws` is)
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,6 +19,9 @@ if (!base || !screenshot || tagList === undefined) {
   console.error("usage: docs-browser-check.mjs <base-url> <screenshot.png> <tags> [tag/operationId]");
   process.exit(2);
 }
+const WebSocketClass =
+  globalThis.WebSocket ??
+  createRequire(`${process.env.AGORA_NODE_MODULES ?? "node_modules"}/`)("ws");
 const expectedTags = tagList.split(",").filter(Boolean);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,7 +118,7 @@ async function main() {
   const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
   const page = targets.find((t) => t.type === "page");
   if (!page) throw new Error(`no page target: ${JSON.stringify(targets)}`);
-  socket = new WebSocket(page.webSocketDebuggerUrl);
+  socket = new WebSocketClass(page.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
     socket.onerror = (e) => reject(new Error(`DevTools socket: ${e.message ?? e}`));
