@@ -43,8 +43,10 @@ pub fn document<'a>(contexts: impl IntoIterator<Item = &'a OpenApi>) -> OpenApi 
     for context in contexts {
         doc.merge(context.clone());
     }
-    // After the merge: the session cookie is added beside every context's `bearer`.
+    // After the merge: the session cookie is added beside every context's `bearer`, and the
+    // edge layers' answers to every operation with path or query parameters.
     http_kernel::openapi::SecuritySchemes.modify(&mut doc);
+    http_kernel::openapi::EdgeResponses.modify(&mut doc);
     doc
 }
 

@@ -81,6 +81,79 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The answers of the edge layers ([`crate::edge`]) every route sits behind, added to each
+/// operation with path or query parameters that does not describe them itself: `400
+/// malformed_uri` (not UTF-8), `414 uri_too_long`, `422 validation_failed` (a control
+/// character in the path or query).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EdgeResponses;
+
+impl Modify for EdgeResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        let edge = [
+            (
+                "400",
+                "`malformed_uri`: the path or query does not decode to UTF-8",
+            ),
+            (
+                "414",
+                "`uri_too_long`: the path or the query string is too long",
+            ),
+            (
+                "422",
+                "`validation_failed`: the path or query holds a control character",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let item_has_params = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_params = item_has_params
+                    || operation.parameters.as_ref().is_some_and(|ps| {
+                        ps.iter().any(|p| {
+                            matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
+                        })
+                    });
+                if !has_params {
+                    continue;
+                }
+                for (status, description) in edge {
+                    if !operation.responses.responses.contains_key(status) {
+                        operation
+                            .responses
+                            .responses
+                            .insert(status.to_owned(), problem_response(description).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A response whose body is a [`Problem`](crate::Problem) (`application/problem+json`).
+#[must_use]
+pub fn problem_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
 /// `bearer` required: also accept the cookie (an alternative requirement, once).
 fn add_session_alternative(operation: &mut utoipa::openapi::path::Operation) {
     use utoipa::openapi::security::SecurityRequirement;
@@ -143,7 +216,7 @@ mod tests {
     fn x() {}
 
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(x), modifiers(&SecuritySchemes))]
+    #[openapi(paths(x), modifiers(&SecuritySchemes, &EdgeResponses))]
     struct Doc;
 
     #[test]
@@ -163,6 +236,8 @@ mod tests {
             serde_json::json!([{ "bearer": [] }, { "session": [] }])
         );
         assert!(doc["components"]["schemas"]["Problem"].is_object());
+        // The edge's answers, beside the route's own (no params here but headers: none added).
+        assert!(op["responses"]["422"].is_null());
         assert_eq!(
             doc["components"]["securitySchemes"]["session"]["name"],
             "agora_session"
