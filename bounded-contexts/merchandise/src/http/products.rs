@@ -94,7 +94,7 @@ fn parse_id(id: &str) -> Result<ProductId, ApiError> {
         (status = 201, description = "Created, as a draft", body = ProductState,
             headers(
                 ("Location" = String, description = "The product: `/api/v1/products/{id}`"),
-                ("Agora-Position" = u64, description = "The global position of the write's last event: send it as `Agora-Min-Position` to read your write"),
+                ("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"),
             )),
         (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
             headers(("Location" = String, description = "The command's status"))),
@@ -142,7 +142,7 @@ async fn create_product(
     params(("id" = String, Path, description = "The product id (UUID)"), IdempotencyKeyHeader),
     responses(
         (status = 200, description = "Published", body = ProductState,
-            headers(("Agora-Position" = u64, description = "The global position of the write's last event: send it as `Agora-Min-Position` to read your write"))),
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
         (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
             headers(("Location" = String, description = "The command's status"))),
         (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
@@ -175,7 +175,7 @@ async fn publish_product(
     request_body = ChangeDetails,
     responses(
         (status = 200, description = "Changed", body = ProductState,
-            headers(("Agora-Position" = u64, description = "The global position of the write's last event: send it as `Agora-Min-Position` to read your write"))),
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
         (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
             headers(("Location" = String, description = "The command's status"))),
         (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +215,7 @@ async fn change_details(
     request_body = ChangePrice,
     responses(
         (status = 200, description = "Changed", body = ProductState,
-            headers(("Agora-Position" = u64, description = "The global position of the write's last event: send it as `Agora-Min-Position` to read your write"))),
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
         (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
             headers(("Location" = String, description = "The command's status"))),
         (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
