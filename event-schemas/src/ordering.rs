@@ -83,7 +83,7 @@ impl OrderStatus {
 }
 
 /// One line, priced when the order was placed: later price changes do not touch it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLine {
     pub product_id: ProductId,
@@ -95,7 +95,7 @@ pub struct OrderLine {
     pub line_total: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddress {
     pub name: String,
@@ -105,14 +105,17 @@ pub struct ShippingAddress {
     pub city: String,
     pub postal_code: String,
     /// ISO 3166-1 alpha-2.
+    #[schema(example = "GB")]
     pub country: String,
 }
 
 /// How the buyer pays.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInstruction {
     pub method: PaymentMethod,
+    /// The card token of the payment provider (`card`); the simulated provider's `tok_ok`
+    /// authorises, `tok_declined` declines, `tok_slow` answers late.
     #[serde(default)]
     pub token: Option<String>,
 }

@@ -53,7 +53,7 @@ pub const CATALOGUE: Catalogue = &[
 pub const UPCASTERS: &[Upcaster] = &[];
 
 /// How a payment is made: a card token at the (simulated) provider, or store credit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Card,

@@ -35,5 +35,6 @@ pub fn context(
             Arc::clone(&s.store),
             Arc::clone(&s.clock),
         )))
-        .with_router(router(api)))
+        .with_router(router(api))
+        .with_openapi(crate::http::openapi::openapi()))
 }

@@ -27,4 +27,5 @@ pub fn context(services: &Services) -> Context {
         .with_projections(read_models)
         .with_process_manager(Arc::new(ReservationExpiry))
         .with_router(router(s.api(crate::CONTEXT)))
+        .with_openapi(crate::http::openapi::openapi())
 }

@@ -19,4 +19,5 @@ pub fn context(services: &Services) -> Context {
         )))
         .with_projections([Arc::new(CatalogProjection) as Arc<dyn projections::Projection>])
         .with_router(router(s.api(crate::CONTEXT)))
+        .with_openapi(crate::http::openapi::openapi())
 }

@@ -24,4 +24,5 @@ pub fn context(services: &Services, config: OrderingConfig) -> Context {
         .with_projections(read_models)
         .with_process_manager(Arc::new(OrderSaga::new(config)))
         .with_router(router(s.api(crate::CONTEXT).with(Arc::clone(&s.store))))
+        .with_openapi(crate::http::openapi::openapi())
 }

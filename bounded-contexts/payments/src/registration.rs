@@ -25,4 +25,5 @@ pub fn context(services: &Services, provider: Arc<dyn PaymentProvider>) -> Conte
         )))
         .with_projections(read_models)
         .with_router(router(s.api(crate::CONTEXT)))
+        .with_openapi(crate::http::openapi::openapi())
 }

@@ -8,6 +8,7 @@
 //! what they share.
 
 mod accounts;
+pub mod openapi;
 mod sessions;
 mod state;
 

@@ -8,24 +8,34 @@ use http_kernel::{
     ApiError, Authentication, CommandIds, Json, OptionalJson, Query, SESSION_COOKIE,
 };
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{IdempotencyKeyHeader, Problem, Tokens};
 use super::state::{ClientIp, IdentityApi, password_error, send};
 use crate::application::{Account, IdentityCommand, Password, RefreshError};
 use crate::domain::normalize_email;
 
-#[derive(Debug, Deserialize)]
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "ada@example.org", "password": "correct horse battery staple" }))]
 pub(super) struct Login {
+    #[schema(format = Email)]
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: Password,
     /// Also set the `agora_session` cookie.
     #[serde(default)]
     cookie: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Whether to set the session cookie.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct CookieQuery {
+    /// Also set the `agora_session` cookie (HTTP-only, SameSite=Strict).
     #[serde(default)]
+    #[param(default = false)]
     cookie: bool,
 }
 
@@ -86,6 +96,24 @@ pub(super) fn locked(wait: std::time::Duration) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "identity",
+    summary = "Log in: an access token and a refresh token",
+    params(CookieQuery),
+    request_body = Login,
+    responses(
+        (status = 200, description = "Tokens (never cached)", body = Tokens,
+            headers(("Set-Cookie" = String, description = "With `cookie`: `agora_session=<access token>; HttpOnly; SameSite=Strict; Path=/`"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`: the e-mail address or the password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the body or the query has another shape", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many logins from this address, or too many failed logins for the account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn login(
     State(api): State<IdentityApi>,
     ClientIp(ip): ClientIp,
@@ -125,14 +153,34 @@ pub(super) async fn login(
     session_response(&api, &user, refresh_token, req.cookie || query.cookie)
 }
 
-#[derive(Debug, Deserialize)]
+/// A refresh token to exchange (it is rotated: the old one stops working).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Refresh {
     refresh_token: String,
+    /// Also set the `agora_session` cookie.
     #[serde(default)]
     cookie: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions/refresh",
+    tag = "identity",
+    summary = "Exchange a refresh token for new tokens",
+    params(CookieQuery),
+    request_body = Refresh,
+    responses(
+        (status = 200, description = "Tokens (never cached)", body = Tokens,
+            headers(("Set-Cookie" = String, description = "With `cookie`: `agora_session=<access token>; HttpOnly; SameSite=Strict; Path=/`"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the refresh token is unknown, expired, revoked or was already used", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the body or the query has another shape", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn refresh(
     State(api): State<IdentityApi>,
     ClientIp(ip): ClientIp,
@@ -167,9 +215,11 @@ pub(super) async fn refresh(
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What else to end: the refresh token's family.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Logout {
+    /// Revokes this refresh token and every token rotated from the same login.
     refresh_token: Option<String>,
 }
 
@@ -177,6 +227,26 @@ pub(super) struct Logout {
 /// process refuses it from now on though it has not expired; the refresh token's family is
 /// revoked; the cookie is cleared. A token that is already refused (expired, revoked) only
 /// has nothing left to sign out.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions",
+    tag = "identity",
+    summary = "Log out: the access token presented, and a refresh token family",
+    params(IdempotencyKeyHeader),
+    request_body(content = Option<Logout>, description = "Optional: a cookie-only client has no refresh token to hand in"),
+    responses(
+        (status = 204, description = "Logged out; the cookie is cleared",
+            headers(("Set-Cookie" = String, description = "`agora_session=; Max-Age=0`"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the identity service is not reachable, or the command is taking longer than expected (it may still complete)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub(super) async fn logout(
     State(api): State<IdentityApi>,
     ids: CommandIds,

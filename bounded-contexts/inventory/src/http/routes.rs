@@ -15,7 +15,12 @@ use http_kernel::{
 };
 use serde::Deserialize;
 use shared_kernel::ids::ProductId;
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{
+    AlertPage, IdempotencyKeyHeader, LedgerPage, MinPositionHeader, PendingCommand, Problem,
+    StockAfterWrite, StockLevels,
+};
 use crate::application::{InventoryCommand, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
 use crate::projections::{
@@ -54,28 +59,43 @@ pub fn router(api: InventoryApi) -> Router {
         .with_state(api)
 }
 
-#[derive(Debug, Deserialize)]
+/// Stock received.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Receipt {
+#[schema(example = json!({ "quantity": 25 }))]
+pub(super) struct Receipt {
+    /// How many units arrived (more than 0).
     quantity: i64,
 }
 
-#[derive(Debug, Deserialize)]
+/// A correction of the stock on hand (a count, breakage, loss...).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Adjustment {
+#[schema(example = json!({ "delta": -2, "reason": "damaged in storage" }))]
+pub(super) struct Adjustment {
+    /// Units added (positive) or removed (negative); not 0.
     delta: i64,
+    /// Why (required).
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// The level at or below which the sku raises a restock alert.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Threshold {
+#[schema(example = json!({ "threshold": 5 }))]
+pub(super) struct Threshold {
+    /// 0 or more.
     threshold: i64,
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
+/// A page of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Page {
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -132,6 +152,30 @@ fn product_of(owner: &SkuOwner) -> Result<ProductId, ApiError> {
     owner.product_id.parse().map_err(ApiError::internal)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/inventory/{sku}/receipts",
+    tag = "inventory",
+    summary = "Receive stock",
+    params(("sku" = String, Path, description = "The sku of one of the caller's products"), IdempotencyKeyHeader, MinPositionHeader),
+    request_body = Receipt,
+    responses(
+        (status = 201, description = "Received: the sku's levels now", body = StockAfterWrite,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 400, description = "`malformed_json`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: quantity not above 0; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the inventory service is not reachable, or the sku owners read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn receive(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -149,6 +193,30 @@ async fn receive(
     api.send(&caller, ids, &command, StatusCode::CREATED).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/inventory/{sku}/adjustments",
+    tag = "inventory",
+    summary = "Adjust the stock on hand",
+    params(("sku" = String, Path, description = "The sku of one of the caller's products"), IdempotencyKeyHeader, MinPositionHeader),
+    request_body = Adjustment,
+    responses(
+        (status = 201, description = "Adjusted: the sku's levels now", body = StockAfterWrite,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 400, description = "`malformed_json`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`insufficient_stock`: the adjustment would take on hand below what is reserved; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the inventory service is not reachable, or the sku owners read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn adjust(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -167,6 +235,30 @@ async fn adjust(
     api.send(&caller, ids, &command, StatusCode::CREATED).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/inventory/{sku}/threshold",
+    tag = "inventory",
+    summary = "Set the low-stock threshold",
+    params(("sku" = String, Path, description = "The sku of one of the caller's products"), IdempotencyKeyHeader, MinPositionHeader),
+    request_body = Threshold,
+    responses(
+        (status = 200, description = "Set: the sku's levels now", body = StockAfterWrite,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 400, description = "`malformed_json`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the inventory service is not reachable, or the sku owners read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_threshold(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -184,6 +276,21 @@ async fn set_threshold(
     api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/inventory/{sku}",
+    tag = "inventory",
+    summary = "A sku's stock levels",
+    params(("sku" = String, Path, description = "The sku of one of the caller's products"), MinPositionHeader),
+    responses(
+        (status = 200, description = "The levels (all 0 before any stock was received)", body = StockLevels),
+        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: a read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_levels(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -221,6 +328,22 @@ async fn get_levels(
     Ok(Json(body).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/inventory/{sku}/ledger",
+    tag = "inventory",
+    summary = "A sku's stock movements, oldest first",
+    params(("sku" = String, Path, description = "The sku of one of the caller's products"), Page, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of movements", body = LedgerPage),
+        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: a read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get_ledger(
     State(api): State<InventoryApi>,
     caller: Caller,
@@ -251,6 +374,21 @@ async fn get_ledger(
     Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/inventory/alerts",
+    tag = "inventory",
+    summary = "The caller's skus at or below their low-stock threshold",
+    params(Page, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of alerts, by sku", body = AlertPage),
+        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the alerts read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list_alerts(
     State(api): State<InventoryApi>,
     caller: Caller,

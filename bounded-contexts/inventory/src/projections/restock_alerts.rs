@@ -42,12 +42,13 @@ const SCHEMA: &[&str] = &[
         ON inventory_restock_alerts (seller_id, sku)",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RestockAlert {
     pub sku: String,
     pub product_id: String,
     pub available: i64,
     pub low_stock_threshold: i64,
+    /// When the sku fell to its threshold (RFC 3339, UTC).
     pub detected_at: String,
 }
 

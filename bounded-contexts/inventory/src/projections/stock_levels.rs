@@ -57,17 +57,22 @@ pub struct StockLevelsRow {
     pub low_stock_threshold: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LedgerEntry {
+    /// The stock item's version after the movement (unique per sku).
     pub version: i64,
+    /// `received`, `adjusted`, `reserved`, `released`, `committed` or `returned`.
     pub movement: String,
+    /// The order of a reservation's movement.
     pub order_id: Option<String>,
+    /// An adjustment's reason.
     pub reason: Option<String>,
     pub on_hand_delta: i64,
     pub reserved_delta: i64,
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    /// RFC 3339, UTC.
     pub recorded_at: String,
 }
 

@@ -11,7 +11,12 @@ use http_kernel::{ApiError, Caller, CommandIds, Json, PageCursor, Path, Query, m
 use serde::Deserialize;
 use shared_kernel::Money;
 use shared_kernel::ids::ProductId;
+use utoipa::ToSchema;
 
+use super::openapi::{
+    IdempotencyKeyHeader, ListingParams, MinPositionHeader, PendingCommand, PriceHistory, Problem,
+    ProductDetail, ProductPage, ProductState,
+};
 use crate::application::MerchandiseCommand;
 use crate::projections::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::projections::{
@@ -38,30 +43,39 @@ pub fn router(api: MerchandiseApi) -> Router {
         .with_state(api)
 }
 
-#[derive(Debug, Deserialize)]
+/// A new product (a draft until published).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateProduct {
+#[schema(example = json!({
+    "title": "Walnut chess board", "description": "Hand-made, 45 cm.", "category": "games",
+    "price": { "amount_minor": 12900, "currency": "EUR" }, "sku": "CHESS-WALNUT-45",
+    "attributes": { "material": "walnut" }
+}))]
+pub(super) struct CreateProduct {
     title: String,
     #[serde(default)]
     description: String,
     category: String,
     price: Money,
+    /// Unique across the marketplace (`sku_taken` otherwise).
     sku: String,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The details to change; absent fields keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeDetails {
+pub(super) struct ChangeDetails {
     title: Option<String>,
     description: Option<String>,
     category: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The new price.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangePrice {
+pub(super) struct ChangePrice {
     price: Money,
 }
 
@@ -69,6 +83,32 @@ fn parse_id(id: &str) -> Result<ProductId, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound("product".into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    tag = "merchandise",
+    summary = "Create a product (a draft)",
+    params(IdempotencyKeyHeader),
+    request_body = CreateProduct,
+    responses(
+        (status = 201, description = "Created, as a draft", body = ProductState,
+            headers(
+                ("Location" = String, description = "The product: `/api/v1/products/{id}`"),
+                ("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"),
+            )),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`sku_taken`: another product has this sku; `product_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (title, category, price, sku, attributes, or an `Idempotency-Key` that is not 1 to 255 visible characters); `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the merchandise service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create_product(
     State(api): State<MerchandiseApi>,
     caller: Caller,
@@ -94,6 +134,26 @@ async fn create_product(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/publish",
+    tag = "merchandise",
+    summary = "Publish a draft (draft -> active)",
+    params(("id" = String, Path, description = "The product id (UUID)"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Published", body = ProductState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status"))),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such product, or the caller is not its seller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_product_state`: not a draft; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the merchandise service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn publish_product(
     State(api): State<MerchandiseApi>,
     caller: Caller,
@@ -106,6 +166,30 @@ async fn publish_product(
     api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/products/{id}",
+    tag = "merchandise",
+    summary = "Change a product's title, description or category",
+    params(("id" = String, Path, description = "The product id (UUID)"), IdempotencyKeyHeader),
+    request_body = ChangeDetails,
+    responses(
+        (status = 200, description = "Changed", body = ProductState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such product, or the caller is not its seller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_product_state`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the merchandise service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn change_details(
     State(api): State<MerchandiseApi>,
     caller: Caller,
@@ -122,6 +206,30 @@ async fn change_details(
     api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/price",
+    tag = "merchandise",
+    summary = "Change a product's price",
+    params(("id" = String, Path, description = "The product id (UUID)"), IdempotencyKeyHeader),
+    request_body = ChangePrice,
+    responses(
+        (status = 200, description = "Changed", body = ProductState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` (and the body) name where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status"))),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such product, or the caller is not its seller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_product_state`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the merchandise service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn change_price(
     State(api): State<MerchandiseApi>,
     caller: Caller,
@@ -195,6 +303,21 @@ async fn visible_product(
     Ok(product)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}",
+    tag = "merchandise",
+    summary = "A product, with its available stock",
+    params(("id" = String, Path, description = "The product id (UUID)"), MinPositionHeader),
+    responses(
+        (status = 200, description = "The product (a draft only to its seller)", body = ProductDetail),
+        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: credentials were sent and refused", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such product, or a draft of another seller", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the catalog has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])),
+)]
 async fn get_product(
     State(api): State<MerchandiseApi>,
     caller: Option<Caller>,
@@ -212,6 +335,21 @@ async fn get_product(
 
 /// `GET /products/{id}/price-history`: every price, oldest first. A product has few prices,
 /// so the list comes whole (`next_cursor` is always null).
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/price-history",
+    tag = "merchandise",
+    summary = "A product's prices, oldest first",
+    params(("id" = String, Path, description = "The product id (UUID)"), MinPositionHeader),
+    responses(
+        (status = 200, description = "Every price of the product, whole (`next_cursor` is always null)", body = PriceHistory),
+        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: credentials were sent and refused", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such product, or a draft of another seller", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the catalog has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = [])),
+)]
 async fn get_price_history(
     State(api): State<MerchandiseApi>,
     caller: Option<Caller>,
@@ -289,6 +427,19 @@ fn listing_error(e: ListingError) -> ApiError {
 }
 
 /// `GET /products`: active products, searched, filtered, sorted, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    tag = "merchandise",
+    summary = "Search and list active products",
+    params(ListingParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of active products", body = ProductPage),
+        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a bad `sort`, `limit`, `currency`, `min_price` or `max_price`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the catalog has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn list(
     State(api): State<MerchandiseApi>,
     Query(params): Query<Vec<(String, String)>>,

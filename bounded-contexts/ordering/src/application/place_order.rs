@@ -21,11 +21,14 @@ use crate::projections::{OrderableProduct, find_products};
 const PRODUCT_POLL: Duration = Duration::from_millis(25);
 
 /// A line as the buyer asks for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     /// Any text: one that is not a product id names no product.
+    #[schema(example = "0190f0a4-5b7c-7d2e-8f00-0123456789ab")]
     pub product_id: String,
+    /// 1 or more.
+    #[schema(example = 2)]
     pub quantity: i64,
 }
 

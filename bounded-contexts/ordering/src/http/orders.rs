@@ -13,7 +13,11 @@ use http_kernel::{ApiError, Caller, CommandIds, Json, Path};
 use serde::Deserialize;
 use shared_kernel::EventStore;
 use shared_kernel::ids::{OrderId, PaymentId};
+use utoipa::ToSchema;
 
+use super::openapi::{
+    IdempotencyKeyHeader, MinPositionHeader, OrderAccepted, OrderState, PendingCommand, Problem,
+};
 use super::reads::{get_order, my_orders};
 use crate::application::{LineRequest, OrderingCommand, PricingError, priced_lines};
 use crate::projections::ORDERING_PRODUCTS;
@@ -33,9 +37,18 @@ pub fn router(api: OrderingApi) -> Router {
         .with_state(api)
 }
 
-#[derive(Debug, Deserialize)]
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PlaceOrder {
+#[schema(example = json!({
+    "lines": [{ "product_id": "0190f0a4-5b7c-7d2e-8f00-0123456789ab", "quantity": 2 }],
+    "shipping_address": {
+        "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+        "postal_code": "SW1Y 4JH", "country": "GB"
+    },
+    "payment": { "method": "card", "token": "tok_ok" }
+}))]
+pub(super) struct PlaceOrder {
     lines: Vec<LineRequest>,
     shipping_address: ShippingAddress,
     payment: PaymentInstruction,
@@ -64,6 +77,27 @@ fn pricing_problem(error: PricingError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    tag = "ordering",
+    summary = "Place an order",
+    params(IdempotencyKeyHeader, MinPositionHeader),
+    request_body = PlaceOrder,
+    responses(
+        (status = 202, description = "Placed: the order goes on (stock, then payment) without the caller; `Location` names the order. When the reply is late, the body is the pending command's instead (its `location` the command's status, its `id` the order's)", body = OrderAccepted,
+            headers(("Location" = String, description = "The order: `/api/v1/orders/{id}`"), ("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 400, description = "`malformed_json`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`order_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (lines, quantities, address, payment); `unknown_product`; `product_unavailable` (not active); `own_product` (the caller sells it); `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ordering service is not reachable, or its products read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn place_order(
     State(api): State<OrderingApi>,
     caller: Caller,
@@ -98,6 +132,27 @@ async fn place_order(
     Ok(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/cancel",
+    tag = "ordering",
+    summary = "Cancel an order (the buyer; until shipped)",
+    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Done: the order's id and status", body = OrderState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a seller of the order tried to cancel it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`order_shipped`: too late; `invalid_order_state` (rejected); `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn cancel_order(
     State(api): State<OrderingApi>,
     caller: Caller,
@@ -113,6 +168,27 @@ async fn cancel_order(
     send(&api, &caller, ids, &command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/ship",
+    tag = "ordering",
+    summary = "Ship a paid order (a seller of its lines)",
+    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Done: the order's id and status", body = OrderState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the buyer tried to ship it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_order_state`: not paid; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn ship_order(
     State(api): State<OrderingApi>,
     caller: Caller,
@@ -125,6 +201,27 @@ async fn ship_order(
     send(&api, &caller, ids, &command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/deliver",
+    tag = "ordering",
+    summary = "Mark a shipped order delivered (a seller of its lines)",
+    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Done: the order's id and status", body = OrderState,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
+            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the buyer tried to mark it delivered", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_order_state`: not shipped; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn deliver_order(
     State(api): State<OrderingApi>,
     caller: Caller,

@@ -11,6 +11,9 @@ use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position}
 use shared_kernel::ids::OrderId;
 use shared_kernel::{Aggregate, StreamId};
 
+use super::openapi::{
+    AsOfParams, MinPositionHeader, OrderDetail, OrderPage, OrdersParams, Problem,
+};
 use super::orders::{OrderingApi, parse_order_id};
 use crate::domain::Order;
 use crate::projections::{ORDERS, ORDERS_CURSOR, OrderView, find_order, list_orders};
@@ -37,6 +40,22 @@ async fn order_as_of(
     OrderView::from_events(&until).map_err(ApiError::internal)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    tag = "ordering",
+    summary = "An order (its buyer or a seller of its lines), now or as it was",
+    params(("id" = String, Path, description = "The order id (UUID)"), AsOfParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "The order", body = OrderDetail),
+        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such order (at `as_of`), or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the orders read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub(super) async fn get_order(
     State(api): State<OrderingApi>,
     caller: Caller,
@@ -90,6 +109,21 @@ fn summary_json(o: &OrderView) -> serde_json::Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    tag = "ordering",
+    summary = "The caller's orders, newest first",
+    params(OrdersParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the orders read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
 pub(super) async fn my_orders(
     State(api): State<OrderingApi>,
     caller: Caller,

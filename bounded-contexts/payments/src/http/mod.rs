@@ -2,6 +2,7 @@
 //! grants for admins, and the caller's own wallet.
 
 mod admin;
+pub mod openapi;
 mod payments;
 mod wallets;
 

@@ -8,11 +8,13 @@ use shared_kernel::{DomainEvent, Money, Recorded};
 use super::{rfc3339, step_of, version_of};
 
 /// One step of an order's life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
+    /// The status the order reached.
     pub status: String,
     /// RFC 3339, microseconds, UTC.
     pub at: String,
+    /// Why it was cancelled or rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -1,0 +1,214 @@
+//! The OpenAPI description of the merchandise routes ([`openapi`]), and the schemas of the
+//! bodies the routes build as JSON (documentation only: nothing constructs them).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shared_kernel::Money;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub(super) use http_kernel::Problem;
+pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
+
+use super::products;
+
+/// The merchandise context's part of the API document.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    MerchandiseDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        products::create_product,
+        products::list,
+        products::get_product,
+        products::change_details,
+        products::publish_product,
+        products::change_price,
+        products::get_price_history,
+    ),
+    components(schemas(
+        products::CreateProduct,
+        products::ChangeDetails,
+        products::ChangePrice,
+        ProductState,
+        Product,
+        ProductDetail,
+        ProductPage,
+        PricePoint,
+        PriceHistory,
+        PendingCommand,
+        Problem,
+    )),
+    tags((
+        name = "merchandise",
+        description = "The catalog: sellers create products (drafts), publish them and change \
+                       their details and prices; anyone searches the active ones."
+    ))
+)]
+struct MerchandiseDoc;
+
+/// A product's id and status after a write.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({ "id": "0190f0a4-5b7c-7d2e-8f00-0123456789ab", "status": "draft" }))]
+pub(super) struct ProductState {
+    #[schema(format = Uuid)]
+    id: String,
+    /// `draft`, `active` or `archived`.
+    status: String,
+}
+
+/// The answer of a write whose command's reply did not come in time: it may still complete.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PendingCommand {
+    #[schema(format = Uuid)]
+    command_id: String,
+    /// Always `pending`.
+    #[schema(example = "pending")]
+    status: String,
+    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
+    location: String,
+    /// The id of what the command creates, when the route knows it already.
+    #[schema(format = Uuid)]
+    id: Option<String>,
+}
+
+/// A product in the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Product {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    seller_id: String,
+    /// `draft` (seen by its seller only) or `active`.
+    status: String,
+    title: String,
+    description: String,
+    category: String,
+    sku: String,
+    price: Money,
+    attributes: BTreeMap<String, String>,
+    /// Stock available for the sku; null until the inventory reported any.
+    available: Option<i64>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// The product stream's version.
+    version: i64,
+}
+
+/// A product with the lowest price of the last 30 days.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ProductDetail {
+    #[serde(flatten)]
+    product: Product,
+    /// The lowest price of the last 30 days (null when the product has no price history).
+    lowest_price_30d: Option<Money>,
+}
+
+/// A page of products.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ProductPage {
+    items: Vec<Product>,
+    /// The `cursor` of the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// A price the product had from `at` on.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PricePoint {
+    price: Money,
+    #[schema(format = DateTime)]
+    at: String,
+}
+
+/// Every price of a product, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PriceHistory {
+    items: Vec<PricePoint>,
+    /// Always null: the history comes whole.
+    next_cursor: Option<String>,
+    lowest_price_30d: Option<Money>,
+}
+
+/// The order of `GET /products`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum ListingSort {
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+}
+
+/// The query of `GET /products` (unknown parameters are ignored).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListingParams {
+    /// Full-text search in title, description and category.
+    q: Option<String>,
+    /// Only this category.
+    category: Option<String>,
+    /// Only products priced in this ISO 4217 currency.
+    #[param(example = "EUR")]
+    currency: Option<String>,
+    /// Lowest price, in minor units.
+    #[param(minimum = 0)]
+    min_price: Option<i64>,
+    /// Highest price, in minor units.
+    #[param(minimum = 0)]
+    max_price: Option<i64>,
+    /// Default: `relevance` with `q`, `newest` without.
+    #[param(inline)]
+    sort: Option<ListingSort>,
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page (made for the same sort).
+    cursor: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every route of `router`, as `METHOD path`.
+    const ROUTES: &[&str] = &[
+        "POST /api/v1/products",
+        "GET /api/v1/products",
+        "GET /api/v1/products/{id}",
+        "PATCH /api/v1/products/{id}",
+        "POST /api/v1/products/{id}/publish",
+        "POST /api/v1/products/{id}/price",
+        "GET /api/v1/products/{id}/price-history",
+    ];
+
+    #[test]
+    fn every_route_is_described_with_its_errors_as_problems() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let route = format!("{} {path}", method.to_uppercase());
+                assert_eq!(op["tags"], serde_json::json!(["merchandise"]), "{route}");
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let schema = &response["content"]["application/problem+json"]["schema"];
+                        assert_eq!(
+                            schema["$ref"], "#/components/schemas/Problem",
+                            "{route} {status}"
+                        );
+                    }
+                }
+                described.insert(route);
+            }
+        }
+        let routes: BTreeSet<String> = ROUTES.iter().map(|r| (*r).to_owned()).collect();
+        assert_eq!(described, routes);
+    }
+}

@@ -1,0 +1,207 @@
+//! The OpenAPI description of the ordering routes ([`openapi`]), and the schemas of the bodies
+//! the routes build as JSON (documentation only: nothing constructs them).
+#![allow(dead_code)]
+
+use event_schemas::ordering::{OrderLine, PaymentInstruction, ShippingAddress};
+use event_schemas::payments::PaymentMethod;
+use serde::Serialize;
+use shared_kernel::Money;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub(super) use http_kernel::Problem;
+pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
+
+use super::{orders, reads};
+use crate::application::LineRequest;
+use crate::projections::HistoryEntry;
+
+/// The ordering context's part of the API document.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OrderingDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        orders::place_order,
+        reads::my_orders,
+        reads::get_order,
+        orders::cancel_order,
+        orders::ship_order,
+        orders::deliver_order,
+    ),
+    components(schemas(
+        orders::PlaceOrder,
+        LineRequest,
+        ShippingAddress,
+        PaymentInstruction,
+        PaymentMethod,
+        OrderLine,
+        OrderState,
+        OrderAccepted,
+        OrderDetail,
+        OrderSummary,
+        OrderPage,
+        HistoryEntry,
+        PendingCommand,
+        Problem,
+    )),
+    tags((
+        name = "ordering",
+        description = "Orders: a buyer places one (stock is reserved, then the payment \
+                       authorized, by a saga), follows and cancels it; its sellers ship and \
+                       deliver it. Status: `pending` -> `stock_reserved` -> `paid` -> `shipped` \
+                       -> `delivered`, or `cancelled` / `rejected`."
+    ))
+)]
+struct OrderingDoc;
+
+/// An order's id and status after a write.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({ "id": "0190f0a4-5b7c-7d2e-8f00-0123456789ab", "status": "pending" }))]
+pub(super) struct OrderState {
+    #[schema(format = Uuid)]
+    id: String,
+    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    status: String,
+}
+
+/// The answer of a write whose command's reply did not come in time: it may still complete.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PendingCommand {
+    #[schema(format = Uuid)]
+    command_id: String,
+    /// Always `pending`.
+    #[schema(example = "pending")]
+    status: String,
+    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
+    location: String,
+    /// The id of what the command creates, when the route knows it already.
+    #[schema(format = Uuid)]
+    id: Option<String>,
+}
+
+/// The answer to a placed order: its state, or the pending command when the reply was late.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(super) enum OrderAccepted {
+    Placed(OrderState),
+    Pending(PendingCommand),
+}
+
+/// How an order is paid, as an order shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct OrderPayment {
+    method: PaymentMethod,
+}
+
+/// An order as its buyer and sellers read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct OrderDetail {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    buyer_id: String,
+    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    status: String,
+    /// Priced when the order was placed.
+    lines: Vec<OrderLine>,
+    total: Money,
+    shipping_address: ShippingAddress,
+    payment: OrderPayment,
+    #[schema(format = Uuid)]
+    payment_id: String,
+    /// Every status the order reached, oldest first.
+    history: Vec<HistoryEntry>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// The order stream's version.
+    version: i64,
+}
+
+/// An order in the caller's list.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct OrderSummary {
+    #[schema(format = Uuid)]
+    id: String,
+    status: String,
+    lines: Vec<OrderLine>,
+    total: Money,
+    #[schema(format = Uuid)]
+    payment_id: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+/// A page of orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct OrderPage {
+    items: Vec<OrderSummary>,
+    /// The `cursor` of the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// The query of `GET /orders/{id}` (other parameters are ignored).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AsOfParams {
+    /// The order as it was at this instant (folded from its own events), instead of now.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-31T12:00:00Z")]
+    as_of: Option<String>,
+}
+
+/// The query of `GET /orders` (any other parameter is refused).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OrdersParams {
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every route of `router`, as `METHOD path`.
+    const ROUTES: &[&str] = &[
+        "POST /api/v1/orders",
+        "GET /api/v1/orders",
+        "GET /api/v1/orders/{id}",
+        "POST /api/v1/orders/{id}/cancel",
+        "POST /api/v1/orders/{id}/ship",
+        "POST /api/v1/orders/{id}/deliver",
+    ];
+
+    #[test]
+    fn every_route_is_described_with_its_errors_as_problems() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let route = format!("{} {path}", method.to_uppercase());
+                assert_eq!(op["tags"], serde_json::json!(["ordering"]), "{route}");
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let schema = &response["content"]["application/problem+json"]["schema"];
+                        assert_eq!(
+                            schema["$ref"], "#/components/schemas/Problem",
+                            "{route} {status}"
+                        );
+                    }
+                }
+                described.insert(route);
+            }
+        }
+        let routes: BTreeSet<String> = ROUTES.iter().map(|r| (*r).to_owned()).collect();
+        assert_eq!(described, routes);
+    }
+}
