@@ -40,6 +40,9 @@ pub enum Command {
     /// Inspect and rebuild read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Print the OpenAPI 3.1 description of the HTTP API (what `GET /api/v1/openapi.json`
+    /// serves): `agora openapi > openapi.json` regenerates the committed copy.
+    Openapi,
     // The benchmarks (`bench`, `bench-messaging`, `bench-feed`, `bench-orders`,
     // `bench-rebuild`): the `agora-bench` crate's commands, run against this platform.
     #[command(flatten)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod contexts;
 pub mod launcher;
+pub mod openapi;
 pub mod ops;
 pub mod projections_cli;
 pub mod telemetry;

@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
         Command::Bench(command) => agora_bench::run(command, &agora::launcher::Launcher).await,
         Command::Users(command) => agora::users_cli::run(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
+        Command::Openapi => print_openapi().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -22,6 +23,15 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn print_openapi() -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let config = agora::config::ServeArgs::defaults()?;
+    let doc = agora::app::openapi_document(&config).await?;
+    let text = agora::openapi::to_json(&doc)?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
 }
 
 async fn migrate(storage: agora::config::StorageArgs) -> anyhow::Result<()> {

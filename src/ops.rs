@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_kernel::Problem;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use projections::Progress;
 use shared_kernel::EventStore;
@@ -41,13 +42,83 @@ pub struct Ops {
 
 pub fn router(ops: Ops) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/commands/{id}", get(command_status))
         .with_state(ops)
 }
 
+/// The OpenAPI description of these routes (tag `ops`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <OpsApi as utoipa::OpenApi>::openapi()
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(healthz, readyz, metrics, command_status),
+    components(schemas(Readiness, CommandStatus)),
+    tags((name = "ops", description = "Operations: liveness, readiness, Prometheus metrics, the \
+        status of a command that answered 202, and this description"))
+)]
+struct OpsApi;
+
+/// The body of a ready `GET /readyz` (documentation only: the route builds it as JSON).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Readiness {
+    /// `ready`.
+    #[schema(example = "ready")]
+    status: String,
+    /// `ok` or `unreachable`.
+    event_store: String,
+    /// `ok` or `unreachable`.
+    read_models: String,
+    /// Each projection's checkpoint (`<position>` or `<position>@<event id>`).
+    projections: std::collections::BTreeMap<String, String>,
+    /// The projections whose projector stopped (empty when ready).
+    stopped_projections: Vec<String>,
+}
+
+/// The body of `GET /api/v1/commands/{id}` (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CommandStatus {
+    command_id: uuid::Uuid,
+    /// `completed`.
+    #[schema(example = "completed")]
+    status: String,
+    /// The stream the command appended to, e.g. `order-<uuid>`.
+    stream_id: String,
+    /// The stream's version after the command.
+    stream_version: u64,
+    /// The global position of the command's last event.
+    position: u64,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain", example = "ok"))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the event store and the read-model database answer and every projector runs.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "ops",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "`not_ready`: a dependency is unreachable or a projection \
+            stopped (the checks are extension members of the problem)", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
 async fn readyz(State(ops): State<Ops>) -> Response {
     let store = ops.store.head().await;
     let read = sqlx::query("SELECT 1").execute(&ops.read).await;
@@ -96,6 +167,20 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 
 /// Where a write that answered 202 can be followed up: the command's result once its events
 /// are stored. (A rejected command leaves no events; its sender gets the rejection on retry.)
+#[utoipa::path(
+    get,
+    path = "/api/v1/commands/{id}",
+    tag = "ops",
+    params(("id" = String, Path, description = "The command id (`command_id` of a 202 answer)")),
+    responses(
+        (status = 200, description = "The command completed: its events are stored", body = CommandStatus,
+            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
+        (status = 400, description = "`malformed_uri`: the path does not decode to UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no completed command with this id (yet, or not a UUID)", body = Problem, content_type = "application/problem+json"),
+        (status = 414, description = "`uri_too_long`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the path holds a control character", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn command_status(
     State(ops): State<Ops>,
     http_kernel::Path(id): http_kernel::Path<String>,
@@ -122,6 +207,13 @@ async fn command_status(
     Ok(response)
 }
 
+/// Prometheus metrics (text exposition format 0.0.4).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
+)]
 async fn metrics(State(ops): State<Ops>) -> Response {
     // Events between each projection and the store's head (positions, so an approximation on
     // PostgreSQL, where rolled-back transactions leave holes in the sequence).

@@ -24,7 +24,7 @@ pub use self::auth::Auth;
 use self::bus::Transport;
 use self::events::EventRuntime;
 pub use self::events::ProjectionGroup;
-pub use self::offline::{migrate, projections_for};
+pub use self::offline::{migrate, openapi_document, projections_for};
 pub use self::serve::{Running, serve, start, start_with};
 use crate::config::ServeArgs;
 use crate::contexts::{self, Inputs};
@@ -109,7 +109,11 @@ pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::R
         progress,
         projectors: Arc::new(projectors),
     };
-    let routes = parts.router.merge(ops::router(ops));
+    let document = crate::openapi::document(&parts.openapi);
+    let routes = parts
+        .router
+        .merge(ops::router(ops))
+        .merge(crate::openapi::router(&document)?);
     let router = layers::wrap(routes, config, &auth, &database.read);
     Ok(Platform {
         router,
@@ -126,6 +130,8 @@ struct Parts {
     sagas: Vec<Arc<dyn projections::saga::ProcessManager>>,
     router: Router,
     background: Vec<context_kit::Background>,
+    /// Each context's OpenAPI description, in registration order.
+    openapi: Vec<utoipa::openapi::OpenApi>,
 }
 
 impl Parts {
@@ -136,6 +142,7 @@ impl Parts {
             sagas: Vec::new(),
             router: Router::new(),
             background: Vec::new(),
+            openapi: Vec::new(),
         };
         for c in contexts {
             if let Some(handler) = c.handler {
@@ -149,6 +156,7 @@ impl Parts {
             parts.sagas.extend(c.process_managers);
             parts.router = parts.router.merge(c.router);
             parts.background.extend(c.background);
+            parts.openapi.push(c.openapi);
         }
         parts
     }

@@ -25,6 +25,47 @@ pub fn projections_for(
     config: &ServeArgs,
     database: &Database,
 ) -> anyhow::Result<Vec<Arc<dyn Projection>>> {
+    let (contexts, auth) = idle_contexts(config, database)?;
+    let mut all: Vec<Arc<dyn Projection>> =
+        contexts.into_iter().flat_map(|c| c.projections).collect();
+    all.push(auth.revocations_projection());
+    Ok(all)
+}
+
+/// The OpenAPI document `serve` would serve with `config` (`agora openapi`): the contexts are
+/// built against a throwaway SQLite database, nothing runs.
+///
+/// # Errors
+/// The scratch database cannot be created, or a context cannot be built.
+pub async fn openapi_document(config: &ServeArgs) -> anyhow::Result<utoipa::openapi::OpenApi> {
+    let dir = std::env::temp_dir().join(format!("agora-openapi-{}", uuid::Uuid::now_v7().simple()));
+    let url = format!("sqlite://{}", dir.join("scratch.db").display());
+    let mut config = config.clone();
+    config.storage.database_url = Some(url.clone());
+    config.storage.data_dir.clone_from(&dir);
+    config.validate()?;
+    std::fs::create_dir_all(&dir).context("cannot create a scratch directory")?;
+    let config = &config;
+    let built = async {
+        let database = Database::open(&url, PoolSizes { store: 1, read: 1 })
+            .await
+            .context("cannot open a scratch database")?;
+        let (contexts, _) = idle_contexts(config, &database)?;
+        let openapi: Vec<_> = contexts.into_iter().map(|c| c.openapi).collect();
+        database.read.close().await;
+        anyhow::Ok(crate::openapi::document(&openapi))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    built
+}
+
+/// The contexts `config` selects, built against `database` with a bus that serves nothing and
+/// a signing key no file holds.
+fn idle_contexts(
+    config: &ServeArgs,
+    database: &Database,
+) -> anyhow::Result<(Vec<context_kit::Context>, Auth)> {
     let services = Services {
         store: Arc::clone(&database.store),
         clock: Arc::new(SystemClock),
@@ -40,10 +81,7 @@ pub fn projections_for(
         config,
         auth: &auth,
     })?;
-    let mut all: Vec<Arc<dyn Projection>> =
-        contexts.into_iter().flat_map(|c| c.projections).collect();
-    all.push(auth.revocations_projection());
-    Ok(all)
+    Ok((contexts, auth))
 }
 
 /// Applies every migration and creates every read model's tables, then returns.
