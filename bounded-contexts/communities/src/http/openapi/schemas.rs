@@ -330,17 +330,18 @@ pub struct ReportResolvedReply {
     pub resolved: bool,
 }
 
-/// The answer to a write whose reply did not come in time: the command may still run; its
-/// outcome will be at `location`.
+// Word for word the other contexts' `PendingCommand`: the merged document keeps one.
+/// The answer of a write whose command's reply did not come in time: it may still complete.
 #[derive(Debug, ToSchema)]
 pub struct PendingCommand {
     #[schema(format = Uuid)]
     pub command_id: String,
+    /// Always `pending`.
     #[schema(example = "pending")]
     pub status: String,
-    #[schema(example = "/api/v1/commands/0190c4a6-7d3e-7c1a-9b2f-3e4d5c6b7a81")]
+    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
     pub location: String,
-    /// The id of what the command creates, when the route creates something.
+    /// The id of what the command creates, when the route knows it already.
     #[schema(format = Uuid)]
     pub id: Option<String>,
 }
