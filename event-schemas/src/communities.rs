@@ -141,7 +141,9 @@ pub const CATALOGUE: Catalogue = &[
 pub const UPCASTERS: &[Upcaster] = &[];
 
 /// Who may post in a community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Anyone may read, join, post, comment and vote (unless banned).

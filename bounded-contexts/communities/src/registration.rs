@@ -40,6 +40,7 @@ pub fn context(services: &Services) -> Context {
         )))
         .with_projections(all(&live))
         .with_router(router(s.api(crate::CONTEXT).with(live)))
+        .with_openapi(crate::http::openapi::openapi())
         .with_background(Box::pin(close_streams))
         .with_background(Box::pin(refresh_hot_ranks))
 }

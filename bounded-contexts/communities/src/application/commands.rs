@@ -30,13 +30,24 @@ pub enum CommentModeration {
 
 /// A new community, as the request body and the command's payload both have it (the same
 /// JSON either way: the enum's variant wraps it without a layer of its own).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunity {
+    /// 3 to 21 of `a-z`, `0-9` and `_` (compared and kept lower-case).
+    #[schema(min_length = 3, max_length = 21, example = "rustlang")]
     pub name: String,
+    /// 1 to 100 characters, one line.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        example = "The Rust programming language"
+    )]
     pub title: String,
+    /// Up to 5,000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
+    /// Each 1 to 500 characters.
     #[serde(default)]
     pub rules: Vec<String>,
     #[serde(default)]

@@ -4,6 +4,7 @@
 
 use axum::Router;
 
+pub mod openapi;
 pub mod read;
 pub mod write;
 

@@ -12,13 +12,19 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use http_kernel::{ApiError, Caller, Json, Path, Query, min_position};
+use http_kernel::openapi::MinPositionHeader;
+use http_kernel::{ApiError, Caller, Json, Path, Problem, Query, min_position};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
+use utoipa::IntoParams;
 
 use super::CommunitiesApi;
+use super::openapi::{
+    self,
+    schemas::{CommentPage, Community, ModlogPage, Post, PostPage, ReportPage, UserKarma},
+};
 use crate::projections::{
     COMMENTS, CommentSort, CommunityRow, DIRECTORY, FeedError, FeedSort, KARMA, MODLOG, POSTS,
     REPORTS, TreeQuery, comment_page, feed_page, find_comment, find_community, find_post,
@@ -43,32 +49,81 @@ pub fn routes() -> Router<CommunitiesApi> {
         .route("/api/v1/users/{id}/karma", get(karma))
 }
 
-/// The query string of every list; values are checked here, so a bad one answers
-/// problem+json like every other error.
-#[derive(Debug, Default, Deserialize)]
-struct ListParams {
-    sort: Option<String>,
-    t: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-    max_depth: Option<String>,
-    parent_id: Option<String>,
-    status: Option<String>,
+/// `?limit=`: a page's size, 1 to 100 (larger ones are capped), 20 when absent.
+fn limit_of(limit: Option<&str>) -> Result<i64, ApiError> {
+    let limit = limit
+        .map(|l| {
+            l.parse::<u32>()
+                .map_err(|_| ApiError::Validation("limit must be an integer from 1 to 100".into()))
+        })
+        .transpose()?;
+    Ok(page_size(limit))
 }
 
-impl ListParams {
-    fn limit(&self) -> Result<i64, ApiError> {
-        let limit = self
-            .limit
-            .as_deref()
-            .map(|l| {
-                l.parse::<u32>().map_err(|_| {
-                    ApiError::Validation("limit must be an integer from 1 to 100".into())
-                })
-            })
-            .transpose()?;
-        Ok(page_size(limit))
-    }
+// The query strings of the lists. Values are kept as text and checked by the handlers, so a
+// bad one answers problem+json like every other error; the `param` attributes document what
+// is accepted.
+
+/// `GET /communities/{name}/posts`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FeedParams {
+    /// The feed's order (default `hot`).
+    #[param(schema_with = openapi::feed_sorts)]
+    sort: Option<String>,
+    /// The window of `sort=top` (default `all`; ignored by the other sorts).
+    #[param(schema_with = openapi::top_windows)]
+    t: Option<String>,
+    /// The page's size: 1 to 100 (larger ones are capped), default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The previous page's `next_cursor` (opaque; only valid with the same `sort` and `t`).
+    cursor: Option<String>,
+}
+
+/// `GET /posts/{id}/comments`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CommentTreeParams {
+    /// The order of each level of the tree (default `top`).
+    #[param(schema_with = openapi::comment_sorts)]
+    sort: Option<String>,
+    /// Levels of replies shown below each comment of the page: 0 to 50, default 8.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 50, example = 8)]
+    max_depth: Option<String>,
+    /// Page the replies of this comment (of this post) instead of the top-level comments.
+    #[param(value_type = Option<String>, format = Uuid)]
+    parent_id: Option<String>,
+    /// Comments per page at the paged level: 1 to 100 (larger ones are capped), default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The previous page's `next_cursor` (opaque; only valid with the same `sort`).
+    cursor: Option<String>,
+}
+
+/// `GET /communities/{name}/reports`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ReportQueueParams {
+    /// Which reports (default `open`).
+    #[param(schema_with = openapi::report_statuses)]
+    status: Option<String>,
+    /// The page's size: 1 to 100 (larger ones are capped), default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The previous page's `next_cursor` (opaque; only valid with the same `status`).
+    cursor: Option<String>,
+}
+
+/// `GET /communities/{name}/modlog` and `GET /users/{id}/karma`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageParams {
+    /// The page's size: 1 to 100 (larger ones are capped), default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
+    limit: Option<String>,
+    /// The previous page's `next_cursor` (opaque).
+    cursor: Option<String>,
 }
 
 fn bad_cursor() -> ApiError {
@@ -104,6 +159,21 @@ fn uuid_of(id: &str, what: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::NotFound(what.into()))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "communities_get_community",
+    path = "/api/v1/communities/{name}",
+    tag = "communities",
+    summary = "A community",
+    description = "With its rules and moderators.",
+    params(("name" = String, Path, description = "The community's name (any case)"), MinPositionHeader),
+    responses(
+        (status = 200, description = "The community", body = Community),
+        (status = 400, description = "`invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+)]
 async fn get_community(
     State(api): State<CommunitiesApi>,
     Path(name): Path<String>,
@@ -117,10 +187,26 @@ async fn get_community(
     Ok(Json(c.to_json(&mods)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "communities_community_posts",
+    path = "/api/v1/communities/{name}/posts",
+    tag = "communities",
+    summary = "A community's feed",
+    description = "Keyset-paged: `sort=hot|new|top|controversial` (`t` windows `top`); pinned posts are not set apart.",
+    params(("name" = String, Path, description = "The community's name (any case)"), FeedParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of posts", body = PostPage),
+        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `sort` or `t` is not one of the listed values, or `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+)]
 async fn community_posts(
     State(api): State<CommunitiesApi>,
     Path(name): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<FeedParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let sort = FeedSort::parse(params.sort.as_deref(), params.t.as_deref()).ok_or_else(|| {
@@ -129,7 +215,7 @@ async fn community_posts(
                 .into(),
         )
     })?;
-    let limit = params.limit()?;
+    let limit = limit_of(params.limit.as_deref())?;
     api.wait_for(&headers, &[DIRECTORY, POSTS]).await?;
     let c = community(&api, &name).await?;
     let page = feed_page(
@@ -153,6 +239,23 @@ async fn community_posts(
 
 /// A post with its score and comment count. A removed post's content shows only to its
 /// author, the community's moderators and admins.
+#[utoipa::path(
+    get,
+    operation_id = "communities_get_post",
+    path = "/api/v1/posts/{id}",
+    tag = "communities",
+    summary = "A post",
+    description = "With its score and comment count. A removed post's content shows only to its author, the community's moderators and admins (authenticated); anyone may read without credentials.",
+    params(("id" = uuid::Uuid, Path, description = "The post's id (anything else is 404 `not_found`)"), MinPositionHeader),
+    responses(
+        (status = 200, description = "The post", body = Post),
+        (status = 400, description = "`invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the credentials sent are invalid (expired, revoked): without any, the post is read anonymously", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no post has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn get_post(
     State(api): State<CommunitiesApi>,
     caller: Option<Caller>,
@@ -184,10 +287,26 @@ async fn get_post(
 /// top-level comments, or with `parent_id` one comment's replies, keyset-paged; each with its
 /// replies nested `max_depth` levels deep (default 8, at most 50). `more_replies` marks a
 /// comment with replies the page did not load.
+#[utoipa::path(
+    get,
+    operation_id = "communities_post_comments",
+    path = "/api/v1/posts/{id}/comments",
+    tag = "communities",
+    summary = "A post's comment tree",
+    description = "A page of the post's top-level comments (or, with `parent_id`, of one comment's replies), each with its replies nested `max_depth` levels deep; `more_replies` marks a comment with replies the page did not load.",
+    params(("id" = uuid::Uuid, Path, description = "The post's id (anything else is 404 `not_found`)"), CommentTreeParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of comments", body = CommentPage),
+        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no post has this id; `not_found`: `parent_id` is not a comment of this post", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `sort` is not top, new or hot, `max_depth` is not an integer from 0 to 50, or `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+)]
 async fn post_comments(
     State(api): State<CommunitiesApi>,
     Path(id): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<CommentTreeParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     min_position(&headers)?;
@@ -207,7 +326,7 @@ async fn post_comments(
                 ))
             })?,
     };
-    let limit = params.limit()?;
+    let limit = limit_of(params.limit.as_deref())?;
     api.wait_for(&headers, &[POSTS, COMMENTS]).await?;
     find_post(&api.read, &post_id)
         .await
@@ -248,6 +367,19 @@ async fn post_comments(
 
 /// Server-Sent Events: each comment created on the post from now on, as event `comment`
 /// (id: the comment's id, data: the comment as the tree shows it).
+#[utoipa::path(
+    get,
+    operation_id = "communities_live_comments",
+    path = "/api/v1/posts/{id}/comments/live",
+    tag = "communities",
+    summary = "New comments on a post, live",
+    description = "Server-Sent Events: each comment created on the post from now on, as event `comment` (`id`: the comment's id; `data`: the comment as JSON, as the tree shows it, schema `Comment`, with no replies). A keep-alive comment every 15 seconds; the stream ends when the server shuts down (reconnect).",
+    params(("id" = uuid::Uuid, Path, description = "The post's id (anything else is 404 `not_found`)")),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
+        (status = 404, description = "`not_found`: no post has this id", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 async fn live_comments(
     State(api): State<CommunitiesApi>,
     Path(id): Path<String>,
@@ -280,15 +412,31 @@ async fn live_comments(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "communities_karma",
+    path = "/api/v1/users/{id}/karma",
+    tag = "communities",
+    summary = "A user's karma",
+    description = "The total, and a keyset-paged list per community (highest first).",
+    params(("id" = uuid::Uuid, Path, description = "The user's id (anything else is 404 `not_found`)"), PageParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "The karma", body = UserKarma),
+        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the id is not a user id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+)]
 async fn karma(
     State(api): State<CommunitiesApi>,
     Path(id): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<PageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     min_position(&headers)?;
     let user_id = uuid_of(&id, "user")?;
-    let limit = params.limit()?;
+    let limit = limit_of(params.limit.as_deref())?;
     api.wait_for(&headers, &[KARMA]).await?;
     let (total, page) = user_karma(&api.read, &user_id, params.cursor.as_deref(), limit)
         .await
@@ -307,11 +455,30 @@ async fn karma(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "communities_community_reports",
+    path = "/api/v1/communities/{name}/reports",
+    tag = "communities",
+    summary = "A community's report queue (moderators)",
+    description = "Newest first, keyset-paged; moderators of the community and admins only.",
+    params(("name" = String, Path, description = "The community's name (any case)"), ReportQueueParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of reports", body = ReportPage),
+        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no valid credentials (missing, expired or revoked token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`not_moderator`: the caller does not moderate the community", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `status` is not open or resolved, or `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+    security(("bearer" = []))
+)]
 async fn community_reports(
     State(api): State<CommunitiesApi>,
     caller: Caller,
     Path(name): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ReportQueueParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let status = params.status.as_deref().unwrap_or("open");
@@ -320,7 +487,7 @@ async fn community_reports(
             "status must be open or resolved".into(),
         ));
     }
-    let limit = params.limit()?;
+    let limit = limit_of(params.limit.as_deref())?;
     api.wait_for(&headers, &[DIRECTORY, REPORTS]).await?;
     let c = community(&api, &name).await?;
     let moderates = caller.is_admin()
@@ -346,13 +513,29 @@ async fn community_reports(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "communities_community_modlog",
+    path = "/api/v1/communities/{name}/modlog",
+    tag = "communities",
+    summary = "A community's moderation log",
+    description = "Public; newest first, keyset-paged.",
+    params(("name" = String, Path, description = "The community's name (any case)"), PageParams, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of moderator actions", body = ModlogPage),
+        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
+    ),
+)]
 async fn community_modlog(
     State(api): State<CommunitiesApi>,
     Path(name): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<PageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let limit = params.limit()?;
+    let limit = limit_of(params.limit.as_deref())?;
     api.wait_for(&headers, &[DIRECTORY, MODLOG]).await?;
     let c = community(&api, &name).await?;
     let page = modlog_page(&api.read, &c.id, params.cursor.as_deref(), limit)

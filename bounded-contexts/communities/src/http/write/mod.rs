@@ -6,15 +6,16 @@
 //! No route reads a read model: a `{name}` is resolved by the handler (the community id is
 //! derived from the name), so writes never wait for projections.
 
-mod comments;
-mod communities;
-mod posts;
-mod reports;
+pub(super) mod comments;
+pub(super) mod communities;
+pub(super) mod posts;
+pub(super) mod reports;
 
 use axum::Router;
 use axum::routing::{delete, patch, post, put};
 use http_kernel::ApiError;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::CommunitiesApi;
 use comments::{
@@ -71,21 +72,29 @@ pub fn routes() -> Router<CommunitiesApi> {
 }
 
 /// A vote on a post or comment (the value rules are the vote aggregate's).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CastVote {
+    /// `1` up, `-1` down, `0` no vote.
+    #[schema(minimum = -1, maximum = 1, example = 1)]
     pub value: i32,
 }
 
-#[derive(Debug, Deserialize)]
+/// Why (a report, a moderator's removal or restoration).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Reason {
+    /// 1 to 1,000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// An optional reason (the body may also be empty).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct OptionalReason {
+    /// Up to 1,000 characters.
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
