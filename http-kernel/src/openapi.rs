@@ -178,7 +178,7 @@ fn add_session_alternative(operation: &mut utoipa::openapi::path::Operation) {
 #[into_params(parameter_in = Header)]
 pub struct IdempotencyKeyHeader {
     /// Makes the write safe to retry: a repeat with the same key and body answers the first
-    /// response (`Idempotent-Replayed: true`); the same key with another body is `409
+    /// response (`Idempotent-Replayed: true`); the same key with another body is `422
     /// idempotency_key_reused`. 1 to 255 visible ASCII characters, kept 24 hours per user.
     #[param(
         rename = "Idempotency-Key",
@@ -195,7 +195,7 @@ pub struct IdempotencyKeyHeader {
 #[into_params(parameter_in = Header)]
 pub struct MinPositionHeader {
     /// Read your writes: the `Agora-Position` of a write; the read waits (bounded) until its
-    /// read model has applied that position, else answers `503 read_model_lagging`.
+    /// read model has applied that position, else answers `503 unavailable` (with `Retry-After`).
     #[param(
         rename = "Agora-Min-Position",
         minimum = 0,
@@ -247,4 +247,21 @@ mod tests {
             "bearer"
         );
     }
+}
+
+/// The answer of a write whose command's reply did not come in time (202, with `Location`): the
+/// command may still complete; its outcome will be at `GET /api/v1/commands/{command_id}`.
+/// Documentation only: the body is built by [`crate::reply::pending_command`].
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PendingCommand {
+    #[schema(format = Uuid)]
+    pub command_id: String,
+    /// Always `pending`.
+    #[schema(example = "pending")]
+    pub status: String,
+    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
+    pub location: String,
+    /// The id of what the command creates, when the route knows it already.
+    #[schema(format = Uuid)]
+    pub id: Option<String>,
 }

@@ -67,20 +67,7 @@ pub(super) struct OrderState {
     status: String,
 }
 
-/// The answer of a write whose command's reply did not come in time: it may still complete.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct PendingCommand {
-    #[schema(format = Uuid)]
-    command_id: String,
-    /// Always `pending`.
-    #[schema(example = "pending")]
-    status: String,
-    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
-    location: String,
-    /// The id of what the command creates, when the route knows it already.
-    #[schema(format = Uuid)]
-    id: Option<String>,
-}
+pub use http_kernel::openapi::PendingCommand;
 
 /// The answer to a placed order: its state, or the pending command when the reply was late.
 #[derive(Debug, Serialize, ToSchema)]

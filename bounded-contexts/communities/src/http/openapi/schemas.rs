@@ -330,18 +330,4 @@ pub struct ReportResolvedReply {
     pub resolved: bool,
 }
 
-// Word for word the other contexts' `PendingCommand`: the merged document keeps one.
-/// The answer of a write whose command's reply did not come in time: it may still complete.
-#[derive(Debug, ToSchema)]
-pub struct PendingCommand {
-    #[schema(format = Uuid)]
-    pub command_id: String,
-    /// Always `pending`.
-    #[schema(example = "pending")]
-    pub status: String,
-    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
-    pub location: String,
-    /// The id of what the command creates, when the route knows it already.
-    #[schema(format = Uuid)]
-    pub id: Option<String>,
-}
+pub use http_kernel::openapi::PendingCommand;
