@@ -20,12 +20,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        routes::list_alerts,
-        routes::get_levels,
+        routes::reads::list_alerts,
+        routes::reads::get_levels,
         routes::receive,
         routes::adjust,
         routes::set_threshold,
-        routes::get_ledger,
+        routes::reads::get_ledger,
     ),
     components(schemas(
         routes::Receipt,

@@ -23,7 +23,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(
     paths(
         products::create_product,
-        products::list,
+        products::search::list,
         products::get_product,
         products::change_details,
         products::publish_product,

@@ -1,13 +1,15 @@
 //! The write routes of `/api/v1` for communities (see shared/API.md): each turns a request into
 //! one command sent over the bus, and answers 201/200 with `Agora-Position`, or 202 with the
 //! command's status location when the reply does not come in time. One file per resource:
-//! [`communities`] (with members, moderators and bans), [`posts`], [`comments`], [`reports`].
+//! [`communities`] (with members, moderators and bans), [`posts`] (and [`post_moderation`]),
+//! [`comments`], [`reports`].
 //!
 //! No route reads a read model: a `{name}` is resolved by the handler (the community id is
 //! derived from the name), so writes never wait for projections.
 
 pub(super) mod comments;
 pub(super) mod communities;
+pub(super) mod post_moderation;
 pub(super) mod posts;
 pub(super) mod reports;
 
@@ -24,10 +26,8 @@ use comments::{
 use communities::{
     appoint_moderator, ban, change_settings, create_community, join, leave, remove_moderator, unban,
 };
-use posts::{
-    create_post, delete_post, edit_post, lock_post, pin_post, remove_post, restore_post,
-    unlock_post, unpin_post, vote_post,
-};
+use post_moderation::{lock_post, pin_post, remove_post, restore_post, unlock_post, unpin_post};
+use posts::{create_post, delete_post, edit_post, vote_post};
 use reports::{report_comment, report_post, resolve_report};
 
 /// The write routes; merged with the read routes by [`super::router`].

@@ -2,13 +2,9 @@
 //! queue and the modlog, all from read models, all lists keyset-paged
 //! (`{items, next_cursor}`, `?limit=` default 20, max 100, `?cursor=` opaque).
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -16,23 +12,21 @@ use http_kernel::openapi::MinPositionHeader;
 use http_kernel::{ApiError, Caller, Json, Path, Problem, Query, min_position};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use utoipa::IntoParams;
 
 use super::CommunitiesApi;
 use super::openapi::{
     self,
-    schemas::{CommentPage, Community, ModlogPage, Post, PostPage, ReportPage, UserKarma},
+    schemas::{CommentPage, Community, Post, PostPage, UserKarma},
 };
 use crate::projections::{
-    COMMENTS, CommentSort, CommunityRow, DIRECTORY, FeedError, FeedSort, KARMA, MODLOG, POSTS,
-    REPORTS, TreeQuery, comment_page, feed_page, find_comment, find_community, find_post,
-    is_moderator, moderators, modlog_page, page_size, reports_page, user_karma,
+    COMMENTS, CommentSort, CommunityRow, DIRECTORY, FeedError, FeedSort, KARMA, POSTS, TreeQuery,
+    comment_page, feed_page, find_comment, find_community, find_post, is_moderator, moderators,
+    page_size, user_karma,
 };
 
-/// How often an idle live stream sends a keep-alive comment.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(crate) mod live;
+pub(crate) mod moderation;
 
 /// Levels of replies a comment page shows below its comments when `max_depth` is not given.
 const DEFAULT_MAX_DEPTH: u32 = 8;
@@ -41,11 +35,17 @@ pub fn routes() -> Router<CommunitiesApi> {
     Router::new()
         .route("/api/v1/communities/{name}", get(get_community))
         .route("/api/v1/communities/{name}/posts", get(community_posts))
-        .route("/api/v1/communities/{name}/reports", get(community_reports))
-        .route("/api/v1/communities/{name}/modlog", get(community_modlog))
+        .route(
+            "/api/v1/communities/{name}/reports",
+            get(moderation::community_reports),
+        )
+        .route(
+            "/api/v1/communities/{name}/modlog",
+            get(moderation::community_modlog),
+        )
         .route("/api/v1/posts/{id}", get(get_post))
         .route("/api/v1/posts/{id}/comments", get(post_comments))
-        .route("/api/v1/posts/{id}/comments/live", get(live_comments))
+        .route("/api/v1/posts/{id}/comments/live", get(live::live_comments))
         .route("/api/v1/users/{id}/karma", get(karma))
 }
 
@@ -101,24 +101,10 @@ struct CommentTreeParams {
     cursor: Option<String>,
 }
 
-/// `GET /communities/{name}/reports`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ReportQueueParams {
-    /// Which reports (default `open`).
-    #[param(schema_with = openapi::report_statuses)]
-    status: Option<String>,
-    /// The page's size: 1 to 100 (larger ones are capped), default 20.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
-    limit: Option<String>,
-    /// The previous page's `next_cursor` (opaque; only valid with the same `status`).
-    cursor: Option<String>,
-}
-
 /// `GET /communities/{name}/modlog` and `GET /users/{id}/karma`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct PageParams {
+pub(crate) struct PageParams {
     /// The page's size: 1 to 100 (larger ones are capped), default 20.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
     limit: Option<String>,
@@ -365,53 +351,6 @@ async fn post_comments(
     ))
 }
 
-/// Server-Sent Events: each comment created on the post from now on, as event `comment`
-/// (id: the comment's id, data: the comment as the tree shows it).
-#[utoipa::path(
-    get,
-    operation_id = "communities_live_comments",
-    path = "/api/v1/posts/{id}/comments/live",
-    tag = "communities",
-    summary = "New comments on a post, live",
-    description = "Server-Sent Events: each comment created on the post from now on, as event `comment` (`id`: the comment's id; `data`: the comment as JSON, as the tree shows it, schema `Comment`, with no replies). A keep-alive comment every 15 seconds; the stream ends when the server shuts down (reconnect).",
-    params(("id" = uuid::Uuid, Path, description = "The post's id (anything else is 404 `not_found`)")),
-    responses(
-        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
-        (status = 404, description = "`not_found`: no post has this id", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-async fn live_comments(
-    State(api): State<CommunitiesApi>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let post_id = uuid_of(&id, "post")?;
-    find_post(&api.read, &post_id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound("post".into()))?;
-    // Subscribed before the response starts: a comment created once the client sees the
-    // response headers is delivered.
-    let comments = BroadcastStream::new(api.extra.subscribe()).filter_map(move |message| {
-        match message {
-            Ok(c) if c.post_id == post_id => Some(Some(Ok::<Event, Infallible>(
-                Event::default()
-                    .event("comment")
-                    .id(c.comment_id.clone())
-                    .data(c.json.to_string()),
-            ))),
-            // Another post's comment, or comments this slow subscriber missed.
-            _ => None,
-        }
-    });
-    // Shutdown ends the stream (`None` below), so a graceful stop does not wait for clients
-    // that would listen forever; they reconnect to another process.
-    let closing = WatchStream::new(api.extra.closed()).filter_map(|closed| closed.then_some(None));
-    let comments = comments.merge(closing).map_while(|event| event);
-    Ok(Sse::new(comments)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response())
-}
-
 #[utoipa::path(
     get,
     operation_id = "communities_karma",
@@ -453,99 +392,4 @@ async fn karma(
         "next_cursor": page.next_cursor,
     }))
     .into_response())
-}
-
-#[utoipa::path(
-    get,
-    operation_id = "communities_community_reports",
-    path = "/api/v1/communities/{name}/reports",
-    tag = "communities",
-    summary = "A community's report queue (moderators)",
-    description = "Newest first, keyset-paged; moderators of the community and admins only.",
-    params(("name" = String, Path, description = "The community's name (any case)"), ReportQueueParams, MinPositionHeader),
-    responses(
-        (status = 200, description = "A page of reports", body = ReportPage),
-        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`: no valid credentials (missing, expired or revoked token)", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`not_moderator`: the caller does not moderate the community", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `status` is not open or resolved, or `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
-    ),
-    security(("bearer" = []))
-)]
-async fn community_reports(
-    State(api): State<CommunitiesApi>,
-    caller: Caller,
-    Path(name): Path<String>,
-    Query(params): Query<ReportQueueParams>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let status = params.status.as_deref().unwrap_or("open");
-    if !matches!(status, "open" | "resolved") {
-        return Err(ApiError::Validation(
-            "status must be open or resolved".into(),
-        ));
-    }
-    let limit = limit_of(params.limit.as_deref())?;
-    api.wait_for(&headers, &[DIRECTORY, REPORTS]).await?;
-    let c = community(&api, &name).await?;
-    let moderates = caller.is_admin()
-        || is_moderator(&api.read, &c.id, &caller.user_id.to_string())
-            .await
-            .map_err(ApiError::internal)?;
-    if !moderates {
-        return Err(ApiError::Rejected {
-            status: 403,
-            code: "not_moderator".into(),
-            message: format!("only moderators of {} read its reports", c.name),
-        });
-    }
-    let page = reports_page(&api.read, &c.id, status, params.cursor.as_deref(), limit)
-        .await
-        .map_err(feed_error)?;
-    Ok(page_json(
-        page.items
-            .iter()
-            .map(crate::projections::ReportRow::to_json)
-            .collect(),
-        page.next_cursor,
-    ))
-}
-
-#[utoipa::path(
-    get,
-    operation_id = "communities_community_modlog",
-    path = "/api/v1/communities/{name}/modlog",
-    tag = "communities",
-    summary = "A community's moderation log",
-    description = "Public; newest first, keyset-paged.",
-    params(("name" = String, Path, description = "The community's name (any case)"), PageParams, MinPositionHeader),
-    responses(
-        (status = 200, description = "A page of moderator actions", body = ModlogPage),
-        (status = 400, description = "`invalid_cursor`: `cursor` is not one this list gave out (or belongs to another sort); `invalid_min_position`: `Agora-Min-Position` is not an integer from 0 to 2^63-1", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no community has this name", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `limit` is not an integer", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the read model has not reached `Agora-Min-Position` within the read wait", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
-    ),
-)]
-async fn community_modlog(
-    State(api): State<CommunitiesApi>,
-    Path(name): Path<String>,
-    Query(params): Query<PageParams>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let limit = limit_of(params.limit.as_deref())?;
-    api.wait_for(&headers, &[DIRECTORY, MODLOG]).await?;
-    let c = community(&api, &name).await?;
-    let page = modlog_page(&api.read, &c.id, params.cursor.as_deref(), limit)
-        .await
-        .map_err(feed_error)?;
-    Ok(page_json(
-        page.items
-            .iter()
-            .map(crate::projections::ModlogRow::to_json)
-            .collect(),
-        page.next_cursor,
-    ))
 }

@@ -7,26 +7,20 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use http_kernel::{
-    ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, PageCursor, Path, Query,
-    SortKey, min_position,
+    ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, Path, min_position,
 };
 use serde::Deserialize;
 use shared_kernel::ids::ProductId;
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{
-    AlertPage, IdempotencyKeyHeader, LedgerPage, MinPositionHeader, PendingCommand, Problem,
-    StockAfterWrite, StockLevels,
+    IdempotencyKeyHeader, MinPositionHeader, PendingCommand, Problem, StockAfterWrite,
 };
 use crate::application::{InventoryCommand, valid_sku};
-use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
-use crate::projections::{
-    RESTOCK_ALERTS, SKU_OWNERS, STOCK_LEVELS, SkuOwner, alerts_of, find_levels, find_owner,
-    ledger_page,
-};
+use crate::projections::{SKU_OWNERS, SkuOwner, find_owner};
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -46,16 +40,18 @@ const ALERTS_CURSOR: CursorSpec<'static> = CursorSpec {
 const OWNER_POLL: Duration = Duration::from_millis(25);
 
 /// What the routes need (the read wait also bounds the look for a new sku).
+pub(crate) mod reads;
+
 pub type InventoryApi = http_kernel::ContextApi;
 
 pub fn router(api: InventoryApi) -> Router {
     Router::new()
-        .route("/api/v1/inventory/alerts", get(list_alerts))
-        .route("/api/v1/inventory/{sku}", get(get_levels))
+        .route("/api/v1/inventory/alerts", get(reads::list_alerts))
+        .route("/api/v1/inventory/{sku}", get(reads::get_levels))
         .route("/api/v1/inventory/{sku}/receipts", post(receive))
         .route("/api/v1/inventory/{sku}/adjustments", post(adjust))
         .route("/api/v1/inventory/{sku}/threshold", put(set_threshold))
-        .route("/api/v1/inventory/{sku}/ledger", get(get_ledger))
+        .route("/api/v1/inventory/{sku}/ledger", get(reads::get_ledger))
         .with_state(api)
 }
 
@@ -274,145 +270,4 @@ async fn set_threshold(
         threshold: req.threshold,
     };
     api.send(&caller, ids, &command, StatusCode::OK).await
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/inventory/{sku}",
-    tag = "inventory",
-    summary = "A sku's stock levels",
-    params(("sku" = String, Path, description = "The sku of one of the caller's products"), MinPositionHeader),
-    responses(
-        (status = 200, description = "The levels (all 0 before any stock was received)", body = StockLevels),
-        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: a read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn get_levels(
-    State(api): State<InventoryApi>,
-    caller: Caller,
-    Path(sku): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
-    api.wait_for(&headers, &[STOCK_LEVELS]).await?;
-    let levels = find_levels(&api.read, &owner.sku)
-        .await
-        .map_err(ApiError::internal)?;
-    // A sku nobody has received stock for yet has none.
-    let body = levels.map_or_else(
-        || {
-            serde_json::json!({
-                "sku": owner.sku,
-                "product_id": owner.product_id,
-                "on_hand": 0,
-                "reserved": 0,
-                "available": 0,
-                "low_stock_threshold": DEFAULT_LOW_STOCK_THRESHOLD,
-            })
-        },
-        |l| {
-            serde_json::json!({
-                "sku": l.sku,
-                "product_id": l.product_id,
-                "on_hand": l.on_hand,
-                "reserved": l.reserved,
-                "available": l.available,
-                "low_stock_threshold": l.low_stock_threshold,
-            })
-        },
-    );
-    Ok(Json(body).into_response())
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/inventory/{sku}/ledger",
-    tag = "inventory",
-    summary = "A sku's stock movements, oldest first",
-    params(("sku" = String, Path, description = "The sku of one of the caller's products"), Page, MinPositionHeader),
-    responses(
-        (status = 200, description = "A page of movements", body = LedgerPage),
-        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: a read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn get_ledger(
-    State(api): State<InventoryApi>,
-    caller: Caller,
-    Path(sku): Path<String>,
-    Query(page): Query<Page>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let limit = limit_of(&page)?;
-    let after = match page.cursor.as_deref() {
-        None => 0,
-        Some(c) => match PageCursor::decode(c, LEDGER_CURSOR)?.key {
-            SortKey::Int(version) => version,
-            _ => return Err(http_kernel::InvalidCursor("not a version").into()),
-        },
-    };
-    let owner = owned_sku(&api, &caller, &sku, &headers).await?;
-    api.wait_for(&headers, &[STOCK_LEVELS]).await?;
-    let items = ledger_page(&api.read, &owner.sku, after, limit)
-        .await
-        .map_err(ApiError::internal)?;
-    let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| {
-            items
-                .last()
-                .map(|e| PageCursor::new(LEDGER_CURSOR.sort, SortKey::Int(e.version), "").encode())
-        })
-        .flatten();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/inventory/alerts",
-    tag = "inventory",
-    summary = "The caller's skus at or below their low-stock threshold",
-    params(Page, MinPositionHeader),
-    responses(
-        (status = 200, description = "A page of alerts, by sku", body = AlertPage),
-        (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the alerts read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn list_alerts(
-    State(api): State<InventoryApi>,
-    caller: Caller,
-    Query(page): Query<Page>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let limit = limit_of(&page)?;
-    api.wait_for(&headers, &[RESTOCK_ALERTS]).await?;
-    let after = match page.cursor.as_deref() {
-        None => String::new(),
-        Some(c) => match PageCursor::decode(c, ALERTS_CURSOR)?.key {
-            SortKey::Text(sku) => sku,
-            _ => return Err(http_kernel::InvalidCursor("not a sku").into()),
-        },
-    };
-    let items = alerts_of(&api.read, &caller.user_id.to_string(), &after, limit)
-        .await
-        .map_err(ApiError::internal)?;
-    let next_cursor = (items.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| {
-            items.last().map(|a| {
-                PageCursor::new(ALERTS_CURSOR.sort, SortKey::Text(a.sku.clone()), "").encode()
-            })
-        })
-        .flatten();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next_cursor })).into_response())
 }
