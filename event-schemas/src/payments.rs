@@ -193,6 +193,8 @@ pub mod commands {
     pub const CAPTURE_PAYMENT: &str = "capture_payment";
     pub const VOID_PAYMENT: &str = "void_payment";
     pub const REFUND_PAYMENT: &str = "refund_payment";
+    pub const CREDIT_SELLER: &str = "credit_seller";
+    pub const DEBIT_SELLER: &str = "debit_seller";
 
     /// Answered by `PaymentAuthorized` or `PaymentDeclined`. The provider is called with the
     /// payment id as its idempotency key, so a redelivered command never charges twice.
@@ -230,5 +232,32 @@ pub mod commands {
         pub payment_id: PaymentId,
         pub amount: Option<Money>,
         pub reason: String,
+    }
+
+    /// Credit a seller's ledger with the gross amount (sum of line totals, minor units) of
+    /// lines delivered to a buyer; payments keeps the platform commission out of it. Sent by
+    /// the order saga when a seller's fulfilment is delivered. `entry` names the ledger entry
+    /// (`delivered:<order id>`): a second command with the same entry changes nothing.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct CreditSeller {
+        pub seller_id: UserId,
+        pub order_id: OrderId,
+        pub entry: String,
+        pub gross: Money,
+    }
+
+    /// Debit a seller's ledger by the gross amount of credited lines that were refunded
+    /// (a return); the commission kept on them is given back in the same proportion. Sent by
+    /// the order saga when a return is refunded. `entry` names the ledger entry
+    /// (`returned:<order id>:<return id>`): a second command with the same entry changes
+    /// nothing.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct DebitSeller {
+        pub seller_id: UserId,
+        pub order_id: OrderId,
+        pub entry: String,
+        pub gross: Money,
     }
 }
