@@ -3,6 +3,7 @@
 //! `agora` binary implements: this crate does not depend on the composition root.
 
 mod append;
+mod catalog;
 mod cost;
 mod cpu;
 mod feed;
@@ -15,6 +16,7 @@ mod scratch;
 use clap::Subcommand;
 
 pub use self::append::BenchArgs;
+pub use self::catalog::BenchCatalogArgs;
 pub use self::feed::BenchFeedArgs;
 pub use self::messaging::BenchMessagingArgs;
 pub use self::orders::BenchOrdersArgs;
@@ -30,6 +32,8 @@ pub enum BenchCommand {
     BenchMessaging(BenchMessagingArgs),
     /// Measure community feed pages (hot, new) over HTTP at 1k and at 100k posts (PostgreSQL).
     BenchFeed(BenchFeedArgs),
+    /// Measure catalog search and facets at 10k (and more) products on SQLite and PostgreSQL.
+    BenchCatalog(BenchCatalogArgs),
     /// Measure orders end to end over HTTP (placed until paid) against raw appends.
     BenchOrders(BenchOrdersArgs),
     /// Measure `projections rebuild` over a long log against a raw ordered read of it.
@@ -46,6 +50,7 @@ pub async fn run(command: BenchCommand, platform: &dyn Platform) -> anyhow::Resu
         BenchCommand::Bench(args) => append::run(args).await,
         BenchCommand::BenchMessaging(args) => messaging::run(args).await,
         BenchCommand::BenchFeed(args) => feed::run(args, platform).await,
+        BenchCommand::BenchCatalog(args) => catalog::run(args).await,
         BenchCommand::BenchOrders(args) => orders::run(args, platform).await,
         BenchCommand::BenchRebuild(args) => rebuild::run(args, platform).await,
     }

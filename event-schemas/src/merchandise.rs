@@ -7,6 +7,9 @@
 //! | `agora.merchandise.product_details_changed` | 1 | |
 //! | `agora.merchandise.product_price_changed` | 1 | |
 //! | `agora.merchandise.product_archived` | 1 | |
+//! | `agora.merchandise.product_options_set` | 1 | the options (e.g. `size`, `colour`) a product's variants choose from |
+//! | `agora.merchandise.variant_added` | 1 | a variant: its own sku (claimed as a product's is), option values, optional price |
+//! | `agora.merchandise.variant_price_changed` | 1 | a variant's price override set, or cleared (null: the product's price) |
 //! | `agora.merchandise.sku_claimed` | 1 | stream `sku-<sku>`: the sku belongs to this product (and its seller) |
 //! | `agora.merchandise.sku_released` | 1 | stream `sku-<sku>`: a claim whose product was never created, given up |
 //!
@@ -18,6 +21,12 @@
 //! The claim names the product, so a claim whose `product_created` never got written can be
 //! recognised and taken over later. Events of `sku-` streams are not product events: consumers
 //! of product events select the `product-` streams.
+//!
+//! Variants: every product has a default variant, its `product_created` sku at the product's
+//! price (a product without options has only that one). A product with options has
+//! `product_options_set` right after its creation and one `variant_added` per variant; the
+//! first names the creation's sku again and gives the default variant its option values.
+//! Each further variant sku is claimed in `sku-<sku>` for the product, like the first.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +42,9 @@ pub const PRODUCT_PUBLISHED: &str = "agora.merchandise.product_published";
 pub const PRODUCT_DETAILS_CHANGED: &str = "agora.merchandise.product_details_changed";
 pub const PRODUCT_PRICE_CHANGED: &str = "agora.merchandise.product_price_changed";
 pub const PRODUCT_ARCHIVED: &str = "agora.merchandise.product_archived";
+pub const PRODUCT_OPTIONS_SET: &str = "agora.merchandise.product_options_set";
+pub const VARIANT_ADDED: &str = "agora.merchandise.variant_added";
+pub const VARIANT_PRICE_CHANGED: &str = "agora.merchandise.variant_price_changed";
 pub const SKU_CLAIMED: &str = "agora.merchandise.sku_claimed";
 pub const SKU_RELEASED: &str = "agora.merchandise.sku_released";
 
@@ -43,6 +55,9 @@ pub const PRODUCT_EVENTS: &[&str] = &[
     PRODUCT_DETAILS_CHANGED,
     PRODUCT_PRICE_CHANGED,
     PRODUCT_ARCHIVED,
+    PRODUCT_OPTIONS_SET,
+    VARIANT_ADDED,
+    VARIANT_PRICE_CHANGED,
 ];
 
 /// Every merchandise event type with its current schema version.
@@ -52,6 +67,9 @@ pub const CATALOGUE: Catalogue = &[
     (PRODUCT_DETAILS_CHANGED, 1),
     (PRODUCT_PRICE_CHANGED, 1),
     (PRODUCT_ARCHIVED, 1),
+    (PRODUCT_OPTIONS_SET, 1),
+    (VARIANT_ADDED, 1),
+    (VARIANT_PRICE_CHANGED, 1),
     (SKU_CLAIMED, 1),
     (SKU_RELEASED, 1),
 ];
@@ -104,6 +122,46 @@ pub struct ProductArchived {
     pub product_id: ProductId,
 }
 
+/// One option a product's variants choose from: its name (`size`) and values (`S`, `M`),
+/// in the seller's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductOption {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// The product's options (replacing none: they are set once, right after creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductOptionsSet {
+    pub product_id: ProductId,
+    pub options: Vec<ProductOption>,
+}
+
+/// A variant of the product: `sku` (claimed for the product), one value per option, and a
+/// price that overrides the product's (`None`: the product's price, following its changes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantAdded {
+    pub product_id: ProductId,
+    /// The product's seller: the sku's owner for inventory.
+    pub seller_id: UserId,
+    pub sku: String,
+    /// Option name -> value.
+    pub option_values: BTreeMap<String, String>,
+    pub price: Option<Money>,
+}
+
+/// A variant's price override, set (`Some`) or cleared (`None`: the product's price again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantPriceChanged {
+    pub product_id: ProductId,
+    pub sku: String,
+    pub price: Option<Money>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum ProductEvent {
@@ -117,6 +175,29 @@ pub enum ProductEvent {
     PriceChanged(ProductPriceChanged),
     #[serde(rename = "agora.merchandise.product_archived")]
     Archived(ProductArchived),
+    #[serde(rename = "agora.merchandise.product_options_set")]
+    OptionsSet(ProductOptionsSet),
+    #[serde(rename = "agora.merchandise.variant_added")]
+    VariantAdded(VariantAdded),
+    #[serde(rename = "agora.merchandise.variant_price_changed")]
+    VariantPriceChanged(VariantPriceChanged),
+}
+
+impl ProductEvent {
+    /// The product the event is about.
+    #[must_use]
+    pub const fn product_id(&self) -> ProductId {
+        match self {
+            Self::Created(e) => e.product_id,
+            Self::Published(e) => e.product_id,
+            Self::DetailsChanged(e) => e.product_id,
+            Self::PriceChanged(e) => e.product_id,
+            Self::Archived(e) => e.product_id,
+            Self::OptionsSet(e) => e.product_id,
+            Self::VariantAdded(e) => e.product_id,
+            Self::VariantPriceChanged(e) => e.product_id,
+        }
+    }
 }
 
 /// `sku-<sku>` now belongs to `product_id`, listed by `seller_id`.
@@ -184,6 +265,9 @@ impl DomainEvent for ProductEvent {
             Self::DetailsChanged(_) => PRODUCT_DETAILS_CHANGED,
             Self::PriceChanged(_) => PRODUCT_PRICE_CHANGED,
             Self::Archived(_) => PRODUCT_ARCHIVED,
+            Self::OptionsSet(_) => PRODUCT_OPTIONS_SET,
+            Self::VariantAdded(_) => VARIANT_ADDED,
+            Self::VariantPriceChanged(_) => VARIANT_PRICE_CHANGED,
         }
     }
 

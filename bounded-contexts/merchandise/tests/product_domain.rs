@@ -26,6 +26,8 @@ fn new_product(id: ProductId, seller: UserId) -> NewProduct {
         sku: "CHESS-1".into(),
         price: eur(12900),
         attributes: BTreeMap::new(),
+        options: Vec::new(),
+        variants: Vec::new(),
     }
 }
 

@@ -1,9 +1,10 @@
 //! Who owns each sku: inventory's own copy of the merchandise facts it needs (sku -> product,
 //! seller), so ownership checks never call into the catalog. It agrees with merchandise's sku
-//! claims: only the product that claimed a sku is ever created with it.
+//! claims: only the product that claimed a sku is ever created with it, or given a variant
+//! with it.
 
 use async_trait::async_trait;
-use event_schemas::merchandise::{PRODUCT_CREATED, ProductEvent};
+use event_schemas::merchandise::{PRODUCT_CREATED, ProductEvent, VARIANT_ADDED};
 use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::{AnyConnection, AnyPool};
@@ -47,7 +48,7 @@ impl Projection for SkuOwnersProjection {
     }
 
     fn handles(&self) -> Interest {
-        Interest::Types(&[PRODUCT_CREATED])
+        Interest::Types(&[PRODUCT_CREATED, VARIANT_ADDED])
     }
 
     fn schema(&self) -> &'static [&'static str] {
@@ -63,26 +64,29 @@ impl Projection for SkuOwnersProjection {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError> {
-        // Only creation says who owns a sku; other product events are none of our business.
-        if event.event_type != PRODUCT_CREATED {
+        // Only creation and variants say who owns a sku; other product events are none of
+        // our business.
+        if event.event_type != PRODUCT_CREATED && event.event_type != VARIANT_ADDED {
             return Ok(());
         }
-        let ProductEvent::Created(created) =
-            ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?
-        else {
-            return Ok(());
-        };
-        // Merchandise creates a product only once it holds its sku's claim (`sku_claimed`,
-        // first come first served), so one product names a sku and this is its owner: the same
-        // answer as the claim. Should a store hold two (products created before skus were
+        let (sku, product_id, seller_id) =
+            match ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?
+            {
+                ProductEvent::Created(c) => (c.sku, c.product_id, c.seller_id),
+                ProductEvent::VariantAdded(v) => (v.sku, v.product_id, v.seller_id),
+                _ => return Ok(()),
+            };
+        // Merchandise creates a product (adds a variant) only once it holds its sku's claim
+        // (`sku_claimed`, first come first served), so one product names a sku and this is its
+        // owner: the same answer as the claim. Should a store hold two (products created before skus were
         // claimed), the first keeps it.
         sqlx::query(
             "INSERT INTO inventory_sku_owners (sku, product_id, seller_id) VALUES ($1, $2, $3) \
              ON CONFLICT (sku) DO NOTHING",
         )
-        .bind(created.sku)
-        .bind(created.product_id.to_string())
-        .bind(created.seller_id.to_string())
+        .bind(sku)
+        .bind(product_id.to_string())
+        .bind(seller_id.to_string())
         .execute(conn)
         .await?;
         Ok(())

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use event_schemas::merchandise::ProductOption;
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::{ProductId, UserId};
 
-use crate::domain::{NewProduct, ProductCommand};
+use crate::domain::{NewProduct, NewVariant, ProductCommand};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
@@ -16,10 +17,16 @@ pub enum MerchandiseCommand {
         title: String,
         description: String,
         category: String,
+        /// Empty with `variants`: the first variant's sku.
+        #[serde(default)]
         sku: String,
         price: Money,
         #[serde(default)]
         attributes: BTreeMap<String, String>,
+        #[serde(default)]
+        options: Vec<ProductOption>,
+        #[serde(default)]
+        variants: Vec<NewVariant>,
     },
     PublishProduct {
         product_id: ProductId,
@@ -37,6 +44,15 @@ pub enum MerchandiseCommand {
     ArchiveProduct {
         product_id: ProductId,
     },
+    AddVariant {
+        product_id: ProductId,
+        variant: NewVariant,
+    },
+    ChangeVariantPrice {
+        product_id: ProductId,
+        sku: String,
+        price: Option<Money>,
+    },
 }
 
 impl MerchandiseCommand {
@@ -47,7 +63,9 @@ impl MerchandiseCommand {
             | Self::PublishProduct { product_id }
             | Self::ChangeProductDetails { product_id, .. }
             | Self::ChangeProductPrice { product_id, .. }
-            | Self::ArchiveProduct { product_id } => *product_id,
+            | Self::ArchiveProduct { product_id }
+            | Self::AddVariant { product_id, .. }
+            | Self::ChangeVariantPrice { product_id, .. } => *product_id,
         }
     }
 
@@ -63,15 +81,22 @@ impl MerchandiseCommand {
                 sku,
                 price,
                 attributes,
+                options,
+                variants,
             } => ProductCommand::Create(NewProduct {
                 product_id,
                 seller_id: actor,
                 title,
                 description,
                 category,
-                sku,
+                sku: match variants.first() {
+                    Some(first) if sku.is_empty() => first.sku.clone(),
+                    _ => sku,
+                },
                 price,
                 attributes,
+                options,
+                variants,
             }),
             Self::PublishProduct { .. } => ProductCommand::Publish { actor },
             Self::ChangeProductDetails {
@@ -87,6 +112,10 @@ impl MerchandiseCommand {
             },
             Self::ChangeProductPrice { price, .. } => ProductCommand::ChangePrice { actor, price },
             Self::ArchiveProduct { .. } => ProductCommand::Archive { actor },
+            Self::AddVariant { variant, .. } => ProductCommand::AddVariant { actor, variant },
+            Self::ChangeVariantPrice { sku, price, .. } => {
+                ProductCommand::ChangeVariantPrice { actor, sku, price }
+            }
         }
     }
 }

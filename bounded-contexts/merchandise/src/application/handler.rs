@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared_kernel::application::{
-    CommandKit, ExecuteError, Executed, Handled, accept, decode, finish, rejected, require_user,
-    untracked,
+    CommandKit, ExecuteError, Executed, Handled, Stop, accept, decode, finish, rejected,
+    require_user, untracked,
 };
-use shared_kernel::ids::ProductId;
+use shared_kernel::ids::{ProductId, UserId};
 use shared_kernel::{
     Aggregate, Clock, CommandEnvelope, CommandHandler, CommandReply, EventMetadata, EventStore,
     StoreError, StreamId,
@@ -57,6 +57,9 @@ impl MerchandiseHandler {
         let metadata = envelope.event_metadata();
         let command = match command.into_domain(actor) {
             ProductCommand::Create(new) => return self.create(envelope, &metadata, new).await,
+            add @ ProductCommand::AddVariant { .. } => {
+                return self.add_variant(envelope, &metadata, product_id, add).await;
+            }
             other => other,
         };
         let result = self
@@ -66,8 +69,8 @@ impl MerchandiseHandler {
         accept(envelope, &stream, result, product_body(product_id))
     }
 
-    /// Claims the sku, then creates the product; answers 409 `sku_taken` when another product
-    /// holds the sku.
+    /// Claims the skus (the product's and its variants'), then creates the product; answers
+    /// 409 `sku_taken` when another product holds one of them.
     async fn create(
         &self,
         envelope: &CommandEnvelope,
@@ -82,49 +85,108 @@ impl MerchandiseHandler {
         {
             return Ok(rejected(envelope, &e));
         }
-        let claim_stream = sku_stream(&new.sku);
-        // The claim is its own step: its events carry no command id, so the command's result
-        // is the product stream's alone, and a retry re-claims (a no-op for the same product)
-        // even after a failed creation gave the sku back.
+        // The claims are steps of their own: their events carry no command id, so the
+        // command's result is the product stream's alone, and a retry re-claims (a no-op for
+        // the same product) even after a failed creation gave the skus back.
         let claim_metadata = untracked(metadata);
+        let mut skus = vec![new.sku.clone()];
+        skus.extend(new.variants.iter().skip(1).map(|v| v.sku.clone()));
+        for (done, sku) in skus.iter().enumerate() {
+            if let Err(stop) = self
+                .claim(envelope, &claim_metadata, sku, product_id, new.seller_id)
+                .await
+            {
+                for claimed in &skus[..done] {
+                    self.release(claimed, product_id, &claim_metadata, false)
+                        .await;
+                }
+                return Err(stop);
+            }
+        }
+        let result = self
+            .kit
+            .execute::<Product>(&stream, ProductCommand::Create(new), metadata)
+            .await;
+        if result.is_err() {
+            for sku in &skus {
+                self.release(sku, product_id, &claim_metadata, false).await;
+            }
+        }
+        accept(envelope, &stream, result, product_body(product_id))
+    }
+
+    /// Claims the new variant's sku for the product, then adds the variant.
+    async fn add_variant(
+        &self,
+        envelope: &CommandEnvelope,
+        metadata: &EventMetadata,
+        product_id: ProductId,
+        command: ProductCommand,
+    ) -> Handled {
+        let ProductCommand::AddVariant { actor, variant } = &command else {
+            return Err(StoreError::Corrupt("not a variant".into()).into());
+        };
+        let (actor, sku) = (*actor, variant.sku.clone());
+        let stream = StreamId::of(Product::KIND, product_id);
+        let product = self.kit.state::<Product>(&stream).await?;
+        // What the product refuses claims nothing; a retry of an added variant claims nothing.
+        match product.decide(command.clone(), self.kit.clock.now()) {
+            Err(e) => return Ok(rejected(envelope, &e)),
+            Ok(events) if events.is_empty() => {}
+            Ok(_) => {
+                let claim_metadata = untracked(metadata);
+                self.claim(envelope, &claim_metadata, &sku, product_id, actor)
+                    .await?;
+                let result = self.kit.execute::<Product>(&stream, command, metadata).await;
+                if result.is_err() {
+                    self.release(&sku, product_id, &claim_metadata, true).await;
+                }
+                return accept(envelope, &stream, result, product_body(product_id));
+            }
+        }
+        let result = self.kit.execute::<Product>(&stream, command, metadata).await;
+        accept(envelope, &stream, result, product_body(product_id))
+    }
+
+    /// Claims `sku` for `product_id`; a rejection (409 `sku_taken`) when another product
+    /// holds it.
+    async fn claim(
+        &self,
+        envelope: &CommandEnvelope,
+        claim_metadata: &EventMetadata,
+        sku: &str,
+        product_id: ProductId,
+        seller_id: UserId,
+    ) -> Result<(), Stop> {
+        let claim_stream = sku_stream(sku);
         let abandoned_by = self.abandoned_holder(&claim_stream, product_id).await?;
         let claim = self
             .kit
             .execute::<SkuClaim>(
                 &claim_stream,
                 SkuClaimCommand::Claim {
-                    sku: new.sku.clone(),
+                    sku: sku.to_owned(),
                     product_id,
-                    seller_id: new.seller_id,
+                    seller_id,
                     abandoned_by,
                 },
-                &claim_metadata,
+                claim_metadata,
             )
             .await;
         match claim {
-            Ok(_) => {}
+            Ok(_) => Ok(()),
+            Err(ExecuteError::Domain(e)) => Err(rejected(envelope, &e).into()),
             // Another creation won the race for a sku nobody held: it is taken as well.
-            Err(ExecuteError::Domain(e)) => return Ok(rejected(envelope, &e)),
-            Err(ExecuteError::Conflict) => {
-                return Ok(envelope.reject(
+            Err(ExecuteError::Conflict) => Err(envelope
+                .reject(
                     409,
                     "sku_taken",
-                    format!("sku {} belongs to another product", new.sku),
-                ));
-            }
-            Err(ExecuteError::Store(e)) => return Err(e.into()),
-            Err(e) => return Err(StoreError::Corrupt(e.to_string()).into()),
+                    format!("sku {sku} belongs to another product"),
+                )
+                .into()),
+            Err(ExecuteError::Store(e)) => Err(e.into()),
+            Err(e) => Err(StoreError::Corrupt(e.to_string()).into()),
         }
-        let sku = new.sku.clone();
-        let result = self
-            .kit
-            .execute::<Product>(&stream, ProductCommand::Create(new), metadata)
-            .await;
-        if result.is_err() {
-            self.release(&claim_stream, sku, product_id, &claim_metadata)
-                .await;
-        }
-        accept(envelope, &stream, result, product_body(product_id))
     }
 
     /// The holder of the sku `claim`, if it is not `product_id` and was never created.
@@ -144,36 +206,45 @@ impl MerchandiseHandler {
         Ok((!created).then_some(holder.product_id))
     }
 
-    /// Compensation: gives the sku back after a creation that did not happen. A creation
-    /// whose append failed may still have committed (the reply was lost): the claim stays
-    /// when the product exists.
+    /// Compensation: gives the sku back after a creation (or a variant) that did not happen.
+    /// A write whose append failed may still have committed (the reply was lost): the claim
+    /// stays when the product exists (`variant`: when the product lists the sku).
     async fn release(
         &self,
-        claim: &StreamId,
-        sku: String,
+        sku: &str,
         product_id: ProductId,
         metadata: &EventMetadata,
+        variant: bool,
     ) {
-        match self
-            .kit
-            .exists(&StreamId::of(Product::KIND, product_id))
-            .await
-        {
+        let stream = StreamId::of(Product::KIND, product_id);
+        let in_use = if variant {
+            self.kit
+                .state::<Product>(&stream)
+                .await
+                .map(|p| p.variants.contains_key(sku))
+        } else {
+            self.kit.exists(&stream).await
+        };
+        match in_use {
             Ok(false) => {}
             Ok(true) => return,
             Err(e) => {
-                tracing::warn!(error = %e, %product_id, "cannot check a failed creation; its sku claim stays");
+                tracing::warn!(error = %e, %product_id, "cannot check a failed write; its sku claim stays");
                 return;
             }
         }
         let release = SkuClaimCommand::Release {
-            sku,
+            sku: sku.to_owned(),
             product_id,
             reason: "product creation failed".into(),
         };
-        if let Err(e) = self.kit.execute::<SkuClaim>(claim, release, metadata).await {
+        if let Err(e) = self
+            .kit
+            .execute::<SkuClaim>(&sku_stream(sku), release, metadata)
+            .await
+        {
             // The claim stays; a later creation takes it over once it counts as abandoned.
-            tracing::warn!(error = %e, %product_id, "cannot release the sku claim of a failed creation");
+            tracing::warn!(error = %e, %product_id, "cannot release the sku claim of a failed write");
         }
     }
 }

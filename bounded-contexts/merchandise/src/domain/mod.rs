@@ -2,8 +2,10 @@
 
 mod product;
 mod sku_claim;
+mod variant;
 
 pub use product::{NewProduct, Product, ProductCommand, ProductError, ProductStatus};
 pub use sku_claim::{
     SKU_ABANDONED_AFTER_SECS, SkuClaim, SkuClaimCommand, SkuClaimError, SkuHolder,
 };
+pub use variant::{MAX_OPTION_VALUES, MAX_OPTIONS, MAX_VARIANTS, NewVariant, Variant};

@@ -3,16 +3,17 @@
 use std::collections::BTreeMap;
 
 use event_schemas::merchandise::{
-    ProductArchived, ProductCreated, ProductDetailsChanged, ProductEvent, ProductPriceChanged,
-    ProductPublished,
+    ProductArchived, ProductCreated, ProductDetailsChanged, ProductEvent, ProductOption,
+    ProductOptionsSet, ProductPriceChanged, ProductPublished, VariantAdded,
 };
 use shared_kernel::ids::{ProductId, UserId};
 use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
+use super::variant::{self, NewVariant, Variant, check_sku, invalid};
+
 const TITLE: TextRule = TextRule::line("title", 1, 200);
 const DESCRIPTION: TextRule = TextRule::multiline("description", 0, 10_000);
 const CATEGORY: TextRule = TextRule::line("category", 1, 64);
-const SKU: TextRule = TextRule::line("sku", 1, 64);
 const MAX_ATTRIBUTES: usize = 50;
 const ATTRIBUTE_NAME: TextRule = TextRule::line("an attribute name", 1, 64);
 const ATTRIBUTE_VALUE: TextRule = TextRule::line("an attribute value", 0, 500);
@@ -47,6 +48,12 @@ pub struct Product {
     pub title: String,
     pub description: String,
     pub category: String,
+    /// The default variant's sku.
+    pub sku: String,
+    /// Empty for a product without variants beyond the default.
+    pub options: Vec<ProductOption>,
+    /// Every variant by sku, the default one included.
+    pub variants: BTreeMap<String, Variant>,
 }
 
 /// What a seller provides to list a product.
@@ -60,6 +67,10 @@ pub struct NewProduct {
     pub sku: String,
     pub price: Money,
     pub attributes: BTreeMap<String, String>,
+    /// The options the variants choose from; empty for a single-sku product.
+    pub options: Vec<ProductOption>,
+    /// With options: every variant, the first being the default (its sku is `sku`).
+    pub variants: Vec<NewVariant>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +93,16 @@ pub enum ProductCommand {
     Archive {
         actor: UserId,
     },
+    AddVariant {
+        actor: UserId,
+        variant: NewVariant,
+    },
+    /// `price: None` clears the override: the variant sells at the product's price.
+    ChangeVariantPrice {
+        actor: UserId,
+        sku: String,
+        price: Option<Money>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +117,16 @@ pub enum ProductError {
     InvalidTransition(&'static str, &'static str),
     #[error("{0}")]
     Invalid(String),
+    #[error("variant {0}: {1}")]
+    VariantOptions(String, String),
+    #[error("variant {0} has the option values of another variant")]
+    DuplicateVariant(String),
+    #[error("the product has no options: a product's options are set when it is created")]
+    NoOptions,
+    #[error("the product already has a different variant {0}")]
+    VariantExists(String),
+    #[error("the product has no variant {0}")]
+    VariantNotFound(String),
 }
 
 impl shared_kernel::application::Rejection for ProductError {
@@ -107,6 +138,11 @@ impl shared_kernel::application::Rejection for ProductError {
             Self::NotFound | Self::NotSeller => ("not_found", 404),
             Self::InvalidTransition(..) => ("invalid_product_state", 409),
             Self::Invalid(_) => ("validation_failed", 422),
+            Self::VariantOptions(..) => ("variant_options_mismatch", 422),
+            Self::DuplicateVariant(_) => ("duplicate_variant", 422),
+            Self::NoOptions => ("product_has_no_options", 422),
+            Self::VariantExists(_) => ("variant_exists", 409),
+            Self::VariantNotFound(_) => ("variant_not_found", 404),
         }
     }
 }
@@ -133,17 +169,14 @@ fn check_details(title: &str, description: &str, category: &str) -> Result<(), P
 
 fn check_new(p: &NewProduct) -> Result<(), ProductError> {
     check_details(&p.title, &p.description, &p.category)?;
-    check_text(&SKU, &p.sku)?;
-    if !p
-        .sku
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(ProductError::Invalid(
-            "sku may contain only letters, digits, - and _".into(),
+    check_sku(&p.sku)?;
+    check_price(p.price)?;
+    variant::check_new_variants(&p.options, &p.variants, p.price)?;
+    if p.variants.first().is_some_and(|v| v.sku != p.sku) {
+        return Err(invalid(
+            "sku names the default variant: leave it out or give the first variant's",
         ));
     }
-    check_price(p.price)?;
     if p.attributes.len() > MAX_ATTRIBUTES {
         return Err(ProductError::Invalid(format!(
             "at most {MAX_ATTRIBUTES} attributes"
@@ -156,7 +189,7 @@ fn check_new(p: &NewProduct) -> Result<(), ProductError> {
 }
 
 impl Product {
-    fn owned_by(&self, actor: UserId) -> Result<(), ProductError> {
+    pub(super) fn owned_by(&self, actor: UserId) -> Result<(), ProductError> {
         match self.status {
             ProductStatus::Nonexistent => Err(ProductError::NotFound),
             _ if self.seller != actor => Err(ProductError::NotSeller),
@@ -183,7 +216,7 @@ impl Aggregate for Product {
                     return Err(ProductError::AlreadyExists);
                 }
                 check_new(&p)?;
-                Ok(vec![ProductEvent::Created(ProductCreated {
+                let mut events = vec![ProductEvent::Created(ProductCreated {
                     product_id: p.product_id,
                     seller_id: p.seller_id,
                     title: p.title.trim().to_owned(),
@@ -192,7 +225,27 @@ impl Aggregate for Product {
                     sku: p.sku,
                     price: p.price,
                     attributes: p.attributes,
-                })])
+                })];
+                if !p.options.is_empty() {
+                    events.push(ProductEvent::OptionsSet(ProductOptionsSet {
+                        product_id: p.product_id,
+                        options: p.options,
+                    }));
+                    events.extend(p.variants.into_iter().map(|v| {
+                        ProductEvent::VariantAdded(VariantAdded {
+                            product_id: p.product_id,
+                            seller_id: p.seller_id,
+                            sku: v.sku,
+                            option_values: v.option_values,
+                            price: v.price,
+                        })
+                    }));
+                }
+                Ok(events)
+            }
+            ProductCommand::AddVariant { actor, variant } => self.add_variant(actor, variant),
+            ProductCommand::ChangeVariantPrice { actor, sku, price } => {
+                self.change_variant_price(actor, sku, price)
             }
             ProductCommand::Publish { actor } => {
                 self.owned_by(actor)?;
@@ -273,7 +326,32 @@ impl Aggregate for Product {
                 title: e.title.clone(),
                 description: e.description.clone(),
                 category: e.category.clone(),
+                sku: e.sku.clone(),
+                options: Vec::new(),
+                variants: BTreeMap::from([(e.sku.clone(), Variant::default())]),
             },
+            ProductEvent::OptionsSet(e) => Self {
+                options: e.options.clone(),
+                ..self
+            },
+            ProductEvent::VariantAdded(e) => {
+                let mut next = self;
+                next.variants.insert(
+                    e.sku.clone(),
+                    Variant {
+                        option_values: e.option_values.clone(),
+                        price: e.price,
+                    },
+                );
+                next
+            }
+            ProductEvent::VariantPriceChanged(e) => {
+                let mut next = self;
+                if let Some(v) = next.variants.get_mut(&e.sku) {
+                    v.price = e.price;
+                }
+                next
+            }
             ProductEvent::Published(_) => Self {
                 status: ProductStatus::Active,
                 ..self

@@ -29,12 +29,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         products::publish_product,
         products::change_price,
         products::get_price_history,
+        products::variants::add_variant,
+        products::variants::change_variant,
     ),
     components(schemas(
         products::CreateProduct,
         products::ChangeDetails,
         products::ChangePrice,
+        products::variants::ProductOptionBody,
+        products::variants::NewVariantBody,
+        products::variants::ChangeVariant,
         ProductState,
+        ProductVariant,
+        PriceRange,
+        Facets,
+        CategoryCount,
+        PriceBandCount,
         Product,
         ProductDetail,
         ProductPage,
@@ -78,14 +88,69 @@ pub(super) struct Product {
     sku: String,
     price: Money,
     attributes: BTreeMap<String, String>,
-    /// Stock available for the sku; null until the inventory reported any.
+    /// Stock available for the sku (the default variant's); null until the inventory
+    /// reported any.
     available: Option<i64>,
+    /// The options the variants choose from (empty for a single-sku product).
+    options: Vec<products::variants::ProductOptionBody>,
+    /// Every variant, the default one (the product's `sku`) first.
+    variants: Vec<ProductVariant>,
+    /// The lowest and highest price of the variants.
+    price_range: PriceRange,
+    /// Whether some variant has stock available.
+    in_stock: bool,
     #[schema(format = DateTime)]
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
     /// The product stream's version.
     version: i64,
+}
+
+/// A variant of a product.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ProductVariant {
+    sku: String,
+    /// Option name -> value (`{}` for a single-sku product's default variant).
+    option_values: BTreeMap<String, String>,
+    /// What it sells at: its override, else the product's price.
+    price: Money,
+    /// Its own price, or null when it sells at the product's price.
+    price_override: Option<Money>,
+    /// Stock available for the sku; null until the inventory reported any.
+    available: Option<i64>,
+}
+
+/// The lowest and highest price of a product's variants.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PriceRange {
+    min: Money,
+    max: Money,
+}
+
+/// How many active products match the listing's filters, per category and per price band.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Facets {
+    /// Most products first.
+    categories: Vec<CategoryCount>,
+    /// Every band, in order, on each product's lowest price: 0-999, 1000-2499, 2500-4999,
+    /// 5000-9999, 10000-24999, 25000-49999, 50000 and more (minor units).
+    price_bands: Vec<PriceBandCount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct CategoryCount {
+    category: String,
+    count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PriceBandCount {
+    /// Lower bound, minor units (inclusive).
+    min_minor: i64,
+    /// Upper bound, minor units (inclusive); null for the last band.
+    max_minor: Option<i64>,
+    count: i64,
 }
 
 /// A product with the lowest price of the last 30 days.
@@ -103,6 +168,8 @@ pub(super) struct ProductPage {
     items: Vec<Product>,
     /// The `cursor` of the next page; null on the last one.
     next_cursor: Option<String>,
+    /// Counts of everything the filters match (not just this page); null with `facets=false`.
+    facets: Option<Facets>,
 }
 
 /// A price the product had from `at` on.
@@ -143,12 +210,16 @@ pub(super) struct ListingParams {
     /// Only products priced in this ISO 4217 currency.
     #[param(example = "EUR")]
     currency: Option<String>,
-    /// Lowest price, in minor units.
+    /// Lowest "from" price (a product's lowest variant price), in minor units.
     #[param(minimum = 0)]
     min_price: Option<i64>,
-    /// Highest price, in minor units.
+    /// Highest "from" price (a product's lowest variant price), in minor units.
     #[param(minimum = 0)]
     max_price: Option<i64>,
+    /// `true`: only products with some variant in stock.
+    in_stock: Option<bool>,
+    /// `false`: leave out `facets` (spares counting).
+    facets: Option<bool>,
     /// Default: `relevance` with `q`, `newest` without.
     #[param(inline)]
     sort: Option<ListingSort>,
@@ -173,6 +244,8 @@ mod tests {
         "POST /api/v1/products/{id}/publish",
         "POST /api/v1/products/{id}/price",
         "GET /api/v1/products/{id}/price-history",
+        "POST /api/v1/products/{id}/variants",
+        "PATCH /api/v1/products/{id}/variants/{sku}",
     ];
 
     #[test]

@@ -8,6 +8,13 @@
 //!   (porter stemmer). Same name on both, so the shared code can empty it.
 //! - `merchandise_price_history`: every price a product had, with when it took effect.
 //! - `merchandise_stock`: the `available` quantity per sku, from the inventory's stock events.
+//! - `merchandise_variants`: every product's variants by sku (see `variants`).
+//! - `merchandise_facets`: counts of active products per category, currency, price band and
+//!   availability (see `summary`).
+//!
+//! A read model built before variants lacks the catalog's `options`, `min_price_minor`,
+//! `max_price_minor` and `in_stock` columns: drop `merchandise_catalog` and run
+//! `agora projections rebuild merchandise.catalog`.
 
 use async_trait::async_trait;
 use chrono::SecondsFormat;
@@ -17,6 +24,9 @@ use projections::{Backend, Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::AnyConnection;
+
+use super::schema::{POSTGRES_SCHEMA, SCHEMA, SQLITE_SCHEMA};
+use super::{summary, variants};
 
 /// The projection's name (its checkpoint key).
 pub const CATALOG: &str = "merchandise.catalog";
@@ -28,6 +38,9 @@ const CATALOG_EVENTS: &[&str] = &[
     event_schemas::merchandise::PRODUCT_DETAILS_CHANGED,
     event_schemas::merchandise::PRODUCT_PRICE_CHANGED,
     event_schemas::merchandise::PRODUCT_ARCHIVED,
+    event_schemas::merchandise::PRODUCT_OPTIONS_SET,
+    event_schemas::merchandise::VARIANT_ADDED,
+    event_schemas::merchandise::VARIANT_PRICE_CHANGED,
     event_schemas::inventory::STOCK_ITEM_OPENED,
     event_schemas::inventory::STOCK_RECEIVED,
     event_schemas::inventory::STOCK_ADJUSTED,
@@ -38,61 +51,6 @@ const CATALOG_EVENTS: &[&str] = &[
 
 /// Text search configuration of PostgreSQL, close to SQLite's porter stemmer.
 pub(crate) const PG_SEARCH_CONFIG: &str = "english";
-
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS merchandise_catalog (
-        id          TEXT PRIMARY KEY,
-        seller_id   TEXT NOT NULL,
-        status      TEXT NOT NULL,
-        title       TEXT NOT NULL,
-        description TEXT NOT NULL,
-        category    TEXT NOT NULL,
-        sku         TEXT NOT NULL,
-        price_minor BIGINT NOT NULL,
-        currency    TEXT NOT NULL,
-        attributes  TEXT NOT NULL,
-        created_at  TEXT NOT NULL,
-        updated_at  TEXT NOT NULL,
-        version     BIGINT NOT NULL
-    )",
-    // The listing's sort orders, each with the id tiebreaker of its keyset.
-    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_price
-        ON merchandise_catalog (status, price_minor, id)",
-    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_created
-        ON merchandise_catalog (status, created_at, id)",
-    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_sku ON merchandise_catalog (sku)",
-    "CREATE TABLE IF NOT EXISTS merchandise_price_history (
-        product_id  TEXT NOT NULL,
-        version     BIGINT NOT NULL,
-        price_minor BIGINT NOT NULL,
-        currency    TEXT NOT NULL,
-        at          TEXT NOT NULL,
-        PRIMARY KEY (product_id, version)
-    )",
-    "CREATE TABLE IF NOT EXISTS merchandise_stock (
-        sku       TEXT PRIMARY KEY,
-        available BIGINT NOT NULL,
-        version   BIGINT NOT NULL
-    )",
-];
-
-const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS merchandise_search (
-        id       TEXT PRIMARY KEY,
-        document tsvector NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS merchandise_search_document
-        ON merchandise_search USING GIN (document)",
-];
-
-const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE VIRTUAL TABLE IF NOT EXISTS merchandise_search USING fts5(
-        id UNINDEXED,
-        title,
-        description,
-        tokenize = 'porter unicode61'
-    )",
-];
 
 /// A catalog row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -110,7 +68,15 @@ pub struct CatalogProduct {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
-    /// Stock available for the product's sku; `None` before the inventory reported any.
+    /// JSON array of `{name, values}`: the options the variants choose from.
+    pub options: String,
+    /// The lowest and highest variant price, minor units.
+    pub min_price_minor: i64,
+    pub max_price_minor: i64,
+    /// 1 when some variant has stock available, else 0.
+    pub in_stock: i64,
+    /// Stock available for the product's (default variant's) sku; `None` before the
+    /// inventory reported any.
     pub available: Option<i64>,
 }
 
@@ -118,7 +84,7 @@ pub struct CatalogProduct {
 /// [`CatalogProduct`]'s order.
 pub(crate) const PRODUCT_COLUMNS: &str = "c.id, c.seller_id, c.status, c.title, c.description, \
      c.category, c.sku, c.price_minor, c.currency, c.attributes, c.created_at, c.updated_at, \
-     c.version, s.available";
+     c.version, c.options, c.min_price_minor, c.max_price_minor, c.in_stock, s.available";
 
 /// Reads one product from the catalog.
 ///
@@ -167,6 +133,8 @@ impl Projection for CatalogProjection {
             "merchandise_search",
             "merchandise_price_history",
             "merchandise_stock",
+            "merchandise_variants",
+            "merchandise_facets",
         ]
     }
 
@@ -175,11 +143,35 @@ impl Projection for CatalogProjection {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError> {
+        // The products the event concerns, with their facet keys before it: after it, their
+        // price range and availability are recomputed and their facet counts moved.
+        let mut before = Vec::new();
         match event.stream_id.kind() {
-            "product" => apply_product(conn, event).await,
-            "stock" => apply_stock(conn, event).await,
-            _ => Ok(()),
+            "product" => {
+                let e = ProductEvent::decode(
+                    &event.event_type,
+                    event.schema_version,
+                    event.data.clone(),
+                )?;
+                let id = e.product_id().to_string();
+                before.push((id.clone(), summary::facet_key(conn, &id).await?));
+                apply_product(conn, event, &e).await?;
+            }
+            "stock" => {
+                let e =
+                    StockEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
+                for id in variants::products_of_sku(conn, summary::stock_sku(&e)).await? {
+                    before.push((id.clone(), summary::facet_key(conn, &id).await?));
+                }
+                summary::apply_stock(conn, version_of(event), &e).await?;
+            }
+            _ => return Ok(()),
         }
+        for (id, key) in before {
+            summary::refresh(conn, &id).await?;
+            summary::recount(conn, &id, key).await?;
+        }
+        Ok(())
     }
 }
 
@@ -187,21 +179,25 @@ fn version_of(event: &Recorded) -> i64 {
     i64::try_from(event.stream_version).unwrap_or(i64::MAX)
 }
 
-async fn apply_product(conn: &mut AnyConnection, event: &Recorded) -> Result<(), ProjectionError> {
-    let e = ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
+async fn apply_product(
+    conn: &mut AnyConnection,
+    event: &Recorded,
+    e: &ProductEvent,
+) -> Result<(), ProjectionError> {
     let at = event
         .recorded_at
         .to_rfc3339_opts(SecondsFormat::Micros, true);
     let version = version_of(event);
     // Every update is guarded by the stream version, so applying an event twice is harmless;
     // the search index and the price history follow only an update that happened.
-    match &e {
+    match e {
         ProductEvent::Created(c) => {
             let id = c.product_id.to_string();
             let inserted = sqlx::query(
                 "INSERT INTO merchandise_catalog (id, seller_id, status, title, description, \
-                 category, sku, price_minor, currency, attributes, created_at, updated_at, version) \
-                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) \
+                 category, sku, price_minor, currency, attributes, created_at, updated_at, version, \
+                 min_price_minor, max_price_minor) \
+                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $7, $7) \
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(id.clone())
@@ -219,6 +215,16 @@ async fn apply_product(conn: &mut AnyConnection, event: &Recorded) -> Result<(),
             .await?
             .rows_affected();
             if inserted > 0 {
+                // The default variant: the product's sku at the product's price.
+                sqlx::query(
+                    "INSERT INTO merchandise_variants (sku, product_id, option_values, price_minor, \
+                     position) VALUES ($1, $2, '{}', NULL, $3) ON CONFLICT (sku) DO NOTHING",
+                )
+                .bind(c.sku.clone())
+                .bind(id.clone())
+                .bind(version)
+                .execute(&mut *conn)
+                .await?;
                 index_for_search(conn, &id, &c.title, &c.description).await?;
                 record_price(
                     conn,
@@ -298,6 +304,7 @@ async fn apply_product(conn: &mut AnyConnection, event: &Recorded) -> Result<(),
             .execute(&mut *conn)
             .await?;
         }
+        variant => variants::apply_variant_event(conn, variant, version).await?,
     }
     Ok(())
 }
@@ -360,35 +367,6 @@ async fn record_price(
     .bind(amount_minor)
     .bind(currency.to_string())
     .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Keeps the sku's latest `available`: every stock movement carries the resulting levels.
-async fn apply_stock(conn: &mut AnyConnection, event: &Recorded) -> Result<(), ProjectionError> {
-    let e = StockEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
-    let (sku, available) = match &e {
-        // A new stock item has nothing on hand yet.
-        StockEvent::Opened(o) => (&o.sku, 0),
-        StockEvent::Received(r) => (&r.sku, r.levels.available),
-        StockEvent::Adjusted(a) => (&a.sku, a.levels.available),
-        StockEvent::Reserved(r) => (&r.sku, r.levels.available),
-        StockEvent::Released(r) => (&r.sku, r.levels.available),
-        StockEvent::Committed(c) => (&c.sku, c.levels.available),
-        StockEvent::Returned(r) => (&r.sku, r.levels.available),
-        StockEvent::LowStockDetected(l) => (&l.sku, l.available),
-        StockEvent::ThresholdSet(_) => return Ok(()),
-    };
-    // Guarded by the stream version: a replayed older event does not overwrite a newer level.
-    sqlx::query(
-        "INSERT INTO merchandise_stock (sku, available, version) VALUES ($1, $2, $3) \
-         ON CONFLICT (sku) DO UPDATE SET available = excluded.available, \
-         version = excluded.version WHERE merchandise_stock.version < excluded.version",
-    )
-    .bind(sku.clone())
-    .bind(available)
-    .bind(version_of(event))
     .execute(conn)
     .await?;
     Ok(())

@@ -3,7 +3,7 @@
 //!
 //! Relevance is `ts_rank` on PostgreSQL and `-bm25` on SQLite (higher is better on both); the
 //! search text is read like a web search on both (`"a phrase"`, `or`, `-excluded`). Prices are
-//! compared in minor units within each product's own currency; `currency` narrows the listing
+//! a product's lowest variant price, compared in minor units within its own currency; `currency` narrows the listing
 //! to one currency, which is what makes price filters and price sorts meaningful when the
 //! catalog mixes currencies.
 //!
@@ -76,6 +76,8 @@ pub struct ListingQuery {
     pub currency: Option<String>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only products with some variant in stock.
+    pub in_stock: bool,
     /// `None`: relevance when searching, newest otherwise.
     pub sort: Option<Sort>,
     pub limit: u32,
@@ -141,43 +143,11 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
     }
     let limit = query.limit.clamp(1, MAX_LIMIT);
     let mut conn = pool.acquire().await?;
-    let backend = Backend::of(&conn);
-
-    // The matching rows with their score, then filters, keyset and order on top: the score is
-    // then a plain column both dialects can compare.
-    let mut sql = format!(
-        "SELECT * FROM ({}) listed WHERE status = 'active'",
-        matching(backend, query.text.is_some())
-    );
-    let mut args = Args::default();
-    if let Some(text) = &query.text {
-        let text = match backend {
-            Backend::Postgres => text.clone(),
-            Backend::Sqlite => fts5_query(text),
-        };
-        // `$1`, already in the matching query.
-        args.values.push(Arg::Text(text));
-    }
-    if let Some(category) = &query.category {
-        sql.push_str(" AND category = ");
-        args.push(&mut sql, Arg::Text(category.clone()));
-    }
-    if let Some(currency) = &query.currency {
-        sql.push_str(" AND currency = ");
-        args.push(&mut sql, Arg::Text(currency.clone()));
-    }
-    if let Some(min) = query.min_price {
-        sql.push_str(" AND price_minor >= ");
-        args.push(&mut sql, Arg::Int(min));
-    }
-    if let Some(max) = query.max_price {
-        sql.push_str(" AND price_minor <= ");
-        args.push(&mut sql, Arg::Int(max));
-    }
+    let (mut sql, mut args) = filtered(Backend::of(&conn), query);
     let (column, descending) = match sort {
         Sort::Relevance => ("score", true),
-        Sort::PriceAsc => ("price_minor", false),
-        Sort::PriceDesc => ("price_minor", true),
+        Sort::PriceAsc => ("min_price_minor", false),
+        Sort::PriceDesc => ("min_price_minor", true),
         Sort::Newest => ("created_at", true),
     };
     if let Some(after) = &query.after {
@@ -217,7 +187,7 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
         rows.last().map(|last| {
             let key = match sort {
                 Sort::Relevance => SortKey::Float(last.score),
-                Sort::PriceAsc | Sort::PriceDesc => SortKey::Int(last.product.price_minor),
+                Sort::PriceAsc | Sort::PriceDesc => SortKey::Int(last.product.min_price_minor),
                 Sort::Newest => SortKey::Text(last.product.created_at.clone()),
             };
             PageCursor::new(sort.cursor_spec().sort, key, last.product.id.clone())
@@ -229,6 +199,47 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
         items: rows.into_iter().map(|r| r.product).collect(),
         next,
     })
+}
+
+/// The active products `query`'s filters select (all pages: no keyset, order or limit), as
+/// SQL and its arguments.
+pub(crate) fn filtered(backend: Backend, query: &ListingQuery) -> (String, Args) {
+    // The matching rows with their score, then filters on top: the score is then a plain
+    // column both dialects can compare.
+    let mut sql = format!(
+        "SELECT * FROM ({}) listed WHERE status = 'active'",
+        matching(backend, query.text.is_some())
+    );
+    let mut args = Args::default();
+    if let Some(text) = &query.text {
+        let text = match backend {
+            Backend::Postgres => text.clone(),
+            Backend::Sqlite => fts5_query(text),
+        };
+        // `$1`, already in the matching query.
+        args.values.push(Arg::Text(text));
+    }
+    if let Some(category) = &query.category {
+        sql.push_str(" AND category = ");
+        args.push(&mut sql, Arg::Text(category.clone()));
+    }
+    if let Some(currency) = &query.currency {
+        sql.push_str(" AND currency = ");
+        args.push(&mut sql, Arg::Text(currency.clone()));
+    }
+    // Prices filter on the lowest variant price (the "from" price shown first).
+    if let Some(min) = query.min_price {
+        sql.push_str(" AND min_price_minor >= ");
+        args.push(&mut sql, Arg::Int(min));
+    }
+    if let Some(max) = query.max_price {
+        sql.push_str(" AND min_price_minor <= ");
+        args.push(&mut sql, Arg::Int(max));
+    }
+    if query.in_stock {
+        sql.push_str(" AND in_stock = 1");
+    }
+    (sql, args)
 }
 
 /// The inner query: catalog rows (columns unprefixed) plus `score`. With search text it binds
@@ -259,7 +270,7 @@ fn matching(backend: Backend, searching: bool) -> String {
 }
 
 #[derive(Debug)]
-enum Arg {
+pub(crate) enum Arg {
     Text(String),
     Int(i64),
     Float(f64),
@@ -267,13 +278,13 @@ enum Arg {
 
 /// Positional arguments (`$n`) in the order they are bound.
 #[derive(Debug, Default)]
-struct Args {
-    values: Vec<Arg>,
+pub(crate) struct Args {
+    pub(crate) values: Vec<Arg>,
 }
 
 impl Args {
     /// Appends `$n` for a new argument to `sql`; returns n.
-    fn push(&mut self, sql: &mut String, arg: Arg) -> usize {
+    pub(crate) fn push(&mut self, sql: &mut String, arg: Arg) -> usize {
         self.values.push(arg);
         let n = self.values.len();
         sql.push_str(&format!("${n}"));

@@ -1,5 +1,7 @@
-//! Placing an order, before the command: the buyer's lines merged per product and priced from
-//! ordering's view of the catalog, waiting (bounded) for products that view has not seen yet.
+//! Placing an order, before the command: the buyer's lines merged per variant and priced from
+//! ordering's view of the catalog, waiting (bounded) for products and variants that view has
+//! not seen yet. A line names a product and, for a product with several variants, the
+//! variant's `sku`; the unit price is the variant's override, else the product's price.
 //! The rules on the lines themselves are the domain's ([`check_lines`]), applied here before
 //! any lookup so an order that breaks them costs none.
 
@@ -15,7 +17,7 @@ use sqlx::AnyPool;
 
 use super::PricedLineInput;
 use crate::domain::{OrderError, check_lines};
-use crate::projections::{OrderableProduct, find_products};
+use crate::projections::{OrderableProduct, OrderableVariant, find_products, find_variants};
 
 /// How often a new order looks again for products ordering has not seen yet.
 const PRODUCT_POLL: Duration = Duration::from_millis(25);
@@ -30,6 +32,11 @@ pub struct LineRequest {
     /// 1 or more.
     #[schema(example = 2)]
     pub quantity: i64,
+    /// The variant: required when the product has several (`variant_required`), optional
+    /// when it has one (its sku, or left out).
+    #[serde(default)]
+    #[schema(example = "TEE-M-BLUE")]
+    pub sku: Option<String>,
 }
 
 /// Why lines cannot be priced.
@@ -44,6 +51,12 @@ pub enum PricingError {
     /// The product exists but cannot be ordered now (422 `product_unavailable`).
     #[error("product {0} cannot be ordered")]
     Unavailable(ProductId),
+    /// The product has several variants and the line names none (422 `variant_required`).
+    #[error("product {0} has several variants: name one with sku")]
+    VariantRequired(ProductId),
+    /// The line's sku is no variant of its product (422 `unknown_variant`).
+    #[error("product {0} has no variant {1}")]
+    UnknownVariant(ProductId, String),
     /// Ordering's view of the catalog holds something this code cannot read.
     #[error("corrupt {0} in ordering_products")]
     Corrupt(&'static str),
@@ -63,65 +76,116 @@ pub async fn priced_lines(
     lines: Vec<LineRequest>,
 ) -> Result<Vec<PricedLineInput>, PricingError> {
     let wanted = merged(lines)?;
-    check_lines(wanted.iter().map(|(_, quantity)| *quantity))?;
-    let ids: Vec<String> = wanted.iter().map(|(p, _)| p.to_string()).collect();
-    let products = products_of(read, wait, &ids).await?;
+    check_lines(wanted.iter().map(|w| w.quantity))?;
+    let catalog = products_of(read, wait, &wanted).await?;
     wanted
         .into_iter()
-        .map(|(product_id, quantity)| {
-            let product = products
-                .get(&product_id.to_string())
-                .ok_or_else(|| PricingError::UnknownProduct(product_id.to_string()))?;
-            priced(product, product_id, quantity)
+        .map(|w| {
+            let product_id = w.product_id.to_string();
+            let product = catalog
+                .products
+                .get(&product_id)
+                .ok_or_else(|| PricingError::UnknownProduct(product_id.clone()))?;
+            let variants = catalog.variants.get(&product_id).map_or(&[][..], Vec::as_slice);
+            priced(product, variants, &w)
         })
         .collect()
 }
 
-/// One line per product, in request order; quantities of a repeated product add up (an
-/// overflow saturates, and the domain's quantity rule refuses it).
-fn merged(lines: Vec<LineRequest>) -> Result<Vec<(ProductId, i64)>, PricingError> {
-    let mut merged: Vec<(ProductId, i64)> = Vec::with_capacity(lines.len());
+/// A line as merged: one per product and named variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Wanted {
+    product_id: ProductId,
+    sku: Option<String>,
+    quantity: i64,
+}
+
+/// One line per product and variant, in request order; quantities of a repeated line add up
+/// (an overflow saturates, and the domain's quantity rule refuses it).
+fn merged(lines: Vec<LineRequest>) -> Result<Vec<Wanted>, PricingError> {
+    let mut merged: Vec<Wanted> = Vec::with_capacity(lines.len());
     for line in lines {
         let product_id: ProductId = line
             .product_id
             .parse()
             .map_err(|_| PricingError::UnknownProduct(format!("{:?}", line.product_id)))?;
-        match merged.iter_mut().find(|(p, _)| *p == product_id) {
-            Some((_, quantity)) => *quantity = quantity.saturating_add(line.quantity),
-            None => merged.push((product_id, line.quantity)),
+        let sku = line.sku.filter(|s| !s.trim().is_empty());
+        match merged
+            .iter_mut()
+            .find(|w| w.product_id == product_id && w.sku == sku)
+        {
+            Some(w) => w.quantity = w.quantity.saturating_add(line.quantity),
+            None => merged.push(Wanted {
+                product_id,
+                sku,
+                quantity: line.quantity,
+            }),
         }
     }
     Ok(merged)
 }
 
-/// The products of `ids`, waiting (bounded) for ones ordering has not seen yet.
+/// What ordering knows of the wanted products: each product and its variants, by id.
+struct Catalog {
+    products: HashMap<String, OrderableProduct>,
+    variants: HashMap<String, Vec<OrderableVariant>>,
+}
+
+impl Catalog {
+    /// Whether some wanted product, or some variant a line names, is unknown.
+    fn misses(&self, wanted: &[Wanted]) -> bool {
+        wanted.iter().any(|w| {
+            let id = w.product_id.to_string();
+            let Some(product) = self.products.get(&id) else {
+                return true;
+            };
+            w.sku.as_ref().is_some_and(|sku| {
+                *sku != product.sku
+                    && !self
+                        .variants
+                        .get(&id)
+                        .is_some_and(|vs| vs.iter().any(|v| v.sku == *sku))
+            })
+        })
+    }
+}
+
+/// The wanted products and their variants, waiting (bounded) for ones ordering has not seen
+/// yet (a product or variant added a moment ago may still be on its way).
 async fn products_of(
     read: &AnyPool,
     wait: Duration,
-    ids: &[String],
-) -> Result<HashMap<String, OrderableProduct>, PricingError> {
+    wanted: &[Wanted],
+) -> Result<Catalog, PricingError> {
+    let mut ids: Vec<String> = wanted.iter().map(|w| w.product_id.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let deadline = Instant::now() + wait;
     loop {
-        let found: HashMap<String, OrderableProduct> = find_products(read, ids)
+        let products = find_products(read, &ids)
             .await?
             .into_iter()
             .map(|p| (p.product_id.clone(), p))
             .collect();
-        match ids.iter().find(|id| !found.contains_key(*id)) {
-            None => return Ok(found),
-            Some(id) if Instant::now() >= deadline => {
-                return Err(PricingError::UnknownProduct(id.clone()));
-            }
-            Some(_) => tokio::time::sleep(PRODUCT_POLL).await,
+        let mut variants: HashMap<String, Vec<OrderableVariant>> = HashMap::new();
+        for v in find_variants(read, &ids).await? {
+            variants.entry(v.product_id.clone()).or_default().push(v);
         }
+        let catalog = Catalog { products, variants };
+        // What is still missing after the wait is answered by `priced`, as unknown.
+        if !catalog.misses(wanted) || Instant::now() >= deadline {
+            return Ok(catalog);
+        }
+        tokio::time::sleep(PRODUCT_POLL).await;
     }
 }
 
 fn priced(
     product: &OrderableProduct,
-    product_id: ProductId,
-    quantity: i64,
+    variants: &[OrderableVariant],
+    wanted: &Wanted,
 ) -> Result<PricedLineInput, PricingError> {
+    let product_id = wanted.product_id;
     if product.status != "active" {
         return Err(PricingError::Unavailable(product_id));
     }
@@ -133,12 +197,26 @@ fn priced(
         .currency
         .parse()
         .map_err(|_| PricingError::Corrupt("currency"))?;
+    // No variant rows: a product ordering saw before variants, with its one sku.
+    let (sku, price_override) = match (&wanted.sku, variants) {
+        (None, []) => (product.sku.clone(), None),
+        (None, [only]) => (only.sku.clone(), only.price_minor),
+        (None, _) => return Err(PricingError::VariantRequired(product_id)),
+        (Some(sku), []) if *sku == product.sku => (sku.clone(), None),
+        (Some(sku), _) => {
+            let variant = variants
+                .iter()
+                .find(|v| v.sku == *sku)
+                .ok_or_else(|| PricingError::UnknownVariant(product_id, sku.clone()))?;
+            (variant.sku.clone(), variant.price_minor)
+        }
+    };
     Ok(PricedLineInput {
         product_id,
-        sku: product.sku.clone(),
+        sku,
         seller_id,
         title: product.title.clone(),
-        quantity,
-        unit_price: Money::new(product.price_minor, currency),
+        quantity: wanted.quantity,
+        unit_price: Money::new(price_override.unwrap_or(product.price_minor), currency),
     })
 }

@@ -72,6 +72,8 @@ fn pricing_problem(error: PricingError) -> ApiError {
         PricingError::Rule(e) => ApiError::Validation(e.to_string()),
         e @ PricingError::UnknownProduct(_) => rejected(422, "unknown_product", e.to_string()),
         e @ PricingError::Unavailable(_) => rejected(422, "product_unavailable", e.to_string()),
+        e @ PricingError::VariantRequired(_) => rejected(422, "variant_required", e.to_string()),
+        e @ PricingError::UnknownVariant(..) => rejected(422, "unknown_variant", e.to_string()),
         e @ PricingError::Corrupt(_) => ApiError::Internal(e.to_string().into()),
         PricingError::Read(e) => ApiError::internal(e),
     }
@@ -92,7 +94,7 @@ fn pricing_problem(error: PricingError) -> ApiError {
         (status = 409, description = "`order_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (lines, quantities, address, payment); `unknown_product`; `product_unavailable` (not active); `own_product` (the caller sells it); `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (lines, quantities, address, payment); `unknown_product`; `product_unavailable` (not active); `variant_required`: the product has several variants and the line names no `sku`; `unknown_variant`: the `sku` is no variant of the product; `own_product` (the caller sells it); `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`unavailable`: the ordering service is not reachable, or its products read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
     ),

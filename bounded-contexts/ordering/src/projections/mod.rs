@@ -7,4 +7,7 @@ pub use orders::{
     HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,
     list_orders,
 };
-pub use products::{ORDERING_PRODUCTS, OrderableProduct, ProductsProjection, find_products};
+pub use products::{
+    ORDERING_PRODUCTS, OrderableProduct, OrderableVariant, ProductsProjection, find_products,
+    find_variants,
+};

@@ -1,6 +1,10 @@
 //! Ordering's own view of the catalog, fed by merchandise events: what an order line needs
-//! (price, sku, seller, title) and whether the product may be ordered. Ordering never reads
-//! another context's tables.
+//! (price, sku, seller, title), whether the product may be ordered, and its variants (each
+//! sku with its price override). Ordering never reads another context's tables.
+//!
+//! A product's default variant (its creation sku) is a row of `ordering_variants` too; a
+//! product without rows there (its events were applied before variants existed) counts as
+//! having that one variant only.
 
 use async_trait::async_trait;
 use event_schemas::merchandise::ProductEvent;
@@ -11,7 +15,8 @@ use sqlx::AnyConnection;
 /// The projection's name (its checkpoint key).
 pub const ORDERING_PRODUCTS: &str = "ordering.products";
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS ordering_products (
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS ordering_products (
         product_id  TEXT PRIMARY KEY,
         seller_id   TEXT NOT NULL,
         sku         TEXT NOT NULL,
@@ -20,7 +25,44 @@ const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS ordering_products (
         price_minor BIGINT NOT NULL,
         currency    TEXT NOT NULL,
         version     BIGINT NOT NULL
-    )"];
+    )",
+    "CREATE TABLE IF NOT EXISTS ordering_variants (
+        sku         TEXT PRIMARY KEY,
+        product_id  TEXT NOT NULL,
+        price_minor BIGINT
+    )",
+    "CREATE INDEX IF NOT EXISTS ordering_variants_by_product ON ordering_variants (product_id)",
+];
+
+/// A variant as ordering sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderableVariant {
+    pub product_id: String,
+    pub sku: String,
+    /// The override in minor units (the product's currency); `None`: the product's price.
+    pub price_minor: Option<i64>,
+}
+
+/// The variants of the products among `ids` that ordering knows.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn find_variants(
+    pool: &sqlx::AnyPool,
+    ids: &[String],
+) -> Result<Vec<OrderableVariant>, sqlx::Error> {
+    let mut found = Vec::new();
+    for id in ids {
+        let variants = sqlx::query_as::<_, OrderableVariant>(
+            "SELECT product_id, sku, price_minor FROM ordering_variants WHERE product_id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        found.extend(variants);
+    }
+    Ok(found)
+}
 
 /// A product as ordering sees it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -76,7 +118,7 @@ impl Projection for ProductsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["ordering_products"]
+        &["ordering_products", "ordering_variants"]
     }
 
     async fn apply(
@@ -91,18 +133,29 @@ impl Projection for ProductsProjection {
         let version = i64::try_from(event.stream_version).unwrap_or(i64::MAX);
         // Every update is guarded by the stream version: applying an event twice is harmless.
         let query = match &e {
-            ProductEvent::Created(c) => sqlx::query(
-                "INSERT INTO ordering_products (product_id, seller_id, sku, title, status, \
-                 price_minor, currency, version) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7) \
-                 ON CONFLICT (product_id) DO NOTHING",
-            )
-            .bind(c.product_id.to_string())
-            .bind(c.seller_id.to_string())
-            .bind(c.sku.clone())
-            .bind(c.title.clone())
-            .bind(c.price.amount_minor)
-            .bind(c.price.currency.to_string())
-            .bind(version),
+            ProductEvent::Created(c) => {
+                // The default variant: the creation's sku at the product's price.
+                sqlx::query(
+                    "INSERT INTO ordering_variants (sku, product_id, price_minor) \
+                     VALUES ($1, $2, NULL) ON CONFLICT (sku) DO NOTHING",
+                )
+                .bind(c.sku.clone())
+                .bind(c.product_id.to_string())
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO ordering_products (product_id, seller_id, sku, title, status, \
+                     price_minor, currency, version) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7) \
+                     ON CONFLICT (product_id) DO NOTHING",
+                )
+                .bind(c.product_id.to_string())
+                .bind(c.seller_id.to_string())
+                .bind(c.sku.clone())
+                .bind(c.title.clone())
+                .bind(c.price.amount_minor)
+                .bind(c.price.currency.to_string())
+                .bind(version)
+            }
             ProductEvent::Published(p) => sqlx::query(
                 "UPDATE ordering_products SET status = 'active', version = $2 \
                  WHERE product_id = $1 AND version < $2",
@@ -130,8 +183,40 @@ impl Projection for ProductsProjection {
             )
             .bind(a.product_id.to_string())
             .bind(version),
+            ProductEvent::VariantAdded(v) => {
+                let price = v.price.map(|p| p.amount_minor);
+                upsert_variant(conn, &v.product_id.to_string(), &v.sku, price).await?;
+                return Ok(());
+            }
+            ProductEvent::VariantPriceChanged(v) => sqlx::query(
+                "UPDATE ordering_variants SET price_minor = $3 WHERE sku = $1 AND product_id = $2",
+            )
+            .bind(v.sku.clone())
+            .bind(v.product_id.to_string())
+            .bind(v.price.map(|p| p.amount_minor)),
+            // Options matter to buyers choosing a variant, not to pricing one.
+            ProductEvent::OptionsSet(_) => return Ok(()),
         };
         query.execute(conn).await?;
         Ok(())
     }
+}
+
+async fn upsert_variant(
+    conn: &mut AnyConnection,
+    product_id: &str,
+    sku: &str,
+    price_minor: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ordering_variants (sku, product_id, price_minor) VALUES ($1, $2, $3) \
+         ON CONFLICT (sku) DO UPDATE SET price_minor = excluded.price_minor \
+         WHERE ordering_variants.product_id = excluded.product_id",
+    )
+    .bind(sku)
+    .bind(product_id)
+    .bind(price_minor)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

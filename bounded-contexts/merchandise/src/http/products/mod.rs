@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use http_kernel::{ApiError, Caller, CommandIds, Json, Path, min_position};
 use serde::Deserialize;
 use shared_kernel::Money;
@@ -18,13 +18,14 @@ use super::openapi::{
     ProductState,
 };
 use crate::application::MerchandiseCommand;
-use crate::projections::{
-    CATALOG, CatalogProduct, LOWEST_PRICE_WINDOW, PricePoint, find_product, lowest_price_since,
-    price_history,
-};
+use crate::domain::NewVariant;
+use event_schemas::merchandise::ProductOption;
+use crate::projections::{CATALOG, CatalogProduct, find_product, price_history, variants_of};
+use render::{lowest_price_30d, price_point_json, product_json};
 
-/// What the routes need.
+mod render;
 pub(crate) mod search;
+pub(crate) mod variants;
 
 pub type MerchandiseApi = http_kernel::ContextApi;
 
@@ -37,6 +38,11 @@ pub fn router(api: MerchandiseApi) -> Router {
         )
         .route("/api/v1/products/{id}/publish", post(publish_product))
         .route("/api/v1/products/{id}/price", post(change_price))
+        .route("/api/v1/products/{id}/variants", post(variants::add_variant))
+        .route(
+            "/api/v1/products/{id}/variants/{sku}",
+            patch(variants::change_variant),
+        )
         .route(
             "/api/v1/products/{id}/price-history",
             get(get_price_history),
@@ -58,10 +64,20 @@ pub(super) struct CreateProduct {
     description: String,
     category: String,
     price: Money,
-    /// Unique across the marketplace (`sku_taken` otherwise).
+    /// Unique across the marketplace (`sku_taken` otherwise). Required without `variants`;
+    /// with them, left out (or the first variant's): the first variant is the default.
+    #[serde(default)]
     sku: String,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+    /// The options variants choose from (at most 3, each with 1 to 50 values); set only here.
+    #[serde(default)]
+    #[schema(value_type = Vec<variants::ProductOptionBody>)]
+    options: Vec<ProductOption>,
+    /// With `options`: 1 to 100 variants, each naming one value of every option.
+    #[serde(default)]
+    #[schema(value_type = Vec<variants::NewVariantBody>)]
+    variants: Vec<NewVariant>,
 }
 
 /// The details to change; absent fields keep their value.
@@ -101,10 +117,10 @@ fn parse_id(id: &str) -> Result<ProductId, ApiError> {
             headers(("Location" = String, description = "The command's status"))),
         (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`sku_taken`: another product has this sku; `product_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`sku_taken`: another product has this sku (or a variant's); `product_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (title, category, price, sku, attributes, or an `Idempotency-Key` that is not 1 to 255 visible characters); `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (title, category, price, sku, attributes, options, or an `Idempotency-Key` that is not 1 to 255 visible characters); `variant_options_mismatch`: a variant's option values are not one value of each option; `duplicate_variant`: two variants with the same option values; `product_has_no_options`: variants without options; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`unavailable`: the merchandise service is not reachable", body = Problem, content_type = "application/problem+json"),
     ),
@@ -125,6 +141,8 @@ async fn create_product(
         sku: req.sku,
         price: req.price,
         attributes: req.attributes,
+        options: req.options,
+        variants: req.variants,
     };
     api.send_created(
         &caller,
@@ -245,43 +263,6 @@ async fn change_price(
     api.send(&caller, ids, &command, StatusCode::OK).await
 }
 
-fn money_json(amount_minor: i64, currency: &str) -> serde_json::Value {
-    serde_json::json!({ "amount_minor": amount_minor, "currency": currency })
-}
-
-fn product_json(p: &CatalogProduct) -> serde_json::Value {
-    let attributes: serde_json::Value =
-        serde_json::from_str(&p.attributes).unwrap_or_else(|_| serde_json::json!({}));
-    serde_json::json!({
-        "id": p.id,
-        "seller_id": p.seller_id,
-        "status": p.status,
-        "title": p.title,
-        "description": p.description,
-        "category": p.category,
-        "sku": p.sku,
-        "price": money_json(p.price_minor, &p.currency),
-        "attributes": attributes,
-        // Null until the inventory reports stock for the sku.
-        "available": p.available,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "version": p.version,
-    })
-}
-
-fn price_point_json(p: &PricePoint) -> serde_json::Value {
-    serde_json::json!({ "price": money_json(p.price_minor, &p.currency), "at": p.at })
-}
-
-/// The lowest price of the last 30 days, from the product's price history.
-fn lowest_price_30d(history: &[PricePoint]) -> serde_json::Value {
-    lowest_price_since(history, chrono::Utc::now(), LOWEST_PRICE_WINDOW)
-        .map_or(serde_json::Value::Null, |p| {
-            money_json(p.price_minor, &p.currency)
-        })
-}
-
 /// The product if the caller may see it: drafts are visible to their seller only.
 async fn visible_product(
     api: &MerchandiseApi,
@@ -329,7 +310,13 @@ async fn get_product(
     let history = price_history(&api.read, &product.id)
         .await
         .map_err(ApiError::internal)?;
-    let mut body = product_json(&product);
+    let variants = variants_of(&api.read, std::slice::from_ref(&product.id))
+        .await
+        .map_err(ApiError::internal)?;
+    let mut body = product_json(
+        &product,
+        variants.get(&product.id).map_or(&[][..], Vec::as_slice),
+    );
     body["lowest_price_30d"] = lowest_price_30d(&history);
     Ok(Json(body).into_response())
 }

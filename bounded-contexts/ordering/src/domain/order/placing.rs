@@ -124,10 +124,11 @@ fn price(new: &NewOrder) -> Result<(Vec<OrderLine>, Money), OrderError> {
     let mut lines = Vec::with_capacity(new.lines.len());
     let too_large = |_| OrderError::Invalid("the order total is too large".into());
     for line in &new.lines {
-        if !seen.insert(line.product_id) {
+        // Two variants of one product are two lines; one sku is one line.
+        if !seen.insert(line.sku.as_str()) {
             return Err(OrderError::Invalid(format!(
-                "product {} appears on two lines",
-                line.product_id
+                "sku {} appears on two lines",
+                line.sku
             )));
         }
         if line.unit_price.amount_minor <= 0 {
