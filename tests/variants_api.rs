@@ -201,7 +201,8 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
         .await;
     assert_eq!(problem_code(r).await, (422, "unknown_variant".into()));
 
-    // Two variants of one product on one order, each at its own price, each from its stock.
+    // Two variants of one product on one order, each at its own price, each from its own
+    // stock (committed once paid).
     let lines = json!([
         { "product_id": id, "quantity": 2, "sku": skus[3] },
         { "product_id": id, "quantity": 1, "sku": skus[0] },
@@ -214,8 +215,8 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
     assert_eq!(placed["lines"][0]["sku"], skus[3].as_str());
     assert_eq!(placed["lines"][0]["unit_price"]["amount_minor"], 2500);
     assert_eq!(placed["lines"][1]["unit_price"]["amount_minor"], 2000);
-    app.wait_for_stock(&seller, &skus[3], (2, 2, 0), SAGA).await;
-    app.wait_for_stock(&seller, &skus[0], (3, 1, 2), SAGA).await;
+    app.wait_for_stock(&seller, &skus[3], (0, 0, 0), SAGA).await;
+    app.wait_for_stock(&seller, &skus[0], (2, 0, 2), SAGA).await;
 
     // A variant added later, then repriced and its override cleared.
     let r = post(&app, &seller, &format!("/api/v1/products/{id}/variants"), &json!({
