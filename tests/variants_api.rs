@@ -318,6 +318,11 @@ async fn search_shows_price_ranges_availability_and_facets(store: Store) {
     let cheap = read(&app, "/api/v1/products?max_price=2000", &at).await;
     assert_eq!(cheap["items"].as_array().unwrap().len(), 2);
     assert_eq!(band_counts(&cheap), [1, 1, 0, 0, 0, 0, 0]);
+    // A whole band, as a click on a price facet asks (counted from the kept counts).
+    let band = read(&app, "/api/v1/products?min_price=1000&max_price=2499", &at).await;
+    assert_eq!(band["items"].as_array().unwrap().len(), 1);
+    assert_eq!(band_counts(&band), [0, 1, 0, 0, 0, 0, 0]);
+    assert_eq!(category_counts(&band), [("clothing".to_owned(), 1)]);
     let walnut = read(&app, "/api/v1/products?q=walnut", &at).await;
     // "Walnut chess set" (twice) and the walnut-dyed tee.
     assert_eq!(walnut["items"].as_array().unwrap().len(), 3);

@@ -1,10 +1,11 @@
 //! The facets beside a listing: how many active products match its filters per category and
 //! per price band ([`super::PRICE_BANDS`], on each product's lowest variant price).
 //!
-//! Without search text or a price range, the counts come from `merchandise_facets`, which the
-//! projection keeps per (category, currency, band, in_stock): a few rows per category,
-//! whatever the size of the catalog. With either, the matching rows themselves are counted
-//! (as many as the search matches).
+//! Without search text, and with no price range or one made of whole bands (`min_price` a
+//! band's lower bound, `max_price` one less than a band's: what a buyer clicking a price facet
+//! sends), the counts come from `merchandise_facets`, which the projection keeps per
+//! (category, currency, band, in_stock): a few rows per category, whatever the size of the
+//! catalog. Otherwise the matching rows themselves are counted (as many as match).
 
 use std::collections::BTreeMap;
 
@@ -29,8 +30,11 @@ pub struct Facets {
 /// The read-model database failed.
 pub async fn facets(pool: &AnyPool, query: &ListingQuery) -> Result<Facets, ListingError> {
     let mut conn = pool.acquire().await?;
-    let kept = query.text.is_none() && query.min_price.is_none() && query.max_price.is_none();
-    let (sql, args) = if kept {
+    let whole_bands = query.min_price.is_none_or(|min| PRICE_BANDS.contains(&min))
+        && query
+            .max_price
+            .is_none_or(|max| PRICE_BANDS.contains(&max.saturating_add(1)));
+    let (sql, args) = if query.text.is_none() && whole_bands {
         let mut sql = String::from(
             "SELECT category, band, CAST(SUM(products) AS BIGINT) AS n \
              FROM merchandise_facets WHERE products > 0",
@@ -46,6 +50,14 @@ pub async fn facets(pool: &AnyPool, query: &ListingQuery) -> Result<Facets, List
         }
         if query.in_stock {
             sql.push_str(" AND in_stock = 1");
+        }
+        if let Some(min) = query.min_price {
+            sql.push_str(" AND band >= ");
+            args.push(&mut sql, Arg::Int(min));
+        }
+        if let Some(max) = query.max_price {
+            sql.push_str(" AND band <= ");
+            args.push(&mut sql, Arg::Int(max));
         }
         sql.push_str(" GROUP BY category, band");
         (sql, args)
