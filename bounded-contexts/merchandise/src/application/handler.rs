@@ -8,6 +8,10 @@
 //! sku takes it over once it is older than `SKU_ABANDONED_AFTER_SECS`. A retry of the same
 //! creation (the same product id, as an `Idempotency-Key` retry sends it) finds its own claim
 //! and the product's command result, and answers as the first time.
+//!
+//! Variants have skus of their own, claimed the same way for the product: all of them before a
+//! product with variants is created (each given back if the creation fails), and a new one
+//! before `variant_added` is appended.
 
 use std::sync::Arc;
 
