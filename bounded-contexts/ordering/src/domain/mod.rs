@@ -1,8 +1,10 @@
 //! Pure domain code: no clock, no I/O, no async.
 
+mod cart;
 mod order;
 
 pub use order::{
     CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
     check_lines,
 };
+pub use cart::{Cart, CartCommand, CartError, total_of};
