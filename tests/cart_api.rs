@@ -9,7 +9,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Store, TestApp, database_url, on_both_stores, settings, shipping_address, spawn_with};
+use common::{
+    Store, TestApp, database_url, on_both_stores, settings, shipping_address, spawn_with,
+};
 use serde_json::{Value, json};
 use shared_kernel::StreamId;
 
@@ -34,7 +36,13 @@ fn checkout_body(token: &str) -> Value {
 
 /// `POST /cart/lines` as `buyer` after the write at `position`, expecting 200; returns the
 /// write's position.
-async fn add_line(app: &TestApp, buyer: &Auth, product: &str, quantity: i64, position: &str) -> String {
+async fn add_line(
+    app: &TestApp,
+    buyer: &Auth,
+    product: &str,
+    quantity: i64,
+    position: &str,
+) -> String {
     let r = app
         .client
         .post(app.url("/api/v1/cart/lines"))
@@ -61,7 +69,12 @@ async fn get_cart(app: &TestApp, buyer: &Auth, position: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn check_out(app: &TestApp, buyer: &Auth, key: Option<&str>, position: &str) -> reqwest::Response {
+async fn check_out(
+    app: &TestApp,
+    buyer: &Auth,
+    key: Option<&str>,
+    position: &str,
+) -> reqwest::Response {
     let mut request = app
         .client
         .post(app.url("/api/v1/cart/checkout"))
@@ -146,7 +159,10 @@ async fn a_cart_from_two_sellers_is_charged_the_prices_it_shows(store: Store) {
     assert_eq!(changed[0]["sku"], chess.sku.as_str());
     assert_eq!(changed[0]["seen"]["amount_minor"], 1000);
     assert_eq!(changed[0]["now"]["amount_minor"], 1200);
-    assert!(my_orders(&app, &buyer).await.is_empty(), "nothing was ordered");
+    assert!(
+        my_orders(&app, &buyer).await.is_empty(),
+        "nothing was ordered"
+    );
 
     // The cart now shows the new price; checking out again (the same key: a 409 is not kept)
     // charges it.
@@ -157,13 +173,18 @@ async fn a_cart_from_two_sellers_is_charged_the_prices_it_shows(store: Store) {
     let id = placed["id"].as_str().unwrap().to_owned();
     assert_eq!(location, format!("/api/v1/orders/{id}"));
     let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
-    assert_eq!(order["total"], json!({ "amount_minor": 2900, "currency": "EUR" }));
+    assert_eq!(
+        order["total"],
+        json!({ "amount_minor": 2900, "currency": "EUR" })
+    );
     let lines = order["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["unit_price"]["amount_minor"], 1200);
     assert_eq!(lines[0]["quantity"], 2);
-    app.wait_for_stock(&first_seller, &chess.sku, (8, 0, 8), SAGA).await;
-    app.wait_for_stock(&second_seller, &go.sku, (9, 0, 9), SAGA).await;
+    app.wait_for_stock(&first_seller, &chess.sku, (8, 0, 8), SAGA)
+        .await;
+    app.wait_for_stock(&second_seller, &go.sku, (9, 0, 9), SAGA)
+        .await;
 
     // The cart is empty again.
     let position = placed_position(&app, &buyer).await;
@@ -211,7 +232,8 @@ async fn a_retried_checkout_places_one_order(store: Store) {
     let order = app.wait_for_order_status(&buyer, id, "paid", SAGA).await;
     assert_eq!(order["total"]["amount_minor"], 1400);
     assert_eq!(my_orders(&app, &buyer).await.len(), 1);
-    app.wait_for_stock(&seller, &product.sku, (3, 0, 3), SAGA).await;
+    app.wait_for_stock(&seller, &product.sku, (3, 0, 3), SAGA)
+        .await;
 }
 
 async fn an_idle_cart_is_abandoned_and_the_next_starts_empty(store: Store) {
@@ -232,17 +254,30 @@ async fn an_idle_cart_is_abandoned_and_the_next_starts_empty(store: Store) {
         {
             break e.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the cart was not abandoned");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cart was not abandoned"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(abandoned.data["line_count"], 1);
-    assert_eq!(abandoned.data["value"], json!({ "amount_minor": 1350, "currency": "EUR" }));
-    assert_eq!(abandoned.stream_version, 2, "abandoned once, right after the line");
+    assert_eq!(
+        abandoned.data["value"],
+        json!({ "amount_minor": 1350, "currency": "EUR" })
+    );
+    assert_eq!(
+        abandoned.stream_version, 2,
+        "abandoned once, right after the line"
+    );
 
     let cart = get_cart(&app, &auth, &abandoned.position.to_string()).await;
     assert_eq!(cart["lines"], json!([]), "{cart}");
     let r = check_out(&app, &auth, None, &product.position).await;
-    assert_eq!(r.status(), 422, "an abandoned cart has nothing to check out");
+    assert_eq!(
+        r.status(),
+        422,
+        "an abandoned cart has nothing to check out"
+    );
 
     // A fresh cart starts with the new line only.
     let position = add_line(&app, &auth, &product.id, 1, &product.position).await;

@@ -11,12 +11,17 @@ use serde_json::Value;
 use shared_kernel::DomainEvent;
 
 fn fixtures() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("cart");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("cart");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        out.push((path.display().to_string(), serde_json::from_str(&text).unwrap()));
+        out.push((
+            path.display().to_string(),
+            serde_json::from_str(&text).unwrap(),
+        ));
     }
     out
 }
@@ -31,7 +36,10 @@ fn every_cart_fixture_decodes_to_the_current_shape_and_back() {
         assert_eq!(event.event_type(), t, "{path}");
         let again = CartEvent::decode(t, event.schema_version(), event.to_data().unwrap()).unwrap();
         assert_eq!(again, event, "{path}");
-        assert_eq!(event.buyer_id().to_string(), "0192f3a0-7c1e-7b3a-9c2d-00000000c001");
+        assert_eq!(
+            event.buyer_id().to_string(),
+            "0192f3a0-7c1e-7b3a-9c2d-00000000c001"
+        );
     }
 }
 
@@ -40,7 +48,8 @@ fn every_current_cart_version_has_a_fixture() {
     let all = fixtures();
     for (t, v) in cart::CATALOGUE {
         assert!(
-            all.iter().any(|(_, f)| f["type"] == *t && f["schema_version"] == *v),
+            all.iter()
+                .any(|(_, f)| f["type"] == *t && f["schema_version"] == *v),
             "no fixture for {t} v{v}"
         );
     }

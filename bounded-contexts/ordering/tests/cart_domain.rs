@@ -97,16 +97,23 @@ fn adding_the_same_sku_again_adds_up_at_the_price_shown_now() {
 fn lines_keep_the_order_limits() {
     let s = Shop::new();
     let cart = given::<Cart>(&[s.added(s.chess(9_999, 1000), 9_999)]);
-    let refused = cart.when(s.add(s.chess(2, 1000))).into_result().unwrap_err();
+    let refused = cart
+        .when(s.add(s.chess(2, 1000)))
+        .into_result()
+        .unwrap_err();
     assert!(matches!(refused, CartError::Invalid(m) if m.contains("quantity")));
     given::<Cart>(&[])
         .when(s.add(s.chess(0, 1000)))
-        .then_rejects(CartError::Invalid("quantity must be 1 or more, got 0".into()));
+        .then_rejects(CartError::Invalid(
+            "quantity must be 1 or more, got 0".into(),
+        ));
     let own = CartLine {
         seller_id: s.buyer,
         ..s.chess(1, 1000)
     };
-    given::<Cart>(&[]).when(s.add(own)).then_rejects(CartError::OwnProduct);
+    given::<Cart>(&[])
+        .when(s.add(own))
+        .then_rejects(CartError::OwnProduct);
     let dollars = CartLine {
         unit_price: Money::new(500, Currency::USD),
         ..s.go(1, 500)
@@ -237,7 +244,11 @@ fn a_checkout_at_other_prices_is_refused_until_the_cart_is_repriced() {
     let [CartEvent::CheckedOut(done)] = events.as_slice() else {
         panic!("{events:?}");
     };
-    assert_eq!(done.total, eur(2900), "the price shown is the price charged");
+    assert_eq!(
+        done.total,
+        eur(2900),
+        "the price shown is the price charged"
+    );
 }
 
 #[test]
@@ -272,7 +283,8 @@ fn an_idle_cart_is_abandoned_with_its_count_and_value_unless_touched_since() {
         })]);
     assert!(abandoned.lines.is_empty());
     // A timer of an older version: the cart was touched since.
-    cart.when(CartCommand::Abandon { version: 1 }).then_nothing();
+    cart.when(CartCommand::Abandon { version: 1 })
+        .then_nothing();
     // An empty cart has nothing to abandon.
     let mut emptied = given::<Cart>(&s.filled()[..1]);
     emptied.and(CartCommand::RemoveLine {

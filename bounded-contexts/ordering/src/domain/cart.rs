@@ -28,11 +28,20 @@ use super::check_lines;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CartCommand {
     /// Adds `line.quantity` units of `line.sku` at `line.unit_price` (the price shown now).
-    AddLine { buyer_id: UserId, line: CartLine },
+    AddLine {
+        buyer_id: UserId,
+        line: CartLine,
+    },
     /// Sets the quantity of the line of `line.sku` (which must be in the cart), at the price
     /// shown now.
-    ChangeLine { buyer_id: UserId, line: CartLine },
-    RemoveLine { buyer_id: UserId, sku: String },
+    ChangeLine {
+        buyer_id: UserId,
+        line: CartLine,
+    },
+    RemoveLine {
+        buyer_id: UserId,
+        sku: String,
+    },
     /// Records the catalog's current prices (`lines` as priced now) where they differ.
     Reprice {
         buyer_id: UserId,
@@ -47,7 +56,9 @@ pub enum CartCommand {
     },
     /// The expiry timer set after the cart's event number `version` fired: abandons the cart
     /// unless something happened to it since.
-    Abandon { version: u64 },
+    Abandon {
+        version: u64,
+    },
 }
 
 /// The cart as its events left it.
@@ -103,11 +114,7 @@ pub fn total_of(lines: &[CartLine]) -> Result<Option<Money>, CartError> {
 /// The rules on a line that is to be in the cart, beside the cart's `others`: a price, the
 /// cart's currency, not the buyer's own product, and the order's limits on the resulting
 /// lines (at most 100, quantities 1 to 10,000), so that a cart can always be ordered.
-fn check_line(
-    buyer_id: UserId,
-    line: &CartLine,
-    others: &[CartLine],
-) -> Result<(), CartError> {
+fn check_line(buyer_id: UserId, line: &CartLine, others: &[CartLine]) -> Result<(), CartError> {
     if line.seller_id == buyer_id {
         return Err(CartError::OwnProduct);
     }
@@ -131,7 +138,11 @@ fn check_line(
 
 impl Cart {
     fn others(&self, sku: &str) -> Vec<CartLine> {
-        self.lines.iter().filter(|l| l.sku != sku).cloned().collect()
+        self.lines
+            .iter()
+            .filter(|l| l.sku != sku)
+            .cloned()
+            .collect()
     }
 
     fn add(&self, buyer_id: UserId, line: CartLine) -> Result<Vec<CartEvent>, CartError> {
@@ -160,7 +171,10 @@ impl Cart {
             return Ok(vec![]);
         }
         check_line(buyer_id, &line, &self.others(&line.sku))?;
-        Ok(vec![CartEvent::LineChanged(CartLineChanged { buyer_id, line })])
+        Ok(vec![CartEvent::LineChanged(CartLineChanged {
+            buyer_id,
+            line,
+        })])
     }
 
     fn reprice(&self, buyer_id: UserId, priced: &[CartLine]) -> Vec<CartEvent> {
@@ -249,9 +263,11 @@ impl Cart {
 
     fn abandon(&self, version: u64) -> Result<Vec<CartEvent>, CartError> {
         // Touched since the timer was set (its own timer is set), or nothing to abandon.
-        let (Some(buyer_id), false, true) =
-            (self.buyer_id, self.lines.is_empty(), version == self.version)
-        else {
+        let (Some(buyer_id), false, true) = (
+            self.buyer_id,
+            self.lines.is_empty(),
+            version == self.version,
+        ) else {
             return Ok(vec![]);
         };
         let value = self.total()?.ok_or(CartError::Empty)?;

@@ -3,8 +3,8 @@
 mod cart;
 mod order;
 
+pub use cart::{Cart, CartCommand, CartError, total_of};
 pub use order::{
     CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
     check_lines,
 };
-pub use cart::{Cart, CartCommand, CartError, total_of};

@@ -35,14 +35,17 @@ pub(super) fn routes() -> Router<OrderingApi> {
             "/api/v1/cart/lines/{sku}",
             patch(change_line).delete(remove_line),
         )
-        .route("/api/v1/cart/checkout", post(super::cart_checkout::check_out))
+        .route(
+            "/api/v1/cart/checkout",
+            post(super::cart_checkout::check_out),
+        )
 }
 
 /// A line to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "product_id": "0190f0a4-5b7c-7d2e-8f00-0123456789ab", "quantity": 1 }))]
-pub(super) struct AddLine {
+pub(super) struct AddCartLine {
     /// Any text: one that is not a product id names no product.
     product_id: String,
     /// The variant; the product's own sku when absent. The line's key in the cart.
@@ -56,7 +59,7 @@ pub(super) struct AddLine {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "quantity": 3 }))]
-pub(super) struct ChangeLine {
+pub(super) struct ChangeCartLine {
     /// 1 to 10,000.
     quantity: i64,
 }
@@ -111,7 +114,12 @@ pub(super) async fn price_now(
         .map(|line| {
             by_sku
                 .get(&line.sku)
-                .map(|p| cart_line(PricedLineInput { quantity: line.quantity, ..p.clone() }))
+                .map(|p| {
+                    cart_line(PricedLineInput {
+                        quantity: line.quantity,
+                        ..p.clone()
+                    })
+                })
                 .ok_or_else(|| {
                     rejected(
                         422,
@@ -130,9 +138,13 @@ async fn price_one(
     sku: Option<&str>,
     quantity: i64,
 ) -> Result<PricedLineInput, ApiError> {
-    let mut priced = priced_lines(&api.read, api.read_wait, vec![line_request(product_id, sku, quantity)])
-        .await
-        .map_err(pricing_problem)?;
+    let mut priced = priced_lines(
+        &api.read,
+        api.read_wait,
+        vec![line_request(product_id, sku, quantity)],
+    )
+    .await
+    .map_err(pricing_problem)?;
     let line = priced
         .pop()
         .ok_or_else(|| ApiError::Internal("pricing answered no line".into()))?;
@@ -152,7 +164,7 @@ async fn price_one(
     tag = "ordering",
     summary = "Add a line to the caller's cart (the same sku again adds up)",
     params(IdempotencyKeyHeader, MinPositionHeader),
-    request_body = AddLine,
+    request_body = AddCartLine,
     responses(
         (status = 200, description = "The cart after the addition, at the prices recorded (the catalog's now)", body = CartState,
             headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
@@ -172,7 +184,7 @@ async fn add_line(
     caller: Caller,
     ids: CommandIds,
     headers: HeaderMap,
-    Json(req): Json<AddLine>,
+    Json(req): Json<AddCartLine>,
 ) -> Result<Response, ApiError> {
     api.wait_for(&headers, &[ORDERING_PRODUCTS]).await?;
     let line = price_one(&api, req.product_id, req.sku.as_deref(), req.quantity).await?;
@@ -186,7 +198,7 @@ async fn add_line(
     tag = "ordering",
     summary = "Set the quantity of a cart line (at the catalog's price now)",
     params(("sku" = String, Path, description = "The line's sku"), IdempotencyKeyHeader, MinPositionHeader),
-    request_body = ChangeLine,
+    request_body = ChangeCartLine,
     responses(
         (status = 200, description = "The cart after the change", body = CartState,
             headers(("Agora-Position" = u64, description = "Global position of the write's last event"))),
@@ -208,12 +220,16 @@ async fn change_line(
     ids: CommandIds,
     headers: HeaderMap,
     Path(sku): Path<String>,
-    Json(req): Json<ChangeLine>,
+    Json(req): Json<ChangeCartLine>,
 ) -> Result<Response, ApiError> {
     api.wait_for(&headers, &[ORDERING_PRODUCTS]).await?;
     let cart = load_cart(&api, &caller).await?;
     let Some(line) = cart.line(&sku) else {
-        return Err(rejected(404, "cart_line_not_found", "no line of this sku in the cart"));
+        return Err(rejected(
+            404,
+            "cart_line_not_found",
+            "no line of this sku in the cart",
+        ));
     };
     let line = price_one(&api, line.product_id.to_string(), Some(&sku), req.quantity).await?;
     let command = CartMessage::ChangeCartLine { line };
@@ -296,7 +312,12 @@ async fn get_cart(
     let current: Option<Vec<CartLine>> = lines
         .iter()
         .zip(&now)
-        .map(|(l, now)| now.map(|unit_price| CartLine { unit_price, ..l.clone() }))
+        .map(|(l, now)| {
+            now.map(|unit_price| CartLine {
+                unit_price,
+                ..l.clone()
+            })
+        })
         .collect();
     let current_total = current.and_then(|c| total_of(&c).ok().flatten());
     let views: Vec<CartLineView> = lines

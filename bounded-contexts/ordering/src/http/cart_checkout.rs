@@ -32,7 +32,7 @@ use crate::projections::ORDERING_PRODUCTS;
     },
     "payment": { "method": "card", "token": "tok_ok" }
 }))]
-pub(super) struct CheckoutRequest {
+pub(super) struct CartCheckout {
     shipping_address: ShippingAddress,
     payment: PaymentInstruction,
 }
@@ -94,7 +94,7 @@ fn rejected(status: u16, code: &str, message: &str) -> ApiError {
     tag = "ordering",
     summary = "Check the caller's cart out: place its order at the prices it shows",
     params(IdempotencyKeyHeader, MinPositionHeader),
-    request_body = CheckoutRequest,
+    request_body = CartCheckout,
     responses(
         (status = 202, description = "Placed: the cart is empty and the order goes on as `POST /orders`' does; `Location` names the order. A retry with the same `Idempotency-Key` names the same order and places no other", body = OrderAccepted,
             headers(("Location" = String, description = "The order: `/api/v1/orders/{id}`"), ("Agora-Position" = u64, description = "Global position of the write's last event"))),
@@ -114,7 +114,7 @@ pub(super) async fn check_out(
     caller: Caller,
     ids: CommandIds,
     headers: HeaderMap,
-    Json(req): Json<CheckoutRequest>,
+    Json(req): Json<CartCheckout>,
 ) -> Result<Response, ApiError> {
     api.wait_for(&headers, &[ORDERING_PRODUCTS]).await?;
     let order_id = OrderId::derived(ids.command_id(), "order");
@@ -129,7 +129,11 @@ pub(super) async fn check_out(
         Vec::new()
     } else {
         if cart.lines.is_empty() {
-            return Err(rejected(422, "cart_empty", "the cart is empty: add lines first"));
+            return Err(rejected(
+                422,
+                "cart_empty",
+                "the cart is empty: add lines first",
+            ));
         }
         let now = price_now(&api, api.read_wait, &cart.lines).await?;
         match cart.changed_prices(&now) {
@@ -143,7 +147,9 @@ pub(super) async fn check_out(
                     .await?;
                 return Ok(prices_changed(&cart, changed));
             }
-            Err(e @ CartError::Changed) => return Err(rejected(409, "cart_changed", &e.to_string())),
+            Err(e @ CartError::Changed) => {
+                return Err(rejected(409, "cart_changed", &e.to_string()));
+            }
             Err(e) => return Err(ApiError::Internal(e.to_string().into())),
         }
         now.into_iter().map(priced_line).collect()

@@ -23,9 +23,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         cart_checkout::check_out,
     ),
     components(schemas(
-        cart::AddLine,
-        cart::ChangeLine,
-        cart_checkout::CheckoutRequest,
+        cart::AddCartLine,
+        cart::ChangeCartLine,
+        cart_checkout::CartCheckout,
         CartLine,
         CartState,
         CartView,

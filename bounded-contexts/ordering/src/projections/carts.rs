@@ -41,12 +41,11 @@ pub async fn find_cart(
     pool: &sqlx::AnyPool,
     buyer_id: &str,
 ) -> Result<Option<CartView>, sqlx::Error> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
-        "SELECT lines, updated_at, version FROM ordering_carts WHERE buyer_id = $1",
-    )
-    .bind(buyer_id)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(String, String, i64)> =
+        sqlx::query_as("SELECT lines, updated_at, version FROM ordering_carts WHERE buyer_id = $1")
+            .bind(buyer_id)
+            .fetch_optional(pool)
+            .await?;
     row.map(|(lines, updated_at, version)| {
         Ok(CartView {
             lines: serde_json::from_str(&lines).map_err(corrupt)?,

@@ -47,7 +47,11 @@ impl Checkout {
 }
 
 impl CartHandler {
-    pub(super) async fn check_out(&self, envelope: &CommandEnvelope, checkout: Checkout) -> Handled {
+    pub(super) async fn check_out(
+        &self,
+        envelope: &CommandEnvelope,
+        checkout: Checkout,
+    ) -> Handled {
         let unexpected = |_| StoreError::Corrupt("a user's order command needs no platform".into());
         if !checkout.lines.is_empty() {
             let place = checkout.place(checkout.lines.clone()).map_err(unexpected)?;
@@ -83,10 +87,16 @@ impl CartHandler {
         let lines = checked_out.lines.iter().cloned().map(priced_line).collect();
         let place = checkout.place(lines).map_err(unexpected)?;
         let order_stream = StreamId::of(Order::KIND, checkout.order_id);
-        let result = self.kit.execute::<Order>(&order_stream, place, &metadata).await;
+        let result = self
+            .kit
+            .execute::<Order>(&order_stream, place, &metadata)
+            .await;
         let order_id = checkout.order_id;
-        accept(envelope, &order_stream, result, |done| {
-            serde_json::json!({ "id": order_id, "status": done.state.status.as_str() })
-        })
+        accept(
+            envelope,
+            &order_stream,
+            result,
+            |done| serde_json::json!({ "id": order_id, "status": done.state.status.as_str() }),
+        )
     }
 }

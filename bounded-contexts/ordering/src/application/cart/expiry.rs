@@ -70,8 +70,11 @@ impl ProcessManager for CartExpiry {
         if event.stream_id.kind() != Cart::KIND {
             return Reaction::default();
         }
-        let cart = match CartEvent::decode(&event.event_type, event.schema_version, event.data.clone())
-        {
+        let cart = match CartEvent::decode(
+            &event.event_type,
+            event.schema_version,
+            event.data.clone(),
+        ) {
             Ok(e) => e,
             Err(e) => {
                 tracing::warn!(saga = CART_EXPIRY_SAGA, event_id = %event.event_id, error = %e, "cannot decode event; skipped");
@@ -108,7 +111,11 @@ impl ProcessManager for CartExpiry {
             .and_then(|v| serde_json::from_value::<UserId>(v.clone()).ok());
         let version = payload.get("version").and_then(serde_json::Value::as_u64);
         let (Some(buyer_id), Some(version)) = (buyer, version) else {
-            tracing::error!(saga = CART_EXPIRY_SAGA, key, "cart expiry timer without a cart");
+            tracing::error!(
+                saga = CART_EXPIRY_SAGA,
+                key,
+                "cart expiry timer without a cart"
+            );
             return Vec::new();
         };
         CartMessage::AbandonCart { buyer_id, version }
@@ -127,7 +134,7 @@ impl ProcessManager for CartExpiry {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use event_schemas::cart::{CartLineRemoved, CartCheckedOut};
+    use event_schemas::cart::{CartCheckedOut, CartLineRemoved};
     use shared_kernel::ids::OrderId;
     use shared_kernel::{Currency, Cursor, EventMetadata, Money, StreamId};
 
@@ -180,6 +187,9 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].name, "abandon_cart");
         assert_eq!(sent[0].payload["version"], 3);
-        assert!(pm.on_timer("payment-timeout:x", &serde_json::json!({})).is_empty());
+        assert!(
+            pm.on_timer("payment-timeout:x", &serde_json::json!({}))
+                .is_empty()
+        );
     }
 }

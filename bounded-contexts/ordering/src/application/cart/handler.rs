@@ -37,7 +37,8 @@ impl CartHandler {
     pub async fn run(&self, envelope: &CommandEnvelope) -> Handled {
         let message: CartMessage = decode(envelope)?;
         let actor = Actor::required(envelope)?;
-        if let (None, CartMessage::AbandonCart { buyer_id, version }) = (actor.user_id(), &message) {
+        if let (None, CartMessage::AbandonCart { buyer_id, version }) = (actor.user_id(), &message)
+        {
             let stream = StreamId::of(Cart::KIND, buyer_id);
             let command = CartCommand::Abandon { version: *version };
             return self.execute(envelope, &stream, command, false).await;

@@ -22,12 +22,20 @@ use super::PricedLineInput;
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
 pub enum CartMessage {
     /// `line.quantity` more units of `line.sku`, priced now.
-    AddCartLine { line: PricedLineInput },
+    AddCartLine {
+        line: PricedLineInput,
+    },
     /// The line of `line.sku` at `line.quantity`, priced now.
-    ChangeCartLine { line: PricedLineInput },
-    RemoveCartLine { sku: String },
+    ChangeCartLine {
+        line: PricedLineInput,
+    },
+    RemoveCartLine {
+        sku: String,
+    },
     /// The cart's lines as priced now: their prices become the recorded ones.
-    RepriceCart { lines: Vec<PricedLineInput> },
+    RepriceCart {
+        lines: Vec<PricedLineInput>,
+    },
     /// The cart's lines as priced now (empty: a retry of a checkout the cart already
     /// recorded), placed as order `order_id` paid by `payment_id`.
     CheckOutCart {
@@ -38,7 +46,10 @@ pub enum CartMessage {
         payment: PaymentInstruction,
     },
     /// The expiry timer of the cart's event number `version`.
-    AbandonCart { buyer_id: UserId, version: u64 },
+    AbandonCart {
+        buyer_id: UserId,
+        version: u64,
+    },
 }
 
 /// The names of [`CartMessage`]'s commands: the context's handler hands these to
