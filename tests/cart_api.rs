@@ -12,8 +12,13 @@ use std::time::Duration;
 use common::{
     Store, TestApp, database_url, on_both_stores, settings, shipping_address, spawn_with,
 };
+use ordering::domain::{Cart, CartCommand};
 use serde_json::{Value, json};
-use shared_kernel::StreamId;
+use shared_kernel::application::{execute, follow_up, load};
+use shared_kernel::ids::{OrderId, PaymentId};
+use shared_kernel::{
+    Aggregate, CommandEnvelope, CommandOutcome, EventMetadata, StreamId, SystemClock,
+};
 
 /// How long a saga step (or the expiry timer) may take in these tests before they fail.
 const SAGA: Duration = Duration::from_secs(15);
@@ -286,8 +291,76 @@ async fn an_idle_cart_is_abandoned_and_the_next_starts_empty(store: Store) {
     assert_eq!(cart["lines"][0]["quantity"], 1);
 }
 
+/// A first attempt that recorded the cart's checkout and died before placing the order: the
+/// retry (same command id, as an `Idempotency-Key` or the bus gives it) places that order from
+/// the lines the cart recorded, and a further repeat places nothing more.
+async fn a_checkout_cut_short_after_the_cart_step_places_its_order_on_retry(store: Store) {
+    let app = app_with(store, 3600).await;
+    let seller = app.user_header().await;
+    let buyer = app.new_user().await;
+    let product = app.stocked_product(&seller, 800, 5).await;
+    add_line(&app, &buyer.header(), &product.id, 2, &product.position).await;
+
+    let command_id = uuid::Uuid::now_v7();
+    let order_id = OrderId::derived(command_id, "order");
+    let stream = StreamId::of(Cart::KIND, &buyer.id);
+    let store = app.running.store.as_ref();
+    let cart = load::<Cart>(store, &stream).await.unwrap().state;
+    let metadata = EventMetadata {
+        command_id: Some(command_id),
+        actor: Some(buyer.id.clone()),
+        ..EventMetadata::default()
+    };
+    let cart_step = CartCommand::CheckOut {
+        buyer_id: buyer.id.parse().unwrap(),
+        order_id,
+        lines: cart.lines.clone(),
+    };
+    execute::<Cart>(
+        store,
+        &SystemClock,
+        &stream,
+        cart_step,
+        &follow_up(&metadata, "cart"),
+    )
+    .await
+    .unwrap();
+
+    let retry = || CommandEnvelope {
+        command_id,
+        context: "ordering".into(),
+        name: "check_out_cart".into(),
+        payload: json!({
+            "order_id": order_id,
+            "payment_id": PaymentId::derived(command_id, "payment"),
+            "lines": [],
+            "shipping_address": shipping_address(),
+            "payment": { "method": "card", "token": "tok_ok" },
+        }),
+        actor: Some(buyer.id.clone()),
+        correlation_id: None,
+        causation_id: None,
+    };
+    for _ in 0..2 {
+        let reply = app.running.bus.send(retry()).await.unwrap();
+        let CommandOutcome::Accepted { body, .. } = reply.outcome else {
+            panic!("{reply:?}");
+        };
+        assert_eq!(body["id"], order_id.to_string());
+    }
+    let order = app
+        .wait_for_order_status(&buyer.header(), &order_id.to_string(), "paid", SAGA)
+        .await;
+    assert_eq!(
+        order["total"]["amount_minor"], 1600,
+        "the cart's recorded prices"
+    );
+    assert_eq!(my_orders(&app, &buyer.header()).await.len(), 1);
+}
+
 on_both_stores!(
     a_cart_from_two_sellers_is_charged_the_prices_it_shows,
     a_retried_checkout_places_one_order,
     an_idle_cart_is_abandoned_and_the_next_starts_empty,
+    a_checkout_cut_short_after_the_cart_step_places_its_order_on_retry,
 );
