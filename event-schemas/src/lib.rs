@@ -2,6 +2,7 @@
 //! name (`agora.<context>.<event_name>`) and a schema version. Older versions stay readable
 //! through upcasters; golden fixtures of every version live in `fixtures/` and must load.
 
+pub mod cart;
 pub mod communities;
 pub mod identity;
 pub mod inventory;

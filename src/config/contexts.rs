@@ -78,7 +78,7 @@ impl IdentityArgs {
     }
 }
 
-/// Deadlines of the order saga.
+/// Deadlines of the order saga and of carts.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Ordering")]
 pub struct OrderingArgs {
@@ -90,6 +90,11 @@ pub struct OrderingArgs {
     /// How long inventory holds an order's stock reservation, in seconds.
     #[arg(long, env = "AGORA_ORDER_RESERVATION_TTL_SECS", default_value_t = 15 * 60)]
     pub order_reservation_ttl_secs: u64,
+
+    /// How long a cart nobody touches (no line added, changed or removed) lives before it is
+    /// abandoned and emptied (`CartAbandoned`), in seconds.
+    #[arg(long, env = "AGORA_CART_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
+    pub cart_ttl_secs: u64,
 }
 
 impl OrderingArgs {
@@ -99,6 +104,7 @@ impl OrderingArgs {
         ordering::OrderingConfig {
             payment_timeout: Duration::from_millis(self.order_payment_timeout_ms.max(1)),
             reservation_ttl: Duration::from_secs(self.order_reservation_ttl_secs.max(1)),
+            cart_ttl: Duration::from_secs(self.cart_ttl_secs.max(1)),
         }
     }
 }

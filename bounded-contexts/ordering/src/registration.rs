@@ -6,16 +6,20 @@ use std::sync::Arc;
 use context_kit::{Context, Services};
 use projections::Projection;
 
+use crate::application::cart::CartExpiry;
 use crate::application::{OrderSaga, OrderingConfig, OrderingHandler};
 use crate::http::router;
-use crate::projections::{OrdersProjection, ProductsProjection};
+use crate::projections::{CartsProjection, OrdersProjection, ProductsProjection};
 
 /// The ordering context, wired to the platform's services, with the saga's deadlines.
 #[must_use]
 pub fn context(services: &Services, config: OrderingConfig) -> Context {
     let s = services;
-    let read_models: [Arc<dyn Projection>; 2] =
-        [Arc::new(ProductsProjection), Arc::new(OrdersProjection)];
+    let read_models: [Arc<dyn Projection>; 3] = [
+        Arc::new(ProductsProjection),
+        Arc::new(OrdersProjection),
+        Arc::new(CartsProjection),
+    ];
     Context::new(crate::CONTEXT)
         .with_handler(Arc::new(OrderingHandler::new(
             Arc::clone(&s.store),
@@ -23,6 +27,7 @@ pub fn context(services: &Services, config: OrderingConfig) -> Context {
         )))
         .with_projections(read_models)
         .with_process_manager(Arc::new(OrderSaga::new(config)))
+        .with_process_manager(Arc::new(CartExpiry::new(config.cart_ttl)))
         .with_router(router(s.api(crate::CONTEXT).with(Arc::clone(&s.store))))
         .with_openapi(crate::http::openapi::openapi())
 }

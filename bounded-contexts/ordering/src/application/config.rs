@@ -1,4 +1,4 @@
-//! How long the order saga waits for other contexts.
+//! How long the order saga waits for other contexts, and how long an idle cart lives.
 
 use std::time::Duration;
 
@@ -9,6 +9,8 @@ pub struct OrderingConfig {
     pub payment_timeout: Duration,
     /// How long inventory holds an order's stock before the reservation expires.
     pub reservation_ttl: Duration,
+    /// How long a cart nobody touches lives before it is abandoned (`CartAbandoned`).
+    pub cart_ttl: Duration,
 }
 
 impl Default for OrderingConfig {
@@ -16,6 +18,7 @@ impl Default for OrderingConfig {
         Self {
             payment_timeout: Duration::from_secs(30),
             reservation_ttl: Duration::from_secs(15 * 60),
+            cart_ttl: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 }

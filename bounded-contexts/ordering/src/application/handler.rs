@@ -10,18 +10,21 @@ use shared_kernel::{
 };
 
 use super::OrderingCommand;
+use super::cart::{CART_COMMANDS, CartHandler};
 use super::commands::ActorMismatch;
 use crate::domain::Order;
 
 #[derive(Debug)]
 pub struct OrderingHandler {
     kit: CommandKit,
+    carts: CartHandler,
 }
 
 impl OrderingHandler {
     #[must_use]
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            carts: CartHandler::new(Arc::clone(&store), Arc::clone(&clock)),
             kit: CommandKit::new(store, clock),
         }
     }
@@ -56,6 +59,9 @@ impl OrderingHandler {
 #[async_trait]
 impl CommandHandler for OrderingHandler {
     async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
+        if CART_COMMANDS.contains(&envelope.name.as_str()) {
+            return finish(self.carts.run(&envelope).await);
+        }
         finish(self.run(&envelope).await)
     }
 }

@@ -1,5 +1,6 @@
 //! Application layer: commands as messages, the handler that runs them, and the order saga.
 
+pub mod cart;
 mod commands;
 mod config;
 mod handler;

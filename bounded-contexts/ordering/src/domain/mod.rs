@@ -1,7 +1,9 @@
 //! Pure domain code: no clock, no I/O, no async.
 
+mod cart;
 mod order;
 
+pub use cart::{Cart, CartCommand, CartError, total_of};
 pub use order::{
     CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
     check_lines,

@@ -1,5 +1,8 @@
 //! The ordering HTTP routes (`/api/v1/orders...`, see shared/API.md).
 
+mod cart;
+mod cart_checkout;
+mod cart_openapi;
 pub mod openapi;
 mod orders;
 mod reads;

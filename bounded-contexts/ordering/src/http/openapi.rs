@@ -18,7 +18,9 @@ use crate::projections::HistoryEntry;
 /// The ordering context's part of the API document.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OrderingDoc::openapi()
+    let mut doc = OrderingDoc::openapi();
+    doc.merge(super::cart_openapi::openapi());
+    doc
 }
 
 #[derive(OpenApi)]
@@ -166,6 +168,11 @@ mod tests {
         "POST /api/v1/orders/{id}/cancel",
         "POST /api/v1/orders/{id}/ship",
         "POST /api/v1/orders/{id}/deliver",
+        "GET /api/v1/cart",
+        "POST /api/v1/cart/lines",
+        "PATCH /api/v1/cart/lines/{sku}",
+        "DELETE /api/v1/cart/lines/{sku}",
+        "POST /api/v1/cart/checkout",
     ];
 
     #[test]

@@ -34,6 +34,7 @@ pub fn router(api: OrderingApi) -> Router {
         .route("/api/v1/orders/{id}/cancel", post(cancel_order))
         .route("/api/v1/orders/{id}/ship", post(ship_order))
         .route("/api/v1/orders/{id}/deliver", post(deliver_order))
+        .merge(super::cart::routes())
         .with_state(api)
 }
 
@@ -67,7 +68,7 @@ pub(super) fn parse_order_id(id: &str) -> Result<OrderId, ApiError> {
 }
 
 /// The pricing failure as the problem the route answers with.
-fn pricing_problem(error: PricingError) -> ApiError {
+pub(super) fn pricing_problem(error: PricingError) -> ApiError {
     match error {
         PricingError::Rule(e) => ApiError::Validation(e.to_string()),
         e @ PricingError::UnknownProduct(_) => rejected(422, "unknown_product", e.to_string()),

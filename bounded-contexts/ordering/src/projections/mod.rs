@@ -1,8 +1,10 @@
 //! Read models of the ordering context.
 
+mod carts;
 mod orders;
 mod products;
 
+pub use carts::{CARTS, CartView, CartsProjection, find_cart};
 pub use orders::{
     HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,
     list_orders,

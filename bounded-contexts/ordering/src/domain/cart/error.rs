@@ -1,0 +1,46 @@
+//! Why a cart command is refused, and how each refusal shows at the edge.
+
+use event_schemas::cart::RepricedLine;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CartError {
+    /// A limit of the order (lines, quantities) or a price rule.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("you cannot buy your own product")]
+    OwnProduct,
+    #[error("all lines of a cart must be in one currency")]
+    MixedCurrencies,
+    #[error("no line of this sku in the cart")]
+    LineNotFound,
+    #[error("the cart is empty")]
+    Empty,
+    /// The lines a checkout priced are no longer the cart's (it changed meanwhile).
+    #[error("the cart changed while it was checked out; check out again")]
+    Changed,
+    /// Prices moved since the buyer saw them: a checkout first records the new ones.
+    #[error("prices changed since they were shown: {}", describe(.0))]
+    PricesChanged(Vec<RepricedLine>),
+}
+
+fn describe(lines: &[RepricedLine]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{} {} -> {}", l.sku, l.was.amount_minor, l.now.amount_minor))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl shared_kernel::application::Rejection for CartError {
+    fn code_and_status(&self) -> (&'static str, u16) {
+        match self {
+            Self::Invalid(_) => ("validation_failed", 422),
+            Self::OwnProduct => ("own_product", 422),
+            Self::MixedCurrencies => ("mixed_currencies", 422),
+            Self::LineNotFound => ("cart_line_not_found", 404),
+            Self::Empty => ("cart_empty", 422),
+            Self::Changed => ("cart_changed", 409),
+            Self::PricesChanged(_) => ("prices_changed", 409),
+        }
+    }
+}
