@@ -4,7 +4,8 @@
 mod authorize;
 mod commands;
 mod handler;
+mod payouts;
 mod settle;
 
-pub use commands::{CREDIT_WALLET, CreditWallet, PaymentsCommand};
+pub use commands::{CREDIT_WALLET, CreditWallet, PaymentsCommand, REQUEST_PAYOUT, RequestPayout};
 pub use handler::PaymentsHandler;
