@@ -7,13 +7,18 @@
 mod common;
 
 use common::{Store, TestApp, database_url, on_both_stores, settings, spawn_with};
+use event_schemas::payments::PayoutId;
 use event_schemas::payments::commands::{CreditSeller, DebitSeller};
 use payments::application::PaymentsCommand;
+use payments::domain::{LedgerCommand, SellerLedger};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared_kernel::ContextCommand as _;
+use shared_kernel::application::execute;
 use shared_kernel::ids::{OrderId, UserId};
-use shared_kernel::{CommandOutcome, Currency, Money};
+use shared_kernel::{
+    Aggregate, CommandOutcome, Currency, EventMetadata, Money, StreamId, SystemClock,
+};
 
 type Header = (String, String);
 
@@ -208,7 +213,55 @@ async fn racing_payouts_never_overdraw(store: Store) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn a_held_payout_left_unpaid_is_completed(store: Store) {
+    let app = spawn(store).await;
+    let seller = app.new_user().await;
+    let who = seller.header();
+    bus_sends(
+        &app,
+        "system:saga:order",
+        credit(&seller.id, OrderId::new(), 10_000),
+    )
+    .await;
+    // Only the hold, as a process that stopped before paying would leave it.
+    let seller_id: UserId = seller.id.parse().unwrap();
+    let hold = LedgerCommand::RequestPayout {
+        seller_id,
+        payout_id: PayoutId::new(),
+        amount: eur(2_500),
+    };
+    let stream = StreamId::of(SellerLedger::KIND, seller_id);
+    let held = execute::<SellerLedger>(
+        app.running.store.as_ref(),
+        &SystemClock,
+        &stream,
+        hold,
+        &EventMetadata::default(),
+    )
+    .await
+    .unwrap();
+    // The payout completion process manager pays it.
+    let mut b = Value::Null;
+    for _ in 0..100 {
+        b = balance(&app, &who, "", held.position).await["balances"][0].clone();
+        if minor(&b["paid_out"]) == 2_500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (
+            minor(&b["available"]),
+            minor(&b["pending_payouts"]),
+            minor(&b["paid_out"])
+        ),
+        (6_500, 0, 2_500),
+        "{b}"
+    );
+}
+
 on_both_stores!(
     the_saga_credits_and_the_seller_reads_the_balance,
     racing_payouts_never_overdraw,
+    a_held_payout_left_unpaid_is_completed,
 );

@@ -7,7 +7,7 @@ use context_kit::{Context, Services};
 use projections::Projection;
 use shared_kernel::payments::PaymentProvider;
 
-use crate::application::PaymentsHandler;
+use crate::application::{PaymentsHandler, PayoutCompletion};
 use crate::domain::CommissionRate;
 use crate::http::router;
 use crate::projections::{PaymentsProjection, SellerLedgersProjection, WalletsProjection};
@@ -32,6 +32,7 @@ pub fn context(
                 .with_commission(commission),
         ))
         .with_projections(read_models)
+        .with_process_manager(Arc::new(PayoutCompletion))
         .with_router(router(s.api(crate::CONTEXT)))
         .with_openapi(crate::http::openapi::openapi())
 }

@@ -11,14 +11,14 @@ use event_schemas::payments::commands::CreditSeller;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::payments::SimulatedPaymentProvider;
 use infrastructure::testing::fresh_sqlite_url;
-use payments::application::{PaymentsCommand, PaymentsHandler, RequestPayout};
-use payments::domain::{CommissionRate, SellerLedger};
+use payments::application::{PayPayout, PaymentsCommand, PaymentsHandler, RequestPayout};
+use payments::domain::{CommissionRate, LedgerCommand, SellerLedger};
 use shared_kernel::ContextCommand as _;
-use shared_kernel::application::load;
+use shared_kernel::application::{execute, load};
 use shared_kernel::ids::{OrderId, UserId};
 use shared_kernel::{
-    Aggregate, CommandHandler, CommandOutcome, CommandReply, Currency, EventStore, Money, StreamId,
-    SystemClock,
+    Aggregate, CommandHandler, CommandOutcome, CommandReply, Currency, EventMetadata, EventStore,
+    Money, StreamId, SystemClock,
 };
 use uuid::Uuid;
 
@@ -194,4 +194,56 @@ async fn a_failed_payout_makes_the_amount_available_again() {
     );
     let system = f.send_as("system:saga:order", payout(1)).await;
     assert_eq!(outcome(&system), "rejected:unauthenticated");
+}
+
+#[tokio::test]
+async fn a_payout_held_by_a_process_that_stopped_is_paid_once_by_the_completion() {
+    let f = fixture().await;
+    let seller = UserId::new();
+    f.send_as("system:saga:order", credit(seller, OrderId::new(), 10_000))
+        .await;
+    // The hold alone, as a process that stopped before asking the provider left it.
+    let payout_id = PayoutId::new();
+    let hold = LedgerCommand::RequestPayout {
+        seller_id: seller,
+        payout_id,
+        amount: eur(4_000),
+    };
+    let stream = StreamId::of(SellerLedger::KIND, seller);
+    execute::<SellerLedger>(
+        f.store.as_ref(),
+        &SystemClock,
+        &stream,
+        hold,
+        &EventMetadata::default(),
+    )
+    .await
+    .unwrap();
+    let pay = PaymentsCommand::PayPayout(PayPayout {
+        seller_id: seller,
+        payout_id,
+    });
+    let by_user = f.send_as(&seller.to_string(), pay.clone()).await;
+    assert_eq!(outcome(&by_user), "rejected:forbidden");
+    assert_eq!(f.provider.paid_out_minor(&seller.to_string()), 0);
+    for _ in 0..2 {
+        let reply = f
+            .send_as("system:saga:payments.payout_completion", pay.clone())
+            .await;
+        assert_eq!(outcome(&reply), "paid");
+    }
+    assert_eq!(f.provider.paid_out_minor(&seller.to_string()), 4_000);
+    let balance = f.ledger(seller).await.balance(Currency::EUR);
+    assert_eq!(
+        (balance.available, balance.pending_payouts, balance.paid_out),
+        (eur(5_000), eur(0), eur(4_000))
+    );
+    let unknown = PaymentsCommand::PayPayout(PayPayout {
+        seller_id: seller,
+        payout_id: PayoutId::new(),
+    });
+    let reply = f
+        .send_as("system:saga:payments.payout_completion", unknown)
+        .await;
+    assert_eq!(outcome(&reply), "rejected:payout_not_found");
 }

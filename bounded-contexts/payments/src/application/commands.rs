@@ -35,6 +35,17 @@ pub struct RequestPayout {
 
 pub const REQUEST_PAYOUT: &str = "request_payout";
 
+/// Pay a held payout that has no answer yet (sent by the payout completion process manager
+/// for every `PayoutRequested`; nothing happens when the payout was answered already).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayPayout {
+    pub seller_id: UserId,
+    pub payout_id: PayoutId,
+}
+
+pub const PAY_PAYOUT: &str = "pay_payout";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
 pub enum PaymentsCommand {
@@ -46,6 +57,7 @@ pub enum PaymentsCommand {
     CreditSeller(CreditSeller),
     DebitSeller(DebitSeller),
     RequestPayout(RequestPayout),
+    PayPayout(PayPayout),
 }
 
 impl shared_kernel::ContextCommand for PaymentsCommand {

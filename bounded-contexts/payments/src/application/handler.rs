@@ -122,6 +122,7 @@ impl PaymentsHandler {
             PaymentsCommand::CreditSeller(c) => self.credit_seller(envelope, c).await,
             PaymentsCommand::DebitSeller(d) => self.debit_seller(envelope, d).await,
             PaymentsCommand::RequestPayout(r) => self.request_payout(envelope, r).await,
+            PaymentsCommand::PayPayout(p) => self.pay_payout(envelope, p).await,
         }
     }
 

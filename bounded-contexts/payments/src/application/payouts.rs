@@ -7,21 +7,29 @@
 //! request finds its payout held and not yet answered, asks again under the same key (paid at
 //! most once) and records the answer under a follow-up command id (recorded at most once).
 //!
+//! Should the process stop between the hold and the answer, the payout completion process
+//! manager ([`super::payout_completion`]), which reacts to every `PayoutRequested`, pays it
+//! (`pay_payout`, same key, so never twice); normally it finds the payout answered and does
+//! nothing.
+//!
 //! Every write to a ledger goes through `execute_contended`: requests racing for one seller's
 //! balance take turns in this process and retry conflicts with other processes, and each is
 //! decided on the balance the previous one left, so payouts never overdraw it.
 
+use std::sync::Arc;
+
 use event_schemas::payments::PayoutId;
 use event_schemas::payments::commands::{CreditSeller, DebitSeller};
+
 use shared_kernel::application::{
-    Accepted, ExecuteError, Executed, Handled, accept, follow_up, require_system, require_user,
-    stop,
+    Accepted, ExecuteError, Executed, Handled, Stop, accept, follow_up, rejected, require_system,
+    require_user, stop,
 };
 use shared_kernel::ids::UserId;
 use shared_kernel::payments::{PayoutOutcome, ProviderError};
-use shared_kernel::{Aggregate, CommandEnvelope, StoreError, StreamId};
+use shared_kernel::{Aggregate, CommandEnvelope, EventMetadata, StoreError, StreamId};
 
-use super::RequestPayout;
+use super::commands::{PayPayout, RequestPayout};
 use super::handler::PaymentsHandler;
 use crate::domain::{LedgerCommand, LedgerError, PayoutStatus, SellerLedger};
 
@@ -32,6 +40,17 @@ const SETTLE_STEP: &str = "payout-settle";
 #[must_use]
 pub(crate) fn ledger_stream(seller_id: UserId) -> StreamId {
     StreamId::of(SellerLedger::KIND, seller_id)
+}
+
+/// A payout as a reply shows it: its status and the balance of its currency.
+fn payout_body(state: &SellerLedger, payout_id: PayoutId) -> serde_json::Value {
+    let payout = state.payout(payout_id);
+    serde_json::json!({
+        "payout_id": payout_id,
+        "status": payout.map_or(PayoutStatus::Requested, |p| p.status).as_str(),
+        "amount": payout.map(|p| p.amount),
+        "balance": payout.map(|p| state.balance(p.amount.currency)),
+    })
 }
 
 fn entry_body(
@@ -113,33 +132,69 @@ impl PaymentsHandler {
             .execute_ledger(seller_id, hold, &metadata)
             .await
             .map_err(|e| stop(envelope, e))?;
-        let mut state = std::sync::Arc::clone(&requested.state);
-        let mut settled_at = None;
-        let payout = state
-            .payout(payout_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("payout {payout_id} was not recorded")))?;
-        if payout.status == PayoutStatus::Requested {
-            let outcome = self.pay(seller_id, payout_id, payout.amount).await?;
-            let settle = LedgerCommand::SettlePayout { payout_id, outcome };
-            let settled = self
-                .execute_ledger(seller_id, settle, &follow_up(&metadata, SETTLE_STEP))
-                .await
-                .map_err(|e| stop(envelope, e))?;
-            settled_at = Some(settled.position);
-            state = settled.state;
-        }
-        let status = state
-            .payout(payout_id)
-            .map_or(PayoutStatus::Requested, |p| p.status);
+        let settle = follow_up(&metadata, SETTLE_STEP);
+        let (state, settled_at) = self
+            .complete(envelope, seller_id, &requested.state, payout_id, &settle)
+            .await?;
         Ok(Accepted::of(ledger_stream(seller_id), &requested)
-            .with(serde_json::json!({
-                "payout_id": payout_id,
-                "status": status.as_str(),
-                "amount": payout.amount,
-                "balance": state.balance(payout.amount.currency),
-            }))
+            .with(payout_body(&state, payout_id))
             .ending_at(settled_at)
             .reply(envelope))
+    }
+
+    /// The payout completion's command (see [`super::payout_completion`]): pays a payout
+    /// still held, e.g. after the process that held it stopped before paying.
+    pub(super) async fn pay_payout(&self, envelope: &CommandEnvelope, p: PayPayout) -> Handled {
+        require_system(envelope, "only the platform completes payouts")?;
+        let stream = ledger_stream(p.seller_id);
+        let loaded = self
+            .kit
+            .load::<SellerLedger>(&stream)
+            .await
+            .map_err(|e| stop(envelope, e))?;
+        let state = Arc::new(loaded.state);
+        let (state, settled_at) = self
+            .complete(
+                envelope,
+                p.seller_id,
+                &state,
+                p.payout_id,
+                &envelope.event_metadata(),
+            )
+            .await?;
+        Ok(Accepted {
+            stream,
+            version: loaded.version,
+            position: loaded.position,
+            body: payout_body(&state, p.payout_id),
+        }
+        .ending_at(settled_at)
+        .reply(envelope))
+    }
+
+    /// Pays `payout_id` if it is still held and records the answer under `metadata`; the
+    /// ledger after it and the position of the answer, if one was recorded now.
+    async fn complete(
+        &self,
+        envelope: &CommandEnvelope,
+        seller_id: UserId,
+        state: &Arc<SellerLedger>,
+        payout_id: PayoutId,
+        metadata: &EventMetadata,
+    ) -> Result<(Arc<SellerLedger>, Option<u64>), Stop> {
+        let payout = state
+            .payout(payout_id)
+            .ok_or_else(|| rejected(envelope, &LedgerError::UnknownPayout(payout_id)))?;
+        if payout.status != PayoutStatus::Requested {
+            return Ok((Arc::clone(state), None));
+        }
+        let outcome = self.pay(seller_id, payout_id, payout.amount).await?;
+        let settle = LedgerCommand::SettlePayout { payout_id, outcome };
+        let settled = self
+            .execute_ledger(seller_id, settle, metadata)
+            .await
+            .map_err(|e| stop(envelope, e))?;
+        Ok((settled.state, Some(settled.position)))
     }
 
     /// Asks the provider to pay; a refusal is a failed payout, an unavailable provider a
