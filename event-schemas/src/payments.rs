@@ -1,7 +1,8 @@
 //! Events of the `payments` context, and the commands the order saga sends it.
 //!
-//! Streams: `payment-<payment id>` (one payment per order; the order chooses the id) and
-//! `wallet-<user id>` (a user's store credit, a second payment method with its own balance).
+//! Streams: `payment-<payment id>` (one payment per order; the order chooses the id),
+//! `wallet-<user id>` (a user's store credit, a second payment method with its own balance) and
+//! `seller_ledger-<user id>` (what the platform owes a seller, and its payouts: [`ledger`]).
 //!
 //! | type | version | stream |
 //! |---|---|---|
@@ -12,12 +13,25 @@
 //! | `agora.payments.payment_refunded` | 1 | payment |
 //! | `agora.payments.wallet_credited` | 1 | wallet |
 //! | `agora.payments.wallet_debited` | 1 | wallet |
+//! | `agora.payments.seller_credited` | 1 | seller ledger |
+//! | `agora.payments.seller_debited` | 1 | seller ledger |
+//! | `agora.payments.payout_requested` | 1 | seller ledger |
+//! | `agora.payments.payout_paid` | 1 | seller ledger |
+//! | `agora.payments.payout_failed` | 1 | seller ledger |
 
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 
 use crate::upcast::{Catalogue, Upcaster};
+
+pub mod ledger;
+
+pub use ledger::{
+    PAYOUT_FAILED, PAYOUT_PAID, PAYOUT_REQUESTED, PayoutFailed, PayoutId, PayoutPaid,
+    PayoutRequested, SELLER_CREDITED, SELLER_DEBITED, SELLER_LEDGER_EVENTS, SellerBalance,
+    SellerCredited, SellerDebited, SellerLedgerEvent,
+};
 
 pub const CONTEXT: &str = "payments";
 
@@ -48,6 +62,11 @@ pub const CATALOGUE: Catalogue = &[
     (PAYMENT_REFUNDED, 1),
     (WALLET_CREDITED, 1),
     (WALLET_DEBITED, 1),
+    (SELLER_CREDITED, 1),
+    (SELLER_DEBITED, 1),
+    (PAYOUT_REQUESTED, 1),
+    (PAYOUT_PAID, 1),
+    (PAYOUT_FAILED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[];

@@ -4,15 +4,18 @@
 //! authorises after [`SimulatedProviderConfig::slow_delay`]; any other token declines with
 //! `invalid_token`. Like a real processor it remembers idempotency keys: a repeated call with a
 //! key it has seen answers with the first answer (a repeat that arrives while the first call is
-//! still running waits for it), so one key never authorises twice. State lives in memory.
+//! still running waits for it), so one key never authorises twice. Payouts to sellers are paid
+//! (once per key) unless a test switched them to fail ([`SimulatedPaymentProvider::refuse_payouts`]).
+//! State lives in memory.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use shared_kernel::Money;
-use shared_kernel::payments::{Authorization, PaymentProvider, ProviderError};
+use shared_kernel::payments::{Authorization, PaymentProvider, PayoutOutcome, ProviderError};
 use tokio::sync::OnceCell;
 
 /// Authorises.
@@ -54,6 +57,8 @@ struct Ledger {
     /// Answers of capture, void and refund calls, by idempotency key.
     answers: HashMap<String, Answer>,
     next_reference: u64,
+    /// Answers of payouts, by idempotency key, with the amount sent when paid.
+    payouts: HashMap<String, (PayoutOutcome, Option<Money>)>,
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +67,8 @@ pub struct SimulatedPaymentProvider {
     /// One cell per authorize key: the first call fills it, repeats read it.
     authorizations: Mutex<HashMap<String, Arc<OnceCell<Authorization>>>>,
     ledger: Mutex<Ledger>,
+    /// Payouts fail (`payout_refused`) while set.
+    refusing_payouts: AtomicBool,
 }
 
 impl SimulatedPaymentProvider {
@@ -94,6 +101,23 @@ impl SimulatedPaymentProvider {
             .values()
             .filter(|h| h.captured.is_none() && !h.voided)
             .map(|h| h.amount.amount_minor)
+            .sum()
+    }
+
+    /// From now on, payouts fail with `payout_refused` (`true`) or are paid (`false`): for
+    /// tests of a failed payout. Keys already answered keep their answer.
+    pub fn refuse_payouts(&self, refuse: bool) {
+        self.refusing_payouts.store(refuse, Ordering::SeqCst);
+    }
+
+    /// Minor units paid out to `payee` over all payouts (any currency), for tests and audits.
+    #[must_use]
+    pub fn paid_out_minor(&self, payee: &str) -> i64 {
+        self.ledger()
+            .payouts
+            .iter()
+            .filter(|(key, _)| key.starts_with(&format!("{payee}/")))
+            .filter_map(|(_, (_, sent))| sent.map(|m| m.amount_minor))
             .sum()
     }
 
@@ -233,10 +257,41 @@ impl PaymentProvider for SimulatedPaymentProvider {
             Ok(())
         })
     }
+
+    async fn payout(
+        &self,
+        idempotency_key: &str,
+        payee: &str,
+        amount: Money,
+    ) -> Result<PayoutOutcome, ProviderError> {
+        let refusing = self.refusing_payouts.load(Ordering::SeqCst);
+        let mut ledger = self.ledger();
+        // Keyed by payee too, so `paid_out_minor` can sum one payee's transfers.
+        let key = format!("{payee}/{idempotency_key}");
+        if let Some((answer, _)) = ledger.payouts.get(&key) {
+            return Ok(answer.clone());
+        }
+        let answer = if refusing || amount.amount_minor <= 0 {
+            (
+                PayoutOutcome::Failed {
+                    reason: "payout_refused".into(),
+                },
+                None,
+            )
+        } else {
+            ledger.next_reference += 1;
+            let reference = format!("sim_payout_{}", ledger.next_reference);
+            (PayoutOutcome::Paid { reference }, Some(amount))
+        };
+        ledger.payouts.insert(key, answer.clone());
+        Ok(answer.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -245,5 +300,30 @@ mod tests {
             SimulatedProviderConfig::default().slow_delay,
             Duration::from_secs(5)
         );
+    }
+
+    #[tokio::test]
+    async fn a_payout_is_paid_once_per_key_and_can_be_refused() {
+        let provider = SimulatedPaymentProvider::default();
+        let amount = Money::new(3000, shared_kernel::Currency::EUR);
+        let first = provider.payout("p1", "seller", amount).await.unwrap();
+        assert!(matches!(first, PayoutOutcome::Paid { .. }));
+        assert_eq!(
+            provider.payout("p1", "seller", amount).await.unwrap(),
+            first
+        );
+        assert_eq!(provider.paid_out_minor("seller"), 3000);
+        provider.refuse_payouts(true);
+        assert_eq!(
+            provider.payout("p2", "seller", amount).await.unwrap(),
+            PayoutOutcome::Failed {
+                reason: "payout_refused".into()
+            }
+        );
+        assert_eq!(
+            provider.payout("p1", "seller", amount).await.unwrap(),
+            first
+        );
+        assert_eq!(provider.paid_out_minor("seller"), 3000);
     }
 }

@@ -3,7 +3,7 @@
 //! Every call carries an idempotency key. A provider that sees a key again answers with its
 //! first answer instead of acting twice, so a redelivered command can never charge twice. The
 //! payments context uses the payment id as the key of `authorize`, and keys derived from it for
-//! the later calls.
+//! the later calls; a payout's key is the payout id.
 
 use async_trait::async_trait;
 
@@ -16,6 +16,15 @@ pub enum Authorization {
     Authorized { reference: String },
     /// Nothing is held. `reason` is a stable code: `card_declined`, `invalid_token`, ...
     Declined { reason: String },
+}
+
+/// The provider's answer to a payout (a transfer of a seller's balance to the seller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutOutcome {
+    /// The money was sent; `reference` names the transfer at the provider.
+    Paid { reference: String },
+    /// Nothing was sent. `reason` is a stable code: `payout_refused`, ...
+    Failed { reason: String },
 }
 
 /// A provider call that did not produce an answer about the payment itself.
@@ -75,4 +84,17 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         reference: &str,
         amount: Money,
     ) -> Result<(), ProviderError>;
+
+    /// Sends `amount` to the seller `payee` (a user id; the provider knows the seller's
+    /// account). A repeat with the same key answers with the first answer and pays once.
+    ///
+    /// # Errors
+    /// The provider is unavailable (retry with the same key). A refused payout is an answer
+    /// ([`PayoutOutcome::Failed`]), not an error.
+    async fn payout(
+        &self,
+        idempotency_key: &str,
+        payee: &str,
+        amount: Money,
+    ) -> Result<PayoutOutcome, ProviderError>;
 }

@@ -1,5 +1,5 @@
 //! The configuration sections of individual contexts: identity's tokens and abuse limits,
-//! the order saga's deadlines, the simulated payment provider.
+//! the order saga's deadlines, the simulated payment provider and the commission rate.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -109,7 +109,7 @@ impl OrderingArgs {
     }
 }
 
-/// The simulated payment provider.
+/// The simulated payment provider and the platform's commission on sellers' sales.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Payments")]
 pub struct PaymentsArgs {
@@ -117,6 +117,16 @@ pub struct PaymentsArgs {
     /// milliseconds.
     #[arg(long, env = "AGORA_PAYMENT_SLOW_DELAY_MS", default_value_t = 5_000)]
     pub payment_slow_delay_ms: u64,
+
+    /// The platform's commission on delivered lines, in basis points (0 to 10000; 1000 =
+    /// 10 %): the platform keeps floor(gross × bps / 10000) of an order, the seller the rest.
+    #[arg(
+        long,
+        env = "AGORA_COMMISSION_BPS",
+        default_value_t = 1_000,
+        value_parser = clap::value_parser!(u16).range(0..=10_000)
+    )]
+    pub commission_bps: u16,
 }
 
 impl PaymentsArgs {
@@ -126,5 +136,12 @@ impl PaymentsArgs {
         infrastructure::payments::SimulatedProviderConfig {
             slow_delay: Duration::from_millis(self.payment_slow_delay_ms),
         }
+    }
+
+    /// The commission rate (the parser already kept it within 0..=10000).
+    #[must_use]
+    pub fn commission(&self) -> payments::domain::CommissionRate {
+        payments::domain::CommissionRate::new(u32::from(self.commission_bps))
+            .unwrap_or(payments::domain::CommissionRate::DEFAULT)
     }
 }

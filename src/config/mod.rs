@@ -156,7 +156,15 @@ mod tests {
         assert_eq!(d.ordering.order_payment_timeout_ms, 30_000);
         assert_eq!(d.ordering.cart_ttl_secs, 604_800);
         assert_eq!(d.payments.payment_slow_delay_ms, 5_000);
+        assert_eq!(d.payments.commission_bps, 1_000);
         assert!(d.contexts.is_empty());
+    }
+
+    #[test]
+    fn the_commission_is_basis_points_up_to_one_hundred_percent() {
+        let s = ServeArgs::from_flags(["--commission-bps", "250"]).unwrap();
+        assert_eq!(s.payments.commission().bps(), 250);
+        assert!(ServeArgs::from_flags(["--commission-bps", "10001"]).is_err());
     }
 
     #[test]

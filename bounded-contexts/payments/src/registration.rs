@@ -1,5 +1,5 @@
 //! How the payments context plugs into the platform: its handler (with the payment provider
-//! the composition root chose), read models and routes.
+//! and the commission rate the composition root chose), read models and routes.
 
 use std::sync::Arc;
 
@@ -7,23 +7,32 @@ use context_kit::{Context, Services};
 use projections::Projection;
 use shared_kernel::payments::PaymentProvider;
 
-use crate::application::PaymentsHandler;
+use crate::application::{PaymentsHandler, PayoutCompletion};
+use crate::domain::CommissionRate;
 use crate::http::router;
-use crate::projections::{PaymentsProjection, WalletsProjection};
+use crate::projections::{PaymentsProjection, SellerLedgersProjection, WalletsProjection};
 
-/// The payments context, wired to the platform's services and to `provider`.
+/// The payments context, wired to the platform's services and to `provider`, keeping
+/// `commission` of what sellers are credited.
 #[must_use]
-pub fn context(services: &Services, provider: Arc<dyn PaymentProvider>) -> Context {
+pub fn context(
+    services: &Services,
+    provider: Arc<dyn PaymentProvider>,
+    commission: CommissionRate,
+) -> Context {
     let s = services;
-    let read_models: [Arc<dyn Projection>; 2] =
-        [Arc::new(PaymentsProjection), Arc::new(WalletsProjection)];
+    let read_models: [Arc<dyn Projection>; 3] = [
+        Arc::new(PaymentsProjection),
+        Arc::new(WalletsProjection),
+        Arc::new(SellerLedgersProjection),
+    ];
     Context::new(crate::CONTEXT)
-        .with_handler(Arc::new(PaymentsHandler::new(
-            Arc::clone(&s.store),
-            Arc::clone(&s.clock),
-            provider,
-        )))
+        .with_handler(Arc::new(
+            PaymentsHandler::new(Arc::clone(&s.store), Arc::clone(&s.clock), provider)
+                .with_commission(commission),
+        ))
         .with_projections(read_models)
+        .with_process_manager(Arc::new(PayoutCompletion))
         .with_router(router(s.api(crate::CONTEXT)))
         .with_openapi(crate::http::openapi::openapi())
 }

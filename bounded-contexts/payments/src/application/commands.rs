@@ -1,9 +1,10 @@
-//! The payments commands as they travel on the command bus: the four the order saga sends
-//! (their payloads are published in `event_schemas::payments::commands`) and the admin's
-//! wallet grant.
+//! The payments commands as they travel on the command bus: the ones the order saga sends
+//! (their payloads are published in `event_schemas::payments::commands`), the admin's wallet
+//! grant and a seller's payout request.
 
+use event_schemas::payments::PayoutId;
 use event_schemas::payments::commands::{
-    AuthorizePayment, CapturePayment, RefundPayment, VoidPayment,
+    AuthorizePayment, CapturePayment, CreditSeller, DebitSeller, RefundPayment, VoidPayment,
 };
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
@@ -22,6 +23,29 @@ pub struct CreditWallet {
 
 pub const CREDIT_WALLET: &str = "credit_wallet";
 
+/// A seller (the command's actor) asks to be paid `amount` of their available balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestPayout {
+    /// Chosen by the sender (the HTTP route derives it from the request's command id): a
+    /// second request with the same id is the same payout.
+    pub payout_id: PayoutId,
+    pub amount: Money,
+}
+
+pub const REQUEST_PAYOUT: &str = "request_payout";
+
+/// Pay a held payout that has no answer yet (sent by the payout completion process manager
+/// for every `PayoutRequested`; nothing happens when the payout was answered already).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayPayout {
+    pub seller_id: UserId,
+    pub payout_id: PayoutId,
+}
+
+pub const PAY_PAYOUT: &str = "pay_payout";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
 pub enum PaymentsCommand {
@@ -30,6 +54,10 @@ pub enum PaymentsCommand {
     VoidPayment(VoidPayment),
     RefundPayment(RefundPayment),
     CreditWallet(CreditWallet),
+    CreditSeller(CreditSeller),
+    DebitSeller(DebitSeller),
+    RequestPayout(RequestPayout),
+    PayPayout(PayPayout),
 }
 
 impl shared_kernel::ContextCommand for PaymentsCommand {
@@ -69,6 +97,24 @@ mod tests {
                     reason: "x".into(),
                 }),
                 contract::REFUND_PAYMENT,
+            ),
+            (
+                PaymentsCommand::CreditSeller(CreditSeller {
+                    seller_id: UserId::new(),
+                    order_id: shared_kernel::ids::OrderId::new(),
+                    entry: "delivered:x".into(),
+                    gross: Money::new(100, shared_kernel::Currency::EUR),
+                }),
+                contract::CREDIT_SELLER,
+            ),
+            (
+                PaymentsCommand::DebitSeller(DebitSeller {
+                    seller_id: UserId::new(),
+                    order_id: shared_kernel::ids::OrderId::new(),
+                    entry: "returned:x:y".into(),
+                    gross: Money::new(100, shared_kernel::Currency::EUR),
+                }),
+                contract::DEBIT_SELLER,
             ),
         ];
         for (command, name) in cases {

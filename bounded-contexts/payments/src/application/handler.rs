@@ -32,7 +32,9 @@ use shared_kernel::{
 };
 
 use super::{CreditWallet, PaymentsCommand};
-use crate::domain::{Payment, PaymentCommand, PaymentError, Wallet, WalletCommand, WalletError};
+use crate::domain::{
+    CommissionRate, Payment, PaymentCommand, PaymentError, Wallet, WalletCommand, WalletError,
+};
 
 #[derive(Debug)]
 pub struct PaymentsHandler {
@@ -43,6 +45,8 @@ pub struct PaymentsHandler {
     pub(super) in_flight: Mutex<HashMap<PaymentId, AuthorizePayment>>,
     /// Capture, void and refund of one payment take turns.
     turns: KeyedLocks<PaymentId>,
+    /// The platform's commission on sellers' credits.
+    pub(super) commission: CommissionRate,
 }
 
 /// The provider's failure as a reply: unavailable -> 503 (try later), refused -> 409.
@@ -88,7 +92,15 @@ impl PaymentsHandler {
             provider,
             in_flight: Mutex::new(HashMap::new()),
             turns: KeyedLocks::default(),
+            commission: CommissionRate::DEFAULT,
         }
+    }
+
+    /// The same handler, keeping `rate` of what it credits to sellers.
+    #[must_use]
+    pub const fn with_commission(mut self, rate: CommissionRate) -> Self {
+        self.commission = rate;
+        self
     }
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
@@ -107,6 +119,10 @@ impl PaymentsHandler {
                 self.refund(envelope, r).await
             }
             PaymentsCommand::CreditWallet(c) => self.credit_wallet(envelope, c).await,
+            PaymentsCommand::CreditSeller(c) => self.credit_seller(envelope, c).await,
+            PaymentsCommand::DebitSeller(d) => self.debit_seller(envelope, d).await,
+            PaymentsCommand::RequestPayout(r) => self.request_payout(envelope, r).await,
+            PaymentsCommand::PayPayout(p) => self.pay_payout(envelope, p).await,
         }
     }
 

@@ -4,7 +4,13 @@
 mod authorize;
 mod commands;
 mod handler;
+mod payout_completion;
+mod payouts;
 mod settle;
 
-pub use commands::{CREDIT_WALLET, CreditWallet, PaymentsCommand};
+pub use commands::{
+    CREDIT_WALLET, CreditWallet, PAY_PAYOUT, PayPayout, PaymentsCommand, REQUEST_PAYOUT,
+    RequestPayout,
+};
 pub use handler::PaymentsHandler;
+pub use payout_completion::{PAYOUT_COMPLETION, PayoutCompletion};

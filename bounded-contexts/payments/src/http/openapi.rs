@@ -10,7 +10,7 @@ use utoipa::{OpenApi, ToSchema};
 pub(super) use http_kernel::Problem;
 pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
 
-use super::{payments, wallets};
+use super::{payments, sellers, wallets};
 
 /// The payments context's part of the API document.
 #[must_use]
@@ -25,6 +25,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         payments::refund,
         wallets::my_wallet,
         wallets::credit,
+        sellers::request_payout,
+        sellers::my_balance,
     ),
     components(schemas(
         payments::Refund,
@@ -35,13 +37,20 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         Wallet,
         WalletMovement,
         WalletCredited,
+        sellers::PayoutRequest,
+        PayoutAccepted,
+        PayoutBalance,
+        SellerBalanceView,
+        LedgerEntry,
+        SellerLedgerPage,
         PendingCommand,
         Problem,
     )),
     tags((
         name = "payments",
         description = "Payments of orders (authorized, captured, refunded by the order saga or \
-                       an admin) and users' wallets of store credit."
+                       an admin) and users' wallets of store credit; sellers' ledgers \
+                       (delivered lines less the platform's commission) and their payouts."
     ))
 )]
 struct PaymentsDoc;
@@ -119,6 +128,84 @@ pub(super) struct WalletCredited {
     balance: Option<Money>,
 }
 
+/// A seller's balance in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SellerBalanceView {
+    /// ISO 4217 code of every amount below.
+    currency: String,
+    /// What may be paid out now (negative when a return was debited after a payout).
+    available: Money,
+    /// Payouts requested and not yet paid or failed, held out of `available`.
+    pending_payouts: Money,
+    /// Payouts paid.
+    paid_out: Money,
+    /// The platform's commission kept on the seller's delivered lines, net of returns.
+    commission_total: Money,
+}
+
+/// One entry of a seller's ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct LedgerEntry {
+    /// `credit` (lines delivered), `debit` (a return refunded), `payout_requested`,
+    /// `payout_paid` or `payout_failed`.
+    kind: String,
+    /// A credit's or debit's entry name (`delivered:<order id>`,
+    /// `returned:<order id>:<return id>`).
+    entry: Option<String>,
+    #[schema(format = Uuid)]
+    order_id: Option<String>,
+    #[schema(format = Uuid)]
+    payout_id: Option<String>,
+    /// A credit's or debit's line totals.
+    gross: Option<Money>,
+    /// The commission kept (credit) or given back (debit).
+    commission: Option<Money>,
+    /// A credit's or debit's net (`gross - commission`) for the seller; a payout's amount.
+    amount: Money,
+    /// A paid payout's provider reference; a failed payout's reason.
+    detail: Option<String>,
+    /// The available balance of the entry's currency after it.
+    available: Money,
+    #[schema(format = DateTime)]
+    at: String,
+    /// The ledger stream's version of the entry.
+    version: i64,
+}
+
+/// The caller's seller balances and a page of ledger entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SellerLedgerPage {
+    #[schema(format = Uuid)]
+    seller_id: String,
+    /// One per currency the seller was credited in.
+    balances: Vec<SellerBalanceView>,
+    /// Ledger entries, newest first.
+    items: Vec<LedgerEntry>,
+    /// The cursor of the next page, null on the last.
+    next_cursor: Option<String>,
+}
+
+/// A payout after its request.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PayoutAccepted {
+    #[schema(format = Uuid)]
+    payout_id: String,
+    /// `paid`, `failed` (the amount is available again) or `requested`.
+    status: String,
+    amount: Money,
+    /// The balance of the payout's currency after it.
+    balance: PayoutBalance,
+}
+
+/// A balance in a write's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PayoutBalance {
+    available: Money,
+    pending_payouts: Money,
+    paid_out: Money,
+    commission_total: Money,
+}
+
 pub use http_kernel::openapi::PendingCommand;
 
 #[cfg(test)]
@@ -132,6 +219,8 @@ mod tests {
         "POST /api/v1/payments/{id}/refunds",
         "GET /api/v1/wallet",
         "POST /api/v1/wallets/{user_id}/credits",
+        "POST /api/v1/sellers/me/payouts",
+        "GET /api/v1/sellers/me/balance",
     ];
 
     #[test]
