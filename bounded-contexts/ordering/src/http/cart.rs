@@ -72,12 +72,13 @@ fn rejected(status: u16, code: &str, message: impl Into<String>) -> ApiError {
     }
 }
 
-/// The line as `POST /orders` asks for it.
-// When order lines name a variant (`LineRequest::sku`), pass `_sku` on here.
-fn line_request(product_id: String, _sku: Option<&str>, quantity: i64) -> LineRequest {
+/// The line as `POST /orders` asks for it: a product and, for a product with several
+/// variants, the variant's sku.
+fn line_request(product_id: String, sku: Option<&str>, quantity: i64) -> LineRequest {
     LineRequest {
         product_id,
         quantity,
+        sku: sku.map(str::to_owned),
     }
 }
 
