@@ -1,10 +1,10 @@
 //! The `ordering` bounded context: buyers' orders and the saga that carries them through
 //! stock reservation, payment and shipping.
 //!
-//! - [`domain`]: the `Order` aggregate (pure decide/evolve).
+//! - [`domain`]: the `Order` and `Cart` aggregates (pure decide/evolve).
 //! - [`application`]: the command handler behind the command bus, the order saga and its
 //!   configuration.
-//! - [`http`]: the `/api/v1/orders` routes.
+//! - [`http`]: the `/api/v1/orders` and `/api/v1/cart` routes.
 //! - [`projections`]: ordering's own view of products (prices, skus, sellers) and the orders
 //!   read model.
 //!

@@ -25,6 +25,8 @@ pub use error::CartError;
 
 use super::check_lines;
 
+/// What a buyer (or the expiry timer) asks of a cart. Lines come priced: `unit_price` is the
+/// catalog's price at the moment, the one shown to the buyer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CartCommand {
     /// Adds `line.quantity` units of `line.sku` at `line.unit_price` (the price shown now).

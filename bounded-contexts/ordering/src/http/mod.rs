@@ -1,4 +1,4 @@
-//! The ordering HTTP routes (`/api/v1/orders...`, see shared/API.md).
+//! The ordering HTTP routes (`/api/v1/orders...`, see shared/API.md, and `/api/v1/cart...`).
 
 mod cart;
 mod cart_checkout;

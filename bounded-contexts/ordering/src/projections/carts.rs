@@ -81,6 +81,7 @@ fn upsert(lines: &mut Vec<CartLine>, line: &CartLine) {
     }
 }
 
+/// Keeps `ordering_carts` (one row per buyer) from the cart events.
 #[derive(Debug, Default)]
 pub struct CartsProjection;
 

@@ -44,6 +44,7 @@ pub struct CartExpiry {
 }
 
 impl CartExpiry {
+    /// Abandons carts idle for `ttl` (`--cart-ttl-secs`).
     #[must_use]
     pub const fn new(ttl: Duration) -> Self {
         Self { ttl }

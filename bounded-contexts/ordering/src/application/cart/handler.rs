@@ -9,6 +9,8 @@ use shared_kernel::{Aggregate, Clock, CommandEnvelope, EventStore, StreamId};
 use super::{CartMessage, cart_line};
 use crate::domain::{Cart, CartCommand};
 
+/// Runs the cart commands on the buyer's cart stream (`cart-<buyer id>`), and a checkout's
+/// order on the order's stream.
 #[derive(Debug)]
 pub struct CartHandler {
     pub(super) kit: CommandKit,
@@ -26,6 +28,7 @@ pub(super) fn cart_body(cart: &Cart) -> serde_json::Value {
 }
 
 impl CartHandler {
+    /// A handler deciding with `store` and `clock`.
     #[must_use]
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
@@ -34,6 +37,9 @@ impl CartHandler {
     }
 
     /// Runs one of the cart commands ([`super::CART_COMMANDS`]).
+    ///
+    /// # Errors
+    /// A rejection as the reply (`Stop::Reply`), or a store failure the bus retries.
     pub async fn run(&self, envelope: &CommandEnvelope) -> Handled {
         let message: CartMessage = decode(envelope)?;
         let actor = Actor::required(envelope)?;
