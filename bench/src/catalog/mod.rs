@@ -57,9 +57,12 @@ pub struct BenchCatalogArgs {
     pub markdown: Option<PathBuf>,
 }
 
-/// The queries, as `GET /products` query strings would say them.
-const QUERIES: &[(&str, fn() -> ListingQuery)] = &[
-    ("browse (newest)", || ListingQuery::default()),
+/// Makes one query of the series.
+type MakeQuery = fn() -> ListingQuery;
+
+/// The queries, named as `GET /products` query strings would say them.
+const QUERIES: &[(&str, MakeQuery)] = &[
+    ("browse (newest)", ListingQuery::default),
     ("category + price_asc", || ListingQuery {
         category: Some("cat7".into()),
         sort: Some(Sort::PriceAsc),

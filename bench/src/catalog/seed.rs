@@ -25,7 +25,9 @@ fn series(backend: Backend) -> &'static str {
 fn prefix(backend: Backend) -> &'static str {
     match backend {
         Backend::Postgres => "",
-        Backend::Sqlite => "WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) ",
+        Backend::Sqlite => {
+            "WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) "
+        }
     }
 }
 
