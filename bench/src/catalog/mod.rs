@@ -55,6 +55,10 @@ pub struct BenchCatalogArgs {
     /// Also write the results as markdown to this file.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+
+    /// Keep the scratch PostgreSQL databases (their names are printed), to look at plans.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// Makes one query of the series.
@@ -131,7 +135,11 @@ pub async fn run(args: BenchCatalogArgs) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let outcome = measure(&args, &dir, &mut scratches).await;
     for scratch in scratches {
-        scratch.drop_db().await?;
+        if args.keep {
+            eprintln!("kept scratch database {}", scratch.name());
+        } else {
+            scratch.drop_db().await?;
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     let report = outcome?;
