@@ -56,7 +56,8 @@ pub struct BenchCatalogArgs {
     #[arg(long)]
     pub markdown: Option<PathBuf>,
 
-    /// Keep the scratch PostgreSQL databases (their names are printed), to look at plans.
+    /// Keep the scratch databases (PostgreSQL's names and SQLite's directory are printed), to
+    /// look at plans.
     #[arg(long)]
     pub keep: bool,
 }
@@ -141,7 +142,11 @@ pub async fn run(args: BenchCatalogArgs) -> Result<()> {
             scratch.drop_db().await?;
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if args.keep {
+        eprintln!("kept SQLite databases in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let report = outcome?;
     print!("\n{}", report.text());
     if let Some(path) = &args.markdown {
