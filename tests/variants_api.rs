@@ -52,7 +52,12 @@ fn position(r: &reqwest::Response) -> String {
     r.headers()["agora-position"].to_str().unwrap().to_owned()
 }
 
-async fn post(app: &TestApp, who: &(String, String), path: &str, body: &Value) -> reqwest::Response {
+async fn post(
+    app: &TestApp,
+    who: &(String, String),
+    path: &str,
+    body: &Value,
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .header(who.0.clone(), who.1.clone())
@@ -70,14 +75,26 @@ async fn problem_code(r: reqwest::Response) -> (u16, String) {
 
 /// Publishes `id`; returns the write's position.
 async fn publish(app: &TestApp, seller: &(String, String), id: &str) -> String {
-    let r = post(app, seller, &format!("/api/v1/products/{id}/publish"), &json!({})).await;
+    let r = post(
+        app,
+        seller,
+        &format!("/api/v1/products/{id}/publish"),
+        &json!({}),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     position(&r)
 }
 
 /// Receives `quantity` of `sku` (retrying while inventory has not seen the sku); returns the
 /// write's position.
-async fn receive(app: &TestApp, seller: &(String, String), sku: &str, quantity: i64, after: &str) -> String {
+async fn receive(
+    app: &TestApp,
+    seller: &(String, String),
+    sku: &str,
+    quantity: i64,
+    after: &str,
+) -> String {
     for attempt in 1.. {
         let r = app
             .client
@@ -128,7 +145,10 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
     let (mut bad, _) = tee("Tee");
     bad["variants"][1]["option_values"]["size"] = json!("XL");
     let r = post(&app, &seller, "/api/v1/products", &bad).await;
-    assert_eq!(problem_code(r).await, (422, "variant_options_mismatch".into()));
+    assert_eq!(
+        problem_code(r).await,
+        (422, "variant_options_mismatch".into())
+    );
     let (mut twin, _) = tee("Tee");
     twin["variants"][1]["option_values"] = json!({ "size": "S", "colour": "red" });
     let r = post(&app, &seller, "/api/v1/products", &twin).await;
@@ -182,14 +202,21 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
     assert_eq!(of(&skus[1])["price"]["amount_minor"], 2000);
     assert_eq!(of(&skus[1])["price_override"], Value::Null);
     assert_eq!(of(&skus[0])["available"], 3);
-    assert_eq!(of(&skus[0])["option_values"], json!({ "size": "S", "colour": "red" }));
+    assert_eq!(
+        of(&skus[0])["option_values"],
+        json!({ "size": "S", "colour": "red" })
+    );
     assert_eq!(product["price_range"]["min"]["amount_minor"], 2000);
     assert_eq!(product["price_range"]["max"]["amount_minor"], 2500);
     assert_eq!(product["in_stock"], true);
 
     // A product of several variants needs the line's sku; an unknown sku is refused.
     let r = app
-        .post_order(&buyer, &order(json!([{ "product_id": id, "quantity": 1 }])), &at)
+        .post_order(
+            &buyer,
+            &order(json!([{ "product_id": id, "quantity": 1 }])),
+            &at,
+        )
         .await;
     assert_eq!(problem_code(r).await, (422, "variant_required".into()));
     let r = app
@@ -219,8 +246,14 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
     app.wait_for_stock(&seller, &skus[0], (2, 0, 2), SAGA).await;
 
     // A variant added later, then repriced and its override cleared.
-    let r = post(&app, &seller, &format!("/api/v1/products/{id}/variants"), &json!({
-        "sku": unique("S-RED-2"), "option_values": { "size": "S", "colour": "red" } })).await;
+    let r = post(
+        &app,
+        &seller,
+        &format!("/api/v1/products/{id}/variants"),
+        &json!({
+        "sku": unique("S-RED-2"), "option_values": { "size": "S", "colour": "red" } }),
+    )
+    .await;
     assert_eq!(problem_code(r).await, (422, "duplicate_variant".into()));
     let r = app
         .client
@@ -258,7 +291,12 @@ fn category_counts(page: &Value) -> Vec<(String, i64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["category"].as_str().unwrap().to_owned(), c["count"].as_i64().unwrap()))
+        .map(|c| {
+            (
+                c["category"].as_str().unwrap().to_owned(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
         .collect()
 }
 

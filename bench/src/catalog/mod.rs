@@ -55,11 +55,19 @@ pub struct BenchCatalogArgs {
     /// Also write the results as markdown to this file.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+
+    /// Keep the scratch databases (PostgreSQL's names and SQLite's directory are printed), to
+    /// look at plans.
+    #[arg(long)]
+    pub keep: bool,
 }
 
-/// The queries, as `GET /products` query strings would say them.
-const QUERIES: &[(&str, fn() -> ListingQuery)] = &[
-    ("browse (newest)", || ListingQuery::default()),
+/// Makes one query of the series.
+type MakeQuery = fn() -> ListingQuery;
+
+/// The queries, named as `GET /products` query strings would say them.
+const QUERIES: &[(&str, MakeQuery)] = &[
+    ("browse (newest)", ListingQuery::default),
     ("category + price_asc", || ListingQuery {
         category: Some("cat7".into()),
         sort: Some(Sort::PriceAsc),
@@ -128,9 +136,17 @@ pub async fn run(args: BenchCatalogArgs) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let outcome = measure(&args, &dir, &mut scratches).await;
     for scratch in scratches {
-        scratch.drop_db().await?;
+        if args.keep {
+            eprintln!("kept scratch database {}", scratch.name());
+        } else {
+            scratch.drop_db().await?;
+        }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if args.keep {
+        eprintln!("kept SQLite databases in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     let report = outcome?;
     print!("\n{}", report.text());
     if let Some(path) = &args.markdown {

@@ -84,7 +84,12 @@ impl Report {
     fn seeding(&self) -> Vec<String> {
         self.targets
             .iter()
-            .map(|t| format!("{} {} products seeded in {:.1} s", t.store, t.products, t.seed_secs))
+            .map(|t| {
+                format!(
+                    "{} {} products seeded in {:.1} s",
+                    t.store, t.products, t.seed_secs
+                )
+            })
             .collect()
     }
 

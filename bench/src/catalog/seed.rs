@@ -25,7 +25,9 @@ fn series(backend: Backend) -> &'static str {
 fn prefix(backend: Backend) -> &'static str {
     match backend {
         Backend::Postgres => "",
-        Backend::Sqlite => "WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) ",
+        Backend::Sqlite => {
+            "WITH RECURSIVE s(n) AS (SELECT $1 UNION ALL SELECT n + 1 FROM s WHERE n < $2) "
+        }
     }
 }
 
@@ -60,7 +62,7 @@ pub(super) async fn seed(pool: &AnyPool, products: u64) -> Result<()> {
          SELECT {id}, '00000000-0000-7000-8000-000000000001', \
          CASE WHEN n % 50 = 0 THEN 'draft' ELSE 'active' END, \
          'Item w' || (n % 97) || ' k' || (n % 89) || \
-            CASE WHEN n % CAST($3 AS BIGINT) = 0 THEN ' zephyr' ELSE '' END, \
+            CASE WHEN n % CAST($3 AS BIGINT) = 1 % CAST($3 AS BIGINT) THEN ' zephyr' ELSE '' END, \
          'Bench product number ' || n, 'cat' || (n % 20), 'B' || n, {price}, 'EUR', '{{}}', \
          {time}, {time}, 1, '[]', {price}, {price} + {extra}, \
          CASE WHEN n % 3 = 0 THEN 0 ELSE 1 END FROM {series}",

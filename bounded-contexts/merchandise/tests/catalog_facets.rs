@@ -108,13 +108,17 @@ async fn facet_counts_follow_the_product_and_its_stock(postgres: bool) {
     feed.apply(&product, 1, &created).await;
     feed.apply(&product, 2, &options).await;
     feed.apply(&product, 3, &variant("TEE-S", "S", None)).await;
-    feed.apply(&product, 4, &variant("TEE-M", "M", Some(3000))).await;
+    feed.apply(&product, 4, &variant("TEE-M", "M", Some(3000)))
+        .await;
     // A draft counts nowhere.
     assert_eq!(counts(&pool).await, (vec![], vec![]));
     let published = ProductEvent::Published(ProductPublished { product_id });
     feed.apply(&product, 5, &published).await;
     let row = find_product(&pool, &id).await.unwrap().unwrap();
-    assert_eq!((row.min_price_minor, row.max_price_minor, row.in_stock), (2000, 3000, 0));
+    assert_eq!(
+        (row.min_price_minor, row.max_price_minor, row.in_stock),
+        (2000, 3000, 0)
+    );
     assert_eq!(
         counts(&pool).await,
         (vec![(1_000, 1)], vec![("clothing".to_owned(), 1)])
@@ -142,7 +146,10 @@ async fn facet_counts_follow_the_product_and_its_stock(postgres: bool) {
         in_stock: true,
         ..ListingQuery::default()
     };
-    assert_eq!(facets(&pool, &in_stock).await.unwrap().categories, [("clothing".to_owned(), 1)]);
+    assert_eq!(
+        facets(&pool, &in_stock).await.unwrap().categories,
+        [("clothing".to_owned(), 1)]
+    );
 
     // The default variant at 9.00 moves the product to the lowest band, once.
     let cheaper = ProductEvent::VariantPriceChanged(VariantPriceChanged {
@@ -166,7 +173,13 @@ async fn facet_counts_follow_the_product_and_its_stock(postgres: bool) {
         },
     });
     feed.apply(&stock, 2, &gone).await;
-    assert!(facets(&pool, &in_stock).await.unwrap().categories.is_empty());
+    assert!(
+        facets(&pool, &in_stock)
+            .await
+            .unwrap()
+            .categories
+            .is_empty()
+    );
     assert_eq!(counts(&pool).await.0, [(0, 1)]);
     feed.apply(
         &product,

@@ -118,11 +118,21 @@ fn variants_must_name_one_known_value_of_every_option_and_differ() {
     missing.option_values.remove("colour");
     let cases = [
         (missing, "variant_options_mismatch"),
-        (variant("TEE-XL", "XL", "red", None), "variant_options_mismatch"),
-        (variant("TEE-S-RED-2", "S", "red", None), "duplicate_variant"),
+        (
+            variant("TEE-XL", "XL", "red", None),
+            "variant_options_mismatch",
+        ),
+        (
+            variant("TEE-S-RED-2", "S", "red", None),
+            "duplicate_variant",
+        ),
     ];
     for (bad, code) in cases {
-        let new = tee(id, seller, vec![variant("TEE-S-RED", "S", "red", None), bad]);
+        let new = tee(
+            id,
+            seller,
+            vec![variant("TEE-S-RED", "S", "red", None), bad],
+        );
         let when = given::<Product>(&[]).when(ProductCommand::Create(new));
         let error = when.error();
         let (got, status) = shared_kernel::application::Rejection::code_and_status(error);

@@ -69,13 +69,15 @@ impl Projection for SkuOwnersProjection {
         if event.event_type != PRODUCT_CREATED && event.event_type != VARIANT_ADDED {
             return Ok(());
         }
-        let (sku, product_id, seller_id) =
-            match ProductEvent::decode(&event.event_type, event.schema_version, event.data.clone())?
-            {
-                ProductEvent::Created(c) => (c.sku, c.product_id, c.seller_id),
-                ProductEvent::VariantAdded(v) => (v.sku, v.product_id, v.seller_id),
-                _ => return Ok(()),
-            };
+        let (sku, product_id, seller_id) = match ProductEvent::decode(
+            &event.event_type,
+            event.schema_version,
+            event.data.clone(),
+        )? {
+            ProductEvent::Created(c) => (c.sku, c.product_id, c.seller_id),
+            ProductEvent::VariantAdded(v) => (v.sku, v.product_id, v.seller_id),
+            _ => return Ok(()),
+        };
         // Merchandise creates a product (adds a variant) only once it holds its sku's claim
         // (`sku_claimed`, first come first served), so one product names a sku and this is its
         // owner: the same answer as the claim. Should a store hold two (products created before skus were

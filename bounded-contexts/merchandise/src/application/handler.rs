@@ -141,14 +141,20 @@ impl MerchandiseHandler {
                 let claim_metadata = untracked(metadata);
                 self.claim(envelope, &claim_metadata, &sku, product_id, actor)
                     .await?;
-                let result = self.kit.execute::<Product>(&stream, command, metadata).await;
+                let result = self
+                    .kit
+                    .execute::<Product>(&stream, command, metadata)
+                    .await;
                 if result.is_err() {
                     self.release(&sku, product_id, &claim_metadata, true).await;
                 }
                 return accept(envelope, &stream, result, product_body(product_id));
             }
         }
-        let result = self.kit.execute::<Product>(&stream, command, metadata).await;
+        let result = self
+            .kit
+            .execute::<Product>(&stream, command, metadata)
+            .await;
         accept(envelope, &stream, result, product_body(product_id))
     }
 

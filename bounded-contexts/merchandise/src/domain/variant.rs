@@ -83,7 +83,9 @@ pub(super) fn check_options(options: &[ProductOption]) -> Result<(), ProductErro
         }
         let mut values = BTreeSet::new();
         for value in &option.values {
-            OPTION_VALUE.check(value).map_err(|e| invalid(e.to_string()))?;
+            OPTION_VALUE
+                .check(value)
+                .map_err(|e| invalid(e.to_string()))?;
             if !values.insert(value.as_str()) {
                 return Err(invalid(format!(
                     "option {:?} lists {value:?} twice",
@@ -236,10 +238,12 @@ impl Product {
         if variant.price == price {
             return Ok(vec![]);
         }
-        Ok(vec![ProductEvent::VariantPriceChanged(VariantPriceChanged {
-            product_id: self.id,
-            sku,
-            price,
-        })])
+        Ok(vec![ProductEvent::VariantPriceChanged(
+            VariantPriceChanged {
+                product_id: self.id,
+                sku,
+                price,
+            },
+        )])
     }
 }

@@ -158,8 +158,11 @@ impl Projection for CatalogProjection {
                 apply_product(conn, event, &e).await?;
             }
             "stock" => {
-                let e =
-                    StockEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
+                let e = StockEvent::decode(
+                    &event.event_type,
+                    event.schema_version,
+                    event.data.clone(),
+                )?;
                 for id in variants::products_of_sku(conn, summary::stock_sku(&e)).await? {
                     before.push((id.clone(), summary::facet_key(conn, &id).await?));
                 }

@@ -28,6 +28,8 @@ pub(super) const SCHEMA: &[&str] = &[
         ON merchandise_catalog (status, created_at, id)",
     "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_category
         ON merchandise_catalog (status, category, created_at, id)",
+    "CREATE INDEX IF NOT EXISTS merchandise_catalog_by_category_price
+        ON merchandise_catalog (status, category, min_price_minor, id)",
     "CREATE TABLE IF NOT EXISTS merchandise_variants (
         sku           TEXT PRIMARY KEY,
         product_id    TEXT NOT NULL,

@@ -86,7 +86,10 @@ pub async fn priced_lines(
                 .products
                 .get(&product_id)
                 .ok_or_else(|| PricingError::UnknownProduct(product_id.clone()))?;
-            let variants = catalog.variants.get(&product_id).map_or(&[][..], Vec::as_slice);
+            let variants = catalog
+                .variants
+                .get(&product_id)
+                .map_or(&[][..], Vec::as_slice);
             priced(product, variants, &w)
         })
         .collect()

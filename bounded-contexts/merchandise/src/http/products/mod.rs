@@ -19,8 +19,8 @@ use super::openapi::{
 };
 use crate::application::MerchandiseCommand;
 use crate::domain::NewVariant;
-use event_schemas::merchandise::ProductOption;
 use crate::projections::{CATALOG, CatalogProduct, find_product, price_history, variants_of};
+use event_schemas::merchandise::ProductOption;
 use render::{lowest_price_30d, price_point_json, product_json};
 
 mod render;
@@ -38,7 +38,10 @@ pub fn router(api: MerchandiseApi) -> Router {
         )
         .route("/api/v1/products/{id}/publish", post(publish_product))
         .route("/api/v1/products/{id}/price", post(change_price))
-        .route("/api/v1/products/{id}/variants", post(variants::add_variant))
+        .route(
+            "/api/v1/products/{id}/variants",
+            post(variants::add_variant),
+        )
         .route(
             "/api/v1/products/{id}/variants/{sku}",
             patch(variants::change_variant),

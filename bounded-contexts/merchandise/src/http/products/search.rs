@@ -17,7 +17,9 @@ fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(ApiError::Validation(format!("{name} must be true or false"))),
+        _ => Err(ApiError::Validation(format!(
+            "{name} must be true or false"
+        ))),
     }
 }
 
@@ -27,10 +29,7 @@ fn facets_json(f: &Facets) -> serde_json::Value {
         .iter()
         .map(|(bound, count)| {
             // The next band's bound, less one minor unit; the last band has no upper bound.
-            let max = PRICE_BANDS
-                .iter()
-                .find(|b| *b > bound)
-                .map(|next| next - 1);
+            let max = PRICE_BANDS.iter().find(|b| *b > bound).map(|next| next - 1);
             serde_json::json!({ "min_minor": bound, "max_minor": max, "count": count })
         })
         .collect();

@@ -124,11 +124,11 @@ fn price(new: &NewOrder) -> Result<(Vec<OrderLine>, Money), OrderError> {
     let mut lines = Vec::with_capacity(new.lines.len());
     let too_large = |_| OrderError::Invalid("the order total is too large".into());
     for line in &new.lines {
-        // Two variants of one product are two lines; one sku is one line.
-        if !seen.insert(line.sku.as_str()) {
+        // Two variants of one product are two lines; one variant is one line.
+        if !seen.insert((line.product_id, line.sku.as_str())) {
             return Err(OrderError::Invalid(format!(
-                "sku {} appears on two lines",
-                line.sku
+                "product {} (sku {}) appears on two lines",
+                line.product_id, line.sku
             )));
         }
         if line.unit_price.amount_minor <= 0 {
