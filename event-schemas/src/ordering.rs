@@ -1,11 +1,17 @@
 //! Events of the `ordering` context: the life of an order (stream `order-<order id>`).
 //!
-//! The order saga is stateless: each event carries what the next step needs (the payment
-//! instruction travels with `OrderStockReserved`, the previous status with `OrderCancelled`).
+//! The order saga is stateless: each event carries what the next step needs (the lines to
+//! reserve travel with `OrderPaymentAuthorized`, the previous status with `OrderCancelled`).
+//!
+//! The payment is authorised before any stock is held (`pending -> payment_authorized ->
+//! stock_reserved -> paid`), so an order whose card is declined never keeps stock from a
+//! paying buyer. `OrderStockReserved` keeps its v1 shape, the payment instruction included,
+//! although the saga now only needs its payment id.
 //!
 //! | type | version |
 //! |---|---|
 //! | `agora.ordering.order_placed` | 1 |
+//! | `agora.ordering.order_payment_authorized` | 1 |
 //! | `agora.ordering.order_stock_reserved` | 1 |
 //! | `agora.ordering.order_paid` | 1 |
 //! | `agora.ordering.order_shipped` | 1 |
@@ -17,12 +23,14 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 
+use crate::inventory::SkuQuantity;
 use crate::payments::PaymentMethod;
 use crate::upcast::{Catalogue, Upcaster};
 
 pub const CONTEXT: &str = "ordering";
 
 pub const ORDER_PLACED: &str = "agora.ordering.order_placed";
+pub const ORDER_PAYMENT_AUTHORIZED: &str = "agora.ordering.order_payment_authorized";
 pub const ORDER_STOCK_RESERVED: &str = "agora.ordering.order_stock_reserved";
 pub const ORDER_PAID: &str = "agora.ordering.order_paid";
 pub const ORDER_SHIPPED: &str = "agora.ordering.order_shipped";
@@ -33,6 +41,7 @@ pub const ORDER_REJECTED: &str = "agora.ordering.order_rejected";
 /// The events of an `order-<id>` stream.
 pub const ORDER_EVENTS: &[&str] = &[
     ORDER_PLACED,
+    ORDER_PAYMENT_AUTHORIZED,
     ORDER_STOCK_RESERVED,
     ORDER_PAID,
     ORDER_SHIPPED,
@@ -43,6 +52,7 @@ pub const ORDER_EVENTS: &[&str] = &[
 
 pub const CATALOGUE: Catalogue = &[
     (ORDER_PLACED, 1),
+    (ORDER_PAYMENT_AUTHORIZED, 1),
     (ORDER_STOCK_RESERVED, 1),
     (ORDER_PAID, 1),
     (ORDER_SHIPPED, 1),
@@ -59,6 +69,8 @@ pub const UPCASTERS: &[Upcaster] = &[];
 pub enum OrderStatus {
     #[default]
     Pending,
+    /// The buyer's payment is held; no stock is yet.
+    PaymentAuthorized,
     StockReserved,
     Paid,
     Shipped,
@@ -72,6 +84,7 @@ impl OrderStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::PaymentAuthorized => "payment_authorized",
             Self::StockReserved => "stock_reserved",
             Self::Paid => "paid",
             Self::Shipped => "shipped",
@@ -133,6 +146,18 @@ pub struct OrderPlaced {
     pub payment_id: PaymentId,
 }
 
+/// The payment is authorised (held, not captured): the order's stock may now be reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPaymentAuthorized {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    /// The authorised amount: the order total.
+    pub amount: Money,
+    /// What to reserve: one entry per sku, quantities summed over the order's lines.
+    pub lines: Vec<SkuQuantity>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStockReserved {
@@ -192,6 +217,8 @@ pub struct OrderRejected {
 pub enum OrderEvent {
     #[serde(rename = "agora.ordering.order_placed")]
     Placed(OrderPlaced),
+    #[serde(rename = "agora.ordering.order_payment_authorized")]
+    PaymentAuthorized(OrderPaymentAuthorized),
     #[serde(rename = "agora.ordering.order_stock_reserved")]
     StockReserved(OrderStockReserved),
     #[serde(rename = "agora.ordering.order_paid")]
@@ -208,6 +235,7 @@ pub enum OrderEvent {
 
 crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
     Placed => ORDER_PLACED,
+    PaymentAuthorized => ORDER_PAYMENT_AUTHORIZED,
     StockReserved => ORDER_STOCK_RESERVED,
     Paid => ORDER_PAID,
     Shipped => ORDER_SHIPPED,

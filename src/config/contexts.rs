@@ -82,8 +82,9 @@ impl IdentityArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Ordering")]
 pub struct OrderingArgs {
-    /// How long an order with reserved stock waits for its payment before it is cancelled and
-    /// its stock released, in milliseconds.
+    /// How long a placed order waits for its payment (authorised, stock reserved, captured)
+    /// before it is cancelled, its authorisation voided and any stock released, in
+    /// milliseconds.
     #[arg(long, env = "AGORA_ORDER_PAYMENT_TIMEOUT_MS", default_value_t = 30_000)]
     pub order_payment_timeout_ms: u64,
 

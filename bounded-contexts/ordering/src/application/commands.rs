@@ -31,6 +31,12 @@ pub enum OrderingCommand {
         payment: PaymentInstruction,
         payment_id: PaymentId,
     },
+    /// The payment is authorised: the order's stock may be reserved.
+    MarkPaymentAuthorized {
+        order_id: OrderId,
+        payment_id: PaymentId,
+        amount: Money,
+    },
     MarkStockReserved {
         order_id: OrderId,
     },
@@ -72,6 +78,7 @@ impl OrderingCommand {
     pub const fn order_id(&self) -> OrderId {
         match self {
             Self::PlaceOrder { order_id, .. }
+            | Self::MarkPaymentAuthorized { order_id, .. }
             | Self::MarkStockReserved { order_id }
             | Self::MarkPaid { order_id, .. }
             | Self::RejectOrder { order_id, .. }
@@ -139,6 +146,12 @@ impl OrderingCommand {
                 Self::PlaceOrder { .. } | Self::ShipOrder { .. } | Self::DeliverOrder { .. },
                 None,
             ) => Err(ActorMismatch::NeedsUser),
+            (
+                Self::MarkPaymentAuthorized {
+                    payment_id, amount, ..
+                },
+                None,
+            ) => Ok(OrderCommand::MarkPaymentAuthorized { payment_id, amount }),
             (Self::MarkStockReserved { .. }, None) => Ok(OrderCommand::MarkStockReserved),
             (
                 Self::MarkPaid {
@@ -148,7 +161,10 @@ impl OrderingCommand {
             ) => Ok(OrderCommand::MarkPaid { payment_id, amount }),
             (Self::RejectOrder { reason, .. }, None) => Ok(OrderCommand::Reject { reason }),
             (
-                Self::MarkStockReserved { .. } | Self::MarkPaid { .. } | Self::RejectOrder { .. },
+                Self::MarkPaymentAuthorized { .. }
+                | Self::MarkStockReserved { .. }
+                | Self::MarkPaid { .. }
+                | Self::RejectOrder { .. },
                 Some(_),
             ) => Err(ActorMismatch::NeedsSystem),
         }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderingConfig {
-    /// From stock reserved to payment captured: past it, the order is cancelled and its stock
-    /// released.
+    /// From order placed to payment captured (authorisation, reservation, capture): past it,
+    /// the order is cancelled, its authorisation voided and any stock released.
     pub payment_timeout: Duration,
     /// How long inventory holds an order's stock before the reservation expires.
     pub reservation_ttl: Duration,

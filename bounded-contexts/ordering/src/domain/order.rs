@@ -1,6 +1,9 @@
-//! The Order aggregate: pending -> stock_reserved -> paid -> shipped -> delivered, or
-//! cancelled (by the buyer until shipped, by the platform while unpaid) or rejected (no stock,
-//! payment declined).
+//! The Order aggregate: pending -> payment_authorized -> stock_reserved -> paid -> shipped ->
+//! delivered, or cancelled (by the buyer until shipped, by the platform while unpaid) or
+//! rejected (payment declined, no stock).
+//!
+//! The payment is authorised before stock is reserved: an order whose card is declined never
+//! holds stock a paying buyer could have had (issue 13, fair reservations).
 //!
 //! Commands the saga sends may arrive late or twice: a repeat of a step already taken is a
 //! no-op (no events), a step the order can no longer take is an error the saga logs and drops.
@@ -8,9 +11,12 @@
 mod error;
 mod placing;
 
+use std::collections::BTreeMap;
+
+use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
-    OrderCancelled, OrderDelivered, OrderEvent, OrderPaid, OrderPlaced, OrderRejected,
-    OrderShipped, OrderStatus, OrderStockReserved,
+    OrderCancelled, OrderDelivered, OrderEvent, OrderPaid, OrderPaymentAuthorized, OrderPlaced,
+    OrderRejected, OrderShipped, OrderStatus, OrderStockReserved,
 };
 use shared_kernel::ids::{PaymentId, UserId};
 use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
@@ -38,6 +44,10 @@ pub enum CancelledBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderCommand {
     Place(Box<NewOrder>),
+    MarkPaymentAuthorized {
+        payment_id: PaymentId,
+        amount: Money,
+    },
     MarkStockReserved,
     MarkPaid {
         payment_id: PaymentId,
@@ -104,9 +114,37 @@ impl Order {
         }
     }
 
+    /// Checks that a payment event names this order's payment, for its total.
+    fn check_payment(
+        &self,
+        payment_id: PaymentId,
+        amount: Money,
+    ) -> Result<&OrderPlaced, OrderError> {
+        let placed = self.placed()?;
+        if payment_id != placed.payment_id || amount != placed.total {
+            return Err(OrderError::PaymentMismatch);
+        }
+        Ok(placed)
+    }
+
     fn invalid(&self, what: &'static str) -> OrderError {
         OrderError::InvalidTransition(self.status.as_str(), what)
     }
+}
+
+/// One reservation line per sku, whatever the order's lines look like.
+fn per_sku(placed: &OrderPlaced) -> Vec<SkuQuantity> {
+    let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in &placed.lines {
+        *per_sku.entry(line.sku.as_str()).or_default() += line.quantity;
+    }
+    per_sku
+        .into_iter()
+        .map(|(sku, quantity)| SkuQuantity {
+            sku: sku.to_owned(),
+            quantity,
+        })
+        .collect()
 }
 
 fn reason_of(reason: &str) -> Result<String, OrderError> {
@@ -130,7 +168,10 @@ impl Aggregate for Order {
         command: OrderCommand,
         _now: Timestamp,
     ) -> Result<Vec<OrderEvent>, OrderError> {
-        use OrderStatus::{Cancelled, Delivered, Paid, Pending, Rejected, Shipped, StockReserved};
+        use OrderStatus::{
+            Cancelled, Delivered, Paid, PaymentAuthorized, Pending, Rejected, Shipped,
+            StockReserved,
+        };
         match command {
             OrderCommand::Place(new) => {
                 if self.exists() {
@@ -138,10 +179,25 @@ impl Aggregate for Order {
                 }
                 Ok(vec![OrderEvent::Placed(place(*new)?)])
             }
+            OrderCommand::MarkPaymentAuthorized { payment_id, amount } => {
+                let placed = self.check_payment(payment_id, amount)?;
+                match self.status {
+                    Pending => Ok(vec![OrderEvent::PaymentAuthorized(
+                        OrderPaymentAuthorized {
+                            order_id: placed.order_id,
+                            payment_id,
+                            amount,
+                            lines: per_sku(placed),
+                        },
+                    )]),
+                    PaymentAuthorized | StockReserved | Paid | Shipped | Delivered => Ok(vec![]),
+                    Cancelled | Rejected => Err(self.invalid("authorized")),
+                }
+            }
             OrderCommand::MarkStockReserved => {
                 let placed = self.placed()?;
                 match self.status {
-                    Pending => Ok(vec![OrderEvent::StockReserved(OrderStockReserved {
+                    PaymentAuthorized => Ok(vec![OrderEvent::StockReserved(OrderStockReserved {
                         order_id: placed.order_id,
                         buyer_id: placed.buyer_id,
                         total: placed.total,
@@ -149,14 +205,12 @@ impl Aggregate for Order {
                         payment_id: placed.payment_id,
                     })]),
                     StockReserved | Paid | Shipped | Delivered => Ok(vec![]),
-                    Cancelled | Rejected => Err(self.invalid("reserved")),
+                    // Stock is reserved only for an authorised payment.
+                    Pending | Cancelled | Rejected => Err(self.invalid("reserved")),
                 }
             }
             OrderCommand::MarkPaid { payment_id, amount } => {
-                let placed = self.placed()?;
-                if payment_id != placed.payment_id || amount != placed.total {
-                    return Err(OrderError::PaymentMismatch);
-                }
+                let placed = self.check_payment(payment_id, amount)?;
                 match self.status {
                     StockReserved => Ok(vec![OrderEvent::Paid(OrderPaid {
                         order_id: placed.order_id,
@@ -164,18 +218,20 @@ impl Aggregate for Order {
                         amount,
                     })]),
                     Paid | Shipped | Delivered => Ok(vec![]),
-                    Pending | Cancelled | Rejected => Err(self.invalid("paid")),
+                    Pending | PaymentAuthorized | Cancelled | Rejected => Err(self.invalid("paid")),
                 }
             }
             OrderCommand::Reject { reason } => {
                 let placed = self.placed()?;
                 match self.status {
-                    Pending | StockReserved => Ok(vec![OrderEvent::Rejected(OrderRejected {
-                        order_id: placed.order_id,
-                        reason: reason_of(&reason)?,
-                        previous_status: self.status,
-                        payment_id: placed.payment_id,
-                    })]),
+                    Pending | PaymentAuthorized | StockReserved => {
+                        Ok(vec![OrderEvent::Rejected(OrderRejected {
+                            order_id: placed.order_id,
+                            reason: reason_of(&reason)?,
+                            previous_status: self.status,
+                            payment_id: placed.payment_id,
+                        })])
+                    }
                     Rejected => Ok(vec![]),
                     Paid | Shipped | Delivered | Cancelled => Err(self.invalid("rejected")),
                 }
@@ -191,7 +247,7 @@ impl Aggregate for Order {
                     CancelledBy::Platform => None,
                 };
                 let cancellable = match (self.status, cancelled_by) {
-                    (Pending | StockReserved, _) | (Paid, Some(_)) => true,
+                    (Pending | PaymentAuthorized | StockReserved, _) | (Paid, Some(_)) => true,
                     (Cancelled, _) => return Ok(vec![]),
                     (Shipped | Delivered, Some(_)) => return Err(OrderError::AlreadyShipped),
                     // A timeout or expiry that lost the race to the payment changes nothing.
@@ -216,7 +272,9 @@ impl Aggregate for Order {
                         shipped_by: actor,
                     })]),
                     Shipped | Delivered => Ok(vec![]),
-                    Pending | StockReserved | Cancelled | Rejected => Err(self.invalid("shipped")),
+                    Pending | PaymentAuthorized | StockReserved | Cancelled | Rejected => {
+                        Err(self.invalid("shipped"))
+                    }
                 }
             }
             OrderCommand::Deliver { actor } => {
@@ -226,7 +284,7 @@ impl Aggregate for Order {
                         order_id: placed.order_id,
                     })]),
                     Delivered => Ok(vec![]),
-                    Pending | StockReserved | Paid | Cancelled | Rejected => {
+                    Pending | PaymentAuthorized | StockReserved | Paid | Cancelled | Rejected => {
                         Err(self.invalid("delivered"))
                     }
                 }
@@ -242,6 +300,7 @@ impl Aggregate for Order {
                     status: OrderStatus::Pending,
                 };
             }
+            OrderEvent::PaymentAuthorized(_) => OrderStatus::PaymentAuthorized,
             OrderEvent::StockReserved(_) => OrderStatus::StockReserved,
             OrderEvent::Paid(_) => OrderStatus::Paid,
             OrderEvent::Shipped(_) => OrderStatus::Shipped,

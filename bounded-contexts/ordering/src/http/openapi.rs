@@ -49,10 +49,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     )),
     tags((
         name = "ordering",
-        description = "Orders: a buyer places one (stock is reserved, then the payment \
-                       authorized, by a saga), follows and cancels it; its sellers ship and \
-                       deliver it. Status: `pending` -> `stock_reserved` -> `paid` -> `shipped` \
-                       -> `delivered`, or `cancelled` / `rejected`."
+        description = "Orders: a buyer places one (the payment is authorized, then stock \
+                       reserved, then the payment captured, by a saga), follows and cancels it; \
+                       its sellers ship and deliver it. Status: `pending` -> \
+                       `payment_authorized` -> `stock_reserved` -> `paid` -> `shipped` -> \
+                       `delivered`, or `cancelled` / `rejected`."
     ))
 )]
 struct OrderingDoc;
@@ -63,7 +64,8 @@ struct OrderingDoc;
 pub(super) struct OrderState {
     #[schema(format = Uuid)]
     id: String,
-    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    /// `pending`, `payment_authorized`, `stock_reserved`, `paid`, `shipped`, `delivered`,
+    /// `cancelled` or `rejected`.
     status: String,
 }
 
@@ -90,7 +92,8 @@ pub(super) struct OrderDetail {
     id: String,
     #[schema(format = Uuid)]
     buyer_id: String,
-    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    /// `pending`, `payment_authorized`, `stock_reserved`, `paid`, `shipped`, `delivered`,
+    /// `cancelled` or `rejected`.
     status: String,
     /// Priced when the order was placed.
     lines: Vec<OrderLine>,

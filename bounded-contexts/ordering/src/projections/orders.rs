@@ -65,6 +65,7 @@ pub(super) fn version_of(event: &Recorded) -> i64 {
 pub(super) fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
     match e {
         OrderEvent::Placed(_) => ("pending", None),
+        OrderEvent::PaymentAuthorized(_) => ("payment_authorized", None),
         OrderEvent::StockReserved(_) => ("stock_reserved", None),
         OrderEvent::Paid(_) => ("paid", None),
         OrderEvent::Shipped(_) => ("shipped", None),
@@ -136,6 +137,7 @@ impl Projection for OrdersProjection {
                 .await?;
                 p.order_id
             }
+            OrderEvent::PaymentAuthorized(a) => a.order_id,
             OrderEvent::StockReserved(s) => s.order_id,
             OrderEvent::Paid(p) => p.order_id,
             OrderEvent::Shipped(s) => s.order_id,
