@@ -36,12 +36,17 @@ async fn spawn(store: Store) -> TestApp {
 }
 
 async fn post(app: &TestApp, who: &(String, String), path: &str) -> reqwest::Response {
-    app.client
+    let request = app
+        .client
         .post(app.url(path))
-        .header(who.0.clone(), who.1.clone())
-        .send()
-        .await
-        .unwrap()
+        .header(who.0.clone(), who.1.clone());
+    // Shipping names the carrier and the tracking number.
+    let request = if path.ends_with("/ship") {
+        request.json(&json!({ "carrier": "DHL", "tracking_number": "JD014600006281230" }))
+    } else {
+        request
+    };
+    request.send().await.unwrap()
 }
 
 /// Polls `GET /payments/{id}` as the buyer until it has `status`.
@@ -423,7 +428,7 @@ async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: S
 /// buy meanwhile); once authorised, the stock is reserved and sold.
 async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
     let _machine = MACHINE.read().await;
-    let app = app_with(store, |s| s.payments.payment_slow_delay_ms = 2_000).await;
+    let app = app_with(store, |s| s.payments.payment_slow_delay_ms = 4_000).await;
     let seller = app.user_header().await;
     let buyer = app.user_header().await;
     let product = app.stocked_product(&seller, 400, 3).await;
@@ -434,14 +439,19 @@ async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
             &product.position,
         )
         .await;
-    for _ in 0..3 {
-        assert_eq!(app.stock_levels(&seller, &product.sku).await, (3, 0, 3));
+    // Levels read while the order is still pending (read before its status) hold nothing.
+    let mut seen_pending = 0;
+    for _ in 0..5 {
+        let levels = app.stock_levels(&seller, &product.sku).await;
         let order: Value = app.get_order(&buyer, &id).await.json().await.unwrap();
         if order["status"] != "pending" {
             break;
         }
+        assert_eq!(levels, (3, 0, 3));
+        seen_pending += 1;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert!(seen_pending > 0, "the slow card answered before the first look");
     let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
     assert_eq!(
         order_statuses(&order),

@@ -18,6 +18,13 @@
 //! | `agora.ordering.order_delivered` | 1 |
 //! | `agora.ordering.order_cancelled` | 1 |
 //! | `agora.ordering.order_rejected` | 1 |
+//! | `agora.ordering.fulfilment_shipped` | 1 |
+//! | `agora.ordering.fulfilment_delivered` | 1 |
+//! | `agora.ordering.order_lines_cancelled` | 1 |
+//!
+//! `order_shipped` and `order_delivered` (the whole order at once) are no longer recorded:
+//! each seller ships and delivers their own fulfilment ([`fulfilment`]). Old streams keep them
+//! and still load.
 
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
@@ -37,6 +44,13 @@ pub const ORDER_SHIPPED: &str = "agora.ordering.order_shipped";
 pub const ORDER_DELIVERED: &str = "agora.ordering.order_delivered";
 pub const ORDER_CANCELLED: &str = "agora.ordering.order_cancelled";
 pub const ORDER_REJECTED: &str = "agora.ordering.order_rejected";
+pub const FULFILMENT_SHIPPED: &str = "agora.ordering.fulfilment_shipped";
+pub const FULFILMENT_DELIVERED: &str = "agora.ordering.fulfilment_delivered";
+pub const ORDER_LINES_CANCELLED: &str = "agora.ordering.order_lines_cancelled";
+
+mod fulfilment;
+
+pub use fulfilment::{FulfilmentDelivered, FulfilmentShipped, OrderLinesCancelled};
 
 /// The events of an `order-<id>` stream.
 pub const ORDER_EVENTS: &[&str] = &[
@@ -48,6 +62,9 @@ pub const ORDER_EVENTS: &[&str] = &[
     ORDER_DELIVERED,
     ORDER_CANCELLED,
     ORDER_REJECTED,
+    FULFILMENT_SHIPPED,
+    FULFILMENT_DELIVERED,
+    ORDER_LINES_CANCELLED,
 ];
 
 pub const CATALOGUE: Catalogue = &[
@@ -59,6 +76,9 @@ pub const CATALOGUE: Catalogue = &[
     (ORDER_DELIVERED, 1),
     (ORDER_CANCELLED, 1),
     (ORDER_REJECTED, 1),
+    (FULFILMENT_SHIPPED, 1),
+    (FULFILMENT_DELIVERED, 1),
+    (ORDER_LINES_CANCELLED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[];
@@ -73,6 +93,8 @@ pub enum OrderStatus {
     PaymentAuthorized,
     StockReserved,
     Paid,
+    /// Some sellers shipped their fulfilment, others not yet.
+    PartiallyShipped,
     Shipped,
     Delivered,
     Cancelled,
@@ -87,6 +109,7 @@ impl OrderStatus {
             Self::PaymentAuthorized => "payment_authorized",
             Self::StockReserved => "stock_reserved",
             Self::Paid => "paid",
+            Self::PartiallyShipped => "partially_shipped",
             Self::Shipped => "shipped",
             Self::Delivered => "delivered",
             Self::Cancelled => "cancelled",
@@ -231,6 +254,12 @@ pub enum OrderEvent {
     Cancelled(OrderCancelled),
     #[serde(rename = "agora.ordering.order_rejected")]
     Rejected(OrderRejected),
+    #[serde(rename = "agora.ordering.fulfilment_shipped")]
+    FulfilmentShipped(FulfilmentShipped),
+    #[serde(rename = "agora.ordering.fulfilment_delivered")]
+    FulfilmentDelivered(FulfilmentDelivered),
+    #[serde(rename = "agora.ordering.order_lines_cancelled")]
+    LinesCancelled(OrderLinesCancelled),
 }
 
 crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
@@ -242,4 +271,7 @@ crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
     Delivered => ORDER_DELIVERED,
     Cancelled => ORDER_CANCELLED,
     Rejected => ORDER_REJECTED,
+    FulfilmentShipped => FULFILMENT_SHIPPED,
+    FulfilmentDelivered => FULFILMENT_DELIVERED,
+    LinesCancelled => ORDER_LINES_CANCELLED,
 });

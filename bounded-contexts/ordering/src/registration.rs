@@ -8,14 +8,17 @@ use projections::Projection;
 
 use crate::application::{OrderSaga, OrderingConfig, OrderingHandler};
 use crate::http::router;
-use crate::projections::{OrdersProjection, ProductsProjection};
+use crate::projections::{FulfilmentsProjection, OrdersProjection, ProductsProjection};
 
 /// The ordering context, wired to the platform's services, with the saga's deadlines.
 #[must_use]
 pub fn context(services: &Services, config: OrderingConfig) -> Context {
     let s = services;
-    let read_models: [Arc<dyn Projection>; 2] =
-        [Arc::new(ProductsProjection), Arc::new(OrdersProjection)];
+    let read_models: [Arc<dyn Projection>; 3] = [
+        Arc::new(ProductsProjection),
+        Arc::new(OrdersProjection),
+        Arc::new(FulfilmentsProjection),
+    ];
     Context::new(crate::CONTEXT)
         .with_handler(Arc::new(OrderingHandler::new(
             Arc::clone(&s.store),

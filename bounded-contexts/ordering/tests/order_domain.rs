@@ -4,8 +4,8 @@
 
 use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
-    OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPaymentAuthorized, OrderPlaced,
-    OrderRejected, OrderShipped, OrderStatus, OrderStockReserved, PaymentInstruction,
+    FulfilmentShipped, OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPaymentAuthorized,
+    OrderPlaced, OrderRejected, OrderStatus, OrderStockReserved, PaymentInstruction,
     ShippingAddress,
 };
 use event_schemas::payments::PaymentMethod;
@@ -135,10 +135,22 @@ impl Fixture {
     }
 
     fn shipped(&self) -> OrderEvent {
-        OrderEvent::Shipped(OrderShipped {
+        OrderEvent::FulfilmentShipped(FulfilmentShipped {
             order_id: self.order,
-            shipped_by: self.seller,
+            seller_id: self.seller,
+            carrier: "DHL".into(),
+            tracking_number: "JD1".into(),
+            skus: vec!["CHESS-1".into()],
+            order_status: OrderStatus::Shipped,
         })
+    }
+
+    fn ship(&self, actor: UserId) -> OrderCommand {
+        OrderCommand::Ship {
+            actor,
+            carrier: "DHL".into(),
+            tracking_number: "JD1".into(),
+        }
     }
 
     fn mark_paid(&self) -> OrderCommand {
@@ -282,10 +294,7 @@ fn the_happy_path_goes_from_pending_to_delivered() {
         vec![f.reserved()]
     );
     assert_eq!(order.and(f.mark_paid()), vec![f.paid()]);
-    assert_eq!(
-        order.and(OrderCommand::Ship { actor: f.seller }),
-        vec![f.shipped()]
-    );
+    assert_eq!(order.and(f.ship(f.seller)), vec![f.shipped()]);
     let delivered = order
         .when(OrderCommand::Deliver { actor: f.seller })
         .state();
@@ -506,15 +515,13 @@ fn only_a_seller_ships_and_delivers_and_only_in_order() {
     let f = Fixture::new();
     let paid = given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()]);
     assert!(matches!(
-        paid.when(OrderCommand::Ship { actor: f.buyer }).error(),
+        paid.when(f.ship(f.buyer)).error(),
         OrderError::Forbidden(_)
     ));
-    paid.when(OrderCommand::Ship {
-        actor: UserId::new(),
-    })
-    .then_rejects(OrderError::NotFound);
+    paid.when(f.ship(UserId::new()))
+        .then_rejects(OrderError::NotFound);
     given::<Order>(&[f.placed(), f.authorized(), f.reserved()])
-        .when(OrderCommand::Ship { actor: f.seller })
+        .when(f.ship(f.seller))
         .then_rejects(OrderError::InvalidTransition("stock_reserved", "shipped"));
     paid.when(OrderCommand::Deliver { actor: f.seller })
         .then_rejects(OrderError::InvalidTransition("paid", "delivered"));
@@ -525,6 +532,6 @@ fn only_a_seller_ships_and_delivers_and_only_in_order() {
         f.paid(),
         f.shipped(),
     ])
-    .when(OrderCommand::Ship { actor: f.seller })
+    .when(f.ship(f.seller))
     .then_nothing();
 }

@@ -56,8 +56,18 @@ pub enum OrderingCommand {
         #[serde(default)]
         by: Option<UserId>,
     },
+    /// The sending seller ships their fulfilment.
     ShipOrder {
         order_id: OrderId,
+        #[serde(default)]
+        carrier: String,
+        #[serde(default)]
+        tracking_number: String,
+    },
+    /// The buyer cancels some lines (named by sku) not yet shipped.
+    CancelOrderLines {
+        order_id: OrderId,
+        skus: Vec<String>,
     },
     DeliverOrder {
         order_id: OrderId,
@@ -83,7 +93,8 @@ impl OrderingCommand {
             | Self::MarkPaid { order_id, .. }
             | Self::RejectOrder { order_id, .. }
             | Self::CancelOrder { order_id, .. }
-            | Self::ShipOrder { order_id }
+            | Self::ShipOrder { order_id, .. }
+            | Self::CancelOrderLines { order_id, .. }
             | Self::DeliverOrder { order_id } => *order_id,
         }
     }
@@ -132,7 +143,21 @@ impl OrderingCommand {
                 payment,
                 payment_id,
             }))),
-            (Self::ShipOrder { .. }, Some(actor)) => Ok(OrderCommand::Ship { actor }),
+            (
+                Self::ShipOrder {
+                    carrier,
+                    tracking_number,
+                    ..
+                },
+                Some(actor),
+            ) => Ok(OrderCommand::Ship {
+                actor,
+                carrier,
+                tracking_number,
+            }),
+            (Self::CancelOrderLines { skus, .. }, Some(actor)) => {
+                Ok(OrderCommand::CancelLines { actor, skus })
+            }
             (Self::DeliverOrder { .. }, Some(actor)) => Ok(OrderCommand::Deliver { actor }),
             (Self::CancelOrder { .. }, Some(buyer)) => Ok(OrderCommand::Cancel {
                 reason: buyer_cancelled_reason().to_owned(),
@@ -143,7 +168,10 @@ impl OrderingCommand {
                 by: CancelledBy::Platform,
             }),
             (
-                Self::PlaceOrder { .. } | Self::ShipOrder { .. } | Self::DeliverOrder { .. },
+                Self::PlaceOrder { .. }
+                | Self::ShipOrder { .. }
+                | Self::DeliverOrder { .. }
+                | Self::CancelOrderLines { .. },
                 None,
             ) => Err(ActorMismatch::NeedsUser),
             (

@@ -15,6 +15,8 @@
 //! | OrderPaid | inventory `commit_stock` |
 //! | OrderRejected | inventory `release_stock`; payment authorised: `void_payment`; cancel the timer |
 //! | OrderCancelled | inventory `release_stock`; pending or payment authorised: `void_payment`; stock reserved: `void_payment` then `refund_payment`; paid: `refund_payment`; cancel the timer |
+//! | OrderLinesCancelled | inventory `release_stock_lines`; `refund_payment` of the lines' amount |
+//! | FulfilmentDelivered | payments `credit_seller` (entry `delivered:<order>`, the seller's delivered lines' gross) |
 //! | timer `payment-timeout` | `cancel_order` (`payment_timeout`) |
 //! | ReservationExpired | `cancel_order` (`reservation_expired`) |
 //!
@@ -37,25 +39,25 @@
 //! capture's `mark_paid` is refused too: the order is cancelled). Payments refuses whichever of
 //! the two does not apply.
 
-use chrono::TimeDelta;
+mod dispatch;
+
 use event_schemas::inventory::ReservationEvent;
-use event_schemas::inventory::commands::{
-    COMMIT_STOCK, CommitStock, RELEASE_STOCK, RESERVE_STOCK, ReleaseStock, ReserveStock,
-};
+use event_schemas::inventory::commands::{COMMIT_STOCK, CommitStock, RESERVE_STOCK, ReserveStock};
 use event_schemas::ordering::{OrderEvent, OrderStatus};
 use event_schemas::payments::PaymentEvent;
 use event_schemas::payments::commands::{
-    AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment, REFUND_PAYMENT,
-    RefundPayment, VOID_PAYMENT, VoidPayment,
+    AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment,
 };
 use projections::Interest;
 use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
-use serde::Serialize;
-use shared_kernel::ids::{OrderId, PaymentId};
+use shared_kernel::ids::OrderId;
 use shared_kernel::{DomainEvent, Recorded, Timestamp};
 
+use self::dispatch::{
+    INVENTORY, PAYMENTS, cancel, credit_seller, later, refund, release, release_lines, sending,
+    to_context, to_ordering, void,
+};
 use super::{OrderingCommand, OrderingConfig};
-use crate::CONTEXT;
 
 /// The saga's name: its checkpoint (`saga.ordering.order`) and its timers.
 pub const SAGA_NAME: &str = "ordering.order";
@@ -70,6 +72,8 @@ const SAGA_EVENTS: &[&str] = &[
     event_schemas::ordering::ORDER_PAID,
     event_schemas::ordering::ORDER_REJECTED,
     event_schemas::ordering::ORDER_CANCELLED,
+    event_schemas::ordering::FULFILMENT_DELIVERED,
+    event_schemas::ordering::ORDER_LINES_CANCELLED,
     event_schemas::inventory::RESERVATION_CONFIRMED,
     event_schemas::inventory::RESERVATION_FAILED,
     event_schemas::inventory::RESERVATION_EXPIRED,
@@ -77,9 +81,6 @@ const SAGA_EVENTS: &[&str] = &[
     event_schemas::payments::PAYMENT_CAPTURED,
     event_schemas::payments::PAYMENT_DECLINED,
 ];
-
-const INVENTORY: &str = "inventory";
-const PAYMENTS: &str = "payments";
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderSaga {
@@ -99,90 +100,11 @@ pub fn payment_timeout_key(order_id: OrderId) -> String {
     format!("{PAYMENT_TIMEOUT}{order_id}")
 }
 
-fn later(at: Timestamp, by: std::time::Duration) -> Timestamp {
-    TimeDelta::from_std(by)
-        .ok()
-        .and_then(|d| at.checked_add_signed(d))
-        .unwrap_or(Timestamp::MAX_UTC)
-}
-
-fn to_context(context: &str, name: &str, payload: &impl Serialize) -> Option<Dispatch> {
-    match serde_json::to_value(payload) {
-        Ok(payload) => Some(Dispatch {
-            context: context.to_owned(),
-            name: name.to_owned(),
-            payload,
-        }),
-        Err(e) => {
-            tracing::error!(saga = SAGA_NAME, command = name, error = %e, "cannot encode command");
-            None
-        }
-    }
-}
-
-fn to_ordering(command: &OrderingCommand) -> Option<Dispatch> {
-    let (name, payload) = command.name_and_payload()?;
-    Some(Dispatch {
-        context: CONTEXT.to_owned(),
-        name,
-        payload,
-    })
-}
-
-fn release(order_id: OrderId, reason: &str) -> Option<Dispatch> {
-    to_context(
-        INVENTORY,
-        RELEASE_STOCK,
-        &ReleaseStock {
-            order_id,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
-fn refund(payment_id: PaymentId, reason: &str) -> Option<Dispatch> {
-    to_context(
-        PAYMENTS,
-        REFUND_PAYMENT,
-        &RefundPayment {
-            payment_id,
-            amount: None,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
-fn void(payment_id: PaymentId, reason: &str) -> Option<Dispatch> {
-    to_context(
-        PAYMENTS,
-        VOID_PAYMENT,
-        &VoidPayment {
-            payment_id,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
 fn payment_timer(config: &OrderingConfig, order_id: OrderId, at: Timestamp) -> SetTimer {
     SetTimer {
         key: payment_timeout_key(order_id),
         due_at: later(at, config.payment_timeout),
         payload: serde_json::json!({ "order_id": order_id }),
-    }
-}
-
-fn cancel(order_id: OrderId, reason: &str) -> Option<Dispatch> {
-    to_ordering(&OrderingCommand::CancelOrder {
-        order_id,
-        reason: reason.to_owned(),
-        by: None,
-    })
-}
-
-fn sending(commands: impl IntoIterator<Item = Option<Dispatch>>) -> Reaction {
-    Reaction {
-        send: commands.into_iter().flatten().collect(),
-        ..Reaction::default()
     }
 }
 
@@ -245,14 +167,14 @@ impl OrderSaga {
             OrderEvent::Cancelled(c) => {
                 let mut send = vec![release(c.order_id, &c.reason)];
                 match c.previous_status {
-                    OrderStatus::Paid => send.push(refund(c.payment_id, &c.reason)),
+                    OrderStatus::Paid => send.push(refund(c.payment_id, None, &c.reason)),
                     // The authorisation may still be at the provider: the void prevents it.
                     OrderStatus::Pending | OrderStatus::PaymentAuthorized => {
                         send.push(void(c.payment_id, &c.reason));
                     }
                     OrderStatus::StockReserved => {
                         send.push(void(c.payment_id, &c.reason));
-                        send.push(refund(c.payment_id, &c.reason));
+                        send.push(refund(c.payment_id, None, &c.reason));
                     }
                     _ => {}
                 }
@@ -262,7 +184,16 @@ impl OrderSaga {
                     cancel_timers: vec![payment_timeout_key(c.order_id)],
                 }
             }
-            OrderEvent::Shipped(_) | OrderEvent::Delivered(_) => Reaction::default(),
+            OrderEvent::FulfilmentDelivered(d) => {
+                sending([credit_seller(d.seller_id, d.order_id, d.gross)])
+            }
+            OrderEvent::LinesCancelled(c) => sending([
+                release_lines(c.order_id, c.lines, &c.reason),
+                refund(c.payment_id, Some(c.amount), &c.reason),
+            ]),
+            OrderEvent::FulfilmentShipped(_)
+            | OrderEvent::Shipped(_)
+            | OrderEvent::Delivered(_) => Reaction::default(),
         }
     }
 

@@ -3,6 +3,6 @@
 mod order;
 
 pub use order::{
-    CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
-    check_lines,
+    CancelledBy, LineStatus, NewOrder, Order, OrderCommand, OrderError, PricedLine,
+    buyer_cancelled_reason, check_lines, paid_status,
 };

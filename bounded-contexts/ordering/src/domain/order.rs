@@ -9,19 +9,21 @@
 //! no-op (no events), a step the order can no longer take is an error the saga logs and drops.
 
 mod error;
+mod fulfilment;
 mod placing;
 
 use std::collections::BTreeMap;
 
 use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
-    OrderCancelled, OrderDelivered, OrderEvent, OrderPaid, OrderPaymentAuthorized, OrderPlaced,
-    OrderRejected, OrderShipped, OrderStatus, OrderStockReserved,
+    OrderCancelled, OrderEvent, OrderPaid, OrderPaymentAuthorized, OrderPlaced, OrderRejected,
+    OrderStatus, OrderStockReserved,
 };
 use shared_kernel::ids::{PaymentId, UserId};
 use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
 
 pub use error::OrderError;
+pub use fulfilment::{LineStatus, paid_status};
 pub use placing::{NewOrder, PricedLine, check_lines};
 use placing::{check_text, place};
 
@@ -60,11 +62,21 @@ pub enum OrderCommand {
         reason: String,
         by: CancelledBy,
     },
+    /// A seller ships their fulfilment (their lines not shipped nor cancelled).
     Ship {
         actor: UserId,
+        carrier: String,
+        tracking_number: String,
     },
+    /// A seller marks their shipped lines delivered.
     Deliver {
         actor: UserId,
+    },
+    /// The buyer cancels the lines named by their skus (not yet shipped): a partial refund,
+    /// or the whole order when no line would be left.
+    CancelLines {
+        actor: UserId,
+        skus: Vec<String>,
     },
 }
 
@@ -73,6 +85,10 @@ pub enum OrderCommand {
 pub struct Order {
     pub placed: Option<OrderPlaced>,
     pub status: OrderStatus,
+    /// Where each of `placed.lines` stands, in the same order.
+    pub lines: Vec<LineStatus>,
+    /// When each seller's fulfilment was delivered (the return window starts there).
+    pub delivered_at: BTreeMap<UserId, Timestamp>,
 }
 
 impl Order {
@@ -112,6 +128,51 @@ impl Order {
         } else {
             Err(OrderError::NotFound)
         }
+    }
+
+    /// The buyer's view: a seller is told they may not, a stranger that there is no order.
+    fn buyer_only(&self, actor: UserId) -> Result<&OrderPlaced, OrderError> {
+        let placed = self.placed()?;
+        if self.is_buyer(actor) {
+            Ok(placed)
+        } else if self.is_seller(actor) {
+            Err(OrderError::Forbidden("only the buyer may do this"))
+        } else {
+            Err(OrderError::NotFound)
+        }
+    }
+
+    /// Cancels the whole order, by the buyer (`Some`) or the platform (`None`).
+    fn cancel_whole(
+        &self,
+        reason: String,
+        cancelled_by: Option<UserId>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        use OrderStatus::{
+            Cancelled, Delivered, Paid, PartiallyShipped, PaymentAuthorized, Pending, Rejected,
+            Shipped, StockReserved,
+        };
+        let placed = self.placed()?;
+        let cancellable = match (self.status, cancelled_by) {
+            (Pending | PaymentAuthorized | StockReserved, _) | (Paid, Some(_)) => true,
+            (Cancelled, _) => return Ok(vec![]),
+            (PartiallyShipped | Shipped | Delivered, Some(_)) => {
+                return Err(OrderError::AlreadyShipped);
+            }
+            // A timeout or expiry that lost the race to the payment changes nothing.
+            (Paid | PartiallyShipped | Shipped | Delivered | Rejected, None)
+            | (Rejected, Some(_)) => false,
+        };
+        if !cancellable {
+            return Err(self.invalid("cancelled"));
+        }
+        Ok(vec![OrderEvent::Cancelled(OrderCancelled {
+            order_id: placed.order_id,
+            reason: reason_of(&reason)?,
+            cancelled_by,
+            previous_status: self.status,
+            payment_id: placed.payment_id,
+        })])
     }
 
     /// Checks that a payment event names this order's payment, for its total.
@@ -163,14 +224,10 @@ impl Aggregate for Order {
         matches!(command, OrderCommand::Place(_))
     }
 
-    fn decide(
-        &self,
-        command: OrderCommand,
-        _now: Timestamp,
-    ) -> Result<Vec<OrderEvent>, OrderError> {
+    fn decide(&self, command: OrderCommand, now: Timestamp) -> Result<Vec<OrderEvent>, OrderError> {
         use OrderStatus::{
-            Cancelled, Delivered, Paid, PaymentAuthorized, Pending, Rejected, Shipped,
-            StockReserved,
+            Cancelled, Delivered, Paid, PartiallyShipped, PaymentAuthorized, Pending, Rejected,
+            Shipped, StockReserved,
         };
         match command {
             OrderCommand::Place(new) => {
@@ -190,7 +247,8 @@ impl Aggregate for Order {
                             lines: per_sku(placed),
                         },
                     )]),
-                    PaymentAuthorized | StockReserved | Paid | Shipped | Delivered => Ok(vec![]),
+                    PaymentAuthorized | StockReserved | Paid | PartiallyShipped | Shipped
+                    | Delivered => Ok(vec![]),
                     Cancelled | Rejected => Err(self.invalid("authorized")),
                 }
             }
@@ -204,7 +262,7 @@ impl Aggregate for Order {
                         payment: placed.payment.clone(),
                         payment_id: placed.payment_id,
                     })]),
-                    StockReserved | Paid | Shipped | Delivered => Ok(vec![]),
+                    StockReserved | Paid | PartiallyShipped | Shipped | Delivered => Ok(vec![]),
                     // Stock is reserved only for an authorised payment.
                     Pending | Cancelled | Rejected => Err(self.invalid("reserved")),
                 }
@@ -217,7 +275,7 @@ impl Aggregate for Order {
                         payment_id,
                         amount,
                     })]),
-                    Paid | Shipped | Delivered => Ok(vec![]),
+                    Paid | PartiallyShipped | Shipped | Delivered => Ok(vec![]),
                     Pending | PaymentAuthorized | Cancelled | Rejected => Err(self.invalid("paid")),
                 }
             }
@@ -233,11 +291,13 @@ impl Aggregate for Order {
                         })])
                     }
                     Rejected => Ok(vec![]),
-                    Paid | Shipped | Delivered | Cancelled => Err(self.invalid("rejected")),
+                    Paid | PartiallyShipped | Shipped | Delivered | Cancelled => {
+                        Err(self.invalid("rejected"))
+                    }
                 }
             }
             OrderCommand::Cancel { reason, by } => {
-                let placed = self.placed()?;
+                self.placed()?;
                 let cancelled_by = match by {
                     CancelledBy::Buyer(actor) if self.is_buyer(actor) => Some(actor),
                     CancelledBy::Buyer(actor) if self.is_seller(actor) => {
@@ -246,68 +306,68 @@ impl Aggregate for Order {
                     CancelledBy::Buyer(_) => return Err(OrderError::NotFound),
                     CancelledBy::Platform => None,
                 };
-                let cancellable = match (self.status, cancelled_by) {
-                    (Pending | PaymentAuthorized | StockReserved, _) | (Paid, Some(_)) => true,
-                    (Cancelled, _) => return Ok(vec![]),
-                    (Shipped | Delivered, Some(_)) => return Err(OrderError::AlreadyShipped),
-                    // A timeout or expiry that lost the race to the payment changes nothing.
-                    (Paid | Shipped | Delivered | Rejected, None) | (Rejected, Some(_)) => false,
-                };
-                if !cancellable {
-                    return Err(self.invalid("cancelled"));
-                }
-                Ok(vec![OrderEvent::Cancelled(OrderCancelled {
-                    order_id: placed.order_id,
-                    reason: reason_of(&reason)?,
-                    cancelled_by,
-                    previous_status: self.status,
-                    payment_id: placed.payment_id,
-                })])
+                self.cancel_whole(reason, cancelled_by)
             }
-            OrderCommand::Ship { actor } => {
-                let placed = self.seller_only(actor)?;
-                match self.status {
-                    Paid => Ok(vec![OrderEvent::Shipped(OrderShipped {
-                        order_id: placed.order_id,
-                        shipped_by: actor,
-                    })]),
-                    Shipped | Delivered => Ok(vec![]),
-                    Pending | PaymentAuthorized | StockReserved | Cancelled | Rejected => {
-                        Err(self.invalid("shipped"))
-                    }
-                }
+            OrderCommand::CancelLines { actor, skus } => {
+                self.cancel_lines(actor, &skus, buyer_cancelled_reason().to_owned())
             }
-            OrderCommand::Deliver { actor } => {
-                let placed = self.seller_only(actor)?;
-                match self.status {
-                    Shipped => Ok(vec![OrderEvent::Delivered(OrderDelivered {
-                        order_id: placed.order_id,
-                    })]),
-                    Delivered => Ok(vec![]),
-                    Pending | PaymentAuthorized | StockReserved | Paid | Cancelled | Rejected => {
-                        Err(self.invalid("delivered"))
-                    }
-                }
-            }
+            OrderCommand::Ship {
+                actor,
+                carrier,
+                tracking_number,
+            } => self.ship(actor, &carrier, &tracking_number),
+            OrderCommand::Deliver { actor } => self.deliver(actor, now),
         }
     }
 
-    fn evolve(self, event: &OrderEvent) -> Self {
-        let status = match event {
+    fn evolve(mut self, event: &OrderEvent) -> Self {
+        self.status = match event {
             OrderEvent::Placed(p) => {
                 return Self {
                     placed: Some(p.clone()),
                     status: OrderStatus::Pending,
+                    lines: vec![LineStatus::Open; p.lines.len()],
+                    delivered_at: BTreeMap::new(),
                 };
             }
             OrderEvent::PaymentAuthorized(_) => OrderStatus::PaymentAuthorized,
             OrderEvent::StockReserved(_) => OrderStatus::StockReserved,
             OrderEvent::Paid(_) => OrderStatus::Paid,
-            OrderEvent::Shipped(_) => OrderStatus::Shipped,
-            OrderEvent::Delivered(_) => OrderStatus::Delivered,
+            // The whole order at once (recorded before per-seller fulfilment).
+            OrderEvent::Shipped(_) => {
+                for line in &mut self.lines {
+                    if *line == LineStatus::Open {
+                        *line = LineStatus::Shipped;
+                    }
+                }
+                OrderStatus::Shipped
+            }
+            OrderEvent::Delivered(_) => {
+                for line in &mut self.lines {
+                    if *line == LineStatus::Shipped {
+                        *line = LineStatus::Delivered;
+                    }
+                }
+                OrderStatus::Delivered
+            }
+            OrderEvent::FulfilmentShipped(e) => {
+                let open = [LineStatus::Open];
+                self.move_lines(Some(e.seller_id), &e.skus, &open, LineStatus::Shipped);
+                e.order_status
+            }
+            OrderEvent::FulfilmentDelivered(e) => {
+                let shipped = [LineStatus::Shipped];
+                self.move_lines(Some(e.seller_id), &e.skus, &shipped, LineStatus::Delivered);
+                self.delivered_at.insert(e.seller_id, e.delivered_at);
+                e.order_status
+            }
+            OrderEvent::LinesCancelled(e) => {
+                self.move_lines(None, &e.skus, &[LineStatus::Open], LineStatus::Cancelled);
+                e.order_status
+            }
             OrderEvent::Cancelled(_) => OrderStatus::Cancelled,
             OrderEvent::Rejected(_) => OrderStatus::Rejected,
         };
-        Self { status, ..self }
+        self
     }
 }

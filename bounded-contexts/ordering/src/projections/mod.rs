@@ -1,8 +1,13 @@
 //! Read models of the ordering context.
 
+mod fulfilments;
 mod orders;
 mod products;
 
+pub use fulfilments::{
+    FULFILMENTS, FULFILMENTS_CURSOR, FulfilmentLine, FulfilmentPage, FulfilmentView,
+    FulfilmentsProjection, list_fulfilments, order_fulfilments,
+};
 pub use orders::{
     HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,
     list_orders,

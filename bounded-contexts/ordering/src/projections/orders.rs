@@ -72,6 +72,13 @@ pub(super) fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
         OrderEvent::Delivered(_) => ("delivered", None),
         OrderEvent::Cancelled(c) => ("cancelled", Some(c.reason.clone())),
         OrderEvent::Rejected(r) => ("rejected", Some(r.reason.clone())),
+        OrderEvent::FulfilmentShipped(s) => (s.order_status.as_str(), None),
+        OrderEvent::FulfilmentDelivered(d) => (d.order_status.as_str(), None),
+        // Some lines cancelled: the order goes on with the others.
+        OrderEvent::LinesCancelled(c) => (
+            c.order_status.as_str(),
+            Some(format!("{}: {}", c.reason, c.skus.join(", "))),
+        ),
     }
 }
 
@@ -144,6 +151,9 @@ impl Projection for OrdersProjection {
             OrderEvent::Delivered(d) => d.order_id,
             OrderEvent::Cancelled(c) => c.order_id,
             OrderEvent::Rejected(r) => r.order_id,
+            OrderEvent::FulfilmentShipped(s) => s.order_id,
+            OrderEvent::FulfilmentDelivered(d) => d.order_id,
+            OrderEvent::LinesCancelled(c) => c.order_id,
         };
         let id = order_id.to_string();
         if !matches!(e, OrderEvent::Placed(_)) {

@@ -16,6 +16,10 @@ pub enum OrderError {
     OwnProduct,
     #[error("all lines of an order must be in one currency")]
     MixedCurrencies,
+    #[error("the caller has no line of this order left to ship")]
+    NothingToShip,
+    #[error("the order has no line with sku {0}")]
+    UnknownLine(String),
     #[error("the payment does not match the order")]
     PaymentMismatch,
     #[error("{0}")]
@@ -34,6 +38,8 @@ impl shared_kernel::application::Rejection for OrderError {
             Self::OwnProduct => ("own_product", 422),
             Self::MixedCurrencies => ("mixed_currencies", 422),
             Self::PaymentMismatch => ("payment_mismatch", 409),
+            Self::NothingToShip => ("nothing_to_ship", 409),
+            Self::UnknownLine(_) => ("unknown_line", 422),
             Self::Invalid(_) => ("validation_failed", 422),
         }
     }
