@@ -451,7 +451,10 @@ async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
         seen_pending += 1;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    assert!(seen_pending > 0, "the slow card answered before the first look");
+    assert!(
+        seen_pending > 0,
+        "the slow card answered before the first look"
+    );
     let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
     assert_eq!(
         order_statuses(&order),

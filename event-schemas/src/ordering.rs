@@ -21,6 +21,8 @@
 //! | `agora.ordering.fulfilment_shipped` | 1 |
 //! | `agora.ordering.fulfilment_delivered` | 1 |
 //! | `agora.ordering.order_lines_cancelled` | 1 |
+//! | `agora.ordering.return_requested` | 1 |
+//! | `agora.ordering.return_received` | 1 |
 //!
 //! `order_shipped` and `order_delivered` (the whole order at once) are no longer recorded:
 //! each seller ships and delivers their own fulfilment ([`fulfilment`]). Old streams keep them
@@ -47,10 +49,14 @@ pub const ORDER_REJECTED: &str = "agora.ordering.order_rejected";
 pub const FULFILMENT_SHIPPED: &str = "agora.ordering.fulfilment_shipped";
 pub const FULFILMENT_DELIVERED: &str = "agora.ordering.fulfilment_delivered";
 pub const ORDER_LINES_CANCELLED: &str = "agora.ordering.order_lines_cancelled";
+pub const RETURN_REQUESTED: &str = "agora.ordering.return_requested";
+pub const RETURN_RECEIVED: &str = "agora.ordering.return_received";
 
 mod fulfilment;
+mod returns;
 
 pub use fulfilment::{FulfilmentDelivered, FulfilmentShipped, OrderLinesCancelled};
+pub use returns::{ReturnId, ReturnReceived, ReturnRequested};
 
 /// The events of an `order-<id>` stream.
 pub const ORDER_EVENTS: &[&str] = &[
@@ -65,6 +71,8 @@ pub const ORDER_EVENTS: &[&str] = &[
     FULFILMENT_SHIPPED,
     FULFILMENT_DELIVERED,
     ORDER_LINES_CANCELLED,
+    RETURN_REQUESTED,
+    RETURN_RECEIVED,
 ];
 
 pub const CATALOGUE: Catalogue = &[
@@ -79,6 +87,8 @@ pub const CATALOGUE: Catalogue = &[
     (FULFILMENT_SHIPPED, 1),
     (FULFILMENT_DELIVERED, 1),
     (ORDER_LINES_CANCELLED, 1),
+    (RETURN_REQUESTED, 1),
+    (RETURN_RECEIVED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[];
@@ -260,6 +270,10 @@ pub enum OrderEvent {
     FulfilmentDelivered(FulfilmentDelivered),
     #[serde(rename = "agora.ordering.order_lines_cancelled")]
     LinesCancelled(OrderLinesCancelled),
+    #[serde(rename = "agora.ordering.return_requested")]
+    ReturnRequested(ReturnRequested),
+    #[serde(rename = "agora.ordering.return_received")]
+    ReturnReceived(ReturnReceived),
 }
 
 crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
@@ -274,4 +288,6 @@ crate::domain_event!(OrderEvent, CATALOGUE, UPCASTERS, {
     FulfilmentShipped => FULFILMENT_SHIPPED,
     FulfilmentDelivered => FULFILMENT_DELIVERED,
     LinesCancelled => ORDER_LINES_CANCELLED,
+    ReturnRequested => RETURN_REQUESTED,
+    ReturnReceived => RETURN_RECEIVED,
 });

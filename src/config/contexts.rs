@@ -91,6 +91,11 @@ pub struct OrderingArgs {
     /// How long inventory holds an order's stock reservation, in seconds.
     #[arg(long, env = "AGORA_ORDER_RESERVATION_TTL_SECS", default_value_t = 15 * 60)]
     pub order_reservation_ttl_secs: u64,
+
+    /// How long after a seller's delivery the buyer may ask to return its lines, in seconds
+    /// (default 30 days).
+    #[arg(long, env = "AGORA_ORDER_RETURN_WINDOW_SECS", default_value_t = 30 * 24 * 60 * 60)]
+    pub order_return_window_secs: u64,
 }
 
 impl OrderingArgs {
@@ -100,6 +105,7 @@ impl OrderingArgs {
         ordering::OrderingConfig {
             payment_timeout: Duration::from_millis(self.order_payment_timeout_ms.max(1)),
             reservation_ttl: Duration::from_secs(self.order_reservation_ttl_secs.max(1)),
+            return_window: Duration::from_secs(self.order_return_window_secs),
         }
     }
 }

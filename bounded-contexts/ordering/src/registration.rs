@@ -20,10 +20,9 @@ pub fn context(services: &Services, config: OrderingConfig) -> Context {
         Arc::new(FulfilmentsProjection),
     ];
     Context::new(crate::CONTEXT)
-        .with_handler(Arc::new(OrderingHandler::new(
-            Arc::clone(&s.store),
-            Arc::clone(&s.clock),
-        )))
+        .with_handler(Arc::new(
+            OrderingHandler::new(Arc::clone(&s.store), Arc::clone(&s.clock)).with_config(config),
+        ))
         .with_projections(read_models)
         .with_process_manager(Arc::new(OrderSaga::new(config)))
         .with_router(router(s.api(crate::CONTEXT).with(Arc::clone(&s.store))))

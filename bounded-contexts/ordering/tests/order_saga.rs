@@ -40,6 +40,7 @@ fn saga() -> OrderSaga {
     OrderSaga::new(OrderingConfig {
         payment_timeout: Duration::from_secs(30),
         reservation_ttl: Duration::from_secs(900),
+        ..OrderingConfig::default()
     })
 }
 

@@ -1,12 +1,13 @@
 //! The order saga after payment, pure: a delivered fulfilment credits its seller, cancelled
-//! lines give their stock and money back.
+//! lines give their stock and money back, a received return restocks, refunds and debits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
 use chrono::{TimeZone, Utc};
 use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
-    FulfilmentDelivered, FulfilmentShipped, OrderEvent, OrderLinesCancelled, OrderStatus,
+    FulfilmentDelivered, FulfilmentShipped, OrderEvent, OrderLinesCancelled, OrderStatus, ReturnId,
+    ReturnReceived,
 };
 use ordering::application::OrderSaga;
 use projections::saga::{Dispatch, ProcessManager, Reaction};
@@ -121,6 +122,55 @@ fn cancelled_lines_give_back_their_stock_and_exactly_their_amount() {
                 "payments",
                 "refund_payment",
                 json!({ "payment_id": payment, "amount": eur(7000), "reason": "buyer_cancelled" })
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_received_return_restocks_refunds_and_debits_the_seller() {
+    let (order, payment, seller) = (OrderId::new(), PaymentId::new(), UserId::new());
+    let return_id = ReturnId::new();
+    let lines = vec![SkuQuantity {
+        sku: "BOARD".into(),
+        quantity: 1,
+    }];
+    let received = OrderEvent::ReturnReceived(ReturnReceived {
+        order_id: order,
+        return_id,
+        seller_id: seller,
+        skus: vec!["BOARD".into()],
+        lines: lines.clone(),
+        amount: eur(2000),
+        payment_id: payment,
+        order_status: OrderStatus::Delivered,
+    });
+    assert_eq!(
+        OrderSaga::default().react(&recorded(order, &received)).send,
+        vec![
+            dispatch(
+                "inventory",
+                "release_stock_lines",
+                json!({ "order_id": order, "lines": lines, "reason": "return" })
+            ),
+            dispatch(
+                "payments",
+                "refund_payment",
+                json!({
+                    "payment_id": payment,
+                    "amount": eur(2000),
+                    "reason": format!("return:{return_id}"),
+                })
+            ),
+            dispatch(
+                "payments",
+                "debit_seller",
+                json!({
+                    "seller_id": seller,
+                    "order_id": order,
+                    "entry": format!("returned:{order}:{return_id}"),
+                    "gross": eur(2000),
+                })
             ),
         ]
     );

@@ -1,13 +1,17 @@
 //! The ordering commands as they travel on the command bus: from the HTTP routes (with the
 //! user as actor) and from the order saga (with `system:saga:<name>` as actor).
 
-use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
+use std::time::Duration;
+
+use event_schemas::ordering::{PaymentInstruction, ReturnId, ShippingAddress};
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 
-use crate::domain::{CancelledBy, NewOrder, OrderCommand, PricedLine, buyer_cancelled_reason};
+use crate::domain::{
+    CancelledBy, NewOrder, OrderCommand, PricedLine, ReturnRequest, buyer_cancelled_reason,
+};
 
 /// A line priced by the route from ordering's view of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +73,19 @@ pub enum OrderingCommand {
         order_id: OrderId,
         skus: Vec<String>,
     },
+    /// The buyer asks to send back delivered lines (named by sku) of one seller.
+    RequestReturn {
+        order_id: OrderId,
+        return_id: ReturnId,
+        skus: Vec<String>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The seller received a return of their lines.
+    ReceiveReturn {
+        order_id: OrderId,
+        return_id: ReturnId,
+    },
     DeliverOrder {
         order_id: OrderId,
     },
@@ -95,6 +112,8 @@ impl OrderingCommand {
             | Self::CancelOrder { order_id, .. }
             | Self::ShipOrder { order_id, .. }
             | Self::CancelOrderLines { order_id, .. }
+            | Self::RequestReturn { order_id, .. }
+            | Self::ReceiveReturn { order_id, .. }
             | Self::DeliverOrder { order_id } => *order_id,
         }
     }
@@ -108,12 +127,28 @@ impl OrderingCommand {
         Some((name, payload))
     }
 
-    /// The aggregate command on behalf of `actor`: users place, cancel, ship and deliver;
-    /// only the platform moves an order through reservation, payment and rejection.
+    /// The return this command names, if any.
+    #[must_use]
+    pub const fn return_id(&self) -> Option<ReturnId> {
+        match self {
+            Self::RequestReturn { return_id, .. } | Self::ReceiveReturn { return_id, .. } => {
+                Some(*return_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The aggregate command on behalf of `actor`: users place, cancel, ship, deliver and
+    /// return; only the platform moves an order through reservation, payment and rejection.
+    /// `return_window`: how long after delivery a return may be asked for.
     ///
     /// # Errors
     /// The actor may not send this command.
-    pub fn into_domain(self, actor: &Actor) -> Result<OrderCommand, ActorMismatch> {
+    pub fn into_domain(
+        self,
+        actor: &Actor,
+        return_window: Duration,
+    ) -> Result<OrderCommand, ActorMismatch> {
         let user = actor.user_id();
         match (self, user) {
             (
@@ -158,6 +193,24 @@ impl OrderingCommand {
             (Self::CancelOrderLines { skus, .. }, Some(actor)) => {
                 Ok(OrderCommand::CancelLines { actor, skus })
             }
+            (
+                Self::RequestReturn {
+                    return_id,
+                    skus,
+                    reason,
+                    ..
+                },
+                Some(actor),
+            ) => Ok(OrderCommand::RequestReturn(Box::new(ReturnRequest {
+                actor,
+                return_id,
+                skus,
+                reason,
+                window: return_window,
+            }))),
+            (Self::ReceiveReturn { return_id, .. }, Some(actor)) => {
+                Ok(OrderCommand::ReceiveReturn { actor, return_id })
+            }
             (Self::DeliverOrder { .. }, Some(actor)) => Ok(OrderCommand::Deliver { actor }),
             (Self::CancelOrder { .. }, Some(buyer)) => Ok(OrderCommand::Cancel {
                 reason: buyer_cancelled_reason().to_owned(),
@@ -171,7 +224,9 @@ impl OrderingCommand {
                 Self::PlaceOrder { .. }
                 | Self::ShipOrder { .. }
                 | Self::DeliverOrder { .. }
-                | Self::CancelOrderLines { .. },
+                | Self::CancelOrderLines { .. }
+                | Self::RequestReturn { .. }
+                | Self::ReceiveReturn { .. },
                 None,
             ) => Err(ActorMismatch::NeedsUser),
             (

@@ -1,4 +1,4 @@
-//! How long the order saga waits for other contexts.
+//! How long the order saga waits for other contexts, and how long a buyer may return lines.
 
 use std::time::Duration;
 
@@ -9,6 +9,8 @@ pub struct OrderingConfig {
     pub payment_timeout: Duration,
     /// How long inventory holds an order's stock before the reservation expires.
     pub reservation_ttl: Duration,
+    /// How long after a seller's delivery the buyer may ask to return its lines.
+    pub return_window: Duration,
 }
 
 impl Default for OrderingConfig {
@@ -16,6 +18,7 @@ impl Default for OrderingConfig {
         Self {
             payment_timeout: Duration::from_secs(30),
             reservation_ttl: Duration::from_secs(15 * 60),
+            return_window: Duration::from_secs(30 * 24 * 60 * 60),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | OrderCancelled | inventory `release_stock`; pending or payment authorised: `void_payment`; stock reserved: `void_payment` then `refund_payment`; paid: `refund_payment`; cancel the timer |
 //! | OrderLinesCancelled | inventory `release_stock_lines`; `refund_payment` of the lines' amount |
 //! | FulfilmentDelivered | payments `credit_seller` (entry `delivered:<order>`, the seller's delivered lines' gross) |
+//! | ReturnReceived | inventory `release_stock_lines` (back on hand); `refund_payment` of the lines' amount (reason `return:<return>`); payments `debit_seller` (entry `returned:<order>:<return>`, the same amount) |
 //! | timer `payment-timeout` | `cancel_order` (`payment_timeout`) |
 //! | ReservationExpired | `cancel_order` (`reservation_expired`) |
 //!
@@ -54,13 +55,15 @@ use shared_kernel::ids::OrderId;
 use shared_kernel::{DomainEvent, Recorded, Timestamp};
 
 use self::dispatch::{
-    INVENTORY, PAYMENTS, cancel, credit_seller, later, refund, release, release_lines, sending,
-    to_context, to_ordering, void,
+    INVENTORY, PAYMENTS, cancel, credit_seller, debit_seller, later, refund, release,
+    release_lines, sending, to_context, to_ordering, void,
 };
 use super::{OrderingCommand, OrderingConfig};
 
 /// The saga's name: its checkpoint (`saga.ordering.order`) and its timers.
 pub const SAGA_NAME: &str = "ordering.order";
+/// The reason a return's refund and restock record (`return:<return id>` on the refund).
+pub const RETURNED_REASON: &str = "return";
 /// Prefix of the payment deadline timers' keys.
 pub const PAYMENT_TIMEOUT: &str = "payment-timeout:";
 
@@ -74,6 +77,7 @@ const SAGA_EVENTS: &[&str] = &[
     event_schemas::ordering::ORDER_CANCELLED,
     event_schemas::ordering::FULFILMENT_DELIVERED,
     event_schemas::ordering::ORDER_LINES_CANCELLED,
+    event_schemas::ordering::RETURN_RECEIVED,
     event_schemas::inventory::RESERVATION_CONFIRMED,
     event_schemas::inventory::RESERVATION_FAILED,
     event_schemas::inventory::RESERVATION_EXPIRED,
@@ -191,7 +195,17 @@ impl OrderSaga {
                 release_lines(c.order_id, c.lines, &c.reason),
                 refund(c.payment_id, Some(c.amount), &c.reason),
             ]),
+            OrderEvent::ReturnReceived(r) => sending([
+                release_lines(r.order_id, r.lines, RETURNED_REASON),
+                refund(
+                    r.payment_id,
+                    Some(r.amount),
+                    &format!("{RETURNED_REASON}:{}", r.return_id),
+                ),
+                debit_seller(r.seller_id, r.order_id, r.return_id, r.amount),
+            ]),
             OrderEvent::FulfilmentShipped(_)
+            | OrderEvent::ReturnRequested(_)
             | OrderEvent::Shipped(_)
             | OrderEvent::Delivered(_) => Reaction::default(),
         }

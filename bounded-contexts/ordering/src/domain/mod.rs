@@ -3,6 +3,6 @@
 mod order;
 
 pub use order::{
-    CancelledBy, LineStatus, NewOrder, Order, OrderCommand, OrderError, PricedLine,
-    buyer_cancelled_reason, check_lines, paid_status,
+    CancelledBy, LineStatus, NewOrder, OpenReturn, Order, OrderCommand, OrderError, PricedLine,
+    ReturnRequest, buyer_cancelled_reason, check_lines, paid_status,
 };

@@ -11,13 +11,14 @@
 mod error;
 mod fulfilment;
 mod placing;
+mod returns;
 
 use std::collections::BTreeMap;
 
 use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
     OrderCancelled, OrderEvent, OrderPaid, OrderPaymentAuthorized, OrderPlaced, OrderRejected,
-    OrderStatus, OrderStockReserved,
+    OrderStatus, OrderStockReserved, ReturnId,
 };
 use shared_kernel::ids::{PaymentId, UserId};
 use shared_kernel::{Aggregate, Money, TextRule, Timestamp};
@@ -26,6 +27,7 @@ pub use error::OrderError;
 pub use fulfilment::{LineStatus, paid_status};
 pub use placing::{NewOrder, PricedLine, check_lines};
 use placing::{check_text, place};
+pub use returns::{OpenReturn, ReturnRequest};
 
 const REASON: TextRule = TextRule::multiline("reason", 1, 200);
 
@@ -78,6 +80,13 @@ pub enum OrderCommand {
         actor: UserId,
         skus: Vec<String>,
     },
+    /// The buyer asks to send back delivered lines of one seller, within the window.
+    RequestReturn(Box<ReturnRequest>),
+    /// The seller received a return of their lines.
+    ReceiveReturn {
+        actor: UserId,
+        return_id: ReturnId,
+    },
 }
 
 /// The order as its events left it. `placed` is `None` before the order exists.
@@ -89,6 +98,7 @@ pub struct Order {
     pub lines: Vec<LineStatus>,
     /// When each seller's fulfilment was delivered (the return window starts there).
     pub delivered_at: BTreeMap<UserId, Timestamp>,
+    pub returns: BTreeMap<ReturnId, OpenReturn>,
 }
 
 impl Order {
@@ -317,6 +327,10 @@ impl Aggregate for Order {
                 tracking_number,
             } => self.ship(actor, &carrier, &tracking_number),
             OrderCommand::Deliver { actor } => self.deliver(actor, now),
+            OrderCommand::RequestReturn(request) => self.request_return(*request, now),
+            OrderCommand::ReceiveReturn { actor, return_id } => {
+                self.receive_return(actor, return_id)
+            }
         }
     }
 
@@ -328,6 +342,7 @@ impl Aggregate for Order {
                     status: OrderStatus::Pending,
                     lines: vec![LineStatus::Open; p.lines.len()],
                     delivered_at: BTreeMap::new(),
+                    returns: BTreeMap::new(),
                 };
             }
             OrderEvent::PaymentAuthorized(_) => OrderStatus::PaymentAuthorized,
@@ -363,6 +378,14 @@ impl Aggregate for Order {
             }
             OrderEvent::LinesCancelled(e) => {
                 self.move_lines(None, &e.skus, &[LineStatus::Open], LineStatus::Cancelled);
+                e.order_status
+            }
+            OrderEvent::ReturnRequested(e) => {
+                self.evolve_return(event);
+                e.order_status
+            }
+            OrderEvent::ReturnReceived(e) => {
+                self.evolve_return(event);
                 e.order_status
             }
             OrderEvent::Cancelled(_) => OrderStatus::Cancelled,

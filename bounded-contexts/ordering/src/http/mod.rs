@@ -4,5 +4,6 @@ mod fulfilments;
 pub mod openapi;
 mod orders;
 mod reads;
+mod returns;
 
 pub use orders::{OrderingApi, router};

@@ -11,9 +11,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 pub(super) use http_kernel::Problem;
 pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
 
-use super::{fulfilments, orders, reads};
+use super::{fulfilments, orders, reads, returns};
 use crate::application::LineRequest;
-use crate::projections::{FulfilmentLine, FulfilmentView, HistoryEntry};
+use crate::projections::{FulfilmentLine, FulfilmentReturn, FulfilmentView, HistoryEntry};
 
 /// The ordering context's part of the API document.
 #[must_use]
@@ -31,6 +31,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         fulfilments::ship_order,
         fulfilments::deliver_order,
         fulfilments::my_fulfilments,
+        returns::request_return,
+        returns::receive_return,
     ),
     components(schemas(
         orders::PlaceOrder,
@@ -50,6 +52,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         FulfilmentView,
         FulfilmentLine,
         FulfilmentPageDoc,
+        FulfilmentReturn,
+        returns::RequestReturn,
+        returns::ReturnState,
         PendingCommand,
         Problem,
     )),
@@ -57,8 +62,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         name = "ordering",
         description = "Orders: a buyer places one (the payment is authorized, then stock \
                        reserved, then the payment captured, by a saga), follows it, cancels \
-                       it or lines not yet shipped; each seller ships and delivers their own \
-                       fulfilment. Status: `pending` -> `payment_authorized` -> \
+                       it or lines not yet shipped, returns delivered lines; each seller ships \
+                       and delivers their own fulfilment and receives returns. Status: `pending` -> `payment_authorized` -> \
                        `stock_reserved` -> `paid` -> `partially_shipped` -> `shipped` -> \
                        `delivered`, or `cancelled` / `rejected`."
     ))
@@ -200,6 +205,8 @@ mod tests {
         "POST /api/v1/orders/{id}/ship",
         "POST /api/v1/orders/{id}/deliver",
         "GET /api/v1/sellers/me/fulfilments",
+        "POST /api/v1/orders/{id}/returns",
+        "POST /api/v1/orders/{id}/returns/{return_id}/receive",
     ];
 
     #[test]

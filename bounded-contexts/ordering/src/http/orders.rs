@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use super::fulfilments::{cancel_order, deliver_order, my_fulfilments, ship_order};
 use super::openapi::{IdempotencyKeyHeader, MinPositionHeader, OrderAccepted, Problem};
 use super::reads::{get_order, my_orders};
+use super::returns::{receive_return, request_return};
 use crate::application::{LineRequest, OrderingCommand, PricingError, priced_lines};
 use crate::projections::ORDERING_PRODUCTS;
 
@@ -35,6 +36,11 @@ pub fn router(api: OrderingApi) -> Router {
         .route("/api/v1/orders/{id}/ship", post(ship_order))
         .route("/api/v1/orders/{id}/deliver", post(deliver_order))
         .route("/api/v1/sellers/me/fulfilments", get(my_fulfilments))
+        .route("/api/v1/orders/{id}/returns", post(request_return))
+        .route(
+            "/api/v1/orders/{id}/returns/{return_id}/receive",
+            post(receive_return),
+        )
         .with_state(api)
 }
 

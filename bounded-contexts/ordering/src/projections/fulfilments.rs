@@ -14,7 +14,7 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::{DomainEvent, Recorded};
 use sqlx::AnyConnection;
 
-pub use fold::{FulfilmentLine, FulfilmentView, apply};
+pub use fold::{FulfilmentLine, FulfilmentReturn, FulfilmentView, apply};
 
 use super::orders::{rfc3339, version_of};
 
@@ -29,6 +29,7 @@ const SCHEMA: &[&str] = &[
         status          TEXT NOT NULL,
         paid            BIGINT NOT NULL,
         lines           TEXT NOT NULL,
+        returns         TEXT NOT NULL,
         carrier         TEXT,
         tracking_number TEXT,
         shipped_at      TEXT,
@@ -43,7 +44,7 @@ const SCHEMA: &[&str] = &[
         ON ordering_fulfilments (seller_id, created_at, order_id)",
 ];
 
-const COLUMNS: &str = "order_id, seller_id, buyer_id, status, paid, lines, carrier, \
+const COLUMNS: &str = "order_id, seller_id, buyer_id, status, paid, lines, returns, carrier, \
      tracking_number, shipped_at, delivered_at, created_at, updated_at";
 
 #[derive(Debug, sqlx::FromRow)]
@@ -54,6 +55,7 @@ struct Row {
     status: String,
     paid: i64,
     lines: String,
+    returns: String,
     carrier: Option<String>,
     tracking_number: Option<String>,
     shipped_at: Option<String>,
@@ -67,6 +69,9 @@ impl Row {
         Ok(FulfilmentView {
             lines: serde_json::from_str(&self.lines).map_err(|e| {
                 sqlx::Error::Decode(format!("ordering_fulfilments.lines: {e}").into())
+            })?,
+            returns: serde_json::from_str(&self.returns).map_err(|e| {
+                sqlx::Error::Decode(format!("ordering_fulfilments.returns: {e}").into())
             })?,
             order_id: self.order_id,
             seller_id: self.seller_id,
@@ -96,6 +101,8 @@ fn order_id_of(e: &OrderEvent) -> String {
         OrderEvent::FulfilmentShipped(s) => s.order_id,
         OrderEvent::FulfilmentDelivered(d) => d.order_id,
         OrderEvent::LinesCancelled(c) => c.order_id,
+        OrderEvent::ReturnRequested(r) => r.order_id,
+        OrderEvent::ReturnReceived(r) => r.order_id,
     }
     .to_string()
 }
@@ -160,15 +167,18 @@ impl Projection for FulfilmentsProjection {
         let mut fulfilments = order_fulfilments(&mut *conn, &order_id).await?;
         apply(&mut fulfilments, &e, &rfc3339(event.recorded_at));
         for f in &fulfilments {
-            let lines = serde_json::to_string(&f.lines)
-                .map_err(|e| ProjectionError::Database(sqlx::Error::Encode(Box::new(e))))?;
+            let encode =
+                |e: serde_json::Error| ProjectionError::Database(sqlx::Error::Encode(Box::new(e)));
+            let lines = serde_json::to_string(&f.lines).map_err(encode)?;
+            let returns = serde_json::to_string(&f.returns).map_err(encode)?;
             sqlx::query(
                 "INSERT INTO ordering_fulfilments (order_id, seller_id, buyer_id, status, lines, \
                  carrier, tracking_number, shipped_at, delivered_at, created_at, updated_at, \
-                 version, paid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 version, paid, returns) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (order_id, seller_id) DO UPDATE SET status = $4, lines = $5, \
                  carrier = $6, tracking_number = $7, shipped_at = $8, delivered_at = $9, \
-                 updated_at = $11, version = $12, paid = $13",
+                 updated_at = $11, version = $12, paid = $13, returns = $14",
             )
             .bind(f.order_id.clone())
             .bind(f.seller_id.clone())
@@ -183,6 +193,7 @@ impl Projection for FulfilmentsProjection {
             .bind(f.updated_at.clone())
             .bind(version)
             .bind(i64::from(f.paid))
+            .bind(returns)
             .execute(&mut *conn)
             .await?;
         }

@@ -5,8 +5,8 @@ mod orders;
 mod products;
 
 pub use fulfilments::{
-    FULFILMENTS, FULFILMENTS_CURSOR, FulfilmentLine, FulfilmentPage, FulfilmentView,
-    FulfilmentsProjection, list_fulfilments, order_fulfilments,
+    FULFILMENTS, FULFILMENTS_CURSOR, FulfilmentLine, FulfilmentPage, FulfilmentReturn,
+    FulfilmentView, FulfilmentsProjection, list_fulfilments, order_fulfilments,
 };
 pub use orders::{
     HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,

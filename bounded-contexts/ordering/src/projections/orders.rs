@@ -79,6 +79,14 @@ pub(super) fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
             c.order_status.as_str(),
             Some(format!("{}: {}", c.reason, c.skus.join(", "))),
         ),
+        OrderEvent::ReturnRequested(r) => (
+            r.order_status.as_str(),
+            Some(format!("return_requested: {}", r.skus.join(", "))),
+        ),
+        OrderEvent::ReturnReceived(r) => (
+            r.order_status.as_str(),
+            Some(format!("returned: {}", r.skus.join(", "))),
+        ),
     }
 }
 
@@ -154,6 +162,8 @@ impl Projection for OrdersProjection {
             OrderEvent::FulfilmentShipped(s) => s.order_id,
             OrderEvent::FulfilmentDelivered(d) => d.order_id,
             OrderEvent::LinesCancelled(c) => c.order_id,
+            OrderEvent::ReturnRequested(r) => r.order_id,
+            OrderEvent::ReturnReceived(r) => r.order_id,
         };
         let id = order_id.to_string();
         if !matches!(e, OrderEvent::Placed(_)) {

@@ -4,6 +4,7 @@
 
 use event_schemas::ordering::{OrderEvent, OrderLine};
 use serde::{Deserialize, Serialize};
+use shared_kernel::Money;
 
 /// One line of a fulfilment, with where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -12,6 +13,23 @@ pub struct FulfilmentLine {
     pub line: OrderLine,
     /// `open`, `cancelled`, `shipped`, `delivered`, `return_requested` or `returned`.
     pub status: String,
+}
+
+/// A return of some of a fulfilment's lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FulfilmentReturn {
+    #[schema(format = Uuid)]
+    pub return_id: String,
+    /// The skus of the lines sent back.
+    pub skus: Vec<String>,
+    /// `requested`, or `received` (then refunded and restocked).
+    pub status: String,
+    pub reason: Option<String>,
+    /// The refund once received (the lines' totals).
+    pub amount: Option<Money>,
+    /// RFC 3339, microseconds, UTC.
+    pub requested_at: String,
+    pub received_at: Option<String>,
 }
 
 /// A seller's part of an order: their lines, shipped and delivered together.
@@ -28,6 +46,8 @@ pub struct FulfilmentView {
     /// Whether the order was paid: a seller owes only what was paid for.
     pub paid: bool,
     pub lines: Vec<FulfilmentLine>,
+    /// The buyer's returns of these lines.
+    pub returns: Vec<FulfilmentReturn>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     /// RFC 3339, microseconds, UTC.
@@ -41,8 +61,8 @@ const OPEN: &str = "open";
 const CANCELLED: &str = "cancelled";
 const SHIPPED: &str = "shipped";
 const DELIVERED: &str = "delivered";
-pub(crate) const RETURN_REQUESTED: &str = "return_requested";
-pub(crate) const RETURNED: &str = "returned";
+const RETURN_REQUESTED: &str = "return_requested";
+const RETURNED: &str = "returned";
 const AWAITING_PAYMENT: &str = "awaiting_payment";
 
 impl FulfilmentView {
@@ -103,6 +123,7 @@ pub fn apply(fulfilments: &mut Vec<FulfilmentView>, event: &OrderEvent, at: &str
                         status: AWAITING_PAYMENT.to_owned(),
                         paid: false,
                         lines: vec![entry],
+                        returns: Vec::new(),
                         carrier: None,
                         tracking_number: None,
                         shipped_at: None,
@@ -171,6 +192,37 @@ pub fn apply(fulfilments: &mut Vec<FulfilmentView>, event: &OrderEvent, at: &str
                 f.move_lines(None, &[SHIPPED], DELIVERED);
                 f.delivered_at = Some(at.to_owned());
                 f.settle();
+            }
+        }
+        OrderEvent::ReturnRequested(r) => {
+            for f in fulfilments
+                .iter_mut()
+                .filter(|f| seller_is(f, &r.seller_id))
+            {
+                f.move_lines(Some(&r.skus), &[DELIVERED], RETURN_REQUESTED);
+                f.returns.push(FulfilmentReturn {
+                    return_id: r.return_id.to_string(),
+                    skus: r.skus.clone(),
+                    status: "requested".to_owned(),
+                    reason: r.reason.clone(),
+                    amount: None,
+                    requested_at: at.to_owned(),
+                    received_at: None,
+                });
+            }
+        }
+        OrderEvent::ReturnReceived(r) => {
+            for f in fulfilments
+                .iter_mut()
+                .filter(|f| seller_is(f, &r.seller_id))
+            {
+                f.move_lines(Some(&r.skus), &[RETURN_REQUESTED], RETURNED);
+                let id = r.return_id.to_string();
+                for ret in f.returns.iter_mut().filter(|ret| ret.return_id == id) {
+                    "received".clone_into(&mut ret.status);
+                    ret.amount = Some(r.amount);
+                    ret.received_at = Some(at.to_owned());
+                }
             }
         }
         OrderEvent::PaymentAuthorized(_) | OrderEvent::StockReserved(_) => return,
