@@ -23,6 +23,7 @@
 //! | `agora.inventory.reservation_committed` | 1 | reservation |
 //! | `agora.inventory.reservation_released` | 1 | reservation |
 //! | `agora.inventory.reservation_expired` | 1 | reservation |
+//! | `agora.inventory.reservation_lines_released` | 1 | reservation |
 
 use serde::{Deserialize, Serialize};
 use shared_kernel::Timestamp;
@@ -46,6 +47,7 @@ pub const RESERVATION_FAILED: &str = "agora.inventory.reservation_failed";
 pub const RESERVATION_COMMITTED: &str = "agora.inventory.reservation_committed";
 pub const RESERVATION_RELEASED: &str = "agora.inventory.reservation_released";
 pub const RESERVATION_EXPIRED: &str = "agora.inventory.reservation_expired";
+pub const RESERVATION_LINES_RELEASED: &str = "agora.inventory.reservation_lines_released";
 
 /// The events of a `stock-<sku>` stream.
 pub const STOCK_EVENTS: &[&str] = &[
@@ -76,6 +78,7 @@ pub const RESERVATION_EVENTS: &[&str] = &[
     RESERVATION_COMMITTED,
     RESERVATION_RELEASED,
     RESERVATION_EXPIRED,
+    RESERVATION_LINES_RELEASED,
 ];
 
 pub const CATALOGUE: Catalogue = &[
@@ -93,6 +96,7 @@ pub const CATALOGUE: Catalogue = &[
     (RESERVATION_COMMITTED, 1),
     (RESERVATION_RELEASED, 1),
     (RESERVATION_EXPIRED, 1),
+    (RESERVATION_LINES_RELEASED, 1),
 ];
 
 pub const UPCASTERS: &[Upcaster] = &[];
@@ -282,6 +286,18 @@ pub struct ReservationExpired {
     pub order_id: OrderId,
 }
 
+/// Part of the reservation given back (lines cancelled before shipping), or part of the sold
+/// stock back on hand (`returned`: lines returned by the buyer). What is left stays held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationLinesReleased {
+    pub order_id: OrderId,
+    /// What was given back, per sku (never more than was held).
+    pub lines: Vec<SkuQuantity>,
+    pub reason: String,
+    pub returned: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum ReservationEvent {
@@ -295,6 +311,8 @@ pub enum ReservationEvent {
     Released(ReservationReleased),
     #[serde(rename = "agora.inventory.reservation_expired")]
     Expired(ReservationExpired),
+    #[serde(rename = "agora.inventory.reservation_lines_released")]
+    LinesReleased(ReservationLinesReleased),
 }
 
 crate::domain_event!(ReservationEvent, CATALOGUE, UPCASTERS, {
@@ -303,6 +321,7 @@ crate::domain_event!(ReservationEvent, CATALOGUE, UPCASTERS, {
     Committed => RESERVATION_COMMITTED,
     Released => RESERVATION_RELEASED,
     Expired => RESERVATION_EXPIRED,
+    LinesReleased => RESERVATION_LINES_RELEASED,
 });
 
 /// Commands other contexts send to `inventory` over the bus (`CommandEnvelope::name` is the
@@ -317,6 +336,7 @@ pub mod commands {
     pub const RESERVE_STOCK: &str = "reserve_stock";
     pub const RELEASE_STOCK: &str = "release_stock";
     pub const COMMIT_STOCK: &str = "commit_stock";
+    pub const RELEASE_STOCK_LINES: &str = "release_stock_lines";
 
     /// Reserve every line or none; answered by `ReservationConfirmed` or `ReservationFailed`.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +352,17 @@ pub mod commands {
     #[serde(deny_unknown_fields)]
     pub struct ReleaseStock {
         pub order_id: OrderId,
+        pub reason: String,
+    }
+
+    /// Give back part of the order's reservation: reserved stock of cancelled lines, or sold
+    /// stock of returned lines back on hand. Never more than the order holds of a sku; a
+    /// no-op when the reservation holds nothing any more.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct ReleaseStockLines {
+        pub order_id: OrderId,
+        pub lines: Vec<SkuQuantity>,
         pub reason: String,
     }
 

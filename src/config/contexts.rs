@@ -82,8 +82,9 @@ impl IdentityArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Ordering")]
 pub struct OrderingArgs {
-    /// How long an order with reserved stock waits for its payment before it is cancelled and
-    /// its stock released, in milliseconds.
+    /// How long a placed order waits for its payment (authorised, stock reserved, captured)
+    /// before it is cancelled, its authorisation voided and any stock released, in
+    /// milliseconds.
     #[arg(long, env = "AGORA_ORDER_PAYMENT_TIMEOUT_MS", default_value_t = 30_000)]
     pub order_payment_timeout_ms: u64,
 
@@ -95,6 +96,10 @@ pub struct OrderingArgs {
     /// abandoned and emptied (`CartAbandoned`), in seconds.
     #[arg(long, env = "AGORA_CART_TTL_SECS", default_value_t = 7 * 24 * 60 * 60)]
     pub cart_ttl_secs: u64,
+    /// How long after a seller's delivery the buyer may ask to return its lines, in seconds
+    /// (default 30 days).
+    #[arg(long, env = "AGORA_ORDER_RETURN_WINDOW_SECS", default_value_t = 30 * 24 * 60 * 60)]
+    pub order_return_window_secs: u64,
 }
 
 impl OrderingArgs {
@@ -105,6 +110,7 @@ impl OrderingArgs {
             payment_timeout: Duration::from_millis(self.order_payment_timeout_ms.max(1)),
             reservation_ttl: Duration::from_secs(self.order_reservation_ttl_secs.max(1)),
             cart_ttl: Duration::from_secs(self.cart_ttl_secs.max(1)),
+            return_window: Duration::from_secs(self.order_return_window_secs),
         }
     }
 }

@@ -155,6 +155,7 @@ mod tests {
         assert!(d.identity.session_cookie_secure);
         assert_eq!(d.ordering.order_payment_timeout_ms, 30_000);
         assert_eq!(d.ordering.cart_ttl_secs, 604_800);
+        assert_eq!(d.ordering.order_return_window_secs, 2_592_000);
         assert_eq!(d.payments.payment_slow_delay_ms, 5_000);
         assert_eq!(d.payments.commission_bps, 1_000);
         assert!(d.contexts.is_empty());

@@ -9,7 +9,9 @@ use projections::Projection;
 use crate::application::cart::CartExpiry;
 use crate::application::{OrderSaga, OrderingConfig, OrderingHandler};
 use crate::http::router;
-use crate::projections::{CartsProjection, OrdersProjection, ProductsProjection};
+use crate::projections::{
+    CartsProjection, FulfilmentsProjection, OrdersProjection, ProductsProjection,
+};
 
 /// The ordering context, wired to the platform's services, with the saga's deadlines.
 #[must_use]
@@ -19,12 +21,12 @@ pub fn context(services: &Services, config: OrderingConfig) -> Context {
         Arc::new(ProductsProjection),
         Arc::new(OrdersProjection),
         Arc::new(CartsProjection),
+        Arc::new(FulfilmentsProjection),
     ];
     Context::new(crate::CONTEXT)
-        .with_handler(Arc::new(OrderingHandler::new(
-            Arc::clone(&s.store),
-            Arc::clone(&s.clock),
-        )))
+        .with_handler(Arc::new(
+            OrderingHandler::new(Arc::clone(&s.store), Arc::clone(&s.clock)).with_config(config),
+        ))
         .with_projections(read_models)
         .with_process_manager(Arc::new(OrderSaga::new(config)))
         .with_process_manager(Arc::new(CartExpiry::new(config.cart_ttl)))

@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+use event_schemas::inventory::SkuQuantity;
 use event_schemas::ordering::{
-    OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPlaced, OrderRejected, OrderShipped,
-    OrderStatus, OrderStockReserved, PaymentInstruction, ShippingAddress,
+    FulfilmentShipped, OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPaymentAuthorized,
+    OrderPlaced, OrderRejected, OrderStatus, OrderStockReserved, PaymentInstruction,
+    ShippingAddress,
 };
 use event_schemas::payments::PaymentMethod;
 use ordering::domain::{CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine};
@@ -95,6 +97,25 @@ impl Fixture {
         })
     }
 
+    fn authorized(&self) -> OrderEvent {
+        OrderEvent::PaymentAuthorized(OrderPaymentAuthorized {
+            order_id: self.order,
+            payment_id: self.payment,
+            amount: eur(2500),
+            lines: vec![SkuQuantity {
+                sku: "CHESS-1".into(),
+                quantity: 2,
+            }],
+        })
+    }
+
+    fn mark_authorized(&self) -> OrderCommand {
+        OrderCommand::MarkPaymentAuthorized {
+            payment_id: self.payment,
+            amount: eur(2500),
+        }
+    }
+
     fn reserved(&self) -> OrderEvent {
         OrderEvent::StockReserved(OrderStockReserved {
             order_id: self.order,
@@ -114,10 +135,22 @@ impl Fixture {
     }
 
     fn shipped(&self) -> OrderEvent {
-        OrderEvent::Shipped(OrderShipped {
+        OrderEvent::FulfilmentShipped(FulfilmentShipped {
             order_id: self.order,
-            shipped_by: self.seller,
+            seller_id: self.seller,
+            carrier: "DHL".into(),
+            tracking_number: "JD1".into(),
+            skus: vec!["CHESS-1".into()],
+            order_status: OrderStatus::Shipped,
         })
+    }
+
+    fn ship(&self, actor: UserId) -> OrderCommand {
+        OrderCommand::Ship {
+            actor,
+            carrier: "DHL".into(),
+            tracking_number: "JD1".into(),
+        }
     }
 
     fn mark_paid(&self) -> OrderCommand {
@@ -255,15 +288,13 @@ fn addresses_and_payments_are_checked() {
 fn the_happy_path_goes_from_pending_to_delivered() {
     let f = Fixture::new();
     let mut order = given::<Order>(&[f.placed()]);
+    assert_eq!(order.and(f.mark_authorized()), vec![f.authorized()]);
     assert_eq!(
         order.and(OrderCommand::MarkStockReserved),
         vec![f.reserved()]
     );
     assert_eq!(order.and(f.mark_paid()), vec![f.paid()]);
-    assert_eq!(
-        order.and(OrderCommand::Ship { actor: f.seller }),
-        vec![f.shipped()]
-    );
+    assert_eq!(order.and(f.ship(f.seller)), vec![f.shipped()]);
     let delivered = order
         .when(OrderCommand::Deliver { actor: f.seller })
         .state();
@@ -273,7 +304,8 @@ fn the_happy_path_goes_from_pending_to_delivered() {
 #[test]
 fn repeated_saga_steps_are_no_ops() {
     let f = Fixture::new();
-    let paid = given::<Order>(&[f.placed(), f.reserved(), f.paid()]);
+    let paid = given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()]);
+    paid.when(f.mark_authorized()).then_nothing();
     paid.when(OrderCommand::MarkStockReserved).then_nothing();
     paid.when(f.mark_paid()).then_nothing();
     let rejected = OrderEvent::Rejected(OrderRejected {
@@ -290,21 +322,92 @@ fn repeated_saga_steps_are_no_ops() {
 }
 
 #[test]
+fn stock_is_reserved_only_for_an_authorised_payment() {
+    let f = Fixture::new();
+    given::<Order>(&[f.placed()])
+        .when(OrderCommand::MarkStockReserved)
+        .then_rejects(OrderError::InvalidTransition("pending", "reserved"));
+    // The authorisation carries one reservation line per sku, quantities summed.
+    let two_lines = OrderEvent::Placed(OrderPlaced {
+        lines: vec![
+            OrderLine {
+                sku: "B-1".into(),
+                quantity: 1,
+                line_total: eur(1250),
+                ..placed_line(&f)
+            },
+            OrderLine {
+                product_id: ProductId::new(),
+                sku: "A-1".into(),
+                quantity: 1,
+                line_total: eur(1250),
+                ..placed_line(&f)
+            },
+        ],
+        ..placed_of(&f)
+    });
+    let authorised = given::<Order>(&[two_lines]).when(f.mark_authorized());
+    let [OrderEvent::PaymentAuthorized(a)] = authorised.events() else {
+        panic!("{:?}", authorised.events())
+    };
+    assert_eq!(
+        a.lines,
+        vec![
+            SkuQuantity {
+                sku: "A-1".into(),
+                quantity: 1
+            },
+            SkuQuantity {
+                sku: "B-1".into(),
+                quantity: 1
+            },
+        ]
+    );
+    // Rejected for no stock: a late authorisation changes nothing more.
+    let rejected = OrderEvent::Rejected(OrderRejected {
+        order_id: f.order,
+        reason: "out_of_stock".into(),
+        previous_status: OrderStatus::PaymentAuthorized,
+        payment_id: f.payment,
+    });
+    given::<Order>(&[f.placed(), f.authorized(), rejected])
+        .when(f.mark_authorized())
+        .then_rejects(OrderError::InvalidTransition("rejected", "authorized"));
+}
+
+fn placed_of(f: &Fixture) -> OrderPlaced {
+    match f.placed() {
+        OrderEvent::Placed(p) => p,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn placed_line(f: &Fixture) -> OrderLine {
+    placed_of(f).lines[0].clone()
+}
+
+#[test]
 fn a_payment_that_does_not_match_the_order_is_refused() {
     let f = Fixture::new();
     let wrong_amount = OrderCommand::MarkPaid {
         payment_id: f.payment,
         amount: eur(1),
     };
-    given::<Order>(&[f.placed(), f.reserved()])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved()])
         .when(wrong_amount)
+        .then_rejects(OrderError::PaymentMismatch);
+    given::<Order>(&[f.placed()])
+        .when(OrderCommand::MarkPaymentAuthorized {
+            payment_id: PaymentId::new(),
+            amount: eur(2500),
+        })
         .then_rejects(OrderError::PaymentMismatch);
 }
 
 #[test]
 fn rejection_records_how_far_the_order_got() {
     let f = Fixture::new();
-    given::<Order>(&[f.placed(), f.reserved()])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved()])
         .when(OrderCommand::Reject {
             reason: "payment_declined".into(),
         })
@@ -315,7 +418,7 @@ fn rejection_records_how_far_the_order_got() {
             payment_id: f.payment,
         })]);
     // Too late once paid.
-    given::<Order>(&[f.placed(), f.reserved(), f.paid()])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()])
         .when(OrderCommand::Reject {
             reason: "payment_declined".into(),
         })
@@ -325,7 +428,7 @@ fn rejection_records_how_far_the_order_got() {
 #[test]
 fn the_buyer_may_cancel_until_shipped() {
     let f = Fixture::new();
-    let mut order = given::<Order>(&[f.placed(), f.reserved(), f.paid()]);
+    let mut order = given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()]);
     assert_eq!(
         order.and(f.buyer_cancels()),
         vec![OrderEvent::Cancelled(OrderCancelled {
@@ -336,9 +439,15 @@ fn the_buyer_may_cancel_until_shipped() {
             payment_id: f.payment,
         })]
     );
-    given::<Order>(&[f.placed(), f.reserved(), f.paid(), f.shipped()])
-        .when(f.buyer_cancels())
-        .then_rejects(OrderError::AlreadyShipped);
+    given::<Order>(&[
+        f.placed(),
+        f.authorized(),
+        f.reserved(),
+        f.paid(),
+        f.shipped(),
+    ])
+    .when(f.buyer_cancels())
+    .then_rejects(OrderError::AlreadyShipped);
     // Cancelling twice is a no-op, so a retried request succeeds.
     order.when(f.buyer_cancels()).then_nothing();
 }
@@ -368,7 +477,7 @@ fn only_the_buyer_cancels_and_strangers_see_no_order() {
 #[test]
 fn the_platform_cancels_only_unpaid_orders() {
     let f = Fixture::new();
-    given::<Order>(&[f.placed(), f.reserved()])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved()])
         .when(Fixture::platform_cancels("payment_timeout"))
         .then([OrderEvent::Cancelled(OrderCancelled {
             order_id: f.order,
@@ -378,7 +487,7 @@ fn the_platform_cancels_only_unpaid_orders() {
             payment_id: f.payment,
         })]);
     // An expiry that lost the race to the payment changes nothing.
-    given::<Order>(&[f.placed(), f.reserved(), f.paid()])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()])
         .when(Fixture::platform_cancels("reservation_expired"))
         .then_rejects(OrderError::InvalidTransition("paid", "cancelled"));
 }
@@ -393,32 +502,36 @@ fn late_saga_steps_after_a_cancel_are_refused() {
         previous_status: OrderStatus::StockReserved,
         payment_id: f.payment,
     });
-    given::<Order>(&[f.placed(), f.reserved(), cancelled])
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved(), cancelled])
         .when(f.mark_paid())
         .then_rejects(OrderError::InvalidTransition("cancelled", "paid"));
-    given::<Order>(&[f.placed()])
+    given::<Order>(&[f.placed(), f.authorized()])
         .when(f.mark_paid())
-        .then_rejects(OrderError::InvalidTransition("pending", "paid"));
+        .then_rejects(OrderError::InvalidTransition("payment_authorized", "paid"));
 }
 
 #[test]
 fn only_a_seller_ships_and_delivers_and_only_in_order() {
     let f = Fixture::new();
-    let paid = given::<Order>(&[f.placed(), f.reserved(), f.paid()]);
+    let paid = given::<Order>(&[f.placed(), f.authorized(), f.reserved(), f.paid()]);
     assert!(matches!(
-        paid.when(OrderCommand::Ship { actor: f.buyer }).error(),
+        paid.when(f.ship(f.buyer)).error(),
         OrderError::Forbidden(_)
     ));
-    paid.when(OrderCommand::Ship {
-        actor: UserId::new(),
-    })
-    .then_rejects(OrderError::NotFound);
-    given::<Order>(&[f.placed(), f.reserved()])
-        .when(OrderCommand::Ship { actor: f.seller })
+    paid.when(f.ship(UserId::new()))
+        .then_rejects(OrderError::NotFound);
+    given::<Order>(&[f.placed(), f.authorized(), f.reserved()])
+        .when(f.ship(f.seller))
         .then_rejects(OrderError::InvalidTransition("stock_reserved", "shipped"));
     paid.when(OrderCommand::Deliver { actor: f.seller })
         .then_rejects(OrderError::InvalidTransition("paid", "delivered"));
-    given::<Order>(&[f.placed(), f.reserved(), f.paid(), f.shipped()])
-        .when(OrderCommand::Ship { actor: f.seller })
-        .then_nothing();
+    given::<Order>(&[
+        f.placed(),
+        f.authorized(),
+        f.reserved(),
+        f.paid(),
+        f.shipped(),
+    ])
+    .when(f.ship(f.seller))
+    .then_nothing();
 }

@@ -11,8 +11,8 @@ use event_schemas::inventory::{
     ReservationReleased, SkuQuantity,
 };
 use event_schemas::ordering::{
-    OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPlaced, OrderRejected, OrderStatus,
-    OrderStockReserved, PaymentInstruction, ShippingAddress,
+    OrderCancelled, OrderEvent, OrderLine, OrderPaid, OrderPaymentAuthorized, OrderPlaced,
+    OrderRejected, OrderStatus, OrderStockReserved, PaymentInstruction, ShippingAddress,
 };
 use event_schemas::payments::{
     PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentEvent, PaymentMethod,
@@ -124,13 +124,11 @@ fn sends(send: Vec<Dispatch>) -> Reaction {
     }
 }
 
-#[test]
-fn a_placed_order_reserves_its_stock_per_sku_until_the_ttl() {
-    let f = Fixture::new();
-    let placed = OrderEvent::Placed(OrderPlaced {
+fn placed(f: &Fixture, token: &str) -> OrderEvent {
+    OrderEvent::Placed(OrderPlaced {
         order_id: f.order,
         buyer_id: f.buyer,
-        lines: vec![line("B-1", 2), line("A-1", 1), line("B-1", 3)],
+        lines: vec![line("B-1", 2), line("A-1", 1), line("C-1", 3)],
         total: eur(600),
         shipping_address: ShippingAddress {
             name: "Ada".into(),
@@ -142,19 +140,69 @@ fn a_placed_order_reserves_its_stock_per_sku_until_the_ttl() {
         },
         payment: PaymentInstruction {
             method: PaymentMethod::Card,
-            token: Some("tok_ok".into()),
+            token: Some(token.into()),
         },
         payment_id: f.payment,
-    });
-    let reaction = saga().react(&f.order_event(&placed));
+    })
+}
+
+#[test]
+fn a_placed_order_asks_for_its_payment_first_and_starts_the_deadline() {
+    let f = Fixture::new();
+    // The deadline is set with the authorisation: the runtime records it before it waits on
+    // a slow provider (see the saga's docs for why).
     assert_eq!(
-        reaction,
+        saga().react(&f.order_event(&placed(&f, "tok_slow"))),
+        Reaction {
+            send: vec![dispatch(
+                "payments",
+                "authorize_payment",
+                json!({
+                    "payment_id": f.payment,
+                    "order_id": f.order,
+                    "payer_id": f.buyer,
+                    "amount": eur(600),
+                    "method": "card",
+                    "token": "tok_slow",
+                })
+            )],
+            set_timers: vec![SetTimer {
+                key: format!("payment-timeout:{}", f.order),
+                due_at: at() + chrono::Duration::seconds(30),
+                payload: json!({ "order_id": f.order }),
+            }],
+            cancel_timers: vec![],
+        }
+    );
+}
+
+#[test]
+fn an_authorised_payment_reserves_the_stock_until_the_ttl() {
+    let f = Fixture::new();
+    let lines = vec![
+        SkuQuantity {
+            sku: "A-1".into(),
+            quantity: 1,
+        },
+        SkuQuantity {
+            sku: "B-1".into(),
+            quantity: 5,
+        },
+    ];
+    let authorized = OrderEvent::PaymentAuthorized(OrderPaymentAuthorized {
+        order_id: f.order,
+        payment_id: f.payment,
+        amount: eur(600),
+        lines: lines.clone(),
+    });
+    assert_eq!(
+        saga().react(&f.order_event(&authorized)),
         sends(vec![dispatch(
             "inventory",
             "reserve_stock",
             json!({
                 "order_id": f.order,
-                "lines": [SkuQuantity { sku: "A-1".into(), quantity: 1 }, SkuQuantity { sku: "B-1".into(), quantity: 5 }],
+                "lines": lines,
                 "expires_at": at() + chrono::Duration::seconds(900),
             })
         )])
@@ -169,22 +217,13 @@ fn reservation_outcomes_move_the_order() {
         lines: vec![],
         expires_at: at(),
     });
-    // The payment deadline starts with the reservation (see the saga's docs for why).
     assert_eq!(
         saga().react(&f.reservation_event(&confirmed)),
-        Reaction {
-            send: vec![dispatch(
-                "ordering",
-                "mark_stock_reserved",
-                json!({ "order_id": f.order })
-            )],
-            set_timers: vec![SetTimer {
-                key: format!("payment-timeout:{}", f.order),
-                due_at: at() + chrono::Duration::seconds(30),
-                payload: json!({ "order_id": f.order }),
-            }],
-            cancel_timers: vec![],
-        }
+        sends(vec![dispatch(
+            "ordering",
+            "mark_stock_reserved",
+            json!({ "order_id": f.order })
+        )])
     );
     let failed = ReservationEvent::Failed(ReservationFailed {
         order_id: f.order,
@@ -222,7 +261,7 @@ fn reservation_outcomes_move_the_order() {
 }
 
 #[test]
-fn reserved_stock_asks_for_payment() {
+fn reserved_stock_captures_the_payment() {
     let f = Fixture::new();
     let reserved = OrderEvent::StockReserved(OrderStockReserved {
         order_id: f.order,
@@ -230,32 +269,22 @@ fn reserved_stock_asks_for_payment() {
         total: eur(600),
         payment: PaymentInstruction {
             method: PaymentMethod::Card,
-            token: Some("tok_slow".into()),
+            token: Some("tok_ok".into()),
         },
         payment_id: f.payment,
     });
     assert_eq!(
         saga().react(&f.order_event(&reserved)),
-        Reaction {
-            send: vec![dispatch(
-                "payments",
-                "authorize_payment",
-                json!({
-                    "payment_id": f.payment,
-                    "order_id": f.order,
-                    "payer_id": f.buyer,
-                    "amount": eur(600),
-                    "method": "card",
-                    "token": "tok_slow",
-                })
-            )],
-            ..Reaction::default()
-        }
+        sends(vec![dispatch(
+            "payments",
+            "capture_payment",
+            json!({ "payment_id": f.payment })
+        )])
     );
 }
 
 #[test]
-fn payment_outcomes_capture_pay_or_reject_and_stop_the_deadline() {
+fn payment_outcomes_move_the_order_and_stop_the_deadline() {
     let f = Fixture::new();
     let authorized = PaymentEvent::Authorized(PaymentAuthorized {
         payment_id: f.payment,
@@ -268,9 +297,9 @@ fn payment_outcomes_capture_pay_or_reject_and_stop_the_deadline() {
     assert_eq!(
         saga().react(&f.payment_event(&authorized)),
         sends(vec![dispatch(
-            "payments",
-            "capture_payment",
-            json!({ "payment_id": f.payment })
+            "ordering",
+            "mark_payment_authorized",
+            json!({ "order_id": f.order, "payment_id": f.payment, "amount": eur(600) })
         )])
     );
     let captured = PaymentEvent::Captured(PaymentCaptured {
@@ -328,20 +357,47 @@ fn a_paid_order_commits_and_a_rejected_one_releases_its_stock() {
             json!({ "order_id": f.order })
         )])
     );
-    let rejected = OrderEvent::Rejected(OrderRejected {
+    // Declined: no stock was ever held, nothing was authorised.
+    let declined = OrderEvent::Rejected(OrderRejected {
         order_id: f.order,
         reason: "payment_declined".into(),
-        previous_status: OrderStatus::StockReserved,
+        previous_status: OrderStatus::Pending,
         payment_id: f.payment,
     });
     assert_eq!(
-        saga().react(&f.order_event(&rejected)),
+        saga().react(&f.order_event(&declined)),
         Reaction {
             send: vec![dispatch(
                 "inventory",
                 "release_stock",
                 json!({ "order_id": f.order, "reason": "payment_declined" })
             )],
+            set_timers: vec![],
+            cancel_timers: vec![payment_timeout_key(f.order)],
+        }
+    );
+    // Out of stock after the authorisation: the held money is let go.
+    let no_stock = OrderEvent::Rejected(OrderRejected {
+        order_id: f.order,
+        reason: "out_of_stock".into(),
+        previous_status: OrderStatus::PaymentAuthorized,
+        payment_id: f.payment,
+    });
+    assert_eq!(
+        saga().react(&f.order_event(&no_stock)),
+        Reaction {
+            send: vec![
+                dispatch(
+                    "inventory",
+                    "release_stock",
+                    json!({ "order_id": f.order, "reason": "out_of_stock" })
+                ),
+                dispatch(
+                    "payments",
+                    "void_payment",
+                    json!({ "payment_id": f.payment, "reason": "out_of_stock" })
+                ),
+            ],
             set_timers: vec![],
             cancel_timers: vec![payment_timeout_key(f.order)],
         }
@@ -367,9 +423,25 @@ fn a_cancelled_order_is_compensated_by_how_far_it_got() {
     };
     let stop = vec![payment_timeout_key(f.order)];
 
-    let pending = saga().react(&f.cancelled(OrderStatus::Pending, "buyer_cancelled"));
-    assert_eq!(pending.send, vec![release("buyer_cancelled")]);
+    let void = |reason: &str| {
+        dispatch(
+            "payments",
+            "void_payment",
+            json!({ "payment_id": f.payment, "reason": reason }),
+        )
+    };
+    // The authorisation may still be at the provider: the void prevents it.
+    let pending = saga().react(&f.cancelled(OrderStatus::Pending, "payment_timeout"));
+    assert_eq!(
+        pending.send,
+        vec![release("payment_timeout"), void("payment_timeout")]
+    );
     assert_eq!(pending.cancel_timers, stop);
+    let authorised = saga().react(&f.cancelled(OrderStatus::PaymentAuthorized, "buyer_cancelled"));
+    assert_eq!(
+        authorised.send,
+        vec![release("buyer_cancelled"), void("buyer_cancelled")]
+    );
 
     let paid = saga().react(&f.cancelled(OrderStatus::Paid, "buyer_cancelled"));
     assert_eq!(
@@ -382,11 +454,7 @@ fn a_cancelled_order_is_compensated_by_how_far_it_got() {
         unpaid.send,
         vec![
             release("payment_timeout"),
-            dispatch(
-                "payments",
-                "void_payment",
-                json!({ "payment_id": f.payment, "reason": "payment_timeout" })
-            ),
+            void("payment_timeout"),
             refund("payment_timeout"),
         ]
     );

@@ -1,7 +1,9 @@
 //! The inventory commands as they travel on the command bus. The cross-context ones (from the
 //! order saga) use the payloads published in `event_schemas::inventory::commands`.
 
-use event_schemas::inventory::commands::{CommitStock, ReleaseStock, ReserveStock};
+use event_schemas::inventory::commands::{
+    CommitStock, ReleaseStock, ReleaseStockLines, ReserveStock,
+};
 use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{OrderId, ProductId};
 
@@ -35,6 +37,8 @@ pub enum InventoryCommand {
     ReleaseStock(ReleaseStock),
     /// Order saga: the order is paid.
     CommitStock(CommitStock),
+    /// Order saga: lines cancelled before shipping, or returned.
+    ReleaseStockLines(ReleaseStockLines),
     /// Expiry timer: the reservation's time is up.
     ExpireReservation { order_id: OrderId },
 }

@@ -71,7 +71,10 @@ impl ProcessManager for ReservationExpiry {
                 cancel_timers: vec![expiry_timer_key(r.order_id)],
                 ..Reaction::default()
             },
-            ReservationEvent::Failed(_) | ReservationEvent::Expired(_) => Reaction::default(),
+            // Part given back: the rest may still expire (and expiring nothing is a no-op).
+            ReservationEvent::Failed(_)
+            | ReservationEvent::Expired(_)
+            | ReservationEvent::LinesReleased(_) => Reaction::default(),
         }
     }
 

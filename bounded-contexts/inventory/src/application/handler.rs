@@ -94,6 +94,7 @@ impl InventoryHandler {
                 let release = ReservationCommand::Release { order_id, reason };
                 self.conclude(envelope, order_id, release).await
             }
+            InventoryCommand::ReleaseStockLines(c) => self.release_lines_of(envelope, c).await,
             InventoryCommand::ExpireReservation { order_id } => {
                 self.conclude(envelope, order_id, ReservationCommand::Expire { order_id })
                     .await

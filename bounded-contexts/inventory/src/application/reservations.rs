@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use event_schemas::inventory::commands::ReserveStock;
+use event_schemas::inventory::commands::{ReleaseStockLines, ReserveStock};
 use event_schemas::inventory::{ReservationFailed, SkuQuantity};
 use shared_kernel::application::{ExecuteError, Handled, accept, follow_up, stop, store_failure};
 use shared_kernel::ids::OrderId;
@@ -29,6 +29,7 @@ pub const MAX_LINES: usize = 100;
 const HOLD: &str = "hold";
 const GIVE_BACK: &str = "give-back";
 const SETTLE: &str = "settle";
+const PART: &str = "part";
 /// Reason on the stock items when a partly held reservation is given back.
 const FAILED_REASON: &str = "reservation_failed";
 
@@ -240,6 +241,61 @@ impl InventoryHandler {
             Ok(done) => accept(envelope, &stream, Ok(done), |done| {
                 reservation_body(order_id, &done.state)
             }),
+        }
+    }
+
+    /// Part of the reservation given back: decide on the reservation (capping each sku at what
+    /// it holds), then give the same back on each sku's stock item. A repeat of the command
+    /// finishes what a crashed delivery started; each stock step is idempotent by its own id
+    /// and the stock item never gives back more than the order holds.
+    pub(super) async fn release_lines_of(
+        &self,
+        envelope: &CommandEnvelope,
+        command: ReleaseStockLines,
+    ) -> Handled {
+        let lines = match normalised(command.lines) {
+            Ok(lines) => lines,
+            Err(message) => return Ok(envelope.reject(422, "validation_failed", message)),
+        };
+        let order_id = command.order_id;
+        let stream = reservation_stream(order_id);
+        let metadata = envelope.event_metadata();
+        let release = ReservationCommand::ReleaseLines {
+            order_id,
+            lines: lines.clone(),
+            reason: command.reason.clone(),
+        };
+        let result = self
+            .kit
+            .execute_contended::<Reservation>(&stream, release, &metadata)
+            .await;
+        match result {
+            Ok(done) => {
+                // Appended now or by an earlier delivery: the stock follows. Nothing appended
+                // (nothing held any more): the stock has nothing to give back either.
+                if done.appended.is_some() {
+                    for (i, line) in lines.iter().enumerate() {
+                        let part = StockCommand::ReleasePart {
+                            order_id,
+                            quantity: line.quantity,
+                            reason: command.reason.clone(),
+                        };
+                        self.kit
+                            .execute_contended::<StockItem>(
+                                &stock_stream(&line.sku),
+                                part,
+                                &line_step(&metadata, PART, i),
+                            )
+                            .await
+                            .map_err(store_failure)?;
+                    }
+                }
+                accept(envelope, &stream, Ok(done), |done| {
+                    reservation_body(order_id, &done.state)
+                })
+            }
+            Err(e @ ExecuteError::Domain(_)) => Err(stop(envelope, e)),
+            Err(e) => Err(store_failure(e).into()),
         }
     }
 

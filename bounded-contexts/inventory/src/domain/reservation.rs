@@ -5,11 +5,13 @@
 //! items are then brought in line with the winner.
 //!
 //! confirmed -> committed -> released (returned); confirmed -> released | expired;
-//! failed is final.
+//! failed is final. Part of the lines may be given back while confirmed (lines cancelled
+//! before shipping) or committed (lines returned); the rest stays held, and giving back the
+//! last of it releases the reservation.
 
 use event_schemas::inventory::{
     ReservationCommitted, ReservationConfirmed, ReservationEvent, ReservationExpired,
-    ReservationFailed, ReservationReleased, SkuQuantity,
+    ReservationFailed, ReservationLinesReleased, ReservationReleased, SkuQuantity,
 };
 use shared_kernel::ids::OrderId;
 use shared_kernel::{Aggregate, Timestamp};
@@ -72,6 +74,12 @@ pub enum ReservationCommand {
     /// The expiry timer fired: it decides when, so no clock check here.
     Expire {
         order_id: OrderId,
+    },
+    /// Give back part of the lines (at most what is held of each sku).
+    ReleaseLines {
+        order_id: OrderId,
+        lines: Vec<SkuQuantity>,
+        reason: String,
     },
 }
 
@@ -149,6 +157,27 @@ impl Aggregate for Reservation {
                 // Nothing held (never reserved, failed, or already given back).
                 None | Failed | Released | Expired => Ok(vec![]),
             },
+            ReservationCommand::ReleaseLines {
+                order_id,
+                lines,
+                reason,
+            } => match self.status {
+                Confirmed | Committed => {
+                    let lines = self.held_of(&lines);
+                    if lines.is_empty() {
+                        return Ok(vec![]);
+                    }
+                    Ok(vec![ReservationEvent::LinesReleased(
+                        ReservationLinesReleased {
+                            order_id,
+                            lines,
+                            reason,
+                            returned: self.status == Committed,
+                        },
+                    )])
+                }
+                None | Failed | Released | Expired => Ok(vec![]),
+            },
             ReservationCommand::Expire { order_id } => match self.status {
                 Confirmed => Ok(vec![ReservationEvent::Expired(ReservationExpired {
                     order_id,
@@ -187,6 +216,57 @@ impl Aggregate for Reservation {
                 release_reason: Some(EXPIRED_REASON.to_owned()),
                 ..self
             },
+            ReservationEvent::LinesReleased(e) => {
+                let lines: Vec<SkuQuantity> = self
+                    .lines
+                    .iter()
+                    .filter_map(|held| {
+                        let given: i64 = e
+                            .lines
+                            .iter()
+                            .filter(|l| l.sku == held.sku)
+                            .map(|l| l.quantity)
+                            .sum();
+                        let left = held.quantity - given;
+                        (left > 0).then(|| SkuQuantity {
+                            sku: held.sku.clone(),
+                            quantity: left,
+                        })
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    Self {
+                        status: ReservationStatus::Released,
+                        release_reason: Some(e.reason.clone()),
+                        lines,
+                        ..self
+                    }
+                } else {
+                    Self { lines, ..self }
+                }
+            }
         }
+    }
+}
+
+impl Reservation {
+    /// `wanted`, each sku capped at what the reservation holds of it (merged per sku, in the
+    /// reservation's sku order); skus it does not hold are left out.
+    fn held_of(&self, wanted: &[SkuQuantity]) -> Vec<SkuQuantity> {
+        self.lines
+            .iter()
+            .filter_map(|held| {
+                let asked: i64 = wanted
+                    .iter()
+                    .filter(|w| w.sku == held.sku && w.quantity > 0)
+                    .map(|w| w.quantity)
+                    .fold(0, i64::saturating_add);
+                let quantity = asked.min(held.quantity);
+                (quantity > 0).then(|| SkuQuantity {
+                    sku: held.sku.clone(),
+                    quantity,
+                })
+            })
+            .collect()
     }
 }

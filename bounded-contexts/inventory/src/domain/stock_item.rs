@@ -73,10 +73,10 @@ impl StockItem {
 impl Aggregate for StockItem {
     const KIND: &'static str = "stock";
     /// Every 50 events: a load then reads at most 50 events past the snapshot. Bump `schema`
-    /// whenever the fields above or `evolve` change.
+    /// whenever the fields above or `evolve` change (2: partial releases and returns).
     const SNAPSHOTS: Option<SnapshotPolicy> = Some(SnapshotPolicy {
         every: 50,
-        schema: 1,
+        schema: 2,
     });
     type Command = StockCommand;
     type Event = StockEvent;
@@ -117,6 +117,11 @@ impl Aggregate for StockItem {
             } => self.set_threshold(&sku, product_id, actor, threshold)?,
             StockCommand::Reserve { order_id, quantity } => self.reserve(order_id, quantity)?,
             StockCommand::Release { order_id, reason } => self.release(order_id, reason),
+            StockCommand::ReleasePart {
+                order_id,
+                quantity,
+                reason,
+            } => self.release_part(order_id, quantity, reason),
             StockCommand::Commit { order_id } => self.commit(order_id)?,
         };
         if events.is_empty() {
@@ -140,11 +145,28 @@ impl Aggregate for StockItem {
             StockEvent::Reserved(e) => {
                 self.hold(e.order_id, Holding::Reserved(e.quantity), e.levels)
             }
-            StockEvent::Released(e) => self.hold(e.order_id, Holding::Released, e.levels),
+            StockEvent::Released(e) => {
+                // Part of a reservation given back leaves the rest reserved.
+                let holding = match self.holding(e.order_id) {
+                    Some(Holding::Reserved(held)) if held > e.quantity => {
+                        Holding::Reserved(held - e.quantity)
+                    }
+                    _ => Holding::Released,
+                };
+                self.hold(e.order_id, holding, e.levels)
+            }
             StockEvent::Committed(e) => {
                 self.hold(e.order_id, Holding::Committed(e.quantity), e.levels)
             }
-            StockEvent::Returned(e) => self.hold(e.order_id, Holding::Returned, e.levels),
+            StockEvent::Returned(e) => {
+                let holding = match self.holding(e.order_id) {
+                    Some(Holding::Committed(held)) if held > e.quantity => {
+                        Holding::Committed(held - e.quantity)
+                    }
+                    _ => Holding::Returned,
+                };
+                self.hold(e.order_id, holding, e.levels)
+            }
             StockEvent::ThresholdSet(e) => {
                 let levels = self.levels;
                 Self {

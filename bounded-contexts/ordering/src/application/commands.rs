@@ -1,13 +1,17 @@
 //! The ordering commands as they travel on the command bus: from the HTTP routes (with the
 //! user as actor) and from the order saga (with `system:saga:<name>` as actor).
 
-use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
+use std::time::Duration;
+
+use event_schemas::ordering::{PaymentInstruction, ReturnId, ShippingAddress};
 use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 
-use crate::domain::{CancelledBy, NewOrder, OrderCommand, PricedLine, buyer_cancelled_reason};
+use crate::domain::{
+    CancelledBy, NewOrder, OrderCommand, PricedLine, ReturnRequest, buyer_cancelled_reason,
+};
 
 /// A line priced by the route from ordering's view of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +35,12 @@ pub enum OrderingCommand {
         payment: PaymentInstruction,
         payment_id: PaymentId,
     },
+    /// The payment is authorised: the order's stock may be reserved.
+    MarkPaymentAuthorized {
+        order_id: OrderId,
+        payment_id: PaymentId,
+        amount: Money,
+    },
     MarkStockReserved {
         order_id: OrderId,
     },
@@ -50,8 +60,31 @@ pub enum OrderingCommand {
         #[serde(default)]
         by: Option<UserId>,
     },
+    /// The sending seller ships their fulfilment.
     ShipOrder {
         order_id: OrderId,
+        #[serde(default)]
+        carrier: String,
+        #[serde(default)]
+        tracking_number: String,
+    },
+    /// The buyer cancels some lines (named by sku) not yet shipped.
+    CancelOrderLines {
+        order_id: OrderId,
+        skus: Vec<String>,
+    },
+    /// The buyer asks to send back delivered lines (named by sku) of one seller.
+    RequestReturn {
+        order_id: OrderId,
+        return_id: ReturnId,
+        skus: Vec<String>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The seller received a return of their lines.
+    ReceiveReturn {
+        order_id: OrderId,
+        return_id: ReturnId,
     },
     DeliverOrder {
         order_id: OrderId,
@@ -72,11 +105,15 @@ impl OrderingCommand {
     pub const fn order_id(&self) -> OrderId {
         match self {
             Self::PlaceOrder { order_id, .. }
+            | Self::MarkPaymentAuthorized { order_id, .. }
             | Self::MarkStockReserved { order_id }
             | Self::MarkPaid { order_id, .. }
             | Self::RejectOrder { order_id, .. }
             | Self::CancelOrder { order_id, .. }
-            | Self::ShipOrder { order_id }
+            | Self::ShipOrder { order_id, .. }
+            | Self::CancelOrderLines { order_id, .. }
+            | Self::RequestReturn { order_id, .. }
+            | Self::ReceiveReturn { order_id, .. }
             | Self::DeliverOrder { order_id } => *order_id,
         }
     }
@@ -90,12 +127,28 @@ impl OrderingCommand {
         Some((name, payload))
     }
 
-    /// The aggregate command on behalf of `actor`: users place, cancel, ship and deliver;
-    /// only the platform moves an order through reservation, payment and rejection.
+    /// The return this command names, if any.
+    #[must_use]
+    pub const fn return_id(&self) -> Option<ReturnId> {
+        match self {
+            Self::RequestReturn { return_id, .. } | Self::ReceiveReturn { return_id, .. } => {
+                Some(*return_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The aggregate command on behalf of `actor`: users place, cancel, ship, deliver and
+    /// return; only the platform moves an order through reservation, payment and rejection.
+    /// `return_window`: how long after delivery a return may be asked for.
     ///
     /// # Errors
     /// The actor may not send this command.
-    pub fn into_domain(self, actor: &Actor) -> Result<OrderCommand, ActorMismatch> {
+    pub fn into_domain(
+        self,
+        actor: &Actor,
+        return_window: Duration,
+    ) -> Result<OrderCommand, ActorMismatch> {
         let user = actor.user_id();
         match (self, user) {
             (
@@ -125,7 +178,39 @@ impl OrderingCommand {
                 payment,
                 payment_id,
             }))),
-            (Self::ShipOrder { .. }, Some(actor)) => Ok(OrderCommand::Ship { actor }),
+            (
+                Self::ShipOrder {
+                    carrier,
+                    tracking_number,
+                    ..
+                },
+                Some(actor),
+            ) => Ok(OrderCommand::Ship {
+                actor,
+                carrier,
+                tracking_number,
+            }),
+            (Self::CancelOrderLines { skus, .. }, Some(actor)) => {
+                Ok(OrderCommand::CancelLines { actor, skus })
+            }
+            (
+                Self::RequestReturn {
+                    return_id,
+                    skus,
+                    reason,
+                    ..
+                },
+                Some(actor),
+            ) => Ok(OrderCommand::RequestReturn(Box::new(ReturnRequest {
+                actor,
+                return_id,
+                skus,
+                reason,
+                window: return_window,
+            }))),
+            (Self::ReceiveReturn { return_id, .. }, Some(actor)) => {
+                Ok(OrderCommand::ReceiveReturn { actor, return_id })
+            }
             (Self::DeliverOrder { .. }, Some(actor)) => Ok(OrderCommand::Deliver { actor }),
             (Self::CancelOrder { .. }, Some(buyer)) => Ok(OrderCommand::Cancel {
                 reason: buyer_cancelled_reason().to_owned(),
@@ -136,9 +221,20 @@ impl OrderingCommand {
                 by: CancelledBy::Platform,
             }),
             (
-                Self::PlaceOrder { .. } | Self::ShipOrder { .. } | Self::DeliverOrder { .. },
+                Self::PlaceOrder { .. }
+                | Self::ShipOrder { .. }
+                | Self::DeliverOrder { .. }
+                | Self::CancelOrderLines { .. }
+                | Self::RequestReturn { .. }
+                | Self::ReceiveReturn { .. },
                 None,
             ) => Err(ActorMismatch::NeedsUser),
+            (
+                Self::MarkPaymentAuthorized {
+                    payment_id, amount, ..
+                },
+                None,
+            ) => Ok(OrderCommand::MarkPaymentAuthorized { payment_id, amount }),
             (Self::MarkStockReserved { .. }, None) => Ok(OrderCommand::MarkStockReserved),
             (
                 Self::MarkPaid {
@@ -148,7 +244,10 @@ impl OrderingCommand {
             ) => Ok(OrderCommand::MarkPaid { payment_id, amount }),
             (Self::RejectOrder { reason, .. }, None) => Ok(OrderCommand::Reject { reason }),
             (
-                Self::MarkStockReserved { .. } | Self::MarkPaid { .. } | Self::RejectOrder { .. },
+                Self::MarkPaymentAuthorized { .. }
+                | Self::MarkStockReserved { .. }
+                | Self::MarkPaid { .. }
+                | Self::RejectOrder { .. },
                 Some(_),
             ) => Err(ActorMismatch::NeedsSystem),
         }

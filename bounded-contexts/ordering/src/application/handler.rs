@@ -9,15 +9,16 @@ use shared_kernel::{
     StreamId,
 };
 
-use super::OrderingCommand;
 use super::cart::{CART_COMMANDS, CartHandler};
 use super::commands::ActorMismatch;
+use super::{OrderingCommand, OrderingConfig};
 use crate::domain::Order;
 
 #[derive(Debug)]
 pub struct OrderingHandler {
     kit: CommandKit,
     carts: CartHandler,
+    config: OrderingConfig,
 }
 
 impl OrderingHandler {
@@ -26,14 +27,23 @@ impl OrderingHandler {
         Self {
             carts: CartHandler::new(Arc::clone(&store), Arc::clone(&clock)),
             kit: CommandKit::new(store, clock),
+            config: OrderingConfig::default(),
         }
+    }
+
+    /// The settings the commands need (the return window).
+    #[must_use]
+    pub const fn with_config(mut self, config: OrderingConfig) -> Self {
+        self.config = config;
+        self
     }
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
         let command: OrderingCommand = decode(envelope)?;
         let actor = Actor::required(envelope)?;
         let order_id = command.order_id();
-        let domain = match command.into_domain(&actor) {
+        let return_id = command.return_id();
+        let domain = match command.into_domain(&actor, self.config.return_window) {
             Ok(c) => c,
             Err(ActorMismatch::NeedsUser) => {
                 return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
@@ -47,12 +57,14 @@ impl OrderingHandler {
             .kit
             .execute::<Order>(&stream, domain, &envelope.event_metadata())
             .await;
-        accept(
-            envelope,
-            &stream,
-            result,
-            |done| serde_json::json!({ "id": order_id, "status": done.state.status.as_str() }),
-        )
+        accept(envelope, &stream, result, |done| {
+            let mut body =
+                serde_json::json!({ "id": order_id, "status": done.state.status.as_str() });
+            if let Some(return_id) = return_id {
+                body["return_id"] = serde_json::json!(return_id);
+            }
+            body
+        })
     }
 }
 

@@ -4,66 +4,80 @@
 //!
 //! | event | reaction |
 //! |---|---|
-//! | OrderPlaced | inventory `reserve_stock` until `recorded_at + reservation_ttl` |
-//! | ReservationConfirmed | `mark_stock_reserved`; timer `payment-timeout:<order>` |
-//! | ReservationFailed | `reject_order` with inventory's reason |
-//! | OrderStockReserved | payments `authorize_payment` |
-//! | PaymentAuthorized | payments `capture_payment` |
-//! | PaymentCaptured | `mark_paid`; cancel the timer |
+//! | OrderPlaced | payments `authorize_payment`; timer `payment-timeout:<order>` |
+//! | PaymentAuthorized | `mark_payment_authorized` |
 //! | PaymentDeclined | `reject_order` (`payment_declined`); cancel the timer |
+//! | OrderPaymentAuthorized | inventory `reserve_stock` until `recorded_at + reservation_ttl` |
+//! | ReservationConfirmed | `mark_stock_reserved` |
+//! | ReservationFailed | `reject_order` with inventory's reason |
+//! | OrderStockReserved | payments `capture_payment` |
+//! | PaymentCaptured | `mark_paid`; cancel the timer |
 //! | OrderPaid | inventory `commit_stock` |
-//! | OrderRejected | inventory `release_stock`; cancel the timer |
-//! | OrderCancelled | inventory `release_stock`; paid: `refund_payment`; stock reserved: `void_payment` then `refund_payment`; cancel the timer |
+//! | OrderRejected | inventory `release_stock`; payment authorised: `void_payment`; cancel the timer |
+//! | OrderCancelled | inventory `release_stock`; pending or payment authorised: `void_payment`; stock reserved: `void_payment` then `refund_payment`; paid: `refund_payment`; cancel the timer |
+//! | OrderLinesCancelled | inventory `release_stock_lines`; `refund_payment` of the lines' amount |
+//! | FulfilmentDelivered | payments `credit_seller` (entry `delivered:<order>`, the seller's delivered lines' gross) |
+//! | ReturnReceived | inventory `release_stock_lines` (back on hand); `refund_payment` of the lines' amount (reason `return:<return>`); payments `debit_seller` (entry `returned:<order>:<return>`, the same amount) |
 //! | timer `payment-timeout` | `cancel_order` (`payment_timeout`) |
 //! | ReservationExpired | `cancel_order` (`reservation_expired`) |
 //!
-//! Why the payment deadline starts at ReservationConfirmed (one step before the design's
-//! OrderStockReserved, milliseconds apart): the saga runtime records a reaction's timers after
-//! its commands were answered, and `authorize_payment` is answered only when the provider
-//! answers. A timer set with the authorization would exist only once the payment had answered,
-//! so a slow provider could never time out.
+//! Why the payment is authorised before stock is reserved (issue 13, fair reservations): stock
+//! held by an order whose card is then declined turns paying buyers away as out of stock and
+//! comes back when nobody is buying. Authorised first, only orders whose money is held compete
+//! for stock; the losers' authorisations are voided. With N units and M racing buyers, exactly
+//! min(N, paying buyers) are sold.
 //!
-//! Why a refund after the void: a cancel and a capture can cross. When the reservation expires
-//! during a slow authorization, the saga reads ReservationExpired, sends `cancel_order`, and
-//! then reads the PaymentAuthorized recorded before that cancel: it captures. By the time it
-//! reads OrderCancelled (previous status stock_reserved) the payment is captured, the void is
-//! refused and only a refund gives the money back (the capture's `mark_paid` is refused too:
-//! the order is cancelled). Payments refuses whichever of the two does not apply.
+//! Why the payment deadline starts at OrderPlaced: it bounds the whole wait for the payment
+//! (authorisation, reservation, capture). The runtime records a reaction's timers before it
+//! sends its commands, so the timer exists while a slow provider keeps `authorize_payment`
+//! waiting, and a slow provider times out; the late authorisation is then voided (a void sent
+//! before it arrives prevents it).
+//!
+//! Why a refund after the void: a cancel and a capture can cross. When the order is cancelled
+//! (timeout, expiry) after OrderStockReserved but before its capture's `mark_paid`, the saga
+//! may read OrderStockReserved and capture before it reads OrderCancelled (previous status
+//! stock_reserved): by then the void is refused and only a refund gives the money back (the
+//! capture's `mark_paid` is refused too: the order is cancelled). Payments refuses whichever of
+//! the two does not apply.
 
-use std::collections::BTreeMap;
+mod dispatch;
 
-use chrono::TimeDelta;
-use event_schemas::inventory::commands::{
-    COMMIT_STOCK, CommitStock, RELEASE_STOCK, RESERVE_STOCK, ReleaseStock, ReserveStock,
-};
-use event_schemas::inventory::{ReservationEvent, SkuQuantity};
+use event_schemas::inventory::ReservationEvent;
+use event_schemas::inventory::commands::{COMMIT_STOCK, CommitStock, RESERVE_STOCK, ReserveStock};
 use event_schemas::ordering::{OrderEvent, OrderStatus};
 use event_schemas::payments::PaymentEvent;
 use event_schemas::payments::commands::{
-    AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment, REFUND_PAYMENT,
-    RefundPayment, VOID_PAYMENT, VoidPayment,
+    AUTHORIZE_PAYMENT, AuthorizePayment, CAPTURE_PAYMENT, CapturePayment,
 };
 use projections::Interest;
 use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
-use serde::Serialize;
-use shared_kernel::ids::{OrderId, PaymentId};
+use shared_kernel::ids::OrderId;
 use shared_kernel::{DomainEvent, Recorded, Timestamp};
 
+use self::dispatch::{
+    INVENTORY, PAYMENTS, cancel, credit_seller, debit_seller, later, refund, release,
+    release_lines, sending, to_context, to_ordering, void,
+};
 use super::{OrderingCommand, OrderingConfig};
-use crate::CONTEXT;
 
 /// The saga's name: its checkpoint (`saga.ordering.order`) and its timers.
 pub const SAGA_NAME: &str = "ordering.order";
+/// The reason a return's refund and restock record (`return:<return id>` on the refund).
+pub const RETURNED_REASON: &str = "return";
 /// Prefix of the payment deadline timers' keys.
 pub const PAYMENT_TIMEOUT: &str = "payment-timeout:";
 
 /// What the saga reacts to: the table above.
 const SAGA_EVENTS: &[&str] = &[
     event_schemas::ordering::ORDER_PLACED,
+    event_schemas::ordering::ORDER_PAYMENT_AUTHORIZED,
     event_schemas::ordering::ORDER_STOCK_RESERVED,
     event_schemas::ordering::ORDER_PAID,
     event_schemas::ordering::ORDER_REJECTED,
     event_schemas::ordering::ORDER_CANCELLED,
+    event_schemas::ordering::FULFILMENT_DELIVERED,
+    event_schemas::ordering::ORDER_LINES_CANCELLED,
+    event_schemas::ordering::RETURN_RECEIVED,
     event_schemas::inventory::RESERVATION_CONFIRMED,
     event_schemas::inventory::RESERVATION_FAILED,
     event_schemas::inventory::RESERVATION_EXPIRED,
@@ -71,9 +85,6 @@ const SAGA_EVENTS: &[&str] = &[
     event_schemas::payments::PAYMENT_CAPTURED,
     event_schemas::payments::PAYMENT_DECLINED,
 ];
-
-const INVENTORY: &str = "inventory";
-const PAYMENTS: &str = "payments";
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderSaga {
@@ -93,71 +104,11 @@ pub fn payment_timeout_key(order_id: OrderId) -> String {
     format!("{PAYMENT_TIMEOUT}{order_id}")
 }
 
-fn later(at: Timestamp, by: std::time::Duration) -> Timestamp {
-    TimeDelta::from_std(by)
-        .ok()
-        .and_then(|d| at.checked_add_signed(d))
-        .unwrap_or(Timestamp::MAX_UTC)
-}
-
-fn to_context(context: &str, name: &str, payload: &impl Serialize) -> Option<Dispatch> {
-    match serde_json::to_value(payload) {
-        Ok(payload) => Some(Dispatch {
-            context: context.to_owned(),
-            name: name.to_owned(),
-            payload,
-        }),
-        Err(e) => {
-            tracing::error!(saga = SAGA_NAME, command = name, error = %e, "cannot encode command");
-            None
-        }
-    }
-}
-
-fn to_ordering(command: &OrderingCommand) -> Option<Dispatch> {
-    let (name, payload) = command.name_and_payload()?;
-    Some(Dispatch {
-        context: CONTEXT.to_owned(),
-        name,
-        payload,
-    })
-}
-
-fn release(order_id: OrderId, reason: &str) -> Option<Dispatch> {
-    to_context(
-        INVENTORY,
-        RELEASE_STOCK,
-        &ReleaseStock {
-            order_id,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
-fn refund(payment_id: PaymentId, reason: &str) -> Option<Dispatch> {
-    to_context(
-        PAYMENTS,
-        REFUND_PAYMENT,
-        &RefundPayment {
-            payment_id,
-            amount: None,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
-fn cancel(order_id: OrderId, reason: &str) -> Option<Dispatch> {
-    to_ordering(&OrderingCommand::CancelOrder {
-        order_id,
-        reason: reason.to_owned(),
-        by: None,
-    })
-}
-
-fn sending(commands: impl IntoIterator<Item = Option<Dispatch>>) -> Reaction {
-    Reaction {
-        send: commands.into_iter().flatten().collect(),
-        ..Reaction::default()
+fn payment_timer(config: &OrderingConfig, order_id: OrderId, at: Timestamp) -> SetTimer {
+    SetTimer {
+        key: payment_timeout_key(order_id),
+        due_at: later(at, config.payment_timeout),
+        payload: serde_json::json!({ "order_id": order_id }),
     }
 }
 
@@ -165,32 +116,37 @@ impl OrderSaga {
     fn on_order(&self, event: &Recorded, e: OrderEvent) -> Reaction {
         match e {
             OrderEvent::Placed(p) => {
-                // One reservation line per sku, whatever the order's lines look like.
-                let mut per_sku: BTreeMap<String, i64> = BTreeMap::new();
-                for line in &p.lines {
-                    *per_sku.entry(line.sku.clone()).or_default() += line.quantity;
-                }
-                let reserve = ReserveStock {
+                let authorize = AuthorizePayment {
+                    payment_id: p.payment_id,
                     order_id: p.order_id,
-                    lines: per_sku
+                    payer_id: p.buyer_id,
+                    amount: p.total,
+                    method: p.payment.method,
+                    token: p.payment.token,
+                };
+                Reaction {
+                    send: to_context(PAYMENTS, AUTHORIZE_PAYMENT, &authorize)
                         .into_iter()
-                        .map(|(sku, quantity)| SkuQuantity { sku, quantity })
                         .collect(),
+                    set_timers: vec![payment_timer(&self.config, p.order_id, event.recorded_at)],
+                    cancel_timers: vec![],
+                }
+            }
+            OrderEvent::PaymentAuthorized(a) => {
+                let reserve = ReserveStock {
+                    order_id: a.order_id,
+                    lines: a.lines,
                     expires_at: later(event.recorded_at, self.config.reservation_ttl),
                 };
                 sending([to_context(INVENTORY, RESERVE_STOCK, &reserve)])
             }
-            OrderEvent::StockReserved(s) => {
-                let authorize = AuthorizePayment {
+            OrderEvent::StockReserved(s) => sending([to_context(
+                PAYMENTS,
+                CAPTURE_PAYMENT,
+                &CapturePayment {
                     payment_id: s.payment_id,
-                    order_id: s.order_id,
-                    payer_id: s.buyer_id,
-                    amount: s.total,
-                    method: s.payment.method,
-                    token: s.payment.token,
-                };
-                sending([to_context(PAYMENTS, AUTHORIZE_PAYMENT, &authorize)])
-            }
+                },
+            )]),
             OrderEvent::Paid(p) => sending([to_context(
                 INVENTORY,
                 COMMIT_STOCK,
@@ -198,25 +154,31 @@ impl OrderSaga {
                     order_id: p.order_id,
                 },
             )]),
-            OrderEvent::Rejected(r) => Reaction {
-                send: release(r.order_id, &r.reason).into_iter().collect(),
-                set_timers: vec![],
-                cancel_timers: vec![payment_timeout_key(r.order_id)],
-            },
+            OrderEvent::Rejected(r) => {
+                let mut send = vec![release(r.order_id, &r.reason)];
+                if matches!(
+                    r.previous_status,
+                    OrderStatus::PaymentAuthorized | OrderStatus::StockReserved
+                ) {
+                    send.push(void(r.payment_id, &r.reason));
+                }
+                Reaction {
+                    send: send.into_iter().flatten().collect(),
+                    set_timers: vec![],
+                    cancel_timers: vec![payment_timeout_key(r.order_id)],
+                }
+            }
             OrderEvent::Cancelled(c) => {
                 let mut send = vec![release(c.order_id, &c.reason)];
                 match c.previous_status {
-                    OrderStatus::Paid => send.push(refund(c.payment_id, &c.reason)),
+                    OrderStatus::Paid => send.push(refund(c.payment_id, None, &c.reason)),
+                    // The authorisation may still be at the provider: the void prevents it.
+                    OrderStatus::Pending | OrderStatus::PaymentAuthorized => {
+                        send.push(void(c.payment_id, &c.reason));
+                    }
                     OrderStatus::StockReserved => {
-                        send.push(to_context(
-                            PAYMENTS,
-                            VOID_PAYMENT,
-                            &VoidPayment {
-                                payment_id: c.payment_id,
-                                reason: c.reason.clone(),
-                            },
-                        ));
-                        send.push(refund(c.payment_id, &c.reason));
+                        send.push(void(c.payment_id, &c.reason));
+                        send.push(refund(c.payment_id, None, &c.reason));
                     }
                     _ => {}
                 }
@@ -226,43 +188,56 @@ impl OrderSaga {
                     cancel_timers: vec![payment_timeout_key(c.order_id)],
                 }
             }
-            OrderEvent::Shipped(_) | OrderEvent::Delivered(_) => Reaction::default(),
+            OrderEvent::FulfilmentDelivered(d) => {
+                sending([credit_seller(d.seller_id, d.order_id, d.gross)])
+            }
+            OrderEvent::LinesCancelled(c) => sending([
+                release_lines(c.order_id, c.lines, &c.reason),
+                refund(c.payment_id, Some(c.amount), &c.reason),
+            ]),
+            OrderEvent::ReturnReceived(r) => sending([
+                release_lines(r.order_id, r.lines, RETURNED_REASON),
+                refund(
+                    r.payment_id,
+                    Some(r.amount),
+                    &format!("{RETURNED_REASON}:{}", r.return_id),
+                ),
+                debit_seller(r.seller_id, r.order_id, r.return_id, r.amount),
+            ]),
+            OrderEvent::FulfilmentShipped(_)
+            | OrderEvent::ReturnRequested(_)
+            | OrderEvent::Shipped(_)
+            | OrderEvent::Delivered(_) => Reaction::default(),
         }
     }
 
-    fn on_reservation(&self, event: &Recorded, e: ReservationEvent) -> Reaction {
+    fn on_reservation(e: ReservationEvent) -> Reaction {
         match e {
-            ReservationEvent::Confirmed(c) => Reaction {
-                send: to_ordering(&OrderingCommand::MarkStockReserved {
+            ReservationEvent::Confirmed(c) => {
+                sending([to_ordering(&OrderingCommand::MarkStockReserved {
                     order_id: c.order_id,
-                })
-                .into_iter()
-                .collect(),
-                set_timers: vec![SetTimer {
-                    key: payment_timeout_key(c.order_id),
-                    due_at: later(event.recorded_at, self.config.payment_timeout),
-                    payload: serde_json::json!({ "order_id": c.order_id }),
-                }],
-                cancel_timers: vec![],
-            },
+                })])
+            }
             ReservationEvent::Failed(f) => sending([to_ordering(&OrderingCommand::RejectOrder {
                 order_id: f.order_id,
                 reason: f.reason,
             })]),
             ReservationEvent::Expired(x) => sending([cancel(x.order_id, "reservation_expired")]),
-            ReservationEvent::Committed(_) | ReservationEvent::Released(_) => Reaction::default(),
+            ReservationEvent::Committed(_)
+            | ReservationEvent::Released(_)
+            | ReservationEvent::LinesReleased(_) => Reaction::default(),
         }
     }
 
     fn on_payment(e: PaymentEvent) -> Reaction {
         match e {
-            PaymentEvent::Authorized(a) => sending([to_context(
-                PAYMENTS,
-                CAPTURE_PAYMENT,
-                &CapturePayment {
+            PaymentEvent::Authorized(a) => {
+                sending([to_ordering(&OrderingCommand::MarkPaymentAuthorized {
+                    order_id: a.order_id,
                     payment_id: a.payment_id,
-                },
-            )]),
+                    amount: a.amount,
+                })])
+            }
             PaymentEvent::Captured(c) => Reaction {
                 send: to_ordering(&OrderingCommand::MarkPaid {
                     order_id: c.order_id,
@@ -315,7 +290,7 @@ impl ProcessManager for OrderSaga {
                 .map(|e| self.on_order(event, e))
                 .unwrap_or_default(),
             "reservation" => decoded::<ReservationEvent>(event)
-                .map(|e| self.on_reservation(event, e))
+                .map(Self::on_reservation)
                 .unwrap_or_default(),
             "payment" => decoded::<PaymentEvent>(event)
                 .map(Self::on_payment)

@@ -5,6 +5,6 @@ mod order;
 
 pub use cart::{Cart, CartCommand, CartError, total_of};
 pub use order::{
-    CancelledBy, NewOrder, Order, OrderCommand, OrderError, PricedLine, buyer_cancelled_reason,
-    check_lines,
+    CancelledBy, LineStatus, NewOrder, OpenReturn, Order, OrderCommand, OrderError, PricedLine,
+    ReturnRequest, buyer_cancelled_reason, check_lines, paid_status,
 };

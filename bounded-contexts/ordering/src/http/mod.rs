@@ -3,8 +3,10 @@
 mod cart;
 mod cart_checkout;
 mod cart_openapi;
+mod fulfilments;
 pub mod openapi;
 mod orders;
 mod reads;
+mod returns;
 
 pub use orders::{OrderingApi, router};

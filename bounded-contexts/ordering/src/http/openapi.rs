@@ -11,9 +11,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 pub(super) use http_kernel::Problem;
 pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
 
-use super::{orders, reads};
+use super::{fulfilments, orders, reads, returns};
 use crate::application::LineRequest;
-use crate::projections::HistoryEntry;
+use crate::projections::{FulfilmentLine, FulfilmentReturn, FulfilmentView, HistoryEntry};
 
 /// The ordering context's part of the API document.
 #[must_use]
@@ -29,9 +29,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         orders::place_order,
         reads::my_orders,
         reads::get_order,
-        orders::cancel_order,
-        orders::ship_order,
-        orders::deliver_order,
+        fulfilments::cancel_order,
+        fulfilments::ship_order,
+        fulfilments::deliver_order,
+        fulfilments::my_fulfilments,
+        returns::request_return,
+        returns::receive_return,
     ),
     components(schemas(
         orders::PlaceOrder,
@@ -46,15 +49,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         OrderSummary,
         OrderPage,
         HistoryEntry,
+        fulfilments::Shipment,
+        fulfilments::CancelLines,
+        FulfilmentView,
+        FulfilmentLine,
+        FulfilmentPageDoc,
+        FulfilmentReturn,
+        returns::RequestReturn,
+        returns::ReturnState,
         PendingCommand,
         Problem,
     )),
     tags((
         name = "ordering",
-        description = "Orders: a buyer places one (stock is reserved, then the payment \
-                       authorized, by a saga), follows and cancels it; its sellers ship and \
-                       deliver it. Status: `pending` -> `stock_reserved` -> `paid` -> `shipped` \
-                       -> `delivered`, or `cancelled` / `rejected`."
+        description = "Orders: a buyer places one (the payment is authorized, then stock \
+                       reserved, then the payment captured, by a saga), follows it, cancels \
+                       it or lines not yet shipped, returns delivered lines; each seller ships \
+                       and delivers their own fulfilment and receives returns. Status: `pending` -> `payment_authorized` -> \
+                       `stock_reserved` -> `paid` -> `partially_shipped` -> `shipped` -> \
+                       `delivered`, or `cancelled` / `rejected`."
     ))
 )]
 struct OrderingDoc;
@@ -65,7 +78,8 @@ struct OrderingDoc;
 pub(super) struct OrderState {
     #[schema(format = Uuid)]
     id: String,
-    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    /// `pending`, `payment_authorized`, `stock_reserved`, `paid`, `partially_shipped`,
+    /// `shipped`, `delivered`, `cancelled` or `rejected`.
     status: String,
 }
 
@@ -92,7 +106,8 @@ pub(super) struct OrderDetail {
     id: String,
     #[schema(format = Uuid)]
     buyer_id: String,
-    /// `pending`, `stock_reserved`, `paid`, `shipped`, `delivered`, `cancelled` or `rejected`.
+    /// `pending`, `payment_authorized`, `stock_reserved`, `paid`, `partially_shipped`,
+    /// `shipped`, `delivered`, `cancelled` or `rejected`.
     status: String,
     /// Priced when the order was placed.
     lines: Vec<OrderLine>,
@@ -103,6 +118,8 @@ pub(super) struct OrderDetail {
     payment_id: String,
     /// Every status the order reached, oldest first.
     history: Vec<HistoryEntry>,
+    /// One per seller: their lines and where each stands, carrier and tracking number.
+    fulfilments: Vec<FulfilmentView>,
     #[schema(format = DateTime)]
     created_at: String,
     #[schema(format = DateTime)]
@@ -155,6 +172,27 @@ pub(super) struct OrdersParams {
     cursor: Option<String>,
 }
 
+/// A page of a seller's fulfilments.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct FulfilmentPageDoc {
+    items: Vec<FulfilmentView>,
+    /// The `cursor` of the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// The query of `GET /sellers/me/fulfilments` (any other parameter is refused).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct FulfilmentsParams {
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Only these: `to_ship`, `shipped`, `delivered` or `cancelled`.
+    status: Option<String>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -173,6 +211,9 @@ mod tests {
         "PATCH /api/v1/cart/lines/{sku}",
         "DELETE /api/v1/cart/lines/{sku}",
         "POST /api/v1/cart/checkout",
+        "GET /api/v1/sellers/me/fulfilments",
+        "POST /api/v1/orders/{id}/returns",
+        "POST /api/v1/orders/{id}/returns/{return_id}/receive",
     ];
 
     #[test]

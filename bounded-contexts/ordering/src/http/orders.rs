@@ -1,5 +1,6 @@
 //! `/api/v1/orders`: commands go to the bus, reads ([`super::reads`]) come from the orders read
-//! model, and `?as_of=` folds the order's own events up to that instant.
+//! model, and `?as_of=` folds the order's own events up to that instant. Fulfilment (ship,
+//! deliver, cancel) is in [`super::fulfilments`].
 
 use std::sync::Arc;
 
@@ -9,16 +10,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
-use http_kernel::{ApiError, Caller, CommandIds, Json, Path};
+use http_kernel::{ApiError, Caller, CommandIds, Json};
 use serde::Deserialize;
 use shared_kernel::EventStore;
 use shared_kernel::ids::{OrderId, PaymentId};
 use utoipa::ToSchema;
 
-use super::openapi::{
-    IdempotencyKeyHeader, MinPositionHeader, OrderAccepted, OrderState, PendingCommand, Problem,
-};
+use super::fulfilments::{cancel_order, deliver_order, my_fulfilments, ship_order};
+use super::openapi::{IdempotencyKeyHeader, MinPositionHeader, OrderAccepted, Problem};
 use super::reads::{get_order, my_orders};
+use super::returns::{receive_return, request_return};
 use crate::application::{LineRequest, OrderingCommand, PricingError, priced_lines};
 use crate::projections::ORDERING_PRODUCTS;
 
@@ -35,6 +36,12 @@ pub fn router(api: OrderingApi) -> Router {
         .route("/api/v1/orders/{id}/ship", post(ship_order))
         .route("/api/v1/orders/{id}/deliver", post(deliver_order))
         .merge(super::cart::routes())
+        .route("/api/v1/sellers/me/fulfilments", get(my_fulfilments))
+        .route("/api/v1/orders/{id}/returns", post(request_return))
+        .route(
+            "/api/v1/orders/{id}/returns/{return_id}/receive",
+            post(receive_return),
+        )
         .with_state(api)
 }
 
@@ -135,110 +142,8 @@ async fn place_order(
     Ok(response)
 }
 
-#[utoipa::path(
-    post,
-    path = "/api/v1/orders/{id}/cancel",
-    tag = "ordering",
-    summary = "Cancel an order (the buyer; until shipped)",
-    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
-    responses(
-        (status = 200, description = "Done: the order's id and status", body = OrderState,
-            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
-            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: a seller of the order tried to cancel it", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`order_shipped`: too late; `invalid_order_state` (rejected); `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn cancel_order(
-    State(api): State<OrderingApi>,
-    caller: Caller,
-    ids: CommandIds,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let order_id = parse_order_id(&id)?;
-    let command = OrderingCommand::CancelOrder {
-        order_id,
-        reason: crate::domain::buyer_cancelled_reason().to_owned(),
-        by: Some(caller.user_id),
-    };
-    send(&api, &caller, ids, &command).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/orders/{id}/ship",
-    tag = "ordering",
-    summary = "Ship a paid order (a seller of its lines)",
-    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
-    responses(
-        (status = 200, description = "Done: the order's id and status", body = OrderState,
-            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
-            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: the buyer tried to ship it", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_order_state`: not paid; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn ship_order(
-    State(api): State<OrderingApi>,
-    caller: Caller,
-    ids: CommandIds,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let command = OrderingCommand::ShipOrder {
-        order_id: parse_order_id(&id)?,
-    };
-    send(&api, &caller, ids, &command).await
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v1/orders/{id}/deliver",
-    tag = "ordering",
-    summary = "Mark a shipped order delivered (a seller of its lines)",
-    params(("id" = String, Path, description = "The order id (UUID)"), IdempotencyKeyHeader),
-    responses(
-        (status = 200, description = "Done: the order's id and status", body = OrderState,
-            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
-            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: the buyer tried to mark it delivered", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_order_state`: not shipped; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`idempotency_key_reused`; `validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ordering service is not reachable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-async fn deliver_order(
-    State(api): State<OrderingApi>,
-    caller: Caller,
-    ids: CommandIds,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let command = OrderingCommand::DeliverOrder {
-        order_id: parse_order_id(&id)?,
-    };
-    send(&api, &caller, ids, &command).await
-}
-
 /// Sends `command` about an existing order: 200, or 202 naming the order when the reply is late.
-async fn send(
+pub(super) async fn send(
     api: &OrderingApi,
     caller: &Caller,
     ids: CommandIds,

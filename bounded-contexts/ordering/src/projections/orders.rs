@@ -65,12 +65,28 @@ pub(super) fn version_of(event: &Recorded) -> i64 {
 pub(super) fn step_of(e: &OrderEvent) -> (&'static str, Option<String>) {
     match e {
         OrderEvent::Placed(_) => ("pending", None),
+        OrderEvent::PaymentAuthorized(_) => ("payment_authorized", None),
         OrderEvent::StockReserved(_) => ("stock_reserved", None),
         OrderEvent::Paid(_) => ("paid", None),
         OrderEvent::Shipped(_) => ("shipped", None),
         OrderEvent::Delivered(_) => ("delivered", None),
         OrderEvent::Cancelled(c) => ("cancelled", Some(c.reason.clone())),
         OrderEvent::Rejected(r) => ("rejected", Some(r.reason.clone())),
+        OrderEvent::FulfilmentShipped(s) => (s.order_status.as_str(), None),
+        OrderEvent::FulfilmentDelivered(d) => (d.order_status.as_str(), None),
+        // Some lines cancelled: the order goes on with the others.
+        OrderEvent::LinesCancelled(c) => (
+            c.order_status.as_str(),
+            Some(format!("{}: {}", c.reason, c.skus.join(", "))),
+        ),
+        OrderEvent::ReturnRequested(r) => (
+            r.order_status.as_str(),
+            Some(format!("return_requested: {}", r.skus.join(", "))),
+        ),
+        OrderEvent::ReturnReceived(r) => (
+            r.order_status.as_str(),
+            Some(format!("returned: {}", r.skus.join(", "))),
+        ),
     }
 }
 
@@ -136,12 +152,18 @@ impl Projection for OrdersProjection {
                 .await?;
                 p.order_id
             }
+            OrderEvent::PaymentAuthorized(a) => a.order_id,
             OrderEvent::StockReserved(s) => s.order_id,
             OrderEvent::Paid(p) => p.order_id,
             OrderEvent::Shipped(s) => s.order_id,
             OrderEvent::Delivered(d) => d.order_id,
             OrderEvent::Cancelled(c) => c.order_id,
             OrderEvent::Rejected(r) => r.order_id,
+            OrderEvent::FulfilmentShipped(s) => s.order_id,
+            OrderEvent::FulfilmentDelivered(d) => d.order_id,
+            OrderEvent::LinesCancelled(c) => c.order_id,
+            OrderEvent::ReturnRequested(r) => r.order_id,
+            OrderEvent::ReturnReceived(r) => r.order_id,
         };
         let id = order_id.to_string();
         if !matches!(e, OrderEvent::Placed(_)) {

@@ -29,6 +29,13 @@ pub enum StockCommand {
     Reserve { order_id: OrderId, quantity: i64 },
     /// Gives the order's reservation back, or returns what it bought; a no-op otherwise.
     Release { order_id: OrderId, reason: String },
+    /// Gives back up to `quantity` of what the order holds here (reserved: released; sold:
+    /// returned on hand); the rest stays held. A no-op when it holds nothing.
+    ReleasePart {
+        order_id: OrderId,
+        quantity: i64,
+        reason: String,
+    },
     /// Sells what the order reserved; a no-op when it is already sold.
     Commit { order_id: OrderId },
 }

@@ -187,21 +187,40 @@ impl StockItem {
     }
 
     pub(super) fn release(&self, order_id: OrderId, reason: String) -> Vec<StockEvent> {
+        self.release_part(order_id, i64::MAX, reason)
+    }
+
+    /// Gives back `min(up_to, held)` of what `order_id` holds.
+    pub(super) fn release_part(
+        &self,
+        order_id: OrderId,
+        up_to: i64,
+        reason: String,
+    ) -> Vec<StockEvent> {
+        if up_to <= 0 {
+            return vec![];
+        }
         match self.holding(order_id) {
-            Some(Holding::Reserved(quantity)) => vec![StockEvent::Released(StockReleased {
-                sku: self.sku.clone(),
-                order_id,
-                quantity,
-                reason,
-                levels: levels(self.levels.on_hand, self.levels.reserved - quantity),
-            })],
-            Some(Holding::Committed(quantity)) => vec![StockEvent::Returned(StockReturned {
-                sku: self.sku.clone(),
-                order_id,
-                quantity,
-                reason,
-                levels: levels(self.levels.on_hand + quantity, self.levels.reserved),
-            })],
+            Some(Holding::Reserved(held)) => {
+                let quantity = held.min(up_to);
+                vec![StockEvent::Released(StockReleased {
+                    sku: self.sku.clone(),
+                    order_id,
+                    quantity,
+                    reason,
+                    levels: levels(self.levels.on_hand, self.levels.reserved - quantity),
+                })]
+            }
+            Some(Holding::Committed(held)) => {
+                let quantity = held.min(up_to);
+                vec![StockEvent::Returned(StockReturned {
+                    sku: self.sku.clone(),
+                    order_id,
+                    quantity,
+                    reason,
+                    levels: levels(self.levels.on_hand + quantity, self.levels.reserved),
+                })]
+            }
             Some(Holding::Released | Holding::Returned) | None => vec![],
         }
     }

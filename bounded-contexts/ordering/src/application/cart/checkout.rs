@@ -42,7 +42,8 @@ impl Checkout {
             payment: self.payment.clone(),
             payment_id: self.payment_id,
         }
-        .into_domain(&Actor::User(self.buyer_id))
+        // Placing reads no return window (only a return request does).
+        .into_domain(&Actor::User(self.buyer_id), std::time::Duration::ZERO)
     }
 }
 

@@ -16,6 +16,20 @@ pub enum OrderError {
     OwnProduct,
     #[error("all lines of an order must be in one currency")]
     MixedCurrencies,
+    #[error("the caller has no line of this order left to ship")]
+    NothingToShip,
+    #[error("the order has no line with sku {0}")]
+    UnknownLine(String),
+    #[error("line {0} is not delivered")]
+    NotDelivered(String),
+    #[error("line {0} is already returned or asked to be")]
+    AlreadyReturned(String),
+    #[error("a return sends back lines of one seller: ask once per seller")]
+    ReturnSpansSellers,
+    #[error("the return window of these lines has closed")]
+    ReturnWindowClosed,
+    #[error("no such return of the caller's lines")]
+    ReturnNotFound,
     #[error("the payment does not match the order")]
     PaymentMismatch,
     #[error("{0}")]
@@ -34,6 +48,13 @@ impl shared_kernel::application::Rejection for OrderError {
             Self::OwnProduct => ("own_product", 422),
             Self::MixedCurrencies => ("mixed_currencies", 422),
             Self::PaymentMismatch => ("payment_mismatch", 409),
+            Self::NothingToShip => ("nothing_to_ship", 409),
+            Self::UnknownLine(_) => ("unknown_line", 422),
+            Self::NotDelivered(_) => ("not_delivered", 409),
+            Self::AlreadyReturned(_) => ("already_returned", 409),
+            Self::ReturnSpansSellers => ("return_spans_sellers", 422),
+            Self::ReturnWindowClosed => ("return_window_closed", 409),
+            Self::ReturnNotFound => ("return_not_found", 404),
             Self::Invalid(_) => ("validation_failed", 422),
         }
     }

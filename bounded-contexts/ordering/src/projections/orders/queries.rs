@@ -44,6 +44,7 @@ impl OrderRow {
             payment_method: self.payment_method,
             payment_id: self.payment_id,
             history,
+            fulfilments: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -80,7 +81,12 @@ pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderVi
         }
         order = Some(row.order);
     }
-    order.map(|o| o.into_view(history)).transpose()
+    let Some(order) = order else {
+        return Ok(None);
+    };
+    let mut view = order.into_view(history)?;
+    view.fulfilments = crate::projections::order_fulfilments(pool, id).await?;
+    Ok(Some(view))
 }
 
 /// A row of [`find_order`]'s join: the order and one step of its history (none yet: NULLs).

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::{DomainEvent, Money, Recorded};
 
 use super::{rfc3339, step_of, version_of};
+use crate::projections::fulfilments::{FulfilmentView, apply};
 
 /// One step of an order's life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -31,6 +32,8 @@ pub struct OrderView {
     pub payment_method: String,
     pub payment_id: String,
     pub history: Vec<HistoryEntry>,
+    /// One per seller, in the order the sellers first appear among the lines.
+    pub fulfilments: Vec<FulfilmentView>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -54,13 +57,19 @@ impl OrderView {
                 OrderEvent::decode(&event.event_type, event.schema_version, event.data.clone())?;
             let at = rfc3339(event.recorded_at);
             let (status, reason) = step_of(&e);
+            if let Some(v) = view.as_mut() {
+                apply(&mut v.fulfilments, &e, &at);
+            }
             let entry = HistoryEntry {
                 status: status.to_owned(),
                 at: at.clone(),
                 reason,
             };
             if let OrderEvent::Placed(p) = &e {
+                let mut fulfilments = Vec::new();
+                apply(&mut fulfilments, &e, &at);
                 view = Some(Self {
+                    fulfilments,
                     id: p.order_id.to_string(),
                     buyer_id: p.buyer_id.to_string(),
                     status: status.to_owned(),
@@ -97,6 +106,7 @@ impl OrderView {
             "payment": { "method": self.payment_method },
             "payment_id": self.payment_id,
             "history": self.history,
+            "fulfilments": self.fulfilments,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "version": self.version,
