@@ -17,7 +17,7 @@ use crate::projections::{
 #[must_use]
 pub fn context(services: &Services, config: OrderingConfig) -> Context {
     let s = services;
-    let read_models: [Arc<dyn Projection>; 3] = [
+    let read_models: [Arc<dyn Projection>; 4] = [
         Arc::new(ProductsProjection),
         Arc::new(OrdersProjection),
         Arc::new(CartsProjection),
