@@ -186,7 +186,7 @@ async fn lines_a_cart_cannot_hold_are_refused(store: Store) {
         (
             json!({ "product_id": product.id, "sku": "OTHER-SKU", "quantity": 1 }),
             422,
-            "unknown_sku",
+            "unknown_variant",
         ),
         (
             json!({ "product_id": product.id, "quantity": 0 }),

@@ -152,7 +152,7 @@ async fn price_one(
     match sku {
         Some(sku) if sku != line.sku => Err(rejected(
             422,
-            "unknown_sku",
+            "unknown_variant",
             format!("product {} has no sku {sku:?}", line.product_id),
         )),
         _ => Ok(line),
@@ -175,7 +175,7 @@ async fn price_one(
         (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (quantity, at most 100 lines); `unknown_product`; `unknown_sku`; `product_unavailable`; `own_product`; `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (quantity, at most 100 lines); `unknown_product`; `unknown_variant`, `variant_required`; `product_unavailable`; `own_product`; `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`unavailable`", body = Problem, content_type = "application/problem+json"),
     ),
