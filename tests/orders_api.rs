@@ -439,11 +439,24 @@ async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
             &product.position,
         )
         .await;
-    // Levels read while the order is still pending (read before its status) hold nothing.
+    // Levels read while the order is still pending hold nothing. The order's status is read
+    // from its own events (`as_of` now), after the levels: still pending then, it had not
+    // been authorised, let alone reserved, when the levels were read.
     let mut seen_pending = 0;
     for _ in 0..5 {
         let levels = app.stock_levels(&seller, &product.sku).await;
-        let order: Value = app.get_order(&buyer, &id).await.json().await.unwrap();
+        let now = chrono::Utc::now().to_rfc3339();
+        let order: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/orders/{id}")))
+            .query(&[("as_of", now)])
+            .header(buyer.0.clone(), buyer.1.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if order["status"] != "pending" {
             break;
         }
