@@ -425,7 +425,7 @@ async fn an_unanswered_payment_cancels_the_order_and_releases_its_stock(store: S
 }
 
 /// A slow card holds no stock while its authorisation is at the provider (other buyers could
-/// buy meanwhile); once authorised, the stock is reserved and sold.
+/// buy meanwhile): the stock is reserved only once it is authorised, then sold.
 async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
     let _machine = MACHINE.read().await;
     let app = app_with(store, |s| s.payments.payment_slow_delay_ms = 4_000).await;
@@ -439,22 +439,6 @@ async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
             &product.position,
         )
         .await;
-    // Levels read while the order is still pending (read before its status) hold nothing.
-    let mut seen_pending = 0;
-    for _ in 0..5 {
-        let levels = app.stock_levels(&seller, &product.sku).await;
-        let order: Value = app.get_order(&buyer, &id).await.json().await.unwrap();
-        if order["status"] != "pending" {
-            break;
-        }
-        assert_eq!(levels, (3, 0, 3));
-        seen_pending += 1;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    assert!(
-        seen_pending > 0,
-        "the slow card answered before the first look"
-    );
     let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
     assert_eq!(
         order_statuses(&order),
@@ -462,6 +446,36 @@ async fn a_slow_card_holds_no_stock_until_it_is_authorised(store: Store) {
     );
     app.wait_for_stock(&seller, &product.sku, (0, 0, 0), SAGA)
         .await;
+    // The card took its time, and the stock was reserved only after it answered.
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let (placed, authorised) = (
+        at(&order["history"][0]["at"]),
+        at(&order["history"][1]["at"]),
+    );
+    assert!(
+        authorised - placed >= chrono::Duration::milliseconds(3_500),
+        "{order}"
+    );
+    let ledger: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/inventory/{}/ledger", product.sku)))
+        .header(seller.0.clone(), seller.1.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reserved = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["movement"] == "reserved" && e["order_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no reservation in {ledger}"));
+    assert!(
+        at(&reserved["recorded_at"]) >= authorised,
+        "{reserved} {order}"
+    );
 }
 
 async fn a_repeated_idempotency_key_places_one_order(store: Store) {
