@@ -14,7 +14,7 @@ use common::{
 };
 use serde_json::{Value, json};
 
-const SAGA: Duration = Duration::from_secs(20);
+const SAGA: Duration = common::SETTLE;
 
 type Who = (String, String);
 
@@ -33,34 +33,6 @@ async fn post(app: &TestApp, who: &Who, path: &str, body: Option<Value>) -> reqw
         request = request.json(&body);
     }
     request.send().await.unwrap()
-}
-
-async fn get(app: &TestApp, who: &Who, path: &str) -> Value {
-    let r = app
-        .client
-        .get(app.url(path))
-        .header(who.0.clone(), who.1.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
-/// Polls `path` as `who` until `done` holds of the body; returns it.
-async fn wait_until(app: &TestApp, who: &Who, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + SAGA;
-    loop {
-        let body = get(app, who, path).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never got there: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn fulfilment_of<'a>(order: &'a Value, seller_id: &str) -> &'a Value {
@@ -125,7 +97,9 @@ async fn a_two_seller_order_shipped_by_one_seller_only(store: Store) {
     // Again: no change.
     let r = post(&app, &first_h, &format!("{path}/ship"), Some(shipment())).await;
     assert_eq!(r.status(), 200);
-    let order = wait_until(&app, &buyer, &path, |o| o["status"] == "partially_shipped").await;
+    let order = app
+        .wait_until(&buyer, &path, |o| o["status"] == "partially_shipped")
+        .await;
     let shipped = fulfilment_of(&order, &first.id);
     assert_eq!(shipped["status"], "shipped");
     assert_eq!(shipped["carrier"], "DHL");
@@ -141,10 +115,11 @@ async fn a_two_seller_order_shipped_by_one_seller_only(store: Store) {
         r.json::<Value>().await.unwrap()["status"],
         "partially_shipped"
     );
-    let order = wait_until(&app, &buyer, &path, |o| {
-        fulfilment_of(o, &first.id)["status"] == "delivered"
-    })
-    .await;
+    let order = app
+        .wait_until(&buyer, &path, |o| {
+            fulfilment_of(o, &first.id)["status"] == "delivered"
+        })
+        .await;
     assert_eq!(fulfilment_of(&order, &second.id)["status"], "to_ship");
     assert_eq!(
         fulfilment_of(&order, &second.id)["lines"][0]["status"],
@@ -193,13 +168,11 @@ async fn a_two_seller_order_shipped_by_one_seller_only(store: Store) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // Every line left is delivered: so is the order.
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "delivered");
-    let payment = wait_until(
-        &app,
-        &buyer,
-        &format!("/api/v1/payments/{payment_id}"),
-        |p| p["status"] == "partially_refunded",
-    )
-    .await;
+    let payment = app
+        .wait_until(&buyer, &format!("/api/v1/payments/{payment_id}"), |p| {
+            p["status"] == "partially_refunded"
+        })
+        .await;
     assert_eq!(payment["refunded"]["amount_minor"], 2 * 3500, "{payment}");
     app.wait_for_stock(&second_h, &clock.sku, (2, 0, 2), SAGA)
         .await;
@@ -214,7 +187,9 @@ async fn a_two_seller_order_shipped_by_one_seller_only(store: Store) {
     )
     .await;
     assert_eq!(r.status(), 200);
-    let order = wait_until(&app, &buyer, &path, |o| o["status"] == "delivered").await;
+    let order = app
+        .wait_until(&buyer, &path, |o| o["status"] == "delivered")
+        .await;
     assert_eq!(fulfilment_of(&order, &second.id)["status"], "cancelled");
     assert_eq!(
         fulfilment_of(&order, &second.id)["lines"][0]["status"],
@@ -225,29 +200,25 @@ async fn a_two_seller_order_shipped_by_one_seller_only(store: Store) {
     assert_eq!(r.status(), 409);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "nothing_to_ship");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let payment = get(&app, &buyer, &format!("/api/v1/payments/{payment_id}")).await;
+    let payment = app
+        .get_as(&buyer, &format!("/api/v1/payments/{payment_id}"))
+        .await;
     assert_eq!(payment["refunded"]["amount_minor"], 2 * 3500, "{payment}");
 
     // Each seller lists their own fulfilment.
-    let mine = get(&app, &first_h, "/api/v1/sellers/me/fulfilments").await;
+    let mine = app.get_as(&first_h, "/api/v1/sellers/me/fulfilments").await;
     let items = mine["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{mine}");
     assert_eq!(items[0]["order_id"], id.as_str());
     assert_eq!(items[0]["status"], "delivered");
     assert_eq!(mine["next_cursor"], Value::Null);
-    let theirs = get(
-        &app,
-        &second_h,
-        "/api/v1/sellers/me/fulfilments?status=cancelled",
-    )
-    .await;
+    let theirs = app
+        .get_as(&second_h, "/api/v1/sellers/me/fulfilments?status=cancelled")
+        .await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 1, "{theirs}");
-    let none = get(
-        &app,
-        &second_h,
-        "/api/v1/sellers/me/fulfilments?status=to_ship",
-    )
-    .await;
+    let none = app
+        .get_as(&second_h, "/api/v1/sellers/me/fulfilments?status=to_ship")
+        .await;
     assert_eq!(none["items"], json!([]));
     let r = app
         .client
@@ -277,13 +248,11 @@ async fn a_sellers_fulfilments_page_newest_first(store: Store) {
     let declined = app.place_order(&buyer, &declined, &product.position).await;
     app.wait_for_order_status(&buyer, &declined, "rejected", SAGA)
         .await;
-    let first = wait_until(
-        &app,
-        &seller,
-        "/api/v1/sellers/me/fulfilments?limit=2",
-        |p| p["items"][0]["order_id"] == ids[2].as_str(),
-    )
-    .await;
+    let first = app
+        .wait_until(&seller, "/api/v1/sellers/me/fulfilments?limit=2", |p| {
+            p["items"][0]["order_id"] == ids[2].as_str()
+        })
+        .await;
     let page: Vec<&str> = first["items"]
         .as_array()
         .unwrap()
@@ -292,12 +261,12 @@ async fn a_sellers_fulfilments_page_newest_first(store: Store) {
         .collect();
     assert_eq!(page, [ids[2].as_str(), ids[1].as_str()]);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second = get(
-        &app,
-        &seller,
-        &format!("/api/v1/sellers/me/fulfilments?limit=2&cursor={cursor}"),
-    )
-    .await;
+    let second = app
+        .get_as(
+            &seller,
+            &format!("/api/v1/sellers/me/fulfilments?limit=2&cursor={cursor}"),
+        )
+        .await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
     assert_eq!(second["items"][0]["order_id"], ids[0].as_str());
     assert_eq!(second["items"][0]["status"], "to_ship");

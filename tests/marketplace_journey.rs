@@ -15,7 +15,7 @@ use common::{
 };
 use serde_json::{Value, json};
 
-const SAGA: Duration = Duration::from_secs(20);
+const SAGA: Duration = common::SETTLE;
 
 type Who = (String, String);
 
@@ -44,22 +44,6 @@ async fn send(
 
 async fn post(app: &TestApp, who: &Who, path: &str, body: Option<Value>) -> (u16, Value) {
     send(app, reqwest::Method::POST, who, path, body).await
-}
-
-/// Polls `path` as `who` until `done` holds of the body; returns it.
-async fn wait_until(app: &TestApp, who: &Who, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + SAGA;
-    loop {
-        let (status, body) = send(app, reqwest::Method::GET, who, path, None).await;
-        if status == 200 && done(&body) {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never got there: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn minor(money: &Value) -> i64 {
@@ -132,10 +116,11 @@ async fn two_sellers_a_cart_a_return_and_the_ledgers(store: Store) {
         let (status, body) = post(&app, &buyer, "/api/v1/cart/lines", Some(line)).await;
         assert!(status == 200 || status == 201, "{status} {body}");
     }
-    let cart = wait_until(&app, &buyer, "/api/v1/cart", |c| {
-        c["lines"].as_array().is_some_and(|l| l.len() == 3)
-    })
-    .await;
+    let cart = app
+        .wait_until(&buyer, "/api/v1/cart", |c| {
+            c["lines"].as_array().is_some_and(|l| l.len() == 3)
+        })
+        .await;
     assert_eq!(minor(&cart["total"]), 2 * 2500 + 2000 + 3500, "{cart}");
     let checkout = json!({
         "shipping_address": shipping_address(),
@@ -173,7 +158,8 @@ async fn two_sellers_a_cart_a_return_and_the_ledgers(store: Store) {
         let (status, body) = post(&app, seller, &format!("{path}/deliver"), None).await;
         assert_eq!(status, 200, "{body}");
     }
-    wait_until(&app, &buyer, &path, |o| o["status"] == "delivered").await;
+    app.wait_until(&buyer, &path, |o| o["status"] == "delivered")
+        .await;
 
     // The buyer returns the two M tees; the first seller receives them.
     let (status, asked) = post(
@@ -193,30 +179,33 @@ async fn two_sellers_a_cart_a_return_and_the_ledgers(store: Store) {
 
     // Refunded exactly the returned line, once; the two tees are back on the shelf.
     let payment_path = format!("/api/v1/payments/{payment_id}");
-    let payment = wait_until(&app, &buyer, &payment_path, |p| {
-        p["status"] == "partially_refunded"
-    })
-    .await;
+    let payment = app
+        .wait_until(&buyer, &payment_path, |p| {
+            p["status"] == "partially_refunded"
+        })
+        .await;
     assert_eq!(minor(&payment["refunded"]), 5000, "{payment}");
     app.wait_for_stock(&first_h, &medium, (3, 0, 3), SAGA).await;
     app.wait_for_stock(&first_h, &small, (2, 0, 2), SAGA).await;
 
     // The ledgers: the first seller was credited 70.00 less 7.00 and debited 50.00 less the
     // 5.00 commission on it (18.00 left, 2.00 kept); the second 35.00 less 3.50.
-    let first_balance = wait_until(&app, &first_h, "/api/v1/sellers/me/balance", |b| {
-        b["items"].as_array().is_some_and(|i| i.len() == 2)
-    })
-    .await;
+    let first_balance = app
+        .wait_until(&first_h, "/api/v1/sellers/me/balance", |b| {
+            b["items"].as_array().is_some_and(|i| i.len() == 2)
+        })
+        .await;
     let eur = &first_balance["balances"][0];
     assert_eq!(
         (minor(&eur["available"]), minor(&eur["commission_total"])),
         (1800, 200),
         "{first_balance}"
     );
-    let second_balance = wait_until(&app, &second_h, "/api/v1/sellers/me/balance", |b| {
-        b["items"].as_array().is_some_and(|i| i.len() == 1)
-    })
-    .await;
+    let second_balance = app
+        .wait_until(&second_h, "/api/v1/sellers/me/balance", |b| {
+            b["items"].as_array().is_some_and(|i| i.len() == 1)
+        })
+        .await;
     let eur = &second_balance["balances"][0];
     assert_eq!(
         (minor(&eur["available"]), minor(&eur["commission_total"])),
@@ -234,7 +223,7 @@ async fn two_sellers_a_cart_a_return_and_the_ledgers(store: Store) {
     )
     .await;
     assert_eq!(again["items"].as_array().map(Vec::len), Some(2), "{again}");
-    let payment = wait_until(&app, &buyer, &payment_path, |_| true).await;
+    let payment = app.wait_until(&buyer, &payment_path, |_| true).await;
     assert_eq!(
         minor(&payment["refunded"]),
         5000,

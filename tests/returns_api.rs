@@ -13,7 +13,7 @@ use common::{
 };
 use serde_json::{Value, json};
 
-const SAGA: Duration = Duration::from_secs(20);
+const SAGA: Duration = common::SETTLE;
 
 type Who = (String, String);
 
@@ -42,33 +42,6 @@ async fn post(
         request = request.header("idempotency-key", key);
     }
     request.send().await.unwrap()
-}
-
-async fn get(app: &TestApp, who: &Who, path: &str) -> Value {
-    let r = app
-        .client
-        .get(app.url(path))
-        .header(who.0.clone(), who.1.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
-async fn wait_until(app: &TestApp, who: &Who, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + SAGA;
-    loop {
-        let body = get(app, who, path).await;
-        if done(&body) {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} never got there: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn code(r: reqwest::Response) -> (u16, String) {
@@ -164,19 +137,21 @@ async fn a_return_is_refunded_exactly_once(store: Store) {
     );
 
     // Refunded exactly the board's 2000, once; the board back on the shelf.
-    let order = get(&app, &buyer, &path).await;
+    let order = app.get_as(&buyer, &path).await;
     let payment_path = format!("/api/v1/payments/{}", order["payment_id"].as_str().unwrap());
-    let payment = wait_until(&app, &buyer, &payment_path, |p| {
-        p["status"] == "partially_refunded"
-    })
-    .await;
+    let payment = app
+        .wait_until(&buyer, &payment_path, |p| {
+            p["status"] == "partially_refunded"
+        })
+        .await;
     assert_eq!(payment["refunded"]["amount_minor"], 2000, "{payment}");
     app.wait_for_stock(&seller, &board.sku, (3, 0, 3), SAGA)
         .await;
-    let order = wait_until(&app, &buyer, &path, |o| {
-        o["fulfilments"][0]["returns"][0]["status"] == "received"
-    })
-    .await;
+    let order = app
+        .wait_until(&buyer, &path, |o| {
+            o["fulfilments"][0]["returns"][0]["status"] == "received"
+        })
+        .await;
     let fulfilment = &order["fulfilments"][0];
     assert_eq!(fulfilment["returns"][0]["amount"]["amount_minor"], 2000);
     let board_line = fulfilment["lines"]
@@ -188,7 +163,7 @@ async fn a_return_is_refunded_exactly_once(store: Store) {
     assert_eq!(board_line["status"], "returned");
     assert_eq!(order["status"], "delivered");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let payment = get(&app, &buyer, &payment_path).await;
+    let payment = app.get_as(&buyer, &payment_path).await;
     assert_eq!(
         payment["refunded"]["amount_minor"], 2000,
         "refunded twice: {payment}"

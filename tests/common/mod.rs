@@ -419,3 +419,43 @@ impl TestApp {
         }
     }
 }
+
+/// How long a test waits for the sagas and read models to get somewhere.
+pub const SETTLE: Duration = Duration::from_secs(20);
+
+impl TestApp {
+    /// `GET path` as `who`: the body of its 200 (panics on any other status).
+    pub async fn get_as(&self, who: &(String, String), path: &str) -> serde_json::Value {
+        let r = self
+            .client
+            .get(self.url(path))
+            .header(who.0.clone(), who.1.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.unwrap()
+    }
+
+    /// Polls `GET path` as `who` until `done` holds of the body; returns that body (panics
+    /// after [`SETTLE`]).
+    pub async fn wait_until(
+        &self,
+        who: &(String, String),
+        path: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            let body = self.get_as(who, path).await;
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{path} never got there: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
