@@ -4,8 +4,9 @@
 //!
 //! Product `n` (1-based): category `cat{n % 20}`; price 500 + (n * 7919) % 60000 minor units
 //! (spread over every price band); title words `w{n % 97}` and `k{n % 89}`, plus `zephyr` for
-//! exactly 100 products whatever the size (a selective search); every 50th a draft; every
-//! third without stock; every fourth with a second variant 5.00 dearer.
+//! exactly 100 active products whatever the size (a selective search); every 50th a draft; every
+//! third without stock; every fourth with a second variant 5.00 dearer. Then `VACUUM ANALYZE`
+//! (PostgreSQL) or `ANALYZE` (SQLite).
 
 use anyhow::{Context, Result};
 use merchandise::projections::summary::price_band_sql;
@@ -127,6 +128,12 @@ pub(super) async fn seed(pool: &AnyPool, products: u64) -> Result<()> {
     ))
     .execute(&mut *conn)
     .await?;
-    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    // As autovacuum would have by then: statistics, and on PostgreSQL the GIN index's pending
+    // list merged (a plain string runs outside a transaction, as VACUUM must).
+    let analyze = match backend {
+        Backend::Postgres => "VACUUM ANALYZE",
+        Backend::Sqlite => "ANALYZE",
+    };
+    sqlx::Executor::execute(&mut *conn, analyze).await?;
     Ok(())
 }
