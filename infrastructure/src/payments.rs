@@ -6,7 +6,10 @@
 //! key it has seen answers with the first answer (a repeat that arrives while the first call is
 //! still running waits for it), so one key never authorises twice. Payouts to sellers are paid
 //! (once per key) unless a test switched them to fail ([`SimulatedPaymentProvider::refuse_payouts`]).
-//! State lives in memory.
+//! State lives in memory; so that a restart of agora does not make the "processor" forget the
+//! authorizations it granted (a real processor would not), an authorization's reference names its
+//! amount (`sim_auth_<n>_<amount minor>_<currency>`) and a hold the simulator no longer holds is
+//! taken back from it, neither captured nor voided.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,7 +131,10 @@ impl SimulatedPaymentProvider {
     fn grant(&self, amount: Money) -> Authorization {
         let mut ledger = self.ledger();
         ledger.next_reference += 1;
-        let reference = format!("sim_auth_{}", ledger.next_reference);
+        let reference = format!(
+            "sim_auth_{}_{}_{}",
+            ledger.next_reference, amount.amount_minor, amount.currency
+        );
         ledger.holds.insert(
             reference.clone(),
             Hold {
@@ -168,6 +174,11 @@ impl SimulatedPaymentProvider {
         if let Some(answer) = ledger.answers.get(key) {
             return answer.clone();
         }
+        if !ledger.holds.contains_key(reference) {
+            if let Some(hold) = granted_before_a_restart(reference) {
+                ledger.holds.insert(reference.to_owned(), hold);
+            }
+        }
         let answer = match ledger.holds.get_mut(reference) {
             Some(hold) => operation(hold),
             None => Err(ProviderError::UnknownAuthorization(reference.to_owned())),
@@ -175,6 +186,24 @@ impl SimulatedPaymentProvider {
         ledger.answers.insert(key.to_owned(), answer.clone());
         answer
     }
+}
+
+/// The hold an authorization `reference` of this simulator names (`sim_auth_<n>_<amount
+/// minor>_<currency>`), as granted: what a processor that outlived a restart of agora holds.
+/// `None` for a reference this simulator cannot have made.
+fn granted_before_a_restart(reference: &str) -> Option<Hold> {
+    let mut parts = reference.strip_prefix("sim_auth_")?.split('_');
+    let (_number, amount, currency) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let amount = Money::new(amount.parse().ok()?, currency.parse().ok()?);
+    Some(Hold {
+        amount,
+        captured: None,
+        voided: false,
+        refunded_minor: 0,
+    })
 }
 
 fn refused(reason: &str) -> Answer {

@@ -132,3 +132,31 @@ async fn capture_void_and_refund_follow_the_authorization() {
         Err(ProviderError::UnknownAuthorization(_))
     ));
 }
+
+/// A restart of agora (a new simulator) must not make the processor forget what it authorised:
+/// the capture of an authorization granted before the restart succeeds, once, and never above
+/// the amount authorised (a kill -9 mid-checkout otherwise left paid buyers' orders to time out).
+#[tokio::test]
+async fn an_authorization_outlives_a_restart_of_agora() {
+    let before = provider(Duration::from_millis(10));
+    let Authorization::Authorized { reference } =
+        before.authorize("pay-1", "tok_ok", eur(2500)).await.unwrap()
+    else {
+        panic!("tok_ok must authorise");
+    };
+    drop(before);
+    let after = provider(Duration::from_millis(10));
+    assert!(matches!(
+        after.capture("cap-too-much", &reference, eur(2501)).await,
+        Err(ProviderError::Refused(_))
+    ));
+    after.capture("cap-1", &reference, eur(2500)).await.unwrap();
+    assert!(matches!(
+        after.capture("cap-2", &reference, eur(2500)).await,
+        Err(ProviderError::Refused(_))
+    ));
+    assert!(matches!(
+        after.capture("cap-3", "sim_auth_7_100_XXX", eur(100)).await,
+        Err(ProviderError::UnknownAuthorization(_))
+    ));
+}
