@@ -275,6 +275,28 @@ async fn variants_have_their_own_skus_stock_and_prices(store: Store) {
         .await
         .unwrap();
     assert_eq!(problem_code(r).await, (404, "variant_not_found".into()));
+    // No `price` at all is a mistake, not a request to clear the override (only null clears);
+    // nor is a price above the cap.
+    for body in [
+        json!({}),
+        json!({ "price": { "amount_minor": 100_000_000_001_i64, "currency": "EUR" } }),
+    ] {
+        let r = app
+            .client
+            .patch(app.url(&format!("/api/v1/products/{id}/variants/{}", skus[1])))
+            .header(seller.0.clone(), seller.1.clone())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            problem_code(r).await,
+            (422, "validation_failed".into()),
+            "{body}"
+        );
+    }
+    let product = read(&app, &format!("/api/v1/products/{id}"), "0").await;
+    assert_eq!(product["price_range"]["min"]["amount_minor"], 1500);
 }
 
 fn band_counts(page: &Value) -> Vec<i64> {

@@ -139,8 +139,10 @@ async fn capture_void_and_refund_follow_the_authorization() {
 #[tokio::test]
 async fn an_authorization_outlives_a_restart_of_agora() {
     let before = provider(Duration::from_millis(10));
-    let Authorization::Authorized { reference } =
-        before.authorize("pay-1", "tok_ok", eur(2500)).await.unwrap()
+    let Authorization::Authorized { reference } = before
+        .authorize("pay-1", "tok_ok", eur(2500))
+        .await
+        .unwrap()
     else {
         panic!("tok_ok must authorise");
     };

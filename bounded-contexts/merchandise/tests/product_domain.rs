@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use event_schemas::merchandise::{
     ProductCreated, ProductEvent, ProductPriceChanged, ProductPublished,
 };
-use merchandise::domain::{NewProduct, Product, ProductCommand, ProductError, ProductStatus};
+use merchandise::domain::{
+    MAX_PRICE_MINOR, NewProduct, Product, ProductCommand, ProductError, ProductStatus,
+};
 use shared_kernel::ids::{ProductId, UserId};
 use shared_kernel::testing::given;
 use shared_kernel::{Currency, Money};
@@ -64,13 +66,16 @@ fn a_product_cannot_be_created_twice() {
 #[test]
 fn invalid_products_are_refused() {
     let (id, seller) = (ProductId::new(), UserId::new());
-    let cases: [fn(&mut NewProduct); 6] = [
+    let cases: [fn(&mut NewProduct); 8] = [
         |p| p.title = String::new(),
         |p| p.title = "x".repeat(201),
         |p| p.category = " ".into(),
         |p| p.sku = "a b".into(),
         |p| p.price = eur(0),
         |p| p.price = eur(-1),
+        // Above the cap a sum of such prices could overflow a total or a seller's ledger.
+        |p| p.price = eur(MAX_PRICE_MINOR + 1),
+        |p| p.price = eur(i64::MAX),
     ];
     for mutate in cases {
         let mut p = new_product(id, seller);

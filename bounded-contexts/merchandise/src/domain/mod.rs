@@ -4,7 +4,9 @@ mod product;
 mod sku_claim;
 mod variant;
 
-pub use product::{NewProduct, Product, ProductCommand, ProductError, ProductStatus};
+pub use product::{
+    MAX_PRICE_MINOR, NewProduct, Product, ProductCommand, ProductError, ProductStatus,
+};
 pub use sku_claim::{
     SKU_ABANDONED_AFTER_SECS, SkuClaim, SkuClaimCommand, SkuClaimError, SkuHolder,
 };

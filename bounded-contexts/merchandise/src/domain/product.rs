@@ -152,11 +152,19 @@ fn check_text(rule: &TextRule, value: &str) -> Result<(), ProductError> {
         .map_err(|e| ProductError::Invalid(e.to_string()))
 }
 
-fn check_price(price: Money) -> Result<(), ProductError> {
-    if price.amount_minor <= 0 {
-        return Err(ProductError::Invalid(
-            "price must be greater than zero".into(),
-        ));
+/// The highest price of a product or a variant, in minor units (1,000,000,000.00 in a
+/// currency of two decimals). With at most 10,000 units a line and 100 lines an order, an order
+/// stays under 10^17 minor units, so totals, refunds and sellers' ledgers (`i64`) have room for
+/// thousands of the largest orders before any sum could overflow.
+pub const MAX_PRICE_MINOR: i64 = 100_000_000_000;
+
+/// A price: above zero, at most [`MAX_PRICE_MINOR`].
+pub(super) fn check_price(price: Money) -> Result<(), ProductError> {
+    if !(1..=MAX_PRICE_MINOR).contains(&price.amount_minor) {
+        return Err(ProductError::Invalid(format!(
+            "price must be 1 to {MAX_PRICE_MINOR} minor units, got {}",
+            price.amount_minor
+        )));
     }
     Ok(())
 }

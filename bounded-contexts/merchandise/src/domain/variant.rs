@@ -124,15 +124,14 @@ pub(super) fn check_option_values(
     Ok(())
 }
 
-/// A variant's price: above zero, in the product's currency.
+/// A variant's price: as a product's ([`super::product::check_price`]), in the product's
+/// currency.
 pub(super) fn check_variant_price(
     price: Option<Money>,
     product_price: Option<Money>,
 ) -> Result<(), ProductError> {
     let Some(price) = price else { return Ok(()) };
-    if price.amount_minor <= 0 {
-        return Err(invalid("a variant's price must be greater than zero"));
-    }
+    super::product::check_price(price)?;
     if product_price.is_some_and(|p| p.currency != price.currency) {
         return Err(invalid(
             "a variant's price must be in the product's currency",

@@ -44,12 +44,21 @@ pub(crate) struct NewVariantBody {
     price: Option<Money>,
 }
 
-/// A variant's price override: a price, or null to sell at the product's price again.
+/// A variant's price override: a price, or null to sell at the product's price again. The
+/// field is required: a body without it is refused (422), not taken as null.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "price": { "amount_minor": 2700, "currency": "EUR" } }))]
 pub(crate) struct ChangeVariant {
+    #[serde(deserialize_with = "price_or_null")]
+    #[schema(required = true)]
     price: Option<Money>,
+}
+
+/// A `price` that must be present, as a price or as null (serde takes a missing `Option`
+/// field as null unless the field has its own deserializer).
+fn price_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Money>, D::Error> {
+    Option::<Money>::deserialize(d)
 }
 
 #[utoipa::path(
