@@ -607,7 +607,18 @@ async fn every_error_is_problem_json(store: Store) {
     );
     cases.problem(r, 405, "method_not_allowed").await;
     let r = send(&app, None, Method::PUT, "/healthz", None).await;
-    cases.problem(r, 405, "method_not_allowed").await;
+    let detail = r.headers().get("allow").is_some();
+    cases.check(detail, "405 of /healthz has an Allow header".to_owned());
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    let detail = body["detail"].as_str().unwrap_or_default().to_owned();
+    cases.check(
+        !detail.trim_end().ends_with(':') && !detail.ends_with("allowed: "),
+        format!("a 405's detail names no empty list: {detail:?}"),
+    );
+    cases.check(
+        body["code"] == "method_not_allowed",
+        format!("405 code: {body}"),
+    );
     // Unknown routes and unparsable ids are 404 problems, as before.
     let r = send(&app, None, Method::GET, "/api/v1/nothing", None).await;
     cases.problem(r, 404, "not_found").await;

@@ -89,12 +89,20 @@ pub async fn problem_errors(request: Request, next: Next) -> Response {
         tracing::warn!(%status, body = %text, "non-problem error response replaced");
         "an internal error occurred".to_owned()
     } else if status == StatusCode::METHOD_NOT_ALLOWED {
-        let allowed = parts
+        // axum's method router adds `Allow` outside this layer on some routes: name the
+        // methods when they are known here, else point at the header.
+        match parts
             .headers
             .get(header::ALLOW)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        format!("{method} is not allowed here; allowed: {allowed}")
+        {
+            Some(allowed) if !allowed.trim().is_empty() => {
+                format!("{method} is not allowed here; allowed: {allowed}")
+            }
+            _ => {
+                format!("{method} is not allowed here; the Allow header lists the methods that are")
+            }
+        }
     } else if text.trim().is_empty() || is_json(&parts.headers) {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else {
