@@ -174,10 +174,10 @@ impl SimulatedPaymentProvider {
         if let Some(answer) = ledger.answers.get(key) {
             return answer.clone();
         }
-        if !ledger.holds.contains_key(reference) {
-            if let Some(hold) = granted_before_a_restart(reference) {
-                ledger.holds.insert(reference.to_owned(), hold);
-            }
+        if !ledger.holds.contains_key(reference)
+            && let Some(hold) = granted_before_a_restart(reference)
+        {
+            ledger.holds.insert(reference.to_owned(), hold);
         }
         let answer = match ledger.holds.get_mut(reference) {
             Some(hold) => operation(hold),
