@@ -95,6 +95,18 @@ impl SimulatedPaymentProvider {
         self.ledger().holds.get(reference).cloned()
     }
 
+    /// The state of the `n`th authorization this simulator granted (from 1), whatever its
+    /// amount: for tests that know the order of authorizations, not their references.
+    #[must_use]
+    pub fn nth_hold(&self, n: u64) -> Option<Hold> {
+        let prefix = format!("sim_auth_{n}_");
+        self.ledger()
+            .holds
+            .iter()
+            .find(|(reference, _)| reference.starts_with(&prefix))
+            .map(|(_, hold)| hold.clone())
+    }
+
     /// Money held (authorised, neither captured nor voided) over all authorizations, in minor
     /// units: what a cancelled order must never leave behind.
     #[must_use]

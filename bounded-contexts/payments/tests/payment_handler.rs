@@ -147,7 +147,7 @@ async fn a_void_that_overtakes_a_slow_authorization_leaves_nothing_held() {
     // The provider did authorise (it was asked before the void), and the hold was voided.
     assert_eq!(f.provider.authorizations_granted(), 1);
     assert_eq!(f.provider.held_minor(), 0);
-    let hold = f.provider.hold("sim_auth_1").unwrap();
+    let hold = f.provider.nth_hold(1).unwrap();
     assert!(hold.voided && hold.captured.is_none());
     // The decline knows what the payment was for: the saga can reject the right order.
     let events = f.events(id).await;
@@ -206,7 +206,7 @@ async fn a_void_after_capture_gives_the_money_back() {
         }))
         .await;
     assert_eq!(status(&void), "refunded");
-    let hold = f.provider.hold("sim_auth_1").unwrap();
+    let hold = f.provider.nth_hold(1).unwrap();
     assert_eq!(hold.refunded_minor, 2500);
     assert_eq!(f.payment(id).await.refunded_minor, 2500);
 }
@@ -237,5 +237,5 @@ async fn card_refunds_reach_the_provider_and_stay_bounded() {
         "rejected:refund_exceeds_captured"
     );
     assert_eq!(status(&f.send(refund(None)).await), "refunded");
-    assert_eq!(f.provider.hold("sim_auth_1").unwrap().refunded_minor, 2500);
+    assert_eq!(f.provider.nth_hold(1).unwrap().refunded_minor, 2500);
 }
