@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{Store, TestApp, TestUser, spawn_app};
 use event_schemas::inventory::commands::{CommitStock, ReserveStock};
 use event_schemas::inventory::{ReservationEvent, SkuQuantity, StockEvent, StockLevels};
-use inventory::application::{InventoryCommand, InventoryHandler};
+use inventory::application::{InventoryCommand, InventoryHandler, ReservationRequest};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared_kernel::ids::OrderId;
@@ -122,15 +122,15 @@ async fn levels(app: &TestApp, user: &TestUser, min_position: u64) -> Value {
 }
 
 /// Sends an inventory command on the platform's bus as the order saga would.
-async fn send_as_saga(app: &TestApp, command: &InventoryCommand) -> CommandReply {
-    let envelope = command
+async fn send_as_saga(app: &TestApp, command: &ReservationRequest) -> CommandReply {
+    let envelope = InventoryCommand::from(command.clone())
         .envelope(Uuid::now_v7(), "system:saga:test")
         .unwrap();
     app.running.bus.send(envelope).await.unwrap()
 }
 
-fn reserve_command(order_id: OrderId, quantity: i64, expires_in: Duration) -> InventoryCommand {
-    InventoryCommand::ReserveStock(ReserveStock {
+fn reserve_command(order_id: OrderId, quantity: i64, expires_in: Duration) -> ReservationRequest {
+    ReservationRequest::ReserveStock(ReserveStock {
         order_id,
         lines: vec![SkuQuantity {
             sku: SKU.into(),
@@ -413,7 +413,7 @@ async fn an_unpaid_reservation_is_released_by_its_timer(store: Store) {
     assert_eq!(reservation_status(&reply).0, "confirmed");
     let reply = send_as_saga(
         &app,
-        &InventoryCommand::CommitStock(CommitStock { order_id: paid }),
+        &ReservationRequest::CommitStock(CommitStock { order_id: paid }),
     )
     .await;
     assert_eq!(reservation_status(&reply).0, "committed");
@@ -461,7 +461,7 @@ async fn an_unpaid_reservation_is_released_by_its_timer(store: Store) {
     // Expiring again (a repeated timer) changes nothing.
     let reply = send_as_saga(
         &app,
-        &InventoryCommand::ExpireReservation { order_id: unpaid },
+        &ReservationRequest::ExpireReservation { order_id: unpaid },
     )
     .await;
     assert_eq!(reservation_status(&reply).0, "expired");
@@ -493,7 +493,7 @@ async fn concurrent_reservations_never_oversell(store: Store) {
     let mut tasks = Vec::new();
     for i in 0..ORDERS {
         let envelope: CommandEnvelope =
-            reserve_command(OrderId::new(), 1, Duration::from_secs(600))
+            InventoryCommand::from(reserve_command(OrderId::new(), 1, Duration::from_secs(600)))
                 .envelope(Uuid::now_v7(), "system:saga:test")
                 .unwrap();
         let bus = Arc::clone(&app.running.bus);
@@ -617,7 +617,7 @@ async fn a_reservation_holds_every_line_or_none(store: Store) {
         ]
     };
     let reserve = |order_id: OrderId, lines: Vec<SkuQuantity>| {
-        InventoryCommand::ReserveStock(ReserveStock {
+        ReservationRequest::ReserveStock(ReserveStock {
             order_id,
             lines,
             expires_at: chrono::Utc::now() + chrono::Duration::minutes(10),
@@ -661,7 +661,7 @@ async fn a_reservation_holds_every_line_or_none(store: Store) {
     assert_eq!(reservation_status(&again).0, "confirmed");
     assert_eq!(ledger_levels(&app, SKU).await, stock(5, 2));
 
-    let commit = InventoryCommand::CommitStock(CommitStock { order_id: order });
+    let commit = ReservationRequest::CommitStock(CommitStock { order_id: order });
     assert_eq!(
         reservation_status(&send_as_saga(&app, &commit).await).0,
         "committed"
@@ -669,7 +669,7 @@ async fn a_reservation_holds_every_line_or_none(store: Store) {
     assert_eq!(ledger_levels(&app, SKU).await, stock(3, 0));
     assert_eq!(ledger_levels(&app, "INV-SAUCER").await, stock(0, 0));
     let release =
-        InventoryCommand::ReleaseStock(event_schemas::inventory::commands::ReleaseStock {
+        ReservationRequest::ReleaseStock(event_schemas::inventory::commands::ReleaseStock {
             order_id: order,
             reason: "order_cancelled".into(),
         });
@@ -687,12 +687,18 @@ async fn a_reservation_holds_every_line_or_none(store: Store) {
     assert_eq!(ledger_levels(&app, SKU).await, stock(5, 0));
 
     // Saga commands are the platform's: a user cannot send them.
-    let envelope = reserve(OrderId::new(), lines(1, 1))
+    let envelope = InventoryCommand::from(reserve(OrderId::new(), lines(1, 1)))
         .envelope(Uuid::now_v7(), seller.id.clone())
         .unwrap();
     let reply = app.running.bus.send(envelope).await.unwrap();
     assert!(
-        matches!(reply.outcome, CommandOutcome::Rejected { status: 403, .. }),
+        matches!(
+            reply.outcome,
+            CommandOutcome::Rejected {
+                kind: shared_kernel::RejectionKind::Forbidden,
+                ..
+            }
+        ),
         "{reply:?}"
     );
 }

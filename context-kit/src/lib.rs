@@ -22,6 +22,7 @@ use projections::{Progress, Projection};
 use shared_kernel::{Clock, CommandBus, CommandHandler, EventStore};
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
+use utoipa::Modify as _;
 
 /// What the platform hands every context when it wires it: the shared adapters and settings.
 /// Cheap to clone (handles only).
@@ -122,7 +123,26 @@ impl Context {
         self
     }
 
+    /// Adds the context's routes, each declared once (`http_kernel::routes!` on an
+    /// `http_kernel::Routes`, state applied): they are served, and described in the context's
+    /// document, completed with what every operation of a context shares (its tag, the shared
+    /// parameters and problem responses: `http_kernel::openapi::ContextOperations`).
+    #[must_use]
+    pub fn with_routes(mut self, routes: http_kernel::Routes) -> Self {
+        let (router, mut doc) = routes.split_for_parts();
+        http_kernel::openapi::ContextOperations { tag: self.name }.modify(&mut doc);
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (name, schema) in http_kernel::openapi::shared_schemas() {
+            components.schemas.entry(name).or_insert(schema);
+        }
+        self.router = self.router.merge(router);
+        self.openapi.merge(doc);
+        self
+    }
+
     /// Merges routes into the context's router.
+    ///
+    /// Transitional: contexts not yet declaring their routes once ([`Self::with_routes`]).
     #[must_use]
     pub fn with_router(mut self, router: Router) -> Self {
         self.router = self.router.merge(router);

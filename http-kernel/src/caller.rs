@@ -34,8 +34,9 @@ pub const SESSION_COOKIE: &str = "agora_session";
 pub const ISSUER: &str = "agora";
 /// The `aud` of every access token.
 pub const AUDIENCE: &str = "agora-api";
-/// Clock skew tolerated between the issuer and a verifier, in seconds.
-const LEEWAY_SECS: u64 = 5;
+/// Clock skew tolerated between the issuer and a verifier, in seconds: a token is accepted
+/// until `exp` + this (README, "Configuration").
+pub const LEEWAY_SECS: u64 = 2;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +112,24 @@ pub enum TokenError {
     Subject,
     #[error("token was revoked (signed out, or issued before the account's latest revocation)")]
     Revoked,
+}
+
+impl TokenError {
+    /// What a client is told of the refusal (`error_description` of the `WWW-Authenticate`
+    /// challenge): expired or revoked, which the client can act on, else only "not valid" (how
+    /// a forged token failed is not the client's business).
+    #[must_use]
+    pub fn public_reason(&self) -> &'static str {
+        match self {
+            Self::Invalid(e)
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) =>
+            {
+                "the access token expired"
+            }
+            Self::Revoked => "the access token was revoked",
+            _ => "the access token is not valid",
+        }
+    }
 }
 
 /// The port a [`TokenVerifier`] asks whether a well-signed, unexpired token was revoked since
@@ -216,8 +235,8 @@ pub enum Authentication {
     /// No credentials were sent.
     Anonymous,
     Verified(Caller),
-    /// Credentials were sent and refused.
-    Refused,
+    /// Credentials were sent and refused, for this (public) reason.
+    Refused(&'static str),
 }
 
 /// The token a request carries: the `Authorization: Bearer` header wins over the cookie.
@@ -246,13 +265,15 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let outcome = match token_of(request.headers()) {
-        None if request.headers().contains_key(AUTHORIZATION) => Authentication::Refused,
+        None if request.headers().contains_key(AUTHORIZATION) => {
+            Authentication::Refused("the Authorization header is not `Bearer <token>`")
+        }
         None => Authentication::Anonymous,
         Some(token) => match verifier.verify(&token) {
             Ok(caller) => Authentication::Verified(caller),
             Err(e) => {
                 tracing::debug!(error = %e, "token refused");
-                Authentication::Refused
+                Authentication::Refused(e.public_reason())
             }
         },
     };
@@ -268,7 +289,7 @@ fn authentication(parts: &Parts) -> Authentication {
         .unwrap_or_else(|| {
             // A router without the layer must fail closed, and loudly.
             tracing::error!("no authentication layer in front of a route that needs a caller");
-            Authentication::Refused
+            Authentication::Refused("the token cannot be checked")
         })
 }
 
@@ -278,7 +299,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         match authentication(parts) {
             Authentication::Verified(caller) => Ok(caller),
-            Authentication::Anonymous | Authentication::Refused => Err(ApiError::Unauthenticated),
+            Authentication::Anonymous => Err(ApiError::Unauthenticated(None)),
+            Authentication::Refused(why) => Err(ApiError::Unauthenticated(Some(why.to_owned()))),
         }
     }
 }
@@ -295,7 +317,7 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Caller {
         match authentication(parts) {
             Authentication::Verified(caller) => Ok(Some(caller)),
             Authentication::Anonymous => Ok(None),
-            Authentication::Refused => Err(ApiError::Unauthenticated),
+            Authentication::Refused(why) => Err(ApiError::Unauthenticated(Some(why.to_owned()))),
         }
     }
 }

@@ -98,9 +98,9 @@ pub struct InvalidCursor(pub &'static str);
 
 impl From<InvalidCursor> for ApiError {
     fn from(e: InvalidCursor) -> Self {
-        Self::Rejected {
-            status: 400,
-            code: "invalid_cursor".into(),
+        Self::Edge {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            code: "invalid_cursor",
             message: format!(
                 "the cursor is not one this list gave out for this sort ({})",
                 e.0

@@ -33,9 +33,9 @@ pub async fn refuse_control_characters(request: Request, next: Next) -> Response
 }
 
 fn check_uri(path: &str, query: Option<&str>) -> Result<(), ApiError> {
-    let too_long = |what: &str, max: usize| ApiError::Rejected {
-        status: StatusCode::URI_TOO_LONG.as_u16(),
-        code: "uri_too_long".into(),
+    let too_long = |what: &str, max: usize| ApiError::Edge {
+        status: StatusCode::URI_TOO_LONG,
+        code: "uri_too_long",
         message: format!("the {what} is longer than {max} bytes"),
     };
     if path.len() > MAX_PATH_BYTES {
@@ -43,9 +43,9 @@ fn check_uri(path: &str, query: Option<&str>) -> Result<(), ApiError> {
     }
     let decoded = percent_decode_str(path)
         .decode_utf8()
-        .map_err(|_| ApiError::Rejected {
-            status: StatusCode::BAD_REQUEST.as_u16(),
-            code: "malformed_uri".into(),
+        .map_err(|_| ApiError::Edge {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_uri",
             message: "the path does not decode to UTF-8 text".into(),
         })?;
     if decoded.chars().any(char::is_control) {

@@ -1,8 +1,13 @@
 //! JSON request bodies whose rejections are problem+json: malformed JSON is 400, JSON of the
 //! wrong shape or with refused text 422, a body over the limit 413, a body that is not JSON 415.
 //!
-//! Every body is parsed into a [`serde_json::Value`] first and walked before it is typed, so two
-//! rules hold for every field of every route without each route repeating them:
+//! Every body is parsed into a [`serde_json::Value`] first ([`strict`]: a JSON object, each key
+//! once at every depth) and walked before it is typed, so these rules hold for every field of
+//! every route without each route repeating them:
+//! - the body is one JSON object (an array, a string or a number is refused, even where its
+//!   elements would fill a struct's fields in order, as serde would otherwise allow);
+//! - no object names a key twice (RFC 8259 leaves the meaning of a repeated name open; taking
+//!   the last, as serde does, lets two readers of one body disagree);
 //! - no string (value or object key) holds a control character other than tab, line feed and
 //!   carriage return (NUL and the like fail in the stores, and never belong in text);
 //! - no string is longer than [`MAX_STRING_CHARS`] characters, a backstop above every field's
@@ -17,6 +22,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::ApiError;
+
+mod strict;
 
 /// The longest string any JSON body may hold, in characters (Unicode scalar values). The
 /// longest field a route documents is a post body (40,000 characters); this is above it, so it
@@ -117,14 +124,19 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
 /// [`ApiError::MalformedJson`] for text that is not JSON; [`ApiError::Validation`] for a
 /// refused string or JSON of another shape than `T` (the message names the field's path).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
+    let value = strict::parse(bytes)?;
     check_value(&value)?;
+    if !value.is_object() {
+        return Err(ApiError::Validation(format!(
+            "the body must be a JSON object, not {}",
+            strict::kind_of(&value)
+        )));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let inner = strict::plain_message(&e.into_inner().to_string());
         if path == "." {
-            ApiError::Validation(inner.to_string())
+            ApiError::Validation(inner)
         } else {
             ApiError::Validation(format!("{path}: {inner}"))
         }
@@ -245,6 +257,66 @@ mod tests {
             parse::<Post>(b"{\"title\":"),
             Err(ApiError::MalformedJson(_))
         ));
+    }
+
+    #[test]
+    fn a_body_is_one_object_with_each_key_once() {
+        #[derive(Debug, Deserialize)]
+        struct Login {
+            #[allow(dead_code)]
+            email: String,
+            #[allow(dead_code)]
+            password: String,
+        }
+        for (body, says) in [
+            (
+                r#"["a@b.org","secret"]"#,
+                "the body must be a JSON object, not an array",
+            ),
+            ("[]", "the body must be a JSON object, not an array"),
+            (
+                r#""a@b.org""#,
+                "the body must be a JSON object, not a string",
+            ),
+            ("42", "the body must be a JSON object, not a number"),
+            ("null", "the body must be a JSON object, not null"),
+            (
+                r#"{"email":"a@b.org","email":"c@d.org","password":"p"}"#,
+                "email: the key appears twice",
+            ),
+            (r#"{"a":{"b":1,"b":2}}"#, "a.b: the key appears twice"),
+        ] {
+            let Err(ApiError::Validation(m)) = parse::<Login>(body.as_bytes()) else {
+                panic!("{body} accepted");
+            };
+            assert_eq!(m, says, "{body}");
+        }
+        let Err(ApiError::Validation(m)) = parse::<Login>(br#"{"email":{"x":1},"password":"p"}"#)
+        else {
+            panic!("accepted")
+        };
+        assert!(!m.contains("String") && !m.contains("Login"), "{m}");
+    }
+
+    #[test]
+    fn messages_name_json_not_rust_types() {
+        #[derive(Debug, Deserialize)]
+        struct Money {
+            #[allow(dead_code)]
+            amount_minor: i64,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Product {
+            #[allow(dead_code)]
+            price: Money,
+        }
+        let Err(ApiError::Validation(m)) = parse::<Product>(br#"{"price":5}"#) else {
+            panic!("accepted")
+        };
+        assert_eq!(
+            m,
+            "price: invalid type: integer `5`, expected a JSON object"
+        );
     }
 
     #[test]

@@ -14,9 +14,11 @@ pub mod idempotency;
 pub mod json;
 pub mod limits;
 pub mod openapi;
+mod page;
 mod params;
 mod problem;
 mod reply;
+pub mod router;
 
 pub use api::ContextApi;
 pub use caller::{
@@ -29,8 +31,12 @@ pub use edge::{problem_errors, refuse_control_characters};
 pub use idempotency::{Idempotency, idempotency};
 pub use json::{Json, OptionalJson};
 pub use limits::{KeyedLimiter, limit_writes_per_user};
+pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 pub use params::{Path, Query};
-pub use problem::{ApiError, Problem};
+pub use problem::{ApiError, Problem, status_of};
 pub use reply::{
-    AGORA_MIN_POSITION, AGORA_POSITION, min_position, pending_command, reply_response, send_command,
+    AGORA_MIN_POSITION, AGORA_POSITION, PendingCommand, Written, min_position, refused,
+    send_command,
 };
+pub use router::{ReadModels, Routes, read_your_writes};
+pub use utoipa_axum::routes;

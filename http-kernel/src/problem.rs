@@ -3,6 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use shared_kernel::{Rejection, RejectionKind};
 
 /// The body of every error response (`application/problem+json`, RFC 9457).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -62,8 +63,10 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750 section 3): no credentials
+    /// (`None`), or credentials refused for the reason given (`error="invalid_token"`).
     #[error("authentication required")]
-    Unauthenticated,
+    Unauthenticated(Option<String>),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -84,20 +87,65 @@ pub enum ApiError {
         detail: String,
         retry_after_secs: u64,
     },
-    /// A domain rejection with its own code and status.
+    /// A refusal of the domain (a command's rejection, a rule a route checks): its kind picks
+    /// the status ([`status_of`]), its code goes to the client as is.
     #[error("{message}")]
-    Rejected {
-        status: u16,
+    Refused {
+        kind: RejectionKind,
         code: String,
+        message: String,
+    },
+    /// An answer of the edge itself, with a status no domain refusal has (400
+    /// `invalid_cursor`, 414 `uri_too_long`, ...).
+    #[error("{message}")]
+    Edge {
+        status: StatusCode,
+        code: &'static str,
         message: String,
     },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// The one place a refusal's kind becomes an HTTP status.
+#[must_use]
+pub const fn status_of(kind: RejectionKind) -> StatusCode {
+    match kind {
+        RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RejectionKind::NotFound => StatusCode::NOT_FOUND,
+        RejectionKind::Forbidden => StatusCode::FORBIDDEN,
+        RejectionKind::Conflict => StatusCode::CONFLICT,
+        RejectionKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        RejectionKind::Gone => StatusCode::GONE,
+        RejectionKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 impl ApiError {
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(e))
+    }
+
+    /// A refusal of `kind` with its stable `code`.
+    pub fn refused(kind: RejectionKind, code: &str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            kind,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// A domain error as the edge answers it (its [`Rejection`] code and kind, its message).
+    pub fn rejection(error: &(impl Rejection + std::fmt::Display)) -> Self {
+        let (code, kind) = error.code_and_kind();
+        Self::refused(kind, code, error.to_string())
+    }
+
+    /// The HTTP status this error answers with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn problem(&self) -> Problem {
@@ -114,10 +162,13 @@ impl ApiError {
                 "unsupported_media_type",
                 d.clone(),
             ),
-            Self::Unauthenticated => p(
+            Self::Unauthenticated(why) => p(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
-                "authentication required".to_owned(),
+                why.as_ref().map_or_else(
+                    || "authentication required".to_owned(),
+                    |why| format!("authentication required: {why}"),
+                ),
             ),
             Self::Forbidden(d) => p(StatusCode::FORBIDDEN, "forbidden", d.clone()),
             Self::NotFound(what) => p(
@@ -141,18 +192,16 @@ impl ApiError {
                 "unavailable",
                 detail.clone(),
             ),
-            Self::Rejected {
+            Self::Refused {
+                kind,
+                code,
+                message,
+            } => p(status_of(*kind), code, message.clone()),
+            Self::Edge {
                 status,
                 code,
                 message,
-            } => Problem {
-                status: *status,
-                ..p(
-                    StatusCode::from_u16(*status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                    code,
-                    message.clone(),
-                )
-            },
+            } => p(*status, code, message.clone()),
             Self::Internal(_) => p(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -160,6 +209,24 @@ impl ApiError {
             ),
         }
     }
+}
+
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3): the scheme and realm alone
+/// when no credentials came, `error="invalid_token"` with a description when they were refused.
+fn challenge(why: Option<&str>) -> HeaderValue {
+    let value = why.map_or_else(
+        || r#"Bearer realm="agora""#.to_owned(),
+        |why| {
+            // A quoted-string may not hold `"` or `\` unescaped; descriptions are ours, but
+            // keep the header valid whatever they say.
+            let why: String = why
+                .chars()
+                .filter(|c| *c != '"' && *c != '\\' && (' '..='~').contains(c))
+                .collect();
+            format!(r#"Bearer realm="agora", error="invalid_token", error_description="{why}""#)
+        },
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 
 impl IntoResponse for ApiError {
@@ -182,6 +249,49 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        if let Self::Unauthenticated(why) = &self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge(why.as_deref()));
+        }
         response
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_status_and_keeps_its_code() {
+        for (kind, status) in [
+            (RejectionKind::Invalid, 422),
+            (RejectionKind::NotFound, 404),
+            (RejectionKind::Forbidden, 403),
+            (RejectionKind::Conflict, 409),
+            (RejectionKind::Unauthenticated, 401),
+            (RejectionKind::Gone, 410),
+            (RejectionKind::TooManyRequests, 429),
+            (RejectionKind::Unavailable, 503),
+        ] {
+            let response = ApiError::refused(kind, "some_code", "why").into_response();
+            assert_eq!(response.status().as_u16(), status, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_401_challenges_as_rfc_6750_says() {
+        let anonymous = ApiError::Unauthenticated(None).into_response();
+        assert_eq!(
+            anonymous.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer realm="agora""#
+        );
+        let refused =
+            ApiError::Unauthenticated(Some("the access token \"expired\"".into())).into_response();
+        assert_eq!(
+            refused.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer realm="agora", error="invalid_token", error_description="the access token expired""#
+        );
     }
 }

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::rejection::RejectionKind;
+
 /// A request to one context. `name` selects the handler inside the context; `payload` is the
 /// command's JSON as published in `event-schemas`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,15 +93,21 @@ impl CommandEnvelope {
         }
     }
 
-    /// The reply of a command that broke a rule (nothing was appended).
+    /// The reply of a command that broke a rule (nothing was appended): what kind of refusal
+    /// it is, its stable `code` and a message for humans.
     #[must_use]
-    pub fn reject(&self, status: u16, code: &str, message: impl Into<String>) -> CommandReply {
+    pub fn reject(
+        &self,
+        kind: RejectionKind,
+        code: &str,
+        message: impl Into<String>,
+    ) -> CommandReply {
         CommandReply {
             command_id: self.command_id,
             outcome: CommandOutcome::Rejected {
                 code: code.to_owned(),
                 message: message.into(),
-                status,
+                kind,
             },
         }
     }
@@ -118,11 +126,12 @@ pub enum CommandOutcome {
         #[serde(default)]
         body: serde_json::Value,
     },
-    /// The command broke a rule; nothing was appended. `code` is the stable snake_case error code.
+    /// The command broke a rule; nothing was appended. `code` is the stable snake_case error
+    /// code; `kind` says what sort of refusal it is (the HTTP edge picks the status from it).
     Rejected {
         code: String,
         message: String,
-        status: u16,
+        kind: RejectionKind,
     },
 }
 
@@ -158,10 +167,13 @@ mod tests {
             envelope.unwrap_command::<Demo>().unwrap(),
             Demo::DoThing { n: 7 }
         );
-        let reply = envelope.reject(409, "conflict", "busy");
+        let reply = envelope.reject(RejectionKind::Conflict, "conflict", "busy");
         assert!(matches!(
             reply.outcome,
-            CommandOutcome::Rejected { status: 409, .. }
+            CommandOutcome::Rejected {
+                kind: RejectionKind::Conflict,
+                ..
+            }
         ));
         assert!(
             CommandEnvelope::wrap("demo", &5_u8, id, "u".into()).is_err(),

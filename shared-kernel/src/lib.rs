@@ -12,6 +12,7 @@ pub mod ids;
 pub mod money;
 pub mod payments;
 pub mod ports;
+pub mod rejection;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
@@ -29,4 +30,5 @@ pub use ports::{
     BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError, Page,
     StoreError,
 };
+pub use rejection::{Rejection, RejectionKind};
 pub use text::{TextError, TextRule};

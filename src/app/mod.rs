@@ -79,7 +79,7 @@ pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::R
         config,
         auth: &auth,
     })?;
-    let parts = Parts::of(contexts);
+    let parts = Parts::of(contexts, &services);
 
     let runtime = EventRuntime {
         config,
@@ -135,7 +135,7 @@ struct Parts {
 }
 
 impl Parts {
-    fn of(contexts: Vec<Context>) -> Self {
+    fn of(contexts: Vec<Context>, services: &Services) -> Self {
         let mut parts = Self {
             handlers: Vec::new(),
             groups: Vec::new(),
@@ -148,13 +148,28 @@ impl Parts {
             if let Some(handler) = c.handler {
                 parts.handlers.push((c.name, handler));
             }
+            let read_model_names: Arc<[&'static str]> =
+                c.projections.iter().map(|p| p.name()).collect();
             // A context's read models are applied together, one transaction per page
             // (DESIGN.md, hard problem 9).
             if !c.projections.is_empty() {
                 parts.groups.push((c.name, c.projections));
             }
             parts.sagas.extend(c.process_managers);
-            parts.router = parts.router.merge(c.router);
+            // Every route of the context reads its caller's writes when asked to
+            // (`Agora-Min-Position`): it waits for the context's own read models.
+            if c.router.has_routes() {
+                let read_models = http_kernel::ReadModels {
+                    progress: services.progress.clone(),
+                    names: read_model_names,
+                    wait: services.read_wait,
+                };
+                let router = c.router.route_layer(axum::middleware::from_fn_with_state(
+                    read_models,
+                    http_kernel::read_your_writes,
+                ));
+                parts.router = parts.router.merge(router);
+            }
             parts.background.extend(c.background);
             parts.openapi.push(c.openapi);
         }

@@ -12,6 +12,7 @@ use event_schemas::communities::{
     CommentEvent, CommunityEvent, ContentRef, MembershipEvent, PostEvent, ReportEvent, Visibility,
     VoteEvent,
 };
+use shared_kernel::RejectionKind;
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
 use shared_kernel::testing::{Given, given, now};
@@ -118,8 +119,8 @@ fn a_name_is_taken_once_and_must_be_valid() {
             Visibility::Public,
         )));
         assert_eq!(
-            refused.error().code_and_status(),
-            ("validation_failed", 422),
+            refused.error().code_and_kind(),
+            ("validation_failed", RejectionKind::Invalid),
             "{bad}"
         );
     }
@@ -151,7 +152,10 @@ fn only_the_owner_appoints_and_removes_moderators() {
         actor: owner,
         user: owner,
     });
-    assert_eq!(refused.error().code_and_status(), ("forbidden", 403));
+    assert_eq!(
+        refused.error().code_and_kind(),
+        ("forbidden", RejectionKind::Forbidden)
+    );
     let stepped_down = community
         .when(CommunityCommand::RemoveModerator {
             actor: alice,
@@ -267,15 +271,15 @@ fn only_moderators_ban_and_never_a_moderator_nor_into_the_past() {
         expires_at: None,
     };
     assert_eq!(
-        nobody.when(on_a_mod).error().code_and_status(),
-        ("forbidden", 403)
+        nobody.when(on_a_mod).error().code_and_kind(),
+        ("forbidden", RejectionKind::Forbidden)
     );
     assert_eq!(
         nobody
             .when(ban(alice, mod_, Some(now() - Duration::seconds(1))))
             .error()
-            .code_and_status(),
-        ("validation_failed", 422)
+            .code_and_kind(),
+        ("validation_failed", RejectionKind::Invalid)
     );
 }
 
@@ -297,8 +301,8 @@ fn a_ban_blocks_posting_voting_and_joining_until_it_expires() {
         .when(post.clone())
         .then_rejects(CommunitiesError::Banned { until: Some(until) });
     assert_eq!(
-        no_post.when(post.clone()).error().code_and_status(),
-        ("banned", 403)
+        no_post.when(post.clone()).error().code_and_kind(),
+        ("banned", RejectionKind::Forbidden)
     );
     let vote = VoteCommand::Cast {
         target: ContentRef::Post(PostId::new()),
@@ -406,8 +410,8 @@ fn a_post_is_text_or_link_never_both_nor_neither() {
         make(None, Some("javascript:alert(1)")),
     ] {
         assert_eq!(
-            no_post.when(bad).error().code_and_status(),
-            ("validation_failed", 422)
+            no_post.when(bad).error().code_and_kind(),
+            ("validation_failed", RejectionKind::Invalid)
         );
     }
 }
@@ -449,8 +453,8 @@ fn only_the_author_edits_and_every_revision_is_an_event() {
             url: Some("https://example.com".into())
         })
         .error()
-        .code_and_status(),
-        ("validation_failed", 422),
+        .code_and_kind(),
+        ("validation_failed", RejectionKind::Invalid),
         "a text post stays a text post"
     );
     // Only the author deletes; a deleted post cannot be edited.
@@ -513,8 +517,8 @@ fn only_moderators_of_the_community_moderate_and_removal_is_reversible() {
             reason: "  ".into()
         })
         .error()
-        .code_and_status(),
-        ("validation_failed", 422),
+        .code_and_kind(),
+        ("validation_failed", RejectionKind::Invalid),
         "a removal needs a reason"
     );
 }
@@ -544,7 +548,10 @@ fn lock_and_pin_toggle_and_a_locked_post_takes_no_comments_but_from_moderators()
     let no_comment = given::<Comment>(&[]);
     let refused = no_comment.when(comment(member(alice, Visibility::Public)));
     assert_eq!(refused.error(), &CommunitiesError::Locked);
-    assert_eq!(refused.error().code_and_status(), ("locked", 409));
+    assert_eq!(
+        refused.error().code_and_kind(),
+        ("locked", RejectionKind::Conflict)
+    );
     no_comment.when(comment(moderator(mod_))).then_accepts();
     post.and(PostCommand::Unlock {
         standing: moderator(mod_),
@@ -603,8 +610,8 @@ fn a_reply_must_stay_on_its_parents_post() {
         body: "lost".into(),
     }));
     assert_eq!(
-        refused.error().code_and_status(),
-        ("validation_failed", 422)
+        refused.error().code_and_kind(),
+        ("validation_failed", RejectionKind::Invalid)
     );
 }
 
@@ -694,8 +701,8 @@ fn votes_change_and_retract_with_exact_deltas() {
         "repeating the current value records nothing"
     );
     assert_eq!(
-        vote.when(cast(voter, target, 2)).error().code_and_status(),
-        ("validation_failed", 422)
+        vote.when(cast(voter, target, 2)).error().code_and_kind(),
+        ("validation_failed", RejectionKind::Invalid)
     );
 }
 
@@ -721,8 +728,8 @@ fn a_restricted_community_takes_votes_from_members_only_and_a_closed_target_only
         value,
     };
     assert_eq!(
-        vote.when(closed(-1)).error().code_and_status(),
-        ("forbidden", 403)
+        vote.when(closed(-1)).error().code_and_kind(),
+        ("forbidden", RejectionKind::Forbidden)
     );
     assert_eq!(vote.when(closed(0)).events().len(), 1);
 }

@@ -7,7 +7,6 @@ use context_kit::{Context, Services};
 use projections::Projection;
 
 use crate::application::{InventoryHandler, ReservationExpiry};
-use crate::http::router;
 use crate::projections::{RestockAlertsProjection, SkuOwnersProjection, StockLevelsProjection};
 
 /// The inventory context, wired to the platform's services.
@@ -26,6 +25,5 @@ pub fn context(services: &Services) -> Context {
         )))
         .with_projections(read_models)
         .with_process_manager(Arc::new(ReservationExpiry))
-        .with_router(router(s.api(crate::CONTEXT)))
-        .with_openapi(crate::http::openapi::openapi())
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT)))
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+use shared_kernel::RejectionKind;
 use std::collections::BTreeMap;
 
 use event_schemas::merchandise::{
@@ -135,8 +136,8 @@ fn variants_must_name_one_known_value_of_every_option_and_differ() {
         );
         let when = given::<Product>(&[]).when(ProductCommand::Create(new));
         let error = when.error();
-        let (got, status) = shared_kernel::application::Rejection::code_and_status(error);
-        assert_eq!((got, status), (code, 422), "{error}");
+        let (got, status) = shared_kernel::application::Rejection::code_and_kind(error);
+        assert_eq!((got, status), (code, RejectionKind::Invalid), "{error}");
     }
     let mut extra = variant("TEE-M-RED", "M", "red", None);
     extra

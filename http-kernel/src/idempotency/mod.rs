@@ -202,7 +202,7 @@ pub async fn idempotency(
         Some(Authentication::Verified(caller)) => Some(caller.user_id.to_string()),
         Some(Authentication::Anonymous) => None,
         // Refused credentials: the route answers 401; nothing worth remembering.
-        Some(Authentication::Refused) | None => return next.run(request).await,
+        Some(Authentication::Refused(_)) | None => return next.run(request).await,
     };
 
     let (parts, body) = request.into_parts();

@@ -18,7 +18,11 @@ pub const SYSTEM_PREFIX: &str = "system:";
 pub fn decode<C: DeserializeOwned>(envelope: &CommandEnvelope) -> Result<C, Stop> {
     envelope.unwrap_command().map_err(|e| {
         envelope
-            .reject(422, "invalid_command", e.to_string())
+            .reject(
+                crate::RejectionKind::Invalid,
+                "invalid_command",
+                e.to_string(),
+            )
             .into()
     })
 }
@@ -51,7 +55,11 @@ impl Actor {
         match (Self::of(envelope), &envelope.actor) {
             (Some(actor), _) => Ok(actor),
             (None, Some(_)) => Err(envelope
-                .reject(401, "unauthenticated", "unknown actor")
+                .reject(
+                    crate::RejectionKind::Unauthenticated,
+                    "unauthenticated",
+                    "unknown actor",
+                )
                 .into()),
             (None, None) => Err(needs_user(envelope)),
         }
@@ -69,7 +77,11 @@ impl Actor {
 
 fn needs_user(envelope: &CommandEnvelope) -> Stop {
     envelope
-        .reject(401, "unauthenticated", "a user must send this")
+        .reject(
+            crate::RejectionKind::Unauthenticated,
+            "unauthenticated",
+            "a user must send this",
+        )
         .into()
 }
 
@@ -90,7 +102,9 @@ pub fn require_user(envelope: &CommandEnvelope) -> Result<UserId, Stop> {
 pub fn require_system(envelope: &CommandEnvelope, message: &str) -> Result<(), Stop> {
     match Actor::of(envelope) {
         Some(Actor::System(_)) => Ok(()),
-        _ => Err(envelope.reject(403, "forbidden", message).into()),
+        _ => Err(envelope
+            .reject(crate::RejectionKind::Forbidden, "forbidden", message)
+            .into()),
     }
 }
 
@@ -122,6 +136,7 @@ pub fn untracked(metadata: &EventMetadata) -> EventMetadata {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::RejectionKind;
 
     fn sent_by(actor: Option<&str>) -> CommandEnvelope {
         CommandEnvelope {
@@ -135,13 +150,13 @@ mod tests {
         }
     }
 
-    fn refusal(stop: Stop) -> (u16, String) {
+    fn refusal(stop: Stop) -> (Option<RejectionKind>, String) {
         match stop {
             Stop::Reply(reply) => match reply.outcome {
-                crate::CommandOutcome::Rejected { status, code, .. } => (status, code),
-                crate::CommandOutcome::Accepted { .. } => (0, "accepted".into()),
+                crate::CommandOutcome::Rejected { kind, code, .. } => (Some(kind), code),
+                crate::CommandOutcome::Accepted { .. } => (None, "accepted".into()),
             },
-            Stop::Store(e) => (0, e.to_string()),
+            Stop::Store(e) => (None, e.to_string()),
         }
     }
 
@@ -159,7 +174,13 @@ mod tests {
         assert_eq!(Actor::of(&sent_by(Some("someone"))), None);
         assert_eq!(Actor::of(&sent_by(None)), None);
         let unknown = Actor::required(&sent_by(Some("someone"))).unwrap_err();
-        assert_eq!(refusal(unknown), (401, "unauthenticated".into()));
+        assert_eq!(
+            refusal(unknown),
+            (
+                Some(RejectionKind::Unauthenticated),
+                "unauthenticated".into()
+            )
+        );
     }
 
     #[test]
@@ -168,16 +189,19 @@ mod tests {
         let platform = sent_by(Some("system:timer"));
         assert_eq!(
             refusal(require_user(&platform).unwrap_err()),
-            (401, "unauthenticated".into())
+            (
+                Some(RejectionKind::Unauthenticated),
+                "unauthenticated".into()
+            )
         );
         assert!(require_system(&platform, "platform only").is_ok());
         assert_eq!(
             refusal(require_system(&sent_by(Some(&user)), "platform only").unwrap_err()),
-            (403, "forbidden".into())
+            (Some(RejectionKind::Forbidden), "forbidden".into())
         );
         assert_eq!(
             refusal(decode::<u8>(&platform).unwrap_err()),
-            (422, "invalid_command".into())
+            (Some(RejectionKind::Invalid), "invalid_command".into())
         );
     }
 

@@ -8,10 +8,8 @@ use crate::command::{CommandEnvelope, CommandOutcome, CommandReply};
 use crate::event::StreamId;
 use crate::ports::StoreError;
 
-/// A domain error a command reply can carry: a stable machine code and an HTTP status.
-pub trait Rejection {
-    fn code_and_status(&self) -> (&'static str, u16);
-}
+pub use crate::rejection::Rejection;
+use crate::rejection::RejectionKind;
 
 /// A command that went through: where its last event landed and what to answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,10 +37,11 @@ impl Accepted {
         }
     }
 
-    /// The same, answering `body`.
+    /// The same, answering `body` (the handler's typed reply; the bus carries it as JSON).
     #[must_use]
-    pub fn with(mut self, body: Value) -> Self {
-        self.body = body;
+    pub fn with(mut self, body: impl serde::Serialize) -> Self {
+        // A reply type is plain data (strings, numbers, lists): it always serialises.
+        self.body = serde_json::to_value(body).unwrap_or(Value::Null);
         self
     }
 
@@ -110,15 +109,15 @@ pub fn finish(handled: Handled) -> Result<CommandReply, StoreError> {
 /// The reply of a rule the command broke.
 #[must_use]
 pub fn rejected(envelope: &CommandEnvelope, error: &(impl Rejection + ToString)) -> CommandReply {
-    let (code, status) = error.code_and_status();
-    envelope.reject(status, code, error.to_string())
+    let (code, kind) = error.code_and_kind();
+    envelope.reject(kind, code, error.to_string())
 }
 
 /// The reply to a command still conflicting after every retry (409, try again).
 #[must_use]
 pub fn conflicted(envelope: &CommandEnvelope) -> CommandReply {
     envelope.reject(
-        409,
+        RejectionKind::Conflict,
         "concurrency_conflict",
         "the resource changed concurrently; try again",
     )
@@ -151,16 +150,16 @@ pub fn store_failure<E: std::error::Error + 'static>(error: ExecuteError<E>) -> 
 }
 
 /// Turns the outcome of [`execute`](super::execute) into the reply the bus carries: accepted
-/// with `body`, or rejected with the domain error's code. Store failures stay errors (the bus
+/// with `body` (the handler's typed reply), or rejected with the domain error's code. Store failures stay errors (the bus
 /// retries them).
 ///
 /// # Errors
 /// The store failed, or stored events could not be decoded (corruption).
-pub fn reply_for<A: Aggregate>(
+pub fn reply_for<A: Aggregate, B: serde::Serialize>(
     envelope: &CommandEnvelope,
     stream: &StreamId,
     result: Result<Executed<A>, ExecuteError<A::Error>>,
-    body: impl FnOnce(&Executed<A>) -> Value,
+    body: impl FnOnce(&Executed<A>) -> B,
 ) -> Result<CommandReply, StoreError>
 where
     A::Error: Rejection,
@@ -172,11 +171,11 @@ where
 ///
 /// # Errors
 /// As [`stop`].
-pub fn accept<A: Aggregate>(
+pub fn accept<A: Aggregate, B: serde::Serialize>(
     envelope: &CommandEnvelope,
     stream: &StreamId,
     result: Result<Executed<A>, ExecuteError<A::Error>>,
-    body: impl FnOnce(&Executed<A>) -> Value,
+    body: impl FnOnce(&Executed<A>) -> B,
 ) -> Handled
 where
     A::Error: Rejection,

@@ -4,6 +4,7 @@
 //! [`super::post`], [`super::comment`], [`super::vote`], [`super::report`]; the reads they
 //! share (a community, a standing, a post, a comment) are here.
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -23,8 +24,8 @@ use crate::domain::{
 };
 
 impl Rejection for CommunitiesError {
-    fn code_and_status(&self) -> (&'static str, u16) {
-        Self::code_and_status(self)
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
+        Self::code_and_kind(self)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The rule violations of every communities aggregate, with their stable codes.
 
+use shared_kernel::RejectionKind;
 use shared_kernel::{TextRule, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,22 +50,22 @@ fn banned_message(until: &Option<Timestamp>) -> String {
 impl CommunitiesError {
     /// The stable error code and HTTP status the edge answers with.
     #[must_use]
-    pub const fn code_and_status(&self) -> (&'static str, u16) {
+    pub const fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::NotFound(_) => ("not_found", 404),
-            Self::AlreadyExists(_) => ("already_exists", 409),
-            Self::NotAMember => ("not_a_member", 403),
-            Self::ApprovalRequired => ("approval_required", 403),
-            Self::Banned { .. } => ("banned", 403),
-            Self::NotAModerator => ("not_a_moderator", 403),
-            Self::NotTheOwner => ("not_the_owner", 403),
-            Self::NotTheAuthor => ("not_the_author", 403),
-            Self::Forbidden(_) => ("forbidden", 403),
-            Self::Locked => ("locked", 409),
-            Self::Deleted(_) => ("deleted", 409),
-            Self::Removed(_) => ("removed", 409),
-            Self::AlreadyResolved => ("already_resolved", 409),
-            Self::Invalid(_) => ("validation_failed", 422),
+            Self::NotFound(_) => ("not_found", RejectionKind::NotFound),
+            Self::AlreadyExists(_) => ("already_exists", RejectionKind::Conflict),
+            Self::NotAMember => ("not_a_member", RejectionKind::Forbidden),
+            Self::ApprovalRequired => ("approval_required", RejectionKind::Forbidden),
+            Self::Banned { .. } => ("banned", RejectionKind::Forbidden),
+            Self::NotAModerator => ("not_a_moderator", RejectionKind::Forbidden),
+            Self::NotTheOwner => ("not_the_owner", RejectionKind::Forbidden),
+            Self::NotTheAuthor => ("not_the_author", RejectionKind::Forbidden),
+            Self::Forbidden(_) => ("forbidden", RejectionKind::Forbidden),
+            Self::Locked => ("locked", RejectionKind::Conflict),
+            Self::Deleted(_) => ("deleted", RejectionKind::Conflict),
+            Self::Removed(_) => ("removed", RejectionKind::Conflict),
+            Self::AlreadyResolved => ("already_resolved", RejectionKind::Conflict),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! claim names a user that does not exist, and a later sign-up of the address takes it over
 //! once it is older than `ABANDONED_AFTER_SECS`.
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -29,8 +30,8 @@ use crate::domain::{
 pub const SYSTEM_CLI: &str = "system:cli";
 
 impl Rejection for UserError {
-    fn code_and_status(&self) -> (&'static str, u16) {
-        Self::code_and_status(self)
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
+        Self::code_and_kind(self)
     }
 }
 
@@ -52,7 +53,11 @@ impl IdentityHandler {
     fn actor(envelope: &CommandEnvelope) -> Result<Actor, shared_kernel::application::Stop> {
         match Actor::required(envelope)? {
             Actor::System(name) if name != SYSTEM_CLI => Err(envelope
-                .reject(401, "unauthenticated", "unknown actor")
+                .reject(
+                    RejectionKind::Unauthenticated,
+                    "unauthenticated",
+                    "unknown actor",
+                )
                 .into()),
             actor => Ok(actor),
         }
@@ -65,7 +70,7 @@ impl IdentityHandler {
         let stream = StreamId::of(User::KIND, user_id);
         let metadata = envelope.event_metadata();
         let by = actor.user_id();
-        let forbidden = |why: &str| Ok(envelope.reject(403, "forbidden", why));
+        let forbidden = |why: &str| Ok(envelope.reject(RejectionKind::Forbidden, "forbidden", why));
         let domain = match command {
             IdentityCommand::RegisterUser {
                 user_id,
@@ -109,7 +114,7 @@ impl IdentityHandler {
                 };
                 let Some(expires_at) = chrono::DateTime::from_timestamp(expires_at, 0) else {
                     return Ok(envelope.reject(
-                        422,
+                        RejectionKind::Invalid,
                         "validation_failed",
                         "expires_at is not a time",
                     ));
@@ -128,7 +133,11 @@ impl IdentityHandler {
                 let role = match Role::parse(&role, scope.as_deref()) {
                     Ok(r) => r,
                     Err(e) => {
-                        return Ok(envelope.reject(422, "validation_failed", e.to_string()));
+                        return Ok(envelope.reject(
+                            RejectionKind::Invalid,
+                            "validation_failed",
+                            e.to_string(),
+                        ));
                     }
                 };
                 if envelope.name == "grant_role" {
@@ -171,7 +180,7 @@ impl IdentityHandler {
             Ok(_) => {}
             Err(ExecuteError::Domain(EmailClaimError::Taken) | ExecuteError::Conflict) => {
                 return Ok(envelope.reject(
-                    409,
+                    RejectionKind::Conflict,
                     "email_taken",
                     "an account with this e-mail address already exists",
                 ));

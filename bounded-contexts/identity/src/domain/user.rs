@@ -1,5 +1,6 @@
 //! The User aggregate: an account with a profile, a password hash and roles.
 
+use shared_kernel::RejectionKind;
 use std::collections::BTreeSet;
 
 use event_schemas::identity::{
@@ -112,11 +113,11 @@ pub enum UserError {
 impl UserError {
     /// The stable error code and HTTP status the edge answers with.
     #[must_use]
-    pub const fn code_and_status(&self) -> (&'static str, u16) {
+    pub const fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::AlreadyRegistered => ("user_exists", 409),
-            Self::NotFound => ("not_found", 404),
-            Self::Invalid(_) | Self::Role(_) => ("validation_failed", 422),
+            Self::AlreadyRegistered => ("user_exists", RejectionKind::Conflict),
+            Self::NotFound => ("not_found", RejectionKind::NotFound),
+            Self::Invalid(_) | Self::Role(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

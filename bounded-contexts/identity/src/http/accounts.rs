@@ -237,7 +237,9 @@ pub(super) async fn change_password(
         .find(caller.user_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or(ApiError::Unauthenticated)?
+        .ok_or(ApiError::Unauthenticated(Some(
+            "the account is gone".into(),
+        )))?
         .user;
     // The same lock-out as login: a stolen access token must not become a password oracle.
     if let Some(wait) = api.failed_logins.locked_for(&user.email) {

@@ -40,11 +40,11 @@ pub(super) struct CookieQuery {
 }
 
 pub(super) fn invalid_credentials() -> ApiError {
-    ApiError::Rejected {
-        status: 401,
-        code: "invalid_credentials".into(),
-        message: "e-mail address or password is wrong".into(),
-    }
+    ApiError::refused(
+        shared_kernel::RejectionKind::Unauthenticated,
+        "invalid_credentials",
+        "e-mail address or password is wrong",
+    )
 }
 
 /// The token response of login and refresh, never cached, optionally with the session cookie.
@@ -197,7 +197,9 @@ pub(super) async fn refresh(
         Err(RefreshError::Database(e)) => return Err(ApiError::internal(e)),
         Err(e) => {
             tracing::info!(reason = %e, "refresh refused");
-            return Err(ApiError::Unauthenticated);
+            return Err(ApiError::Unauthenticated(Some(
+                "the refresh token is not valid".into(),
+            )));
         }
     };
     // Fresh roles, and no token for an account that is gone.
@@ -206,7 +208,9 @@ pub(super) async fn refresh(
         .find(rotated.user_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or(ApiError::Unauthenticated)?;
+        .ok_or(ApiError::Unauthenticated(Some(
+            "the account is gone".into(),
+        )))?;
     session_response(
         &api,
         &account,

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::IntoResponse as _;
 use axum::response::Response;
-use http_kernel::{ApiError, CommandIds, KeyedLimiter, reply_response};
+use http_kernel::{ApiError, CommandIds, KeyedLimiter, Written};
 use shared_kernel::{BusError, Clock, CommandBus, CommandOutcome};
 
 use crate::application::{
@@ -121,9 +122,22 @@ pub(super) async fn send(
         .envelope(ids.command_id(), actor)
         .map_err(ApiError::internal)?;
     let reply = api.bus.send(envelope).await.map_err(bus_error)?;
-    let body = match &reply.outcome {
-        CommandOutcome::Accepted { body, .. } => body.clone(),
-        CommandOutcome::Rejected { .. } => serde_json::Value::Null,
-    };
-    reply_response(reply, status, body)
+    match reply.outcome {
+        CommandOutcome::Accepted { position, body, .. } => Ok(Written::Done {
+            status,
+            position,
+            body,
+            location: None,
+        }
+        .into_response()),
+        CommandOutcome::Rejected {
+            kind,
+            code,
+            message,
+        } => Err(ApiError::Refused {
+            kind,
+            code,
+            message,
+        }),
+    }
 }

@@ -1,12 +1,12 @@
 //! The inventory command handler: seller commands on one stock stream here, the order saga's
 //! reservation commands in [`super::reservations`].
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared_kernel::application::{
-    CommandKit, ConflictRetry, Executed, Handled, accept, decode, finish, require_system,
-    require_user,
+    CommandKit, ConflictRetry, Handled, accept, decode, finish, require_system, require_user,
 };
 use shared_kernel::ids::OrderId;
 use shared_kernel::{
@@ -14,7 +14,7 @@ use shared_kernel::{
     StreamId,
 };
 
-use super::InventoryCommand;
+use super::{InventoryCommand, ReservationRequest, SkuStock, StockItemRequest};
 use crate::domain::{Reservation, ReservationCommand, StockCommand, StockItem};
 use event_schemas::inventory::commands::{CommitStock, ReleaseStock};
 
@@ -46,17 +46,6 @@ pub fn reservation_stream(order_id: OrderId) -> StreamId {
     StreamId::of(Reservation::KIND, order_id)
 }
 
-fn levels_body(done: &Executed<StockItem>) -> serde_json::Value {
-    let s = &done.state;
-    serde_json::json!({
-        "sku": s.sku,
-        "on_hand": s.levels.on_hand,
-        "reserved": s.levels.reserved,
-        "available": s.levels.available,
-        "low_stock_threshold": s.low_stock_threshold,
-    })
-}
-
 impl InventoryHandler {
     #[must_use]
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
@@ -72,49 +61,43 @@ impl InventoryHandler {
     }
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
-        let command: InventoryCommand = decode(envelope)?;
-        let seller_command = matches!(
-            command,
-            InventoryCommand::ReceiveStock { .. }
-                | InventoryCommand::AdjustStock { .. }
-                | InventoryCommand::SetLowStockThreshold { .. }
-        );
-        if seller_command {
-            return self.seller_command(envelope, command).await;
-        }
-        // The saga's and the timer's commands come from the platform itself, never from a user.
-        require_system(envelope, "only the platform sends this command")?;
-        match command {
-            InventoryCommand::ReserveStock(c) => self.reserve(envelope, c).await,
-            InventoryCommand::CommitStock(CommitStock { order_id }) => {
-                self.conclude(envelope, order_id, ReservationCommand::Commit { order_id })
-                    .await
-            }
-            InventoryCommand::ReleaseStock(ReleaseStock { order_id, reason }) => {
-                let release = ReservationCommand::Release { order_id, reason };
-                self.conclude(envelope, order_id, release).await
-            }
-            InventoryCommand::ReleaseStockLines(c) => self.release_lines_of(envelope, c).await,
-            InventoryCommand::ExpireReservation { order_id } => {
-                self.conclude(envelope, order_id, ReservationCommand::Expire { order_id })
-                    .await
-            }
-            InventoryCommand::ReceiveStock { .. }
-            | InventoryCommand::AdjustStock { .. }
-            | InventoryCommand::SetLowStockThreshold { .. } => {
-                self.seller_command(envelope, command).await
+        match decode(envelope)? {
+            InventoryCommand::StockItem(request) => self.stock_item(envelope, request).await,
+            InventoryCommand::Reservation(request) => {
+                // The saga's and the timer's commands come from the platform, never from a user.
+                require_system(envelope, "only the platform sends this command")?;
+                self.reservation(envelope, request).await
             }
         }
     }
 
-    async fn seller_command(
+    async fn reservation(
         &self,
         envelope: &CommandEnvelope,
-        command: InventoryCommand,
+        request: ReservationRequest,
     ) -> Handled {
+        match request {
+            ReservationRequest::ReserveStock(c) => self.reserve(envelope, c).await,
+            ReservationRequest::CommitStock(CommitStock { order_id }) => {
+                self.conclude(envelope, order_id, ReservationCommand::Commit { order_id })
+                    .await
+            }
+            ReservationRequest::ReleaseStock(ReleaseStock { order_id, reason }) => {
+                let release = ReservationCommand::Release { order_id, reason };
+                self.conclude(envelope, order_id, release).await
+            }
+            ReservationRequest::ReleaseStockLines(c) => self.release_lines_of(envelope, c).await,
+            ReservationRequest::ExpireReservation { order_id } => {
+                self.conclude(envelope, order_id, ReservationCommand::Expire { order_id })
+                    .await
+            }
+        }
+    }
+
+    async fn stock_item(&self, envelope: &CommandEnvelope, request: StockItemRequest) -> Handled {
         let actor = require_user(envelope)?;
-        let (sku, stock_command) = match command {
-            InventoryCommand::ReceiveStock {
+        let (sku, stock_command) = match request {
+            StockItemRequest::ReceiveStock {
                 sku,
                 product_id,
                 quantity,
@@ -127,7 +110,7 @@ impl InventoryHandler {
                     quantity,
                 },
             ),
-            InventoryCommand::AdjustStock {
+            StockItemRequest::AdjustStock {
                 sku,
                 product_id,
                 delta,
@@ -142,7 +125,7 @@ impl InventoryHandler {
                     reason,
                 },
             ),
-            InventoryCommand::SetLowStockThreshold {
+            StockItemRequest::SetLowStockThreshold {
                 sku,
                 product_id,
                 threshold,
@@ -155,17 +138,22 @@ impl InventoryHandler {
                     threshold,
                 },
             ),
-            _ => return Ok(envelope.reject(422, "invalid_command", "not a seller command")),
         };
         if !valid_sku(&sku) {
-            return Ok(envelope.reject(404, "not_found", "no stock is kept for this sku"));
+            return Ok(envelope.reject(
+                RejectionKind::NotFound,
+                "not_found",
+                "no stock is kept for this sku",
+            ));
         }
         let stream = stock_stream(&sku);
         let result = self
             .kit
             .execute_contended::<StockItem>(&stream, stock_command, &envelope.event_metadata())
             .await;
-        accept(envelope, &stream, result, levels_body)
+        accept(envelope, &stream, result, |done| {
+            SkuStock::from(&*done.state)
+        })
     }
 }
 

@@ -4,10 +4,12 @@
 mod commands;
 mod expiry;
 mod handler;
+mod replies;
 mod reservations;
 
-pub use commands::InventoryCommand;
+pub use commands::{InventoryCommand, ReservationRequest, StockItemRequest};
 pub use expiry::{EXPIRE_RESERVATION, RESERVATION_EXPIRY, ReservationExpiry, expiry_timer_key};
 pub use handler::{InventoryHandler, reservation_stream, stock_stream, valid_sku};
+pub use replies::{ReservationState, SkuStock};
 pub use reservations::MAX_LINES;
 pub use shared_kernel::application::ConflictRetry;

@@ -9,6 +9,7 @@
 //! - commit, release, expire: decide on the reservation stream first (where they race, and one
 //!   wins), then bring every line's stock item in line with the reservation's state.
 
+use shared_kernel::RejectionKind;
 use std::collections::BTreeMap;
 
 use event_schemas::inventory::commands::{ReleaseStockLines, ReserveStock};
@@ -17,6 +18,7 @@ use shared_kernel::application::{ExecuteError, Handled, accept, follow_up, stop,
 use shared_kernel::ids::OrderId;
 use shared_kernel::{CommandEnvelope, EventMetadata, StoreError};
 
+use super::ReservationState;
 use super::handler::{InventoryHandler, reservation_stream, stock_stream, valid_sku};
 use crate::domain::{
     Holding, MAX_QUANTITY, Reservation, ReservationCommand, ReservationStatus, StockCommand,
@@ -69,8 +71,11 @@ fn line_step(metadata: &EventMetadata, step: &str, i: usize) -> EventMetadata {
     follow_up(metadata, &format!("{step}-{i}"))
 }
 
-fn reservation_body(order_id: OrderId, state: &Reservation) -> serde_json::Value {
-    serde_json::json!({ "order_id": order_id, "status": state.status.as_str() })
+fn reservation_body(order_id: OrderId, state: &Reservation) -> ReservationState {
+    ReservationState {
+        order_id: order_id.to_string(),
+        status: state.status.as_str().to_owned(),
+    }
 }
 
 impl InventoryHandler {
@@ -206,7 +211,9 @@ impl InventoryHandler {
     ) -> Handled {
         let lines = match normalised(command.lines) {
             Ok(lines) => lines,
-            Err(message) => return Ok(envelope.reject(422, "validation_failed", message)),
+            Err(message) => {
+                return Ok(envelope.reject(RejectionKind::Invalid, "validation_failed", message));
+            }
         };
         let order_id = command.order_id;
         let stream = reservation_stream(order_id);
@@ -255,7 +262,9 @@ impl InventoryHandler {
     ) -> Handled {
         let lines = match normalised(command.lines) {
             Ok(lines) => lines,
-            Err(message) => return Ok(envelope.reject(422, "validation_failed", message)),
+            Err(message) => {
+                return Ok(envelope.reject(RejectionKind::Invalid, "validation_failed", message));
+            }
         };
         let order_id = command.order_id;
         let stream = reservation_stream(order_id);

@@ -13,6 +13,7 @@ use event_schemas::inventory::{
     ReservationCommitted, ReservationConfirmed, ReservationEvent, ReservationExpired,
     ReservationFailed, ReservationLinesReleased, ReservationReleased, SkuQuantity,
 };
+use shared_kernel::RejectionKind;
 use shared_kernel::ids::OrderId;
 use shared_kernel::{Aggregate, Timestamp};
 
@@ -92,10 +93,10 @@ pub enum ReservationError {
 }
 
 impl shared_kernel::application::Rejection for ReservationError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::NotFound => ("reservation_not_found", 404),
-            Self::NotActive(_) => ("reservation_not_active", 409),
+            Self::NotFound => ("reservation_not_found", RejectionKind::NotFound),
+            Self::NotActive(_) => ("reservation_not_active", RejectionKind::Conflict),
         }
     }
 }

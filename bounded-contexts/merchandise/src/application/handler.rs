@@ -13,6 +13,7 @@
 //! product with variants is created (each given back if the creation fails), and a new one
 //! before `variant_added` is appended.
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -189,7 +190,7 @@ impl MerchandiseHandler {
             // Another creation won the race for a sku nobody held: it is taken as well.
             Err(ExecuteError::Conflict) => Err(envelope
                 .reject(
-                    409,
+                    RejectionKind::Conflict,
                     "sku_taken",
                     format!("sku {sku} belongs to another product"),
                 )

@@ -1,5 +1,6 @@
 //! The Product aggregate: draft -> active -> archived, owned by its seller.
 
+use shared_kernel::RejectionKind;
 use std::collections::BTreeMap;
 
 use event_schemas::merchandise::{
@@ -131,18 +132,18 @@ pub enum ProductError {
 
 impl shared_kernel::application::Rejection for ProductError {
     /// The stable error code and HTTP status the edge answers with.
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::AlreadyExists => ("product_exists", 409),
+            Self::AlreadyExists => ("product_exists", RejectionKind::Conflict),
             // Someone else's product looks like no product: existence of drafts must not leak.
-            Self::NotFound | Self::NotSeller => ("not_found", 404),
-            Self::InvalidTransition(..) => ("invalid_product_state", 409),
-            Self::Invalid(_) => ("validation_failed", 422),
-            Self::VariantOptions(..) => ("variant_options_mismatch", 422),
-            Self::DuplicateVariant(_) => ("duplicate_variant", 422),
-            Self::NoOptions => ("product_has_no_options", 422),
-            Self::VariantExists(_) => ("variant_exists", 409),
-            Self::VariantNotFound(_) => ("variant_not_found", 404),
+            Self::NotFound | Self::NotSeller => ("not_found", RejectionKind::NotFound),
+            Self::InvalidTransition(..) => ("invalid_product_state", RejectionKind::Conflict),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
+            Self::VariantOptions(..) => ("variant_options_mismatch", RejectionKind::Invalid),
+            Self::DuplicateVariant(_) => ("duplicate_variant", RejectionKind::Invalid),
+            Self::NoOptions => ("product_has_no_options", RejectionKind::Invalid),
+            Self::VariantExists(_) => ("variant_exists", RejectionKind::Conflict),
+            Self::VariantNotFound(_) => ("variant_not_found", RejectionKind::NotFound),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! once the claim is old enough that no creation can still be on its way.
 
 use event_schemas::merchandise::{SkuClaimEvent, SkuClaimed, SkuReleased};
+use shared_kernel::RejectionKind;
 use shared_kernel::ids::{ProductId, UserId};
 use shared_kernel::{Aggregate, Timestamp};
 
@@ -56,9 +57,9 @@ pub enum SkuClaimError {
 }
 
 impl shared_kernel::application::Rejection for SkuClaimError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::Taken(_) => ("sku_taken", 409),
+            Self::Taken(_) => ("sku_taken", RejectionKind::Conflict),
         }
     }
 }

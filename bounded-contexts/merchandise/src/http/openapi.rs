@@ -71,7 +71,7 @@ pub(super) struct ProductState {
     status: String,
 }
 
-pub use http_kernel::openapi::PendingCommand;
+pub use http_kernel::PendingCommand;
 
 /// A product in the catalog.
 #[derive(Debug, Serialize, ToSchema)]

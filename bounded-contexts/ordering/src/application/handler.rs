@@ -1,5 +1,6 @@
 //! The ordering command handler: load, decide, append, reply.
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -46,10 +47,18 @@ impl OrderingHandler {
         let domain = match command.into_domain(&actor, self.config.return_window) {
             Ok(c) => c,
             Err(ActorMismatch::NeedsUser) => {
-                return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
+                return Ok(envelope.reject(
+                    RejectionKind::Unauthenticated,
+                    "unauthenticated",
+                    "a user must send this",
+                ));
             }
             Err(ActorMismatch::NeedsSystem) => {
-                return Ok(envelope.reject(403, "forbidden", "only the platform may do this"));
+                return Ok(envelope.reject(
+                    RejectionKind::Forbidden,
+                    "forbidden",
+                    "only the platform may do this",
+                ));
             }
         };
         let stream = StreamId::of(Order::KIND, order_id);

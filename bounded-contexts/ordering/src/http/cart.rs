@@ -4,6 +4,7 @@
 //! price moved. `GET /cart` reads the carts read model and shows each line's current price
 //! beside the recorded one.
 
+use shared_kernel::RejectionKind;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -64,12 +65,8 @@ pub(super) struct ChangeCartLine {
     quantity: i64,
 }
 
-fn rejected(status: u16, code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Rejected {
-        status,
-        code: code.to_owned(),
-        message: message.into(),
-    }
+fn rejected(kind: RejectionKind, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::refused(kind, code, message)
 }
 
 /// The line as `POST /orders` asks for it: a product and, for a product with several
@@ -123,7 +120,7 @@ pub(super) async fn price_now(
                 })
                 .ok_or_else(|| {
                     rejected(
-                        422,
+                        RejectionKind::Invalid,
                         "product_unavailable",
                         format!("product {} no longer sells {}", line.product_id, line.sku),
                     )
@@ -151,7 +148,7 @@ async fn price_one(
         .ok_or_else(|| ApiError::Internal("pricing answered no line".into()))?;
     match sku {
         Some(sku) if sku != line.sku => Err(rejected(
-            422,
+            RejectionKind::Invalid,
             "unknown_variant",
             format!("product {} has no sku {sku:?}", line.product_id),
         )),
@@ -229,7 +226,7 @@ async fn change_line(
     let cart = load_cart(&api, &caller).await?;
     let Some(line) = cart.line(&sku) else {
         return Err(rejected(
-            404,
+            RejectionKind::NotFound,
             "cart_line_not_found",
             "no line of this sku in the cart",
         ));

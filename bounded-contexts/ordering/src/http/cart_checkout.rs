@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
 use http_kernel::{ApiError, Caller, CommandIds, Json, Problem};
 use serde::{Deserialize, Serialize};
+use shared_kernel::RejectionKind;
 use shared_kernel::ids::{OrderId, PaymentId};
 use utoipa::ToSchema;
 
@@ -80,12 +81,8 @@ fn prices_changed(cart: &Cart, changed: Vec<event_schemas::cart::RepricedLine>) 
     response
 }
 
-fn rejected(status: u16, code: &str, message: &str) -> ApiError {
-    ApiError::Rejected {
-        status,
-        code: code.to_owned(),
-        message: message.to_owned(),
-    }
+fn rejected(kind: RejectionKind, code: &str, message: &str) -> ApiError {
+    ApiError::refused(kind, code, message)
 }
 
 #[utoipa::path(
@@ -130,7 +127,7 @@ pub(super) async fn check_out(
     } else {
         if cart.lines.is_empty() {
             return Err(rejected(
-                422,
+                RejectionKind::Invalid,
                 "cart_empty",
                 "the cart is empty: add lines first",
             ));
@@ -148,7 +145,11 @@ pub(super) async fn check_out(
                 return Ok(prices_changed(&cart, changed));
             }
             Err(e @ CartError::Changed) => {
-                return Err(rejected(409, "cart_changed", &e.to_string()));
+                return Err(rejected(
+                    RejectionKind::Conflict,
+                    "cart_changed",
+                    &e.to_string(),
+                ));
             }
             Err(e) => return Err(ApiError::Internal(e.to_string().into())),
         }

@@ -83,7 +83,7 @@ pub(super) struct OrderState {
     status: String,
 }
 
-pub use http_kernel::openapi::PendingCommand;
+pub use http_kernel::PendingCommand;
 
 /// The answer to a placed order: its state, or the pending command when the reply was late.
 #[derive(Debug, Serialize, ToSchema)]

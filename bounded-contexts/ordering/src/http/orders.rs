@@ -2,6 +2,7 @@
 //! model, and `?as_of=` folds the order's own events up to that instant. Fulfilment (ship,
 //! deliver, cancel) is in [`super::fulfilments`].
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use axum::Router;
@@ -62,12 +63,8 @@ pub(super) struct PlaceOrder {
     payment: PaymentInstruction,
 }
 
-fn rejected(status: u16, code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Rejected {
-        status,
-        code: code.to_owned(),
-        message: message.into(),
-    }
+fn rejected(kind: RejectionKind, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::refused(kind, code, message)
 }
 
 pub(super) fn parse_order_id(id: &str) -> Result<OrderId, ApiError> {
@@ -78,10 +75,18 @@ pub(super) fn parse_order_id(id: &str) -> Result<OrderId, ApiError> {
 pub(super) fn pricing_problem(error: PricingError) -> ApiError {
     match error {
         PricingError::Rule(e) => ApiError::Validation(e.to_string()),
-        e @ PricingError::UnknownProduct(_) => rejected(422, "unknown_product", e.to_string()),
-        e @ PricingError::Unavailable(_) => rejected(422, "product_unavailable", e.to_string()),
-        e @ PricingError::VariantRequired(_) => rejected(422, "variant_required", e.to_string()),
-        e @ PricingError::UnknownVariant(..) => rejected(422, "unknown_variant", e.to_string()),
+        e @ PricingError::UnknownProduct(_) => {
+            rejected(RejectionKind::Invalid, "unknown_product", e.to_string())
+        }
+        e @ PricingError::Unavailable(_) => {
+            rejected(RejectionKind::Invalid, "product_unavailable", e.to_string())
+        }
+        e @ PricingError::VariantRequired(_) => {
+            rejected(RejectionKind::Invalid, "variant_required", e.to_string())
+        }
+        e @ PricingError::UnknownVariant(..) => {
+            rejected(RejectionKind::Invalid, "unknown_variant", e.to_string())
+        }
         e @ PricingError::Corrupt(_) => ApiError::Internal(e.to_string().into()),
         PricingError::Read(e) => ApiError::internal(e),
     }

@@ -91,7 +91,7 @@ impl PaymentsHandler {
                         reference: format!("wallet-debit:{}", request.payment_id),
                     })),
                     Err(ExecuteError::Domain(e)) => Ok(Ok(Authorization::Declined {
-                        reason: e.code_and_status().0.to_owned(),
+                        reason: e.code_and_kind().0.to_owned(),
                     })),
                     Err(ExecuteError::Conflict) => Ok(Err(conflicted(envelope))),
                     Err(e) => Err(store_failure(e)),

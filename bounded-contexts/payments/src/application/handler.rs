@@ -15,6 +15,7 @@
 //! Authorization lives in [`super::authorize`], capture, void and refund in
 //! [`super::settle`].
 
+use shared_kernel::RejectionKind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -55,12 +56,16 @@ pub(super) fn provider_rejection(
     error: &ProviderError,
 ) -> CommandReply {
     match error {
-        ProviderError::Unavailable(_) => {
-            envelope.reject(503, "payment_provider_unavailable", error.to_string())
-        }
-        ProviderError::UnknownAuthorization(_) | ProviderError::Refused(_) => {
-            envelope.reject(409, "payment_provider_refused", error.to_string())
-        }
+        ProviderError::Unavailable(_) => envelope.reject(
+            RejectionKind::Unavailable,
+            "payment_provider_unavailable",
+            error.to_string(),
+        ),
+        ProviderError::UnknownAuthorization(_) | ProviderError::Refused(_) => envelope.reject(
+            RejectionKind::Conflict,
+            "payment_provider_refused",
+            error.to_string(),
+        ),
     }
 }
 

@@ -16,6 +16,7 @@
 //!
 //! Balances are kept per currency (an order is in one currency; a seller may sell in several).
 
+use shared_kernel::RejectionKind;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use event_schemas::payments::{PayoutId, SellerBalance, SellerLedgerEvent};
@@ -122,12 +123,12 @@ pub enum LedgerError {
 }
 
 impl shared_kernel::application::Rejection for LedgerError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::Invalid(_) => ("validation_failed", 422),
-            Self::DebitExceedsCredit { .. } => ("debit_exceeds_credit", 409),
-            Self::InsufficientBalance { .. } => ("insufficient_balance", 409),
-            Self::UnknownPayout(_) => ("payout_not_found", 404),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
+            Self::DebitExceedsCredit { .. } => ("debit_exceeds_credit", RejectionKind::Conflict),
+            Self::InsufficientBalance { .. } => ("insufficient_balance", RejectionKind::Conflict),
+            Self::UnknownPayout(_) => ("payout_not_found", RejectionKind::NotFound),
         }
     }
 }

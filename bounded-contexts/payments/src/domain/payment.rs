@@ -11,6 +11,7 @@ use event_schemas::payments::{
     PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentEvent, PaymentMethod,
     PaymentRefunded, PaymentVoided,
 };
+use shared_kernel::RejectionKind;
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 use shared_kernel::payments::Authorization;
 use shared_kernel::{Aggregate, Currency, Money, TextRule, Timestamp};
@@ -112,14 +113,16 @@ pub enum PaymentError {
 }
 
 impl shared_kernel::application::Rejection for PaymentError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::NotFound => ("not_found", 404),
-            Self::Cancelled => ("payment_cancelled", 409),
-            Self::AlreadyDecided(_) => ("payment_already_decided", 409),
-            Self::InvalidTransition(..) => ("invalid_payment_state", 409),
-            Self::RefundExceedsCaptured { .. } => ("refund_exceeds_captured", 422),
-            Self::Invalid(_) => ("validation_failed", 422),
+            Self::NotFound => ("not_found", RejectionKind::NotFound),
+            Self::Cancelled => ("payment_cancelled", RejectionKind::Conflict),
+            Self::AlreadyDecided(_) => ("payment_already_decided", RejectionKind::Conflict),
+            Self::InvalidTransition(..) => ("invalid_payment_state", RejectionKind::Conflict),
+            Self::RefundExceedsCaptured { .. } => {
+                ("refund_exceeds_captured", RejectionKind::Invalid)
+            }
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

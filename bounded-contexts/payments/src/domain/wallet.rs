@@ -2,6 +2,7 @@
 //! below zero. Admins grant credit; a payment made with the wallet debits it once per payment;
 //! voids and refunds give back at most what that payment took.
 
+use shared_kernel::RejectionKind;
 use std::collections::HashMap;
 
 use event_schemas::payments::{WalletCredited, WalletDebited, WalletEvent};
@@ -58,12 +59,12 @@ pub enum WalletError {
 }
 
 impl shared_kernel::application::Rejection for WalletError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::InsufficientFunds(_) => (DECLINED_INSUFFICIENT_FUNDS, 422),
-            Self::NoDebit(_) => ("no_wallet_debit", 409),
-            Self::ReturnExceedsDebit { .. } => ("return_exceeds_debit", 422),
-            Self::Invalid(_) => ("validation_failed", 422),
+            Self::InsufficientFunds(_) => (DECLINED_INSUFFICIENT_FUNDS, RejectionKind::Invalid),
+            Self::NoDebit(_) => ("no_wallet_debit", RejectionKind::Conflict),
+            Self::ReturnExceedsDebit { .. } => ("return_exceeds_debit", RejectionKind::Invalid),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

@@ -206,7 +206,7 @@ pub(super) struct PayoutBalance {
     commission_total: Money,
 }
 
-pub use http_kernel::openapi::PendingCommand;
+pub use http_kernel::PendingCommand;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

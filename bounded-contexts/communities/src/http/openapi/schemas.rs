@@ -330,4 +330,4 @@ pub struct ReportResolvedReply {
     pub resolved: bool,
 }
 
-pub use http_kernel::openapi::PendingCommand;
+pub use http_kernel::PendingCommand;

@@ -113,9 +113,9 @@ pub(crate) struct PageParams {
 }
 
 fn bad_cursor() -> ApiError {
-    ApiError::Rejected {
-        status: 400,
-        code: "invalid_cursor".into(),
+    ApiError::Edge {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        code: "invalid_cursor",
         message: "the cursor is not one this list gave out (or belongs to another sort)".into(),
     }
 }

@@ -71,11 +71,11 @@ pub(crate) async fn community_reports(
             .await
             .map_err(ApiError::internal)?;
     if !moderates {
-        return Err(ApiError::Rejected {
-            status: 403,
-            code: "not_moderator".into(),
-            message: format!("only moderators of {} read its reports", c.name),
-        });
+        return Err(ApiError::refused(
+            shared_kernel::RejectionKind::Forbidden,
+            "not_moderator",
+            format!("only moderators of {} read its reports", c.name),
+        ));
     }
     let page = reports_page(&api.read, &c.id, status, params.cursor.as_deref(), limit)
         .await

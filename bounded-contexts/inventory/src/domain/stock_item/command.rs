@@ -1,5 +1,6 @@
 //! What can be asked of a stock item, and why it may refuse.
 
+use shared_kernel::RejectionKind;
 use shared_kernel::ids::{OrderId, ProductId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,13 +56,13 @@ pub enum StockError {
 }
 
 impl shared_kernel::application::Rejection for StockError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
             // Someone else's stock looks like no stock.
-            Self::NotFound | Self::NotSeller => ("not_found", 404),
-            Self::Insufficient { .. } => ("insufficient_stock", 409),
-            Self::NotReserved => ("not_reserved", 409),
-            Self::Invalid(_) => ("validation_failed", 422),
+            Self::NotFound | Self::NotSeller => ("not_found", RejectionKind::NotFound),
+            Self::Insufficient { .. } => ("insufficient_stock", RejectionKind::Conflict),
+            Self::NotReserved => ("not_reserved", RejectionKind::Conflict),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

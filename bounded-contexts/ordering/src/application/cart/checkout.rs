@@ -12,6 +12,7 @@
 //! leaves the cart as it was.
 
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
+use shared_kernel::RejectionKind;
 use shared_kernel::application::{Actor, Handled, accept, follow_up, rejected, stop};
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 use shared_kernel::{Aggregate, CommandEnvelope, StoreError, StreamId};
@@ -80,7 +81,7 @@ impl CartHandler {
         else {
             // Only a checkout of another order came after this one: the cart has moved on.
             return Ok(envelope.reject(
-                409,
+                RejectionKind::Conflict,
                 "cart_changed",
                 "the cart changed while it was checked out; check out again",
             ));

@@ -1,6 +1,7 @@
 //! The cart command handler: load, decide, append, reply; a checkout goes on to place the
 //! order ([`super::checkout`]).
 
+use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
 use shared_kernel::application::{Actor, CommandKit, Handled, accept, decode, untracked};
@@ -50,7 +51,11 @@ impl CartHandler {
             return self.execute(envelope, &stream, command, false).await;
         }
         let Some(buyer_id) = actor.user_id() else {
-            return Ok(envelope.reject(401, "unauthenticated", "a user must send this"));
+            return Ok(envelope.reject(
+                RejectionKind::Unauthenticated,
+                "unauthenticated",
+                "a user must send this",
+            ));
         };
         let stream = StreamId::of(Cart::KIND, buyer_id);
         let command = match message {
@@ -90,7 +95,11 @@ impl CartHandler {
                 return self.check_out(envelope, checkout).await;
             }
             CartMessage::AbandonCart { .. } => {
-                return Ok(envelope.reject(403, "forbidden", "only the platform may do this"));
+                return Ok(envelope.reject(
+                    RejectionKind::Forbidden,
+                    "forbidden",
+                    "only the platform may do this",
+                ));
             }
         };
         self.execute(envelope, &stream, command, false).await

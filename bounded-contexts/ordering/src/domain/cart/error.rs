@@ -1,6 +1,7 @@
 //! Why a cart command is refused, and how each refusal shows at the edge.
 
 use event_schemas::cart::RepricedLine;
+use shared_kernel::RejectionKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CartError {
@@ -32,15 +33,15 @@ fn describe(lines: &[RepricedLine]) -> String {
 }
 
 impl shared_kernel::application::Rejection for CartError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::Invalid(_) => ("validation_failed", 422),
-            Self::OwnProduct => ("own_product", 422),
-            Self::MixedCurrencies => ("mixed_currencies", 422),
-            Self::LineNotFound => ("cart_line_not_found", 404),
-            Self::Empty => ("cart_empty", 422),
-            Self::Changed => ("cart_changed", 409),
-            Self::PricesChanged(_) => ("prices_changed", 409),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
+            Self::OwnProduct => ("own_product", RejectionKind::Invalid),
+            Self::MixedCurrencies => ("mixed_currencies", RejectionKind::Invalid),
+            Self::LineNotFound => ("cart_line_not_found", RejectionKind::NotFound),
+            Self::Empty => ("cart_empty", RejectionKind::Invalid),
+            Self::Changed => ("cart_changed", RejectionKind::Conflict),
+            Self::PricesChanged(_) => ("prices_changed", RejectionKind::Conflict),
         }
     }
 }

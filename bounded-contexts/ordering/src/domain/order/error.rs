@@ -1,4 +1,5 @@
 //! Why an order command is refused, and how each refusal shows at the edge.
+use shared_kernel::RejectionKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
@@ -37,25 +38,25 @@ pub enum OrderError {
 }
 
 impl shared_kernel::application::Rejection for OrderError {
-    fn code_and_status(&self) -> (&'static str, u16) {
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
-            Self::AlreadyExists => ("order_exists", 409),
+            Self::AlreadyExists => ("order_exists", RejectionKind::Conflict),
             // Someone else's order looks like no order at all.
-            Self::NotFound => ("not_found", 404),
-            Self::Forbidden(_) => ("forbidden", 403),
-            Self::InvalidTransition(..) => ("invalid_order_state", 409),
-            Self::AlreadyShipped => ("order_shipped", 409),
-            Self::OwnProduct => ("own_product", 422),
-            Self::MixedCurrencies => ("mixed_currencies", 422),
-            Self::PaymentMismatch => ("payment_mismatch", 409),
-            Self::NothingToShip => ("nothing_to_ship", 409),
-            Self::UnknownLine(_) => ("unknown_line", 422),
-            Self::NotDelivered(_) => ("not_delivered", 409),
-            Self::AlreadyReturned(_) => ("already_returned", 409),
-            Self::ReturnSpansSellers => ("return_spans_sellers", 422),
-            Self::ReturnWindowClosed => ("return_window_closed", 409),
-            Self::ReturnNotFound => ("return_not_found", 404),
-            Self::Invalid(_) => ("validation_failed", 422),
+            Self::NotFound => ("not_found", RejectionKind::NotFound),
+            Self::Forbidden(_) => ("forbidden", RejectionKind::Forbidden),
+            Self::InvalidTransition(..) => ("invalid_order_state", RejectionKind::Conflict),
+            Self::AlreadyShipped => ("order_shipped", RejectionKind::Conflict),
+            Self::OwnProduct => ("own_product", RejectionKind::Invalid),
+            Self::MixedCurrencies => ("mixed_currencies", RejectionKind::Invalid),
+            Self::PaymentMismatch => ("payment_mismatch", RejectionKind::Conflict),
+            Self::NothingToShip => ("nothing_to_ship", RejectionKind::Conflict),
+            Self::UnknownLine(_) => ("unknown_line", RejectionKind::Invalid),
+            Self::NotDelivered(_) => ("not_delivered", RejectionKind::Conflict),
+            Self::AlreadyReturned(_) => ("already_returned", RejectionKind::Conflict),
+            Self::ReturnSpansSellers => ("return_spans_sellers", RejectionKind::Invalid),
+            Self::ReturnWindowClosed => ("return_window_closed", RejectionKind::Conflict),
+            Self::ReturnNotFound => ("return_not_found", RejectionKind::NotFound),
+            Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
 }

@@ -19,6 +19,10 @@
 //! - an error: `(status = 404, description = "`not_found`: ...", body = Problem, content_type = "application/problem+json")`
 //!   (`use http_kernel::Problem;` — the schema's name is `Problem`).
 
+mod shared;
+
+pub use shared::{ANSWERS_DIRECTLY, ContextOperations, schemas as shared_schemas};
+
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify};
@@ -247,21 +251,4 @@ mod tests {
             "bearer"
         );
     }
-}
-
-/// The answer of a write whose command's reply did not come in time (202, with `Location`): the
-/// command may still complete; its outcome will be at `GET /api/v1/commands/{command_id}`.
-/// Documentation only: the body is built by [`crate::reply::pending_command`].
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct PendingCommand {
-    #[schema(format = Uuid)]
-    pub command_id: String,
-    /// Always `pending`.
-    #[schema(example = "pending")]
-    pub status: String,
-    /// Where the command's outcome will be: `/api/v1/commands/{command_id}`.
-    pub location: String,
-    /// The id of what the command creates, when the route knows it already.
-    #[schema(format = Uuid)]
-    pub id: Option<String>,
 }
