@@ -26,6 +26,11 @@ pub struct Problem {
     pub code: String,
     /// For humans: what was wrong.
     pub detail: String,
+    /// Extension members (RFC 9457 section 3.2): facts of the refusal for programs, such as
+    /// the amounts a message names, in minor units.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(additional_properties)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -37,6 +42,7 @@ impl Problem {
             status: status.as_u16(),
             code: code.to_owned(),
             detail: detail.into(),
+            extensions: serde_json::Map::new(),
         }
     }
 }
@@ -94,6 +100,8 @@ pub enum ApiError {
         kind: RejectionKind,
         code: String,
         message: String,
+        /// Extension members of the problem (a JSON object), if any.
+        details: Option<serde_json::Value>,
     },
     /// An answer of the edge itself, with a status no domain refusal has (400
     /// `invalid_cursor`, 414 `uri_too_long`, ...).
@@ -106,6 +114,9 @@ pub enum ApiError {
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The members every problem has; extension members may not replace them.
+const STANDARD_MEMBERS: [&str; 5] = ["type", "title", "status", "code", "detail"];
 
 /// The one place a refusal's kind becomes an HTTP status.
 #[must_use]
@@ -133,13 +144,19 @@ impl ApiError {
             kind,
             code: code.to_owned(),
             message: message.into(),
+            details: None,
         }
     }
 
     /// A domain error as the edge answers it (its [`Rejection`] code and kind, its message).
     pub fn rejection(error: &(impl Rejection + std::fmt::Display)) -> Self {
         let (code, kind) = error.code_and_kind();
-        Self::refused(kind, code, error.to_string())
+        Self::Refused {
+            kind,
+            code: code.to_owned(),
+            message: error.to_string(),
+            details: error.details(),
+        }
     }
 
     /// The HTTP status this error answers with.
@@ -196,7 +213,19 @@ impl ApiError {
                 kind,
                 code,
                 message,
-            } => p(status_of(*kind), code, message.clone()),
+                details,
+            } => {
+                let mut problem = p(status_of(*kind), code, message.clone());
+                if let Some(serde_json::Value::Object(members)) = details {
+                    // The standard members keep their meaning whatever a detail is called.
+                    problem.extensions = members
+                        .iter()
+                        .filter(|(k, _)| !STANDARD_MEMBERS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                }
+                problem
+            }
             Self::Edge {
                 status,
                 code,
@@ -278,6 +307,26 @@ mod tests {
             let response = ApiError::refused(kind, "some_code", "why").into_response();
             assert_eq!(response.status().as_u16(), status, "{kind:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn details_become_extension_members_beside_the_standard_ones() {
+        let error = ApiError::Refused {
+            kind: RejectionKind::Invalid,
+            code: "refund_exceeds_captured".into(),
+            message: "refund of 999999.99 EUR exceeds the 138.00 EUR still refundable".into(),
+            details: Some(serde_json::json!({
+                "refundable": { "amount_minor": 13800, "currency": "EUR" },
+                "status": "not a status",
+            })),
+        };
+        let body = axum::body::to_bytes(error.into_response().into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["refundable"]["amount_minor"], 13800);
+        assert_eq!(body["code"], "refund_exceeds_captured");
     }
 
     #[test]

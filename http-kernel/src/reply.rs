@@ -201,10 +201,12 @@ pub async fn send_command<T: DeserializeOwned>(
             code,
             message,
             kind,
+            details,
         } => Err(ApiError::Refused {
             kind,
             code,
             message,
+            details,
         }),
     }
 }

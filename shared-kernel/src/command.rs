@@ -108,6 +108,7 @@ impl CommandEnvelope {
                 code: code.to_owned(),
                 message: message.into(),
                 kind,
+                details: None,
             },
         }
     }
@@ -132,6 +133,10 @@ pub enum CommandOutcome {
         code: String,
         message: String,
         kind: RejectionKind,
+        /// Facts of the refusal for programs (amounts in minor units, limits...), which the
+        /// HTTP edge adds to the problem as extension members; `None` when there are none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<serde_json::Value>,
     },
 }
 

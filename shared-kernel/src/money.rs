@@ -164,15 +164,56 @@ impl Money {
     }
 }
 
+impl Currency {
+    /// How many digits of the minor unit the currency has (ISO 4217: 2 for EUR, 0 for JPY, 3
+    /// for BHD); 2 when the list gives none.
+    #[must_use]
+    pub fn exponent(&self) -> u32 {
+        iso_currency::Currency::from_code(self.as_str())
+            .and_then(|c| c.exponent())
+            .map_or(2, u32::from)
+    }
+}
+
+/// Money as people read it: `138.00 EUR`, `-3.50 EUR`, `500 JPY` (the currency's own number
+/// of decimals). On the wire it stays `{amount_minor, currency}`.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount_minor, self.currency)
+        let exponent = self.currency.exponent();
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let minor = self.amount_minor.unsigned_abs();
+        if exponent == 0 {
+            return write!(f, "{sign}{minor} {}", self.currency);
+        }
+        let unit = 10_u64.pow(exponent);
+        write!(
+            f,
+            "{sign}{}.{:0width$} {}",
+            minor / unit,
+            minor % unit,
+            self.currency,
+            width = exponent as usize
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_in_the_currency_s_own_decimals() {
+        let eur = |m| Money::new(m, Currency::EUR).to_string();
+        assert_eq!(eur(13_800), "138.00 EUR");
+        assert_eq!(eur(99_999_999), "999999.99 EUR");
+        assert_eq!(eur(-350), "-3.50 EUR");
+        assert_eq!(eur(5), "0.05 EUR");
+        assert_eq!(eur(i64::MIN), "-92233720368547758.08 EUR");
+        let jpy: Currency = "JPY".parse().unwrap();
+        assert_eq!(Money::new(500, jpy).to_string(), "500 JPY");
+        let bhd: Currency = "BHD".parse().unwrap();
+        assert_eq!(Money::new(1_234, bhd).to_string(), "1.234 BHD");
+    }
 
     #[test]
     fn adds_and_subtracts_in_one_currency() {

@@ -33,4 +33,11 @@ pub enum RejectionKind {
 pub trait Rejection {
     /// `(code, kind)`, e.g. `("sku_taken", RejectionKind::Conflict)`.
     fn code_and_kind(&self) -> (&'static str, RejectionKind);
+
+    /// Facts of the refusal a program may act on, as a JSON object whose members the HTTP
+    /// edge adds to the problem (e.g. `{"refundable": {"amount_minor": 13800, "currency":
+    /// "EUR"}}` beside a message that says `138.00 EUR`). None by default.
+    fn details(&self) -> Option<serde_json::Value> {
+        None
+    }
 }

@@ -42,6 +42,9 @@ pub enum TextError {
         max: usize,
         got: usize,
     },
+    /// Only spaces (or nothing) where text is required.
+    #[error("{field} must not be blank")]
+    Blank { field: &'static str },
     #[error("{field} must not contain the control character {character}{}", one_line_hint(*.lines))]
     ControlCharacter {
         field: &'static str,
@@ -108,6 +111,9 @@ impl TextRule {
             });
         }
         let got = value.chars().count();
+        if self.min_chars > 0 && value.trim().is_empty() {
+            return Err(TextError::Blank { field: self.field });
+        }
         if got > self.max_chars || value.trim().chars().count() < self.min_chars {
             return Err(TextError::Length {
                 field: self.field,
@@ -132,7 +138,11 @@ mod tests {
     fn lengths_count_characters_and_trim_for_the_minimum() {
         TITLE.check("héllo").unwrap();
         assert!(TITLE.check("héllo!").is_err());
-        assert!(TITLE.check("   ").is_err());
+        assert_eq!(
+            TITLE.check("   ").unwrap_err().to_string(),
+            "title must not be blank"
+        );
+        assert_eq!(TITLE.check("").unwrap_err().to_string(), "title must not be blank");
         BODY.check("").unwrap();
         assert_eq!(
             TITLE.check("toolong").unwrap_err().to_string(),

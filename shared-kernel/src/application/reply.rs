@@ -110,7 +110,11 @@ pub fn finish(handled: Handled) -> Result<CommandReply, StoreError> {
 #[must_use]
 pub fn rejected(envelope: &CommandEnvelope, error: &(impl Rejection + ToString)) -> CommandReply {
     let (code, kind) = error.code_and_kind();
-    envelope.reject(kind, code, error.to_string())
+    let mut reply = envelope.reject(kind, code, error.to_string());
+    if let CommandOutcome::Rejected { details, .. } = &mut reply.outcome {
+        *details = error.details();
+    }
+    reply
 }
 
 /// The reply to a command still conflicting after every retry (409, try again).

@@ -134,10 +134,12 @@ pub(super) async fn send(
             kind,
             code,
             message,
+            details,
         } => Err(ApiError::Refused {
             kind,
             code,
             message,
+            details,
         }),
     }
 }
