@@ -459,3 +459,34 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// The `Authorization` header of a new user holding `roles` (`admin`, `analyst`...), in an
+    /// access token signed with the server's own key (as `agora users grant` + a new login
+    /// would give).
+    pub async fn user_with_roles(&self, roles: &[&str]) -> (String, String) {
+        let user = self.new_user().await;
+        let key = identity::application::SigningKey::load_or_generate(
+            self.settings
+                .identity
+                .jwt_private_key_file
+                .as_ref()
+                .unwrap(),
+        )
+        .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let token = key
+            .sign(&http_kernel::AccessClaims {
+                sub: user.id,
+                iss: "agora".into(),
+                aud: "agora-api".into(),
+                iat: now,
+                exp: now + 600,
+                jti: uuid::Uuid::now_v7().to_string(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                generation: 0,
+            })
+            .unwrap();
+        ("authorization".into(), format!("Bearer {token}"))
+    }
+}
