@@ -19,6 +19,7 @@ mod params;
 mod problem;
 mod reply;
 pub mod router;
+pub mod server;
 
 pub use api::ContextApi;
 pub use caller::{

@@ -49,15 +49,12 @@ pub async fn start_with(
     let stop = shutdown.clone();
     let bus = Arc::clone(&platform.bus);
     let store = Arc::clone(&platform.database.store);
-    let server = tokio::spawn(async move {
-        // The peer address feeds the per-address sign-up and login limits.
-        let service = platform
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-    });
+    let server = tokio::spawn(http_kernel::server::serve(
+        listener,
+        platform.router,
+        config.http.server(),
+        stop,
+    ));
     Ok(Running {
         addr,
         shutdown,

@@ -54,8 +54,9 @@ impl StorageArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "HTTP")]
 pub struct HttpArgs {
-    /// Address to listen on.
-    #[arg(long, env = "AGORA_LISTEN", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `host:port`, the host an address or a name (`localhost:8080`).
+    #[arg(long, env = "AGORA_LISTEN", default_value = "127.0.0.1:8080",
+          value_parser = http_kernel::server::resolve_listen)]
     pub listen: SocketAddr,
 
     /// Largest accepted request body, in bytes (413 above it).
@@ -74,6 +75,11 @@ pub struct HttpArgs {
     /// stops anyway, in milliseconds (live streams end at once).
     #[arg(long, env = "AGORA_SHUTDOWN_DRAIN_MS", default_value_t = 10_000)]
     pub shutdown_drain_ms: u64,
+
+    /// How long a client may take to send a request's headers, in milliseconds; then it is
+    /// answered 408 and the connection closes (a client trickling headers cannot hold it).
+    #[arg(long, env = "AGORA_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
 }
 
 impl HttpArgs {
@@ -87,6 +93,14 @@ impl HttpArgs {
     #[must_use]
     pub fn read_wait(&self) -> Duration {
         Duration::from_millis(self.read_wait_ms)
+    }
+
+    /// The server's connection settings.
+    #[must_use]
+    pub fn server(&self) -> http_kernel::server::ServerSettings {
+        http_kernel::server::ServerSettings {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+        }
     }
 
     /// How long open requests may take to finish after a stop signal.
