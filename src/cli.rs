@@ -73,6 +73,7 @@ pub enum UsersCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct RoleArgs {
+    /// The e-mail address of the account (as registered with `POST /api/v1/users`).
     #[arg(long)]
     pub email: String,
     /// `admin`, `analyst` or `moderator` (with `--scope <community>`).

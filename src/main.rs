@@ -6,7 +6,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    agora::telemetry::init(cli.log_format);
+    let json_logs = agora::telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(config) => agora::app::serve(&config).await,
         Command::Migrate(storage) => migrate(storage).await,
@@ -18,8 +18,13 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "agora failed");
-            eprintln!("error: {e:#}");
+            // Once: as a log line where logs are JSON (a collector reads them), else as text.
+            let report = agora::telemetry::error_report(&e);
+            if json_logs {
+                tracing::error!(error = report, "agora failed");
+            } else {
+                eprintln!("error: {report}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -27,7 +27,7 @@ pub async fn run(command: ProjectionsCommand) -> anyhow::Result<()> {
 async fn open(storage: &StorageArgs) -> anyhow::Result<(Database, Vec<Arc<dyn Projection>>)> {
     let config = ServeArgs::with_storage(storage.clone())?;
     config.validate()?;
-    let database = Database::open(&storage.url(), PoolSizes { store: 4, read: 4 })
+    let database = Database::open(&storage.existing_url()?, PoolSizes { store: 4, read: 4 })
         .await
         .context("cannot open the database")?;
     let projections = projections_for(&config, &database)?;

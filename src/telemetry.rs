@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
 
-pub fn init(format: LogFormat) {
+/// Installs the subscriber; returns whether logs are JSON.
+pub fn init(format: LogFormat) -> bool {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let json = match format {
@@ -26,4 +27,36 @@ pub fn init(format: LogFormat) {
     } else {
         builder.try_init()
     };
+    json
+}
+
+/// An error and its causes on one line, each cause once: libraries often repeat their source's
+/// message in their own (`cannot open: unable to open database file: unable to open database
+/// file`), which says nothing twice as well.
+#[must_use]
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let e = anyhow::anyhow!("unable to open database file")
+            .context("error returned from database: unable to open database file")
+            .context("cannot open the database");
+        assert_eq!(
+            error_report(&e),
+            "cannot open the database: error returned from database: unable to open database file"
+        );
+    }
 }

@@ -19,7 +19,7 @@ pub async fn run(command: crate::cli::UsersCommand) -> anyhow::Result<()> {
         UsersCommand::Grant(args) => (true, args),
         UsersCommand::Revoke(args) => (false, args),
     };
-    let url = args.storage.url();
+    let url = args.storage.existing_url()?;
     let database = infrastructure::database::Database::open(
         &url,
         infrastructure::database::PoolSizes { store: 2, read: 1 },

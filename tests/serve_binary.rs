@@ -462,3 +462,41 @@ async fn embedded_default_shutdown_waits_at_most_the_drain_time() {
 async fn postgres_shutdown_waits_at_most_the_drain_time() {
     shutdown_waits_at_most_the_drain_time(Store::Postgres).await;
 }
+
+/// A command line error is said once, with what to do about it: `users grant` where there is
+/// no database names the file it looked for and the settings that point elsewhere (issue 20).
+#[test]
+fn a_cli_error_is_said_once_with_a_hint() {
+    let empty = temp_data_dir();
+    for format in ["pretty", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_agora"))
+            .args([
+                "users",
+                "grant",
+                "--email",
+                "a@example.org",
+                "--role",
+                "admin",
+            ])
+            .args(["--log-format", format, "--data-dir"])
+            .arg(&empty)
+            .env_remove("AGORA_DATABASE_URL")
+            .env_remove("AGORA_DATA_DIR")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.matches("no database at").count(),
+            1,
+            "{format}: {stderr}"
+        );
+        assert!(stderr.contains("--data-dir"), "{stderr}");
+        assert!(stderr.contains("AGORA_DATABASE_URL"), "{stderr}");
+        assert_eq!(
+            stderr.lines().filter(|l| !l.trim().is_empty()).count(),
+            1,
+            "{stderr}"
+        );
+    }
+}

@@ -40,6 +40,27 @@ impl StorageArgs {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("agora.db").display()))
     }
 
+    /// The URL of a database that must exist already (commands that read or change what
+    /// `serve` stored, such as `users grant` or `projections status`): the embedded one is not
+    /// created by them, and a missing file says where it was looked for and how to point at it.
+    ///
+    /// # Errors
+    /// No database URL is set and the data directory holds no `agora.db`.
+    pub fn existing_url(&self) -> anyhow::Result<String> {
+        if self.database_url.is_none() {
+            let file = self.data_dir.join("agora.db");
+            if !file.is_file() {
+                anyhow::bail!(
+                    "no database at {}: run this where `agora serve` keeps its data, or name it \
+                     with --data-dir (AGORA_DATA_DIR), or --database-url (AGORA_DATABASE_URL) for \
+                     PostgreSQL",
+                    file.display()
+                );
+            }
+        }
+        Ok(self.url())
+    }
+
     /// The pools' sizes.
     #[must_use]
     pub fn pool_sizes(&self) -> PoolSizes {
