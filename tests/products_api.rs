@@ -265,7 +265,9 @@ async fn bad_input_gets_problem_json(store: Store) {
 }
 
 async fn a_read_that_cannot_be_satisfied_answers_503(store: Store) {
-    let app = spawn_app(store).await;
+    let mut settings = common::settings(common::database_url(store).await);
+    settings.http.read_wait_ms = 1_500;
+    let app = common::spawn_with(settings).await;
     let seller = app.new_user().await;
     let (id, position) = create(&app, &seller, &chess_set()).await;
     let started = std::time::Instant::now();

@@ -50,9 +50,13 @@ impl Server {
     ) -> Self {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agora"));
-        cmd.arg("serve")
-            .args(flags)
-            .arg("--listen")
+        cmd.arg("serve").args(flags);
+        // A bound, not a sleep: generous unless the test is about it, so a loaded machine
+        // still reads its writes (issue 20).
+        if !flags.contains(&"--read-wait-ms") {
+            cmd.args(["--read-wait-ms", "30000"]);
+        }
+        cmd.arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(data_dir)
