@@ -462,7 +462,7 @@ async fn a_seller_archives_a_product_out_of_the_search_and_the_shop(store: Store
         }
     };
     let position: u64 = on_sale.position.parse().unwrap();
-    assert_eq!(listed(position).await, [on_sale.id.clone()]);
+    assert_eq!(listed(position).await, std::slice::from_ref(&on_sale.id));
 
     let archive = format!("/api/v1/products/{}/archive", on_sale.id);
     let r = post(&app, &archive, &stranger, None).await;
