@@ -346,7 +346,8 @@ async fn price_history_and_lowest_price_of_30_days(store: Store) {
         p["lowest_price_30d"],
         json!({ "amount_minor": 9900, "currency": "EUR" })
     );
-    assert_eq!(p["available"], Value::Null, "no stock reported yet");
+    // Issue 20 item 10: nothing received yet is none available (it was null).
+    assert_eq!(p["available"], 0, "no stock received yet");
 
     let r = app
         .client
@@ -371,6 +372,40 @@ async fn price_history_and_lowest_price_of_30_days(store: Store) {
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(history["lowest_price_30d"]["amount_minor"], 9900);
+    // A page at a time, like every list; the 30-day price is the whole history's.
+    let path = format!("/api/v1/products/{id}/price-history");
+    let first: Value = app
+        .client
+        .get(app.url(&format!("{path}?limit=2")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest: Value = app
+        .client
+        .get(app.url(&format!("{path}?limit=2&cursor={cursor}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"][0]["price"]["amount_minor"], 11900);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    assert_eq!(rest["lowest_price_30d"]["amount_minor"], 9900);
+    for bad in ["limit=0", "limit=101"] {
+        let r = app
+            .client
+            .get(app.url(&format!("{path}?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
 
     // A draft's history is its seller's business only.
     let (draft, _) = app

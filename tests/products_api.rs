@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{Store, TestApp, TestUser, spawn_app};
-use reqwest::StatusCode;
+use common::{Store, TestApp, TestUser, order_body, spawn_app};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -347,6 +347,171 @@ async fn operations_endpoints(store: Store) {
     assert!(metrics.contains("agora_store_head_position"), "{metrics}");
 }
 
+fn position_of(r: &reqwest::Response) -> u64 {
+    r.headers()["agora-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Issue 20 item 8: a refusal must not tell a stranger that a product exists. Each write on
+/// another seller's product answers exactly what it answers for an id nobody has used, and so
+/// does a read of another seller's draft (at once: an unknown id does not wait).
+async fn a_stranger_learns_no_more_than_of_an_unknown_product(store: Store) {
+    let app = spawn_app(store).await;
+    let (seller, stranger) = (app.new_user().await, app.new_user().await);
+    let (id, _) = create(&app, &seller, &chess_set()).await;
+    let unknown = Uuid::now_v7().to_string();
+    let writes = [
+        (
+            Method::POST,
+            "/price",
+            Some(json!({ "price": { "amount_minor": 100, "currency": "EUR" } })),
+        ),
+        (Method::PATCH, "", Some(json!({ "title": "Mine now" }))),
+        (Method::POST, "/publish", None),
+        (
+            Method::POST,
+            "/variants",
+            Some(json!({ "sku": "STRANGER-1", "option_values": { "size": "M" } })),
+        ),
+        (Method::POST, "/archive", None),
+    ];
+    for (method, suffix, body) in writes {
+        let send = |target: String| {
+            let mut req = app
+                .client
+                .request(
+                    method.clone(),
+                    app.url(&format!("/api/v1/products/{target}{suffix}")),
+                )
+                .bearer_auth(&stranger.access_token);
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            req.send()
+        };
+        let theirs = send(id.clone()).await.unwrap();
+        let theirs = assert_problem(theirs, StatusCode::NOT_FOUND, "not_found").await;
+        let nobody = send(unknown.clone()).await.unwrap();
+        let nobody = assert_problem(nobody, StatusCode::NOT_FOUND, "not_found").await;
+        assert_eq!(theirs, nobody, "{method} {suffix}");
+        assert_eq!(theirs["detail"], "product not found", "{method} {suffix}");
+    }
+    // None of it happened.
+    let p: Value = get(&app, &id, Some(&seller), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&p["status"], &p["title"], &p["version"]),
+        (&json!("draft"), &json!("Walnut chess set"), &json!(1))
+    );
+
+    let started = std::time::Instant::now();
+    let nobody = get(&app, &unknown, Some(&stranger), None).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(750),
+        "an unknown id answers at once, not after the read wait: {:?}",
+        started.elapsed()
+    );
+    let nobody = assert_problem(nobody, StatusCode::NOT_FOUND, "not_found").await;
+    for target in [id.as_str(), "not-a-uuid"] {
+        let r = get(&app, target, Some(&stranger), None).await;
+        assert_eq!(
+            assert_problem(r, StatusCode::NOT_FOUND, "not_found").await,
+            nobody
+        );
+    }
+}
+
+/// Issue 20 item 8: a title of spaces is blank, and the refusal says so.
+async fn a_blank_title_is_refused_as_blank(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = app.new_user().await;
+    let mut body = chess_set();
+    body["title"] = json!("   ");
+    let r = post(&app, "/api/v1/products", &seller, Some(body)).await;
+    let problem = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["detail"], "title must not be blank");
+}
+
+/// Issue 20 item 12: `POST /products/{id}/archive`, the seller's only: the product leaves the
+/// search, cannot be ordered nor changed, and still reads by its id (as archived).
+async fn a_seller_archives_a_product_out_of_the_search_and_the_shop(store: Store) {
+    let app = spawn_app(store).await;
+    let (seller, stranger, buyer) = (
+        app.new_user().await,
+        app.new_user().await,
+        app.new_user().await,
+    );
+    let on_sale = app.stocked_product(&seller.header(), 2500, 5).await;
+    let listed = |position: u64| {
+        let request = app
+            .client
+            .get(app.url("/api/v1/products"))
+            .header("agora-min-position", position.to_string());
+        async move {
+            let page: Value = request.send().await.unwrap().json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let position: u64 = on_sale.position.parse().unwrap();
+    assert_eq!(listed(position).await, std::slice::from_ref(&on_sale.id));
+
+    let archive = format!("/api/v1/products/{}/archive", on_sale.id);
+    let r = post(&app, &archive, &stranger, None).await;
+    assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = post(&app, &archive, &seller, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let position = position_of(&r);
+    let state: Value = r.json().await.unwrap();
+    assert_eq!(state, json!({ "id": on_sale.id, "status": "archived" }));
+    // Archiving again changes nothing.
+    let r = post(&app, &archive, &seller, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "archived");
+
+    assert!(
+        listed(position).await.is_empty(),
+        "archived products are not listed"
+    );
+    let r = get(&app, &on_sale.id, None, Some(position)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "archived");
+    let r = app
+        .post_order(
+            &buyer.header(),
+            &order_body(&on_sale.id, 1, "tok_ok"),
+            &position.to_string(),
+        )
+        .await;
+    assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "product_unavailable").await;
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{}/price", on_sale.id),
+        &seller,
+        Some(json!({ "price": { "amount_minor": 2000, "currency": "EUR" } })),
+    )
+    .await;
+    assert_problem(r, StatusCode::CONFLICT, "invalid_product_state").await;
+    let r = post(
+        &app,
+        &format!("/api/v1/products/{}/publish", on_sale.id),
+        &seller,
+        None,
+    )
+    .await;
+    assert_problem(r, StatusCode::CONFLICT, "invalid_product_state").await;
+}
+
 common::on_both_stores!(
     create_then_read_your_write,
     drafts_are_private_until_published,
@@ -355,4 +520,7 @@ common::on_both_stores!(
     a_read_that_cannot_be_satisfied_answers_503,
     a_write_whose_reply_is_late_answers_202_and_its_status_later,
     operations_endpoints,
+    a_stranger_learns_no_more_than_of_an_unknown_product,
+    a_blank_title_is_refused_as_blank,
+    a_seller_archives_a_product_out_of_the_search_and_the_shop,
 );

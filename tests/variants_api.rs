@@ -424,7 +424,44 @@ async fn search_shows_price_ranges_availability_and_facets(store: Store) {
     }
 }
 
+/// Issue 20 item 10: a variant nobody has received stock for has 0 available (not null), on
+/// the product and in the search.
+async fn unstocked_variants_have_none_available(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = app.user_header().await;
+    let (body, skus) = tee("Unstocked tee");
+    let (id, _) = app.create_product(&seller, &body).await;
+    let mut at = publish(&app, &seller, &id).await;
+    at = receive(&app, &seller, &skus[3], 2, &at).await;
+    let available = |product: &Value| -> Vec<(String, Value)> {
+        product["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["sku"].as_str().unwrap().to_owned(),
+                    v["available"].clone(),
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, Value)> = skus
+        .iter()
+        .zip([0, 0, 0, 2])
+        .map(|(sku, n)| (sku.clone(), json!(n)))
+        .collect();
+    let product = read(&app, &format!("/api/v1/products/{id}"), &at).await;
+    assert_eq!(available(&product), expected);
+    // The product's own `available` is its default variant's (the first, unstocked).
+    assert_eq!(product["available"], 0);
+    let page = read(&app, "/api/v1/products", &at).await;
+    assert_eq!(available(&page["items"][0]), expected);
+    assert_eq!(page["items"][0]["available"], 0);
+}
+
 common::on_both_stores!(
     variants_have_their_own_skus_stock_and_prices,
     search_shows_price_ranges_availability_and_facets,
+    unstocked_variants_have_none_available,
 );

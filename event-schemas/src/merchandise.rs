@@ -33,9 +33,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared_kernel::ids::{ProductId, UserId};
-use shared_kernel::{DecodeError, DomainEvent, Money, Timestamp};
+use shared_kernel::{Money, Timestamp};
 
-use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
+use crate::upcast::{Catalogue, Upcaster};
 
 pub const PRODUCT_CREATED: &str = "agora.merchandise.product_created";
 pub const PRODUCT_PUBLISHED: &str = "agora.merchandise.product_published";
@@ -229,60 +229,21 @@ pub enum SkuClaimEvent {
     Released(SkuReleased),
 }
 
-fn current_version(event_type: &str) -> u32 {
-    CATALOGUE
-        .iter()
-        .find(|(name, _)| *name == event_type)
-        .map_or(1, |(_, v)| *v)
-}
+crate::domain_event!(SkuClaimEvent, CATALOGUE, UPCASTERS, {
+    Claimed => SKU_CLAIMED,
+    Released => SKU_RELEASED,
+});
 
-impl DomainEvent for SkuClaimEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Claimed(_) => SKU_CLAIMED,
-            Self::Released(_) => SKU_RELEASED,
-        }
-    }
-
-    fn schema_version(&self) -> u32 {
-        current_version(self.event_type())
-    }
-
-    fn to_data(&self) -> Result<Value, serde_json::Error> {
-        event_data(self)
-    }
-
-    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
-        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
-    }
-}
-
-impl DomainEvent for ProductEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Created(_) => PRODUCT_CREATED,
-            Self::Published(_) => PRODUCT_PUBLISHED,
-            Self::DetailsChanged(_) => PRODUCT_DETAILS_CHANGED,
-            Self::PriceChanged(_) => PRODUCT_PRICE_CHANGED,
-            Self::Archived(_) => PRODUCT_ARCHIVED,
-            Self::OptionsSet(_) => PRODUCT_OPTIONS_SET,
-            Self::VariantAdded(_) => VARIANT_ADDED,
-            Self::VariantPriceChanged(_) => VARIANT_PRICE_CHANGED,
-        }
-    }
-
-    fn schema_version(&self) -> u32 {
-        current_version(self.event_type())
-    }
-
-    fn to_data(&self) -> Result<Value, serde_json::Error> {
-        event_data(self)
-    }
-
-    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
-        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
-    }
-}
+crate::domain_event!(ProductEvent, CATALOGUE, UPCASTERS, {
+    Created => PRODUCT_CREATED,
+    Published => PRODUCT_PUBLISHED,
+    DetailsChanged => PRODUCT_DETAILS_CHANGED,
+    PriceChanged => PRODUCT_PRICE_CHANGED,
+    Archived => PRODUCT_ARCHIVED,
+    OptionsSet => PRODUCT_OPTIONS_SET,
+    VariantAdded => VARIANT_ADDED,
+    VariantPriceChanged => VARIANT_PRICE_CHANGED,
+});
 
 /// v1 stored the price as two flat fields and had no attributes.
 fn product_created_v1_to_v2(mut data: Value) -> Result<Value, String> {

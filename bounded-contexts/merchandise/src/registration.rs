@@ -5,7 +5,6 @@ use std::sync::Arc;
 use context_kit::{Context, Services};
 
 use crate::application::MerchandiseHandler;
-use crate::http::router;
 use crate::projections::CatalogProjection;
 
 /// The merchandise context, wired to the platform's services.
@@ -18,6 +17,5 @@ pub fn context(services: &Services) -> Context {
             Arc::clone(&s.clock),
         )))
         .with_projections([Arc::new(CatalogProjection) as Arc<dyn projections::Projection>])
-        .with_router(router(s.api(crate::CONTEXT)))
-        .with_openapi(crate::http::openapi::openapi())
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT)))
 }

@@ -1,4 +1,7 @@
-//! The merchandise commands as they travel on the command bus.
+//! The merchandise commands as they travel on the command bus, one enum per aggregate they act
+//! on. The wire form is the inner enum's `{"name", "payload"}`; the outer enum says whose
+//! aggregate's, so the handler dispatches once. (The `SkuClaim` guard streams take no command
+//! of their own: the handler claims skus while it runs a product's.)
 
 use std::collections::BTreeMap;
 
@@ -7,11 +10,21 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::{ProductId, UserId};
 
+use crate::CONTEXT;
 use crate::domain::{NewProduct, NewVariant, ProductCommand};
 
+/// Every command the merchandise context takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MerchandiseCommand {
+    /// A seller's command on one of their products (a `Product`).
+    Product(ProductRequest),
+}
+
+/// A seller's command on a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
-pub enum MerchandiseCommand {
+pub enum ProductRequest {
     CreateProduct {
         product_id: ProductId,
         title: String,
@@ -55,7 +68,24 @@ pub enum MerchandiseCommand {
     },
 }
 
-impl MerchandiseCommand {
+impl shared_kernel::ContextCommand for MerchandiseCommand {
+    const CONTEXT: &'static str = CONTEXT;
+}
+
+impl From<ProductRequest> for MerchandiseCommand {
+    fn from(request: ProductRequest) -> Self {
+        Self::Product(request)
+    }
+}
+
+impl ProductRequest {
+    /// The command as the bus carries it.
+    #[must_use]
+    pub fn into_command(self) -> MerchandiseCommand {
+        MerchandiseCommand::Product(self)
+    }
+
+    /// The product the command acts on.
     #[must_use]
     pub const fn product_id(&self) -> ProductId {
         match self {
@@ -117,5 +147,26 @@ impl MerchandiseCommand {
                 ProductCommand::ChangeVariantPrice { actor, sku, price }
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_form_is_the_inner_command_s() {
+        let product_id = ProductId::new();
+        let command = ProductRequest::PublishProduct { product_id }.into_command();
+        let wire = serde_json::to_value(&command).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({ "name": "publish_product", "payload": { "product_id": product_id } })
+        );
+        assert_eq!(
+            serde_json::from_value::<MerchandiseCommand>(wire).unwrap(),
+            command
+        );
     }
 }

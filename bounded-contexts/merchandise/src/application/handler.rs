@@ -27,8 +27,8 @@ use shared_kernel::{
     StoreError, StreamId,
 };
 
-use super::MerchandiseCommand;
-use crate::domain::{NewProduct, Product, ProductCommand, SkuClaim, SkuClaimCommand};
+use super::{MerchandiseCommand, ProductState};
+use crate::domain::{NewProduct, NewVariant, Product, ProductCommand, SkuClaim, SkuClaimCommand};
 
 #[derive(Debug)]
 pub struct MerchandiseHandler {
@@ -42,8 +42,9 @@ pub fn sku_stream(sku: &str) -> StreamId {
     StreamId::of(SkuClaim::KIND, sku)
 }
 
-fn product_body(product_id: ProductId) -> impl FnOnce(&Executed<Product>) -> serde_json::Value {
-    move |done| serde_json::json!({ "id": product_id, "status": done.state.status.as_str() })
+/// The reply of every product command: the product's id and status after it.
+fn product_state(done: &Executed<Product>) -> ProductState {
+    ProductState::from(&*done.state)
 }
 
 impl MerchandiseHandler {
@@ -55,23 +56,25 @@ impl MerchandiseHandler {
     }
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
-        let command: MerchandiseCommand = decode(envelope)?;
+        let MerchandiseCommand::Product(request) = decode(envelope)?;
         let actor = require_user(envelope)?;
-        let product_id = command.product_id();
-        let stream = StreamId::of(Product::KIND, product_id);
+        let product_id = request.product_id();
         let metadata = envelope.event_metadata();
-        let command = match command.into_domain(actor) {
-            ProductCommand::Create(new) => return self.create(envelope, &metadata, new).await,
-            add @ ProductCommand::AddVariant { .. } => {
-                return self.add_variant(envelope, &metadata, product_id, add).await;
+        match request.into_domain(actor) {
+            ProductCommand::Create(new) => self.create(envelope, &metadata, new).await,
+            ProductCommand::AddVariant { actor, variant } => {
+                self.add_variant(envelope, &metadata, product_id, actor, variant)
+                    .await
             }
-            other => other,
-        };
-        let result = self
-            .kit
-            .execute::<Product>(&stream, command, &metadata)
-            .await;
-        accept(envelope, &stream, result, product_body(product_id))
+            command => {
+                let stream = StreamId::of(Product::KIND, product_id);
+                let result = self
+                    .kit
+                    .execute::<Product>(&stream, command, &metadata)
+                    .await;
+                accept(envelope, &stream, result, product_state)
+            }
+        }
     }
 
     /// Claims the skus (the product's and its variants'), then creates the product; answers
@@ -117,7 +120,7 @@ impl MerchandiseHandler {
                 self.release(sku, product_id, &claim_metadata, false).await;
             }
         }
-        accept(envelope, &stream, result, product_body(product_id))
+        accept(envelope, &stream, result, product_state)
     }
 
     /// Claims the new variant's sku for the product, then adds the variant.
@@ -126,12 +129,11 @@ impl MerchandiseHandler {
         envelope: &CommandEnvelope,
         metadata: &EventMetadata,
         product_id: ProductId,
-        command: ProductCommand,
+        actor: UserId,
+        variant: NewVariant,
     ) -> Handled {
-        let ProductCommand::AddVariant { actor, variant } = &command else {
-            return Err(StoreError::Corrupt("not a variant".into()).into());
-        };
-        let (actor, sku) = (*actor, variant.sku.clone());
+        let sku = variant.sku.clone();
+        let command = ProductCommand::AddVariant { actor, variant };
         let stream = StreamId::of(Product::KIND, product_id);
         let product = self.kit.state::<Product>(&stream).await?;
         // What the product refuses claims nothing; a retry of an added variant claims nothing.
@@ -149,14 +151,14 @@ impl MerchandiseHandler {
                 if result.is_err() {
                     self.release(&sku, product_id, &claim_metadata, true).await;
                 }
-                return accept(envelope, &stream, result, product_body(product_id));
+                return accept(envelope, &stream, result, product_state);
             }
         }
         let result = self
             .kit
             .execute::<Product>(&stream, command, metadata)
             .await;
-        accept(envelope, &stream, result, product_body(product_id))
+        accept(envelope, &stream, result, product_state)
     }
 
     /// Claims `sku` for `product_id`; a rejection (409 `sku_taken`) when another product

@@ -112,7 +112,9 @@ pub enum ProductError {
     AlreadyExists,
     #[error("product not found")]
     NotFound,
-    #[error("only the product's seller may change it")]
+    /// Someone else's product. Refused in the very words of [`Self::NotFound`]: a refusal must
+    /// not tell a stranger that the product exists (drafts are private).
+    #[error("product not found")]
     NotSeller,
     #[error("product is {0} and cannot be {1}")]
     InvalidTransition(&'static str, &'static str),
@@ -131,11 +133,11 @@ pub enum ProductError {
 }
 
 impl shared_kernel::application::Rejection for ProductError {
-    /// The stable error code and HTTP status the edge answers with.
+    /// The stable error code and the kind of refusal (the edge picks the status from it).
     fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
             Self::AlreadyExists => ("product_exists", RejectionKind::Conflict),
-            // Someone else's product looks like no product: existence of drafts must not leak.
+            // Someone else's product looks like no product (same code and message).
             Self::NotFound | Self::NotSeller => ("not_found", RejectionKind::NotFound),
             Self::InvalidTransition(..) => ("invalid_product_state", RejectionKind::Conflict),
             Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),

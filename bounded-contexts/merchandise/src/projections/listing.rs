@@ -21,10 +21,8 @@ use sqlx::{AnyPool, FromRow, Row};
 
 use super::catalog::{CatalogProduct, PG_SEARCH_CONFIG, PRODUCT_COLUMNS};
 
-pub const DEFAULT_LIMIT: u32 = 20;
-pub const MAX_LIMIT: u32 = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The order of a listing (`?sort=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     Relevance,
@@ -80,6 +78,7 @@ pub struct ListingQuery {
     pub in_stock: bool,
     /// `None`: relevance when searching, newest otherwise.
     pub sort: Option<Sort>,
+    /// The page's size: 1 to [`http_kernel::MAX_LIMIT`] (the route's `Page` refuses others).
     pub limit: u32,
     /// Decoded with the effective sort's [`Sort::cursor_spec`].
     pub after: Option<PageCursor>,
@@ -141,7 +140,8 @@ pub async fn list_products(pool: &AnyPool, query: &ListingQuery) -> Result<Page,
             "the cursor belongs to another sort order".into(),
         ));
     }
-    let limit = query.limit.clamp(1, MAX_LIMIT);
+    // The route refused any other limit; a direct caller's is kept in range all the same.
+    let limit = query.limit.clamp(1, http_kernel::MAX_LIMIT);
     let mut conn = pool.acquire().await?;
     let (mut sql, mut args) = filtered(Backend::of(&conn), query);
     let (column, descending) = match sort {

@@ -11,6 +11,8 @@ pub const LOWEST_PRICE_WINDOW: Duration = Duration::days(30);
 /// A price from the moment it took effect until the next one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PricePoint {
+    /// The version of the product's stream that set it (unique per product, increasing).
+    pub version: i64,
     pub price_minor: i64,
     pub currency: String,
     /// RFC 3339, UTC.
@@ -26,7 +28,7 @@ pub async fn price_history(
     product_id: &str,
 ) -> Result<Vec<PricePoint>, sqlx::Error> {
     sqlx::query_as::<_, PricePoint>(
-        "SELECT price_minor, currency, at FROM merchandise_price_history \
+        "SELECT version, price_minor, currency, at FROM merchandise_price_history \
          WHERE product_id = $1 ORDER BY version",
     )
     .bind(product_id)
@@ -65,6 +67,7 @@ mod tests {
 
     fn point(price_minor: i64, at: &str) -> PricePoint {
         PricePoint {
+            version: 1,
             price_minor,
             currency: "EUR".into(),
             at: at.into(),
