@@ -18,7 +18,7 @@ use super::openapi::{
 };
 use super::orders::{OrderingApi, parse_order_id, send};
 use crate::application::OrderingCommand;
-use crate::projections::{FULFILMENTS, FULFILMENTS_CURSOR, list_fulfilments};
+use crate::projections::{FULFILMENTS, FULFILMENTS_CURSOR, fulfilments_cursor, list_fulfilments};
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
@@ -211,18 +211,18 @@ pub(super) async fn my_fulfilments(
         .map(|c| PageCursor::decode(c, FULFILMENTS_CURSOR))
         .transpose()?;
     api.wait_for(&headers, &[FULFILMENTS]).await?;
-    let page = list_fulfilments(
+    let page = http_kernel::Page {
+        limit,
+        cursor: None,
+    };
+    let rows = list_fulfilments(
         &api.read,
         &caller.user_id.to_string(),
         status,
         cursor.as_ref(),
-        limit,
+        page.fetch(),
     )
     .await
     .map_err(ApiError::internal)?;
-    Ok(Json(serde_json::json!({
-        "items": page.items,
-        "next_cursor": page.next.map(|c| c.encode()),
-    }))
-    .into_response())
+    Ok(Json(http_kernel::Paged::of(rows, &page, fulfilments_cursor)).into_response())
 }

@@ -5,7 +5,6 @@
 use event_schemas::ordering::{OrderLine, PaymentInstruction, ShippingAddress};
 use event_schemas::payments::PaymentMethod;
 use serde::Serialize;
-use shared_kernel::Money;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub(super) use http_kernel::Problem;
@@ -13,7 +12,9 @@ pub(super) use http_kernel::openapi::{IdempotencyKeyHeader, MinPositionHeader};
 
 use super::{fulfilments, orders, reads, returns};
 use crate::application::LineRequest;
-use crate::projections::{FulfilmentLine, FulfilmentReturn, FulfilmentView, HistoryEntry};
+use crate::projections::{
+    FulfilmentLine, FulfilmentReturn, FulfilmentView, HistoryEntry, OrderDetail, OrderSummary,
+};
 
 /// The ordering context's part of the API document.
 #[must_use]
@@ -47,7 +48,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         OrderAccepted,
         OrderDetail,
         OrderSummary,
-        OrderPage,
         HistoryEntry,
         fulfilments::Shipment,
         fulfilments::CancelLines,
@@ -91,65 +91,6 @@ pub use http_kernel::PendingCommand;
 pub(super) enum OrderAccepted {
     Placed(OrderState),
     Pending(PendingCommand),
-}
-
-/// How an order is paid, as an order shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct OrderPayment {
-    method: PaymentMethod,
-}
-
-/// An order as its buyer and sellers read it.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct OrderDetail {
-    #[schema(format = Uuid)]
-    id: String,
-    #[schema(format = Uuid)]
-    buyer_id: String,
-    /// `pending`, `payment_authorized`, `stock_reserved`, `paid`, `partially_shipped`,
-    /// `shipped`, `delivered`, `cancelled` or `rejected`.
-    status: String,
-    /// Priced when the order was placed.
-    lines: Vec<OrderLine>,
-    total: Money,
-    shipping_address: ShippingAddress,
-    payment: OrderPayment,
-    #[schema(format = Uuid)]
-    payment_id: String,
-    /// Every status the order reached, oldest first.
-    history: Vec<HistoryEntry>,
-    /// One per seller: their lines and where each stands, carrier and tracking number.
-    fulfilments: Vec<FulfilmentView>,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    /// The order stream's version.
-    version: i64,
-}
-
-/// An order in the caller's list.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct OrderSummary {
-    #[schema(format = Uuid)]
-    id: String,
-    status: String,
-    lines: Vec<OrderLine>,
-    total: Money,
-    #[schema(format = Uuid)]
-    payment_id: String,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-}
-
-/// A page of orders.
-#[derive(Debug, Serialize, ToSchema)]
-pub(super) struct OrderPage {
-    items: Vec<OrderSummary>,
-    /// The `cursor` of the next page; null on the last one.
-    next_cursor: Option<String>,
 }
 
 /// The query of `GET /orders/{id}` (other parameters are ignored).

@@ -11,22 +11,24 @@ use http_kernel::{ApiError, Caller, Json, PageCursor, Path, Query, min_position}
 use shared_kernel::ids::OrderId;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::openapi::{
-    AsOfParams, MinPositionHeader, OrderDetail, OrderPage, OrdersParams, Problem,
-};
+use super::openapi::{AsOfParams, MinPositionHeader, OrdersParams, Problem};
 use super::orders::{OrderingApi, parse_order_id};
 use crate::domain::Order;
-use crate::projections::{ORDERS, ORDERS_CURSOR, OrderView, find_order, list_orders};
+use crate::projections::{
+    ORDERS, ORDERS_CURSOR, OrderDetail, OrderSummary, find_order, list_orders, orders_cursor,
+};
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
 
-/// The order as it was at `as_of`: its own events recorded up to that instant, folded.
-async fn order_as_of(
+/// The order as `caller` may see it, folded from its own events recorded up to `until`
+/// (all of them when `None`).
+async fn order_from_events(
     api: &OrderingApi,
+    caller: &Caller,
     order_id: OrderId,
-    as_of: DateTime<Utc>,
-) -> Result<Option<OrderView>, ApiError> {
+    until: Option<DateTime<Utc>>,
+) -> Result<Option<OrderDetail>, ApiError> {
     let stream = StreamId::of(Order::KIND, order_id);
     let events = api
         .extra
@@ -35,9 +37,9 @@ async fn order_as_of(
         .map_err(ApiError::internal)?;
     let until: Vec<_> = events
         .into_iter()
-        .take_while(|e| e.recorded_at <= as_of)
+        .take_while(|e| until.is_none_or(|until| e.recorded_at <= until))
         .collect();
-    OrderView::from_events(&until).map_err(ApiError::internal)
+    OrderDetail::seen_by(&until, caller.user_id).map_err(ApiError::internal)
 }
 
 #[utoipa::path(
@@ -78,35 +80,29 @@ pub(super) async fn get_order(
         })
         .transpose()?;
     let order_id = parse_order_id(&id)?;
+    let me = caller.user_id.to_string();
     let order = match as_of {
-        Some(as_of) => order_as_of(&api, order_id, as_of).await?,
+        Some(as_of) => order_from_events(&api, &caller, order_id, Some(as_of)).await?,
         None => {
             if let Some(position) = position {
                 api.wait_until(ORDERS, position).await?;
             }
-            find_order(&api.read, &order_id.to_string())
+            match find_order(&api.read, &order_id.to_string())
                 .await
                 .map_err(ApiError::internal)?
+            {
+                Some(order) if order.is_buyer(&me) => Some(order),
+                // A seller's part: from the order's events, which say whose each step was.
+                Some(order) if order.sells(&me) => {
+                    order_from_events(&api, &caller, order_id, None).await?
+                }
+                _ => None,
+            }
         }
     };
-    match order {
-        Some(order) if order.visible_to(&caller.user_id.to_string()) => {
-            Ok(Json(order.to_json()).into_response())
-        }
-        _ => Err(ApiError::NotFound("order".into())),
-    }
-}
-
-fn summary_json(o: &OrderView) -> serde_json::Value {
-    serde_json::json!({
-        "id": o.id,
-        "status": o.status,
-        "lines": o.lines,
-        "total": o.total,
-        "payment_id": o.payment_id,
-        "created_at": o.created_at,
-        "updated_at": o.updated_at,
-    })
+    order
+        .map(|order| Json(order).into_response())
+        .ok_or_else(|| ApiError::NotFound("order".into()))
 }
 
 #[utoipa::path(
@@ -116,7 +112,7 @@ fn summary_json(o: &OrderView) -> serde_json::Value {
     summary = "The caller's orders, newest first",
     params(OrdersParams, MinPositionHeader),
     responses(
-        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 200, description = "A page of orders", body = http_kernel::Paged<OrderSummary>),
         (status = 400, description = "`invalid_cursor`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
@@ -149,17 +145,17 @@ pub(super) async fn my_orders(
         .map(|c| PageCursor::decode(c, ORDERS_CURSOR))
         .transpose()?;
     api.wait_for(&headers, &[ORDERS]).await?;
-    let page = list_orders(
+    let page = http_kernel::Page {
+        limit,
+        cursor: None,
+    };
+    let rows = list_orders(
         &api.read,
         &caller.user_id.to_string(),
         cursor.as_ref(),
-        limit,
+        page.fetch(),
     )
     .await
     .map_err(ApiError::internal)?;
-    Ok(Json(serde_json::json!({
-        "items": page.items.iter().map(summary_json).collect::<Vec<_>>(),
-        "next_cursor": page.next.map(|c| c.encode()),
-    }))
-    .into_response())
+    Ok(Json(http_kernel::Paged::of(rows, &page, orders_cursor)).into_response())
 }
