@@ -273,7 +273,149 @@ async fn a_sellers_fulfilments_page_newest_first(store: Store) {
     assert_eq!(second["next_cursor"], Value::Null);
 }
 
+/// What a seller of some of an order's lines sees of it (issue 20): their part only. Their
+/// lines and fulfilment (status, carrier, returns), the shipping address; never another
+/// seller's lines, fulfilment, returns or skus in the history, nor the payment. The buyer
+/// sees the whole order; a stranger sees nothing, now or as it was.
+async fn each_seller_sees_only_their_part_of_an_order(store: Store) {
+    let app = spawn(store).await;
+    let (first, second) = (app.new_user().await, app.new_user().await);
+    let (first_h, second_h) = (first.header(), second.header());
+    let buyer = app.user_header().await;
+    let stranger = app.user_header().await;
+    let board = app.stocked_product(&first_h, 2000, 3).await;
+    let clock = app.stocked_product(&second_h, 3500, 2).await;
+    let body = json!({
+        "lines": [
+            { "product_id": board.id, "quantity": 1 },
+            { "product_id": clock.id, "quantity": 2 },
+        ],
+        "shipping_address": shipping_address(),
+        "payment": { "method": "card", "token": "tok_ok" },
+    });
+    let position = [&board.position, &clock.position]
+        .iter()
+        .map(|p| p.parse::<u64>().unwrap())
+        .max()
+        .unwrap()
+        .to_string();
+    let id = app.place_order(&buyer, &body, &position).await;
+    let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
+    let payment_id = order["payment_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/orders/{id}");
+
+    // The first seller ships and delivers, the buyer returns the board; the second seller's
+    // clock is cancelled before it ships.
+    let shipped = json!({ "carrier": "UPS", "tracking_number": "1Z-FIRST" });
+    let r = post(&app, &first_h, &format!("{path}/ship"), Some(shipped)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = post(&app, &first_h, &format!("{path}/deliver"), None).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let returned = Some(json!({ "lines": [board.sku], "reason": "scratched" }));
+    let r = post(&app, &buyer, &format!("{path}/returns"), returned).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = post(
+        &app,
+        &buyer,
+        &format!("{path}/cancel"),
+        Some(json!({ "lines": [clock.sku] })),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // The buyer: the whole order.
+    let whole = app
+        .wait_until(&buyer, &path, |o| {
+            o["history"].as_array().unwrap().len() == 8
+        })
+        .await;
+    assert_eq!(whole["part"], "whole", "{whole}");
+    assert_eq!(whole["lines"].as_array().unwrap().len(), 2, "{whole}");
+    assert_eq!(whole["fulfilments"].as_array().unwrap().len(), 2, "{whole}");
+    assert_eq!(whole["payment_id"], payment_id.as_str());
+    assert_eq!(whole["payment"]["method"], "card");
+    assert_eq!(whole["total"]["amount_minor"], 2000 + 2 * 3500);
+
+    // Each seller, now and as it was: their own part, nothing of the other's.
+    let placed_at = whole["history"][0]["at"].as_str().unwrap().to_owned();
+    let as_of = |who: &Who| {
+        let request = app
+            .client
+            .get(app.url(&path))
+            .query(&[("as_of", placed_at.as_str())])
+            .header(who.0.clone(), who.1.clone());
+        async move { request.send().await.unwrap() }
+    };
+    let sellers = [
+        (&first, &first_h, &board, &second, &clock, 2000),
+        (&second, &second_h, &clock, &first, &board, 2 * 3500),
+    ];
+    for (me, me_h, mine, other, theirs, total) in sellers {
+        for view in [
+            app.get_as(me_h, &path).await,
+            as_of(me_h).await.json::<Value>().await.unwrap(),
+        ] {
+            let text = view.to_string();
+            assert_eq!(view["part"], "seller", "{view}");
+            assert_eq!(view["id"], id.as_str());
+            let lines = view["lines"].as_array().unwrap();
+            assert_eq!(lines.len(), 1, "{view}");
+            assert_eq!(lines[0]["sku"], mine.sku.as_str());
+            assert_eq!(view["total"]["amount_minor"], total, "{view}");
+            assert_eq!(view["shipping_address"]["city"], "London");
+            for leak in [&theirs.sku, &theirs.id, &other.id, &payment_id] {
+                assert!(!text.contains(leak.as_str()), "{leak} in {view}");
+            }
+            assert!(view.get("payment").is_none(), "{view}");
+            assert!(view.get("payment_id").is_none(), "{view}");
+            let fulfilments = view["fulfilments"].as_array().unwrap();
+            assert_eq!(fulfilments.len(), 1, "{view}");
+            assert_eq!(fulfilments[0]["seller_id"], me.id.as_str());
+        }
+        assert_eq!(as_of(&stranger).await.status(), 404);
+    }
+    let first_now = app.get_as(&first_h, &path).await;
+    assert_eq!(first_now["status"], "delivered", "{first_now}");
+    assert_eq!(first_now["fulfilments"][0]["tracking_number"], "1Z-FIRST");
+    assert_eq!(
+        first_now["fulfilments"][0]["returns"][0]["status"],
+        "requested"
+    );
+    let first_steps: Vec<&str> = first_now["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        first_steps,
+        [
+            "pending",
+            "payment_authorized",
+            "stock_reserved",
+            "paid",
+            "shipped",
+            "delivered",
+            "delivered"
+        ],
+        "{first_now}"
+    );
+    let second_now = app.get_as(&second_h, &path).await;
+    assert_eq!(second_now["status"], "cancelled", "{second_now}");
+    assert_eq!(second_now["fulfilments"][0]["returns"], json!([]));
+    assert!(second_now["fulfilments"][0]["tracking_number"].is_null());
+    let cancelled = second_now["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        cancelled["reason"],
+        format!("buyer_cancelled: {}", clock.sku).as_str()
+    );
+    let then = as_of(&first_h).await.json::<Value>().await.unwrap();
+    assert_eq!(then["status"], "pending", "{then}");
+    assert_eq!(app.get_order(&stranger, &id).await.status(), 404);
+}
+
 on_both_stores!(
     a_two_seller_order_shipped_by_one_seller_only,
+    each_seller_sees_only_their_part_of_an_order,
     a_sellers_fulfilments_page_newest_first,
 );

@@ -784,6 +784,97 @@ async fn orders_that_cannot_be_placed_are_refused(store: Store) {
     assert_eq!(app.get_order(&buyer, "not-an-id").await.status(), 404);
 }
 
+/// Issue 20 item 3: a shipping country is an ISO 3166-1 alpha-2 code the standard assigns;
+/// two capital letters are not enough.
+async fn a_shipping_country_is_an_iso_3166_code(store: Store) {
+    let _machine = MACHINE.read().await;
+    let app = spawn(store).await;
+    let seller = app.user_header().await;
+    let buyer = app.user_header().await;
+    let product = app.stocked_product(&seller, 500, 10).await;
+    let to = |country: &str| {
+        let mut body = order_body(&product.id, 1, "tok_ok");
+        body["shipping_address"]["country"] = json!(country);
+        body
+    };
+    for refused in ["ZZ", "AB", "QQ"] {
+        let r = app
+            .post_order(&buyer, &to(refused), &product.position)
+            .await;
+        assert_eq!(r.status(), 422, "{refused}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["code"], "validation_failed", "{problem}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("shipping_address.country"), "{problem}");
+        assert!(detail.contains(refused), "{problem}");
+    }
+    for accepted in ["DE", "FR", "US"] {
+        let id = app
+            .place_order(&buyer, &to(accepted), &product.position)
+            .await;
+        let order = app.wait_for_order_status(&buyer, &id, "paid", SAGA).await;
+        assert_eq!(order["shipping_address"]["country"], accepted);
+    }
+}
+
+/// Issue 20 item 4: a well-formed product id nobody knows is refused at once (the read model
+/// is caught up: there is nothing to wait for), not after the read wait (5 s here).
+async fn an_unknown_product_is_refused_at_once(store: Store) {
+    let _machine = MACHINE.read().await;
+    let app = spawn(store).await;
+    assert_eq!(app.settings.http.read_wait_ms, 5_000);
+    let seller = app.user_header().await;
+    let buyer = app.user_header().await;
+    let product = app.stocked_product(&seller, 500, 10).await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for position in [Some(product.position.as_str()), None] {
+        let started = std::time::Instant::now();
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/orders"))
+            .header(buyer.0.clone(), buyer.1.clone())
+            .json(&order_body(&unknown, 1, "tok_ok"));
+        if let Some(position) = position {
+            request = request.header("agora-min-position", position);
+        }
+        let r = request.send().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "unknown_product");
+        assert!(took < Duration::from_secs(1), "POST /orders took {took:?}");
+
+        let started = std::time::Instant::now();
+        let mut request = app
+            .client
+            .post(app.url("/api/v1/cart/lines"))
+            .header(buyer.0.clone(), buyer.1.clone())
+            .json(&json!({ "product_id": unknown, "quantity": 1 }));
+        if let Some(position) = position {
+            request = request.header("agora-min-position", position);
+        }
+        let r = request.send().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "unknown_product");
+        assert!(
+            took < Duration::from_secs(1),
+            "POST /cart/lines took {took:?}"
+        );
+    }
+    // A product just created is found, even without `Agora-Min-Position`: a miss looks again
+    // once the read model has caught up with the store.
+    let fresh = app.stocked_product(&seller, 700, 1).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header(buyer.0.clone(), buyer.1.clone())
+        .json(&order_body(&fresh.id, 1, "tok_ok"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+}
+
 on_both_stores!(
     happy_path_pays_ships_and_delivers_with_its_history,
     exactly_the_stock_is_sold_to_two_hundred_concurrent_orders,
@@ -795,4 +886,6 @@ on_both_stores!(
     orders_keep_their_prices_and_list_newest_first,
     an_order_from_two_sellers_sells_both_skus,
     orders_that_cannot_be_placed_are_refused,
+    a_shipping_country_is_an_iso_3166_code,
+    an_unknown_product_is_refused_at_once,
 );

@@ -8,7 +8,6 @@ use projections::Projection;
 
 use crate::application::cart::CartExpiry;
 use crate::application::{OrderSaga, OrderingConfig, OrderingHandler};
-use crate::http::router;
 use crate::projections::{
     CartsProjection, FulfilmentsProjection, OrdersProjection, ProductsProjection,
 };
@@ -30,6 +29,7 @@ pub fn context(services: &Services, config: OrderingConfig) -> Context {
         .with_projections(read_models)
         .with_process_manager(Arc::new(OrderSaga::new(config)))
         .with_process_manager(Arc::new(CartExpiry::new(config.cart_ttl)))
-        .with_router(router(s.api(crate::CONTEXT).with(Arc::clone(&s.store))))
-        .with_openapi(crate::http::openapi::openapi())
+        .with_routes(crate::http::routes(
+            s.api(crate::CONTEXT).with(Arc::clone(&s.store)),
+        ))
 }

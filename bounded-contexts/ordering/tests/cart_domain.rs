@@ -223,6 +223,16 @@ fn a_checkout_at_other_prices_is_refused_until_the_cart_is_repriced() {
     };
     cart.when(check_out(now.clone()))
         .then_rejects(CartError::PricesChanged(vec![moved.clone()]));
+    // Issue 20: the refusal reads as money; the amounts ride along in minor units.
+    let refusal = CartError::PricesChanged(vec![moved.clone()]);
+    assert_eq!(
+        refusal.to_string(),
+        "prices changed since they were shown: CHESS-1 was 10.00 EUR, now 12.00 EUR"
+    );
+    assert_eq!(
+        shared_kernel::Rejection::details(&refusal).unwrap()["changed_lines"][0]["now"],
+        serde_json::json!({ "amount_minor": 1200, "currency": "EUR" })
+    );
     let repriced = cart.and(CartCommand::Reprice {
         buyer_id: s.buyer,
         lines: now.clone(),

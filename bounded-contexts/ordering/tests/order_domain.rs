@@ -284,6 +284,36 @@ fn addresses_and_payments_are_checked() {
     assert_eq!(placed.payment.token, None);
 }
 
+/// Issue 20: a shipping country is an ISO 3166-1 alpha-2 code the standard assigns, in upper
+/// case; two capital letters are not enough.
+#[test]
+fn a_shipping_country_is_an_assigned_iso_3166_code() {
+    let f = Fixture::new();
+    let nothing = given::<Order>(&[]);
+    let with_country = |country: &str| {
+        let mut new = f.new_order(vec![f.line(1)]);
+        new.shipping_address.country = country.into();
+        OrderCommand::Place(Box::new(new))
+    };
+    for refused in ["ZZ", "AB", "QQ", "de", "Germany", "", "D"] {
+        let outcome = nothing.when(with_country(refused));
+        let OrderError::Invalid(message) = outcome.error() else {
+            panic!("{refused:?}: {:?}", outcome.error());
+        };
+        assert!(
+            message.contains("shipping_address.country"),
+            "{refused:?}: {message}"
+        );
+    }
+    for accepted in ["DE", "FR", "US", "GB"] {
+        let placed = nothing.when(with_country(accepted));
+        let [OrderEvent::Placed(placed)] = placed.events() else {
+            panic!("{accepted}: {:?}", placed.events())
+        };
+        assert_eq!(placed.shipping_address.country, accepted);
+    }
+}
+
 #[test]
 fn the_happy_path_goes_from_pending_to_delivered() {
     let f = Fixture::new();

@@ -1,5 +1,8 @@
-//! The ordering commands as they travel on the command bus: from the HTTP routes (with the
-//! user as actor) and from the order saga (with `system:saga:<name>` as actor).
+//! The ordering commands as they travel on the command bus, one enum per aggregate they act
+//! on: from the HTTP routes (with the user as actor), from the order saga and the cart expiry
+//! timer (with `system:saga:<name>` as actor). The wire form is each inner enum's
+//! `{"name", "payload"}`; the outer enum only says which aggregate's, so the handler
+//! dispatches once.
 
 use std::time::Duration;
 
@@ -9,9 +12,48 @@ use shared_kernel::Money;
 use shared_kernel::application::Actor;
 use shared_kernel::ids::{OrderId, PaymentId, ProductId, UserId};
 
+use super::cart::CartRequest;
+use crate::CONTEXT;
 use crate::domain::{
     CancelledBy, NewOrder, OrderCommand, PricedLine, ReturnRequest, buyer_cancelled_reason,
 };
+
+/// Every command the ordering context takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OrderingCommand {
+    /// A buyer's, a seller's or the order saga's command on an `Order`.
+    Order(OrderRequest),
+    /// A buyer's or the expiry timer's command on a buyer's `Cart`.
+    Cart(CartRequest),
+}
+
+impl shared_kernel::ContextCommand for OrderingCommand {
+    const CONTEXT: &'static str = CONTEXT;
+}
+
+impl OrderingCommand {
+    /// The command as `(name, payload)`, for a process manager's dispatch.
+    #[must_use]
+    pub fn name_and_payload(&self) -> Option<(String, serde_json::Value)> {
+        let mut value = serde_json::to_value(self).ok()?;
+        let name = value.get("name")?.as_str()?.to_owned();
+        let payload = value.get_mut("payload").map(serde_json::Value::take)?;
+        Some((name, payload))
+    }
+}
+
+impl From<OrderRequest> for OrderingCommand {
+    fn from(request: OrderRequest) -> Self {
+        Self::Order(request)
+    }
+}
+
+impl From<CartRequest> for OrderingCommand {
+    fn from(request: CartRequest) -> Self {
+        Self::Cart(request)
+    }
+}
 
 /// A line priced by the route from ordering's view of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,9 +67,12 @@ pub struct PricedLineInput {
     pub unit_price: Money,
 }
 
+/// A command on an order: placing, fulfilling, cancelling and returning (users), and the
+/// order saga's steps (the platform).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
-pub enum OrderingCommand {
+pub enum OrderRequest {
+    /// The buyer places an order of lines priced by the route.
     PlaceOrder {
         order_id: OrderId,
         lines: Vec<PricedLineInput>,
@@ -41,18 +86,16 @@ pub enum OrderingCommand {
         payment_id: PaymentId,
         amount: Money,
     },
-    MarkStockReserved {
-        order_id: OrderId,
-    },
+    /// The order's stock is reserved: its payment may be captured.
+    MarkStockReserved { order_id: OrderId },
+    /// The payment is captured.
     MarkPaid {
         order_id: OrderId,
         payment_id: PaymentId,
         amount: Money,
     },
-    RejectOrder {
-        order_id: OrderId,
-        reason: String,
-    },
+    /// The payment was declined or the stock is missing.
+    RejectOrder { order_id: OrderId, reason: String },
     /// `by` is informative: a user's cancel is always by the sending user, a saga's by none.
     CancelOrder {
         order_id: OrderId,
@@ -86,9 +129,8 @@ pub enum OrderingCommand {
         order_id: OrderId,
         return_id: ReturnId,
     },
-    DeliverOrder {
-        order_id: OrderId,
-    },
+    /// The sending seller's shipped fulfilment arrived.
+    DeliverOrder { order_id: OrderId },
 }
 
 /// Why a command cannot be run on behalf of its actor.
@@ -100,7 +142,8 @@ pub enum ActorMismatch {
     NeedsSystem,
 }
 
-impl OrderingCommand {
+impl OrderRequest {
+    /// The order the command is about.
     #[must_use]
     pub const fn order_id(&self) -> OrderId {
         match self {
@@ -116,15 +159,6 @@ impl OrderingCommand {
             | Self::ReceiveReturn { order_id, .. }
             | Self::DeliverOrder { order_id } => *order_id,
         }
-    }
-
-    /// The command as `(name, payload)`, for a saga's dispatch.
-    #[must_use]
-    pub fn name_and_payload(&self) -> Option<(String, serde_json::Value)> {
-        let mut value = serde_json::to_value(self).ok()?;
-        let name = value.get("name")?.as_str()?.to_owned();
-        let payload = value.get_mut("payload").map(serde_json::Value::take)?;
-        Some((name, payload))
     }
 
     /// The return this command names, if any.
@@ -251,5 +285,45 @@ impl OrderingCommand {
                 Some(_),
             ) => Err(ActorMismatch::NeedsSystem),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_form_is_the_inner_command_s() {
+        let order_id = OrderId::new();
+        let command = OrderingCommand::from(OrderRequest::MarkStockReserved { order_id });
+        let (name, payload) = command.name_and_payload().unwrap();
+        assert_eq!(name, "mark_stock_reserved");
+        assert_eq!(payload["order_id"], order_id.to_string());
+        let wire = serde_json::to_value(&command).unwrap();
+        assert_eq!(
+            serde_json::from_value::<OrderingCommand>(wire).unwrap(),
+            command
+        );
+        let abandon = OrderingCommand::from(CartRequest::AbandonCart {
+            buyer_id: UserId::new(),
+            version: 3,
+        });
+        let (name, payload) = abandon.name_and_payload().unwrap();
+        assert_eq!(
+            (name.as_str(), &payload["version"]),
+            ("abandon_cart", &3.into())
+        );
+        let remove = serde_json::json!({ "name": "remove_cart_line", "payload": { "sku": "A-1" } });
+        assert!(matches!(
+            serde_json::from_value::<OrderingCommand>(remove).unwrap(),
+            OrderingCommand::Cart(CartRequest::RemoveCartLine { sku }) if sku == "A-1"
+        ));
+        let deliver =
+            serde_json::json!({ "name": "deliver_order", "payload": { "order_id": order_id } });
+        assert!(matches!(
+            serde_json::from_value::<OrderingCommand>(deliver).unwrap(),
+            OrderingCommand::Order(OrderRequest::DeliverOrder { .. })
+        ));
     }
 }

@@ -1,4 +1,5 @@
-//! The ordering command handler: load, decide, append, reply.
+//! The ordering command handler: one dispatch by aggregate; an order's commands here (load,
+//! decide, append, reply), a cart's in [`super::cart`].
 
 use shared_kernel::RejectionKind;
 use std::sync::Arc;
@@ -10,9 +11,9 @@ use shared_kernel::{
     StreamId,
 };
 
-use super::cart::{CART_COMMANDS, CartHandler};
+use super::cart::CartHandler;
 use super::commands::ActorMismatch;
-use super::{OrderingCommand, OrderingConfig};
+use super::{OrderRequest, OrderState, OrderingCommand, OrderingConfig, ReturnState};
 use crate::domain::Order;
 
 #[derive(Debug)]
@@ -40,11 +41,17 @@ impl OrderingHandler {
     }
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
-        let command: OrderingCommand = decode(envelope)?;
+        match decode(envelope)? {
+            OrderingCommand::Order(request) => self.order(envelope, request).await,
+            OrderingCommand::Cart(request) => self.carts.run(envelope, request).await,
+        }
+    }
+
+    async fn order(&self, envelope: &CommandEnvelope, request: OrderRequest) -> Handled {
         let actor = Actor::required(envelope)?;
-        let order_id = command.order_id();
-        let return_id = command.return_id();
-        let domain = match command.into_domain(&actor, self.config.return_window) {
+        let order_id = request.order_id();
+        let return_id = request.return_id();
+        let domain = match request.into_domain(&actor, self.config.return_window) {
             Ok(c) => c,
             Err(ActorMismatch::NeedsUser) => {
                 return Ok(envelope.reject(
@@ -66,23 +73,23 @@ impl OrderingHandler {
             .kit
             .execute::<Order>(&stream, domain, &envelope.event_metadata())
             .await;
-        accept(envelope, &stream, result, |done| {
-            let mut body =
-                serde_json::json!({ "id": order_id, "status": done.state.status.as_str() });
-            if let Some(return_id) = return_id {
-                body["return_id"] = serde_json::json!(return_id);
-            }
-            body
-        })
+        // A return step answers the return's id beside the order's state.
+        match return_id {
+            Some(return_id) => accept(envelope, &stream, result, |done| ReturnState {
+                id: order_id.to_string(),
+                status: done.state.status.as_str().to_owned(),
+                return_id: return_id.to_string(),
+            }),
+            None => accept(envelope, &stream, result, |done| {
+                OrderState::of(order_id, &done.state)
+            }),
+        }
     }
 }
 
 #[async_trait]
 impl CommandHandler for OrderingHandler {
     async fn handle(&self, envelope: CommandEnvelope) -> Result<CommandReply, StoreError> {
-        if CART_COMMANDS.contains(&envelope.name.as_str()) {
-            return finish(self.carts.run(&envelope).await);
-        }
         finish(self.run(&envelope).await)
     }
 }

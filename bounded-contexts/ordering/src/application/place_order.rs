@@ -1,14 +1,14 @@
 //! Placing an order, before the command: the buyer's lines merged per variant and priced from
-//! ordering's view of the catalog, waiting (bounded) for products and variants that view has
-//! not seen yet. A line names a product and, for a product with several variants, the
-//! variant's `sku`; the unit price is the variant's override, else the product's price.
-//! The rules on the lines themselves are the domain's ([`check_lines`]), applied here before
-//! any lookup so an order that breaks them costs none.
+//! ordering's view of the catalog. A line names a product and, for a product with several
+//! variants, the variant's `sku`; the unit price is the variant's override, else the
+//! product's price. The rules on the lines themselves are the domain's ([`check_lines`]),
+//! applied here before any lookup so an order that breaks them costs none.
+//!
+//! A product or variant the view does not know may be one created a moment ago, still on its
+//! way: [`PricingError::may_be_on_its_way`] tells the caller to look again once the view has
+//! caught up with the store (at once when it is idle), instead of polling until a deadline.
 
 use std::collections::HashMap;
-use std::time::Duration;
-
-use tokio::time::Instant;
 
 use serde::Deserialize;
 use shared_kernel::Money;
@@ -18,9 +18,6 @@ use sqlx::AnyPool;
 use super::PricedLineInput;
 use crate::domain::{OrderError, check_lines};
 use crate::projections::{OrderableProduct, OrderableVariant, find_products, find_variants};
-
-/// How often a new order looks again for products ordering has not seen yet.
-const PRODUCT_POLL: Duration = Duration::from_millis(25);
 
 /// A line as the buyer asks for it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -45,9 +42,12 @@ pub enum PricingError {
     /// The lines break a rule of the order (422 `validation_failed`).
     #[error(transparent)]
     Rule(#[from] OrderError),
-    /// No such product, or not one ordering has seen within the wait (422 `unknown_product`).
+    /// The line's `product_id` is not a product id (422 `unknown_product`).
+    #[error("no product {0:?}")]
+    NotAProductId(String),
+    /// No such product in ordering's view of the catalog (422 `unknown_product`).
     #[error("no product {0}")]
-    UnknownProduct(String),
+    UnknownProduct(ProductId),
     /// The product exists but cannot be ordered now (422 `product_unavailable`).
     #[error("product {0} cannot be ordered")]
     Unavailable(ProductId),
@@ -64,20 +64,27 @@ pub enum PricingError {
     Read(#[from] sqlx::Error),
 }
 
+impl PricingError {
+    /// Whether ordering's view of the catalog may just not have seen the product or variant
+    /// yet: worth one more look once it has caught up with the store.
+    #[must_use]
+    pub const fn may_be_on_its_way(&self) -> bool {
+        matches!(self, Self::UnknownProduct(_) | Self::UnknownVariant(..))
+    }
+}
+
 /// The lines of a new order, one per product (repeated products add up, in request order),
-/// priced from ordering's view of the catalog; products it has not seen yet are looked for
-/// again until `wait` has passed (one created a moment ago may still be on its way).
+/// priced from ordering's view of the catalog as it is now.
 ///
 /// # Errors
 /// See [`PricingError`].
 pub async fn priced_lines(
     read: &AnyPool,
-    wait: Duration,
     lines: Vec<LineRequest>,
 ) -> Result<Vec<PricedLineInput>, PricingError> {
     let wanted = merged(lines)?;
     check_lines(wanted.iter().map(|w| w.quantity))?;
-    let catalog = products_of(read, wait, &wanted).await?;
+    let catalog = products_of(read, &wanted).await?;
     wanted
         .into_iter()
         .map(|w| {
@@ -85,7 +92,7 @@ pub async fn priced_lines(
             let product = catalog
                 .products
                 .get(&product_id)
-                .ok_or_else(|| PricingError::UnknownProduct(product_id.clone()))?;
+                .ok_or(PricingError::UnknownProduct(w.product_id))?;
             let variants = catalog
                 .variants
                 .get(&product_id)
@@ -111,7 +118,7 @@ fn merged(lines: Vec<LineRequest>) -> Result<Vec<Wanted>, PricingError> {
         let product_id: ProductId = line
             .product_id
             .parse()
-            .map_err(|_| PricingError::UnknownProduct(format!("{:?}", line.product_id)))?;
+            .map_err(|_| PricingError::NotAProductId(line.product_id.clone()))?;
         let sku = line.sku.filter(|s| !s.trim().is_empty());
         match merged
             .iter_mut()
@@ -134,53 +141,21 @@ struct Catalog {
     variants: HashMap<String, Vec<OrderableVariant>>,
 }
 
-impl Catalog {
-    /// Whether some wanted product, or some variant a line names, is unknown.
-    fn misses(&self, wanted: &[Wanted]) -> bool {
-        wanted.iter().any(|w| {
-            let id = w.product_id.to_string();
-            let Some(product) = self.products.get(&id) else {
-                return true;
-            };
-            w.sku.as_ref().is_some_and(|sku| {
-                *sku != product.sku
-                    && !self
-                        .variants
-                        .get(&id)
-                        .is_some_and(|vs| vs.iter().any(|v| v.sku == *sku))
-            })
-        })
-    }
-}
-
-/// The wanted products and their variants, waiting (bounded) for ones ordering has not seen
-/// yet (a product or variant added a moment ago may still be on its way).
-async fn products_of(
-    read: &AnyPool,
-    wait: Duration,
-    wanted: &[Wanted],
-) -> Result<Catalog, PricingError> {
+/// The wanted products and their variants, as ordering's view of the catalog has them now.
+async fn products_of(read: &AnyPool, wanted: &[Wanted]) -> Result<Catalog, PricingError> {
     let mut ids: Vec<String> = wanted.iter().map(|w| w.product_id.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let deadline = Instant::now() + wait;
-    loop {
-        let products = find_products(read, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.product_id.clone(), p))
-            .collect();
-        let mut variants: HashMap<String, Vec<OrderableVariant>> = HashMap::new();
-        for v in find_variants(read, &ids).await? {
-            variants.entry(v.product_id.clone()).or_default().push(v);
-        }
-        let catalog = Catalog { products, variants };
-        // What is still missing after the wait is answered by `priced`, as unknown.
-        if !catalog.misses(wanted) || Instant::now() >= deadline {
-            return Ok(catalog);
-        }
-        tokio::time::sleep(PRODUCT_POLL).await;
+    let products = find_products(read, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.product_id.clone(), p))
+        .collect();
+    let mut variants: HashMap<String, Vec<OrderableVariant>> = HashMap::new();
+    for v in find_variants(read, &ids).await? {
+        variants.entry(v.product_id.clone()).or_default().push(v);
     }
+    Ok(Catalog { products, variants })
 }
 
 fn priced(

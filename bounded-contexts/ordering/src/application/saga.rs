@@ -58,7 +58,7 @@ use self::dispatch::{
     INVENTORY, PAYMENTS, cancel, credit_seller, debit_seller, later, refund, release,
     release_lines, sending, to_context, to_ordering, void,
 };
-use super::{OrderingCommand, OrderingConfig};
+use super::{OrderRequest, OrderingConfig};
 
 /// The saga's name: its checkpoint (`saga.ordering.order`) and its timers.
 pub const SAGA_NAME: &str = "ordering.order";
@@ -214,11 +214,11 @@ impl OrderSaga {
     fn on_reservation(e: ReservationEvent) -> Reaction {
         match e {
             ReservationEvent::Confirmed(c) => {
-                sending([to_ordering(&OrderingCommand::MarkStockReserved {
+                sending([to_ordering(OrderRequest::MarkStockReserved {
                     order_id: c.order_id,
                 })])
             }
-            ReservationEvent::Failed(f) => sending([to_ordering(&OrderingCommand::RejectOrder {
+            ReservationEvent::Failed(f) => sending([to_ordering(OrderRequest::RejectOrder {
                 order_id: f.order_id,
                 reason: f.reason,
             })]),
@@ -232,14 +232,14 @@ impl OrderSaga {
     fn on_payment(e: PaymentEvent) -> Reaction {
         match e {
             PaymentEvent::Authorized(a) => {
-                sending([to_ordering(&OrderingCommand::MarkPaymentAuthorized {
+                sending([to_ordering(OrderRequest::MarkPaymentAuthorized {
                     order_id: a.order_id,
                     payment_id: a.payment_id,
                     amount: a.amount,
                 })])
             }
             PaymentEvent::Captured(c) => Reaction {
-                send: to_ordering(&OrderingCommand::MarkPaid {
+                send: to_ordering(OrderRequest::MarkPaid {
                     order_id: c.order_id,
                     payment_id: c.payment_id,
                     amount: c.amount,
@@ -250,7 +250,7 @@ impl OrderSaga {
                 cancel_timers: vec![payment_timeout_key(c.order_id)],
             },
             PaymentEvent::Declined(d) => Reaction {
-                send: to_ordering(&OrderingCommand::RejectOrder {
+                send: to_ordering(OrderRequest::RejectOrder {
                     order_id: d.order_id,
                     reason: "payment_declined".into(),
                 })

@@ -21,7 +21,7 @@ use event_schemas::cart::{
 use shared_kernel::ids::{OrderId, UserId};
 use shared_kernel::{Aggregate, Money, Timestamp};
 
-pub use error::CartError;
+pub use error::{CartError, describe_repriced};
 
 use super::check_lines;
 

@@ -3,7 +3,7 @@
 mod cart;
 mod order;
 
-pub use cart::{Cart, CartCommand, CartError, total_of};
+pub use cart::{Cart, CartCommand, CartError, describe_repriced, total_of};
 pub use order::{
     CancelledBy, LineStatus, NewOrder, OpenReturn, Order, OrderCommand, OrderError, PricedLine,
     ReturnRequest, buyer_cancelled_reason, check_lines, paid_status,

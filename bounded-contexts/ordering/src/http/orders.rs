@@ -1,50 +1,27 @@
-//! `/api/v1/orders`: commands go to the bus, reads ([`super::reads`]) come from the orders read
-//! model, and `?as_of=` folds the order's own events up to that instant. Fulfilment (ship,
-//! deliver, cancel) is in [`super::fulfilments`].
+//! `/api/v1/orders`: a buyer places an order, lists theirs, cancels one (or lines not yet
+//! shipped); the buyer and the sellers of its lines read it, now or as it was (`?as_of=`,
+//! folded from the order's own events). The buyer reads all of it; a seller their part only
+//! (the order as if it held only their lines, without the payment).
 
-use shared_kernel::RejectionKind;
-use std::sync::Arc;
-
-use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
-use http_kernel::{ApiError, Caller, CommandIds, Json};
+use http_kernel::{
+    ApiError, Caller, CommandIds, Json, OptionalJson, Page, PageCursor, Paged, Path, Query, Written,
+};
 use serde::Deserialize;
-use shared_kernel::EventStore;
 use shared_kernel::ids::{OrderId, PaymentId};
-use utoipa::ToSchema;
+use shared_kernel::{Aggregate, StreamId};
+use utoipa::{IntoParams, ToSchema};
 
-use super::fulfilments::{cancel_order, deliver_order, my_fulfilments, ship_order};
-use super::openapi::{IdempotencyKeyHeader, MinPositionHeader, OrderAccepted, Problem};
-use super::reads::{get_order, my_orders};
-use super::returns::{receive_return, request_return};
-use crate::application::{LineRequest, OrderingCommand, PricingError, priced_lines};
-use crate::projections::ORDERING_PRODUCTS;
-
-/// What the routes need; `extra` is the event store, for `?as_of=` reads of an order's own
-/// stream. The read wait also bounds how long a new order waits for a product ordering has
-/// not seen yet.
-pub type OrderingApi = http_kernel::ContextApi<Arc<dyn EventStore>>;
-
-pub fn router(api: OrderingApi) -> Router {
-    Router::new()
-        .route("/api/v1/orders", post(place_order).get(my_orders))
-        .route("/api/v1/orders/{id}", get(get_order))
-        .route("/api/v1/orders/{id}/cancel", post(cancel_order))
-        .route("/api/v1/orders/{id}/ship", post(ship_order))
-        .route("/api/v1/orders/{id}/deliver", post(deliver_order))
-        .merge(super::cart::routes())
-        .route("/api/v1/sellers/me/fulfilments", get(my_fulfilments))
-        .route("/api/v1/orders/{id}/returns", post(request_return))
-        .route(
-            "/api/v1/orders/{id}/returns/{return_id}/receive",
-            post(receive_return),
-        )
-        .with_state(api)
-}
+use super::pricing::priced;
+use super::{ORDER_ID, OrderingApi, order_id, order_location};
+use crate::application::{LineRequest, OrderRequest, OrderState, OrderingCommand};
+use crate::domain::{Order, buyer_cancelled_reason};
+use crate::projections::{
+    ORDERS, ORDERS_CURSOR, OrderDetail, OrderSummary, find_order, list_orders, orders_cursor,
+};
 
 /// A new order.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,98 +40,220 @@ pub(super) struct PlaceOrder {
     payment: PaymentInstruction,
 }
 
-fn rejected(kind: RejectionKind, code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::refused(kind, code, message)
+/// Which lines to cancel; absent (or an empty body): the whole order.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({ "lines": ["CLOCK-1"] }))]
+pub(super) struct CancelLines {
+    /// The skus of the lines to cancel (not yet shipped).
+    #[serde(default)]
+    lines: Option<Vec<String>>,
 }
 
-pub(super) fn parse_order_id(id: &str) -> Result<OrderId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound("order".into()))
-}
-
-/// The pricing failure as the problem the route answers with.
-pub(super) fn pricing_problem(error: PricingError) -> ApiError {
-    match error {
-        PricingError::Rule(e) => ApiError::Validation(e.to_string()),
-        e @ PricingError::UnknownProduct(_) => {
-            rejected(RejectionKind::Invalid, "unknown_product", e.to_string())
-        }
-        e @ PricingError::Unavailable(_) => {
-            rejected(RejectionKind::Invalid, "product_unavailable", e.to_string())
-        }
-        e @ PricingError::VariantRequired(_) => {
-            rejected(RejectionKind::Invalid, "variant_required", e.to_string())
-        }
-        e @ PricingError::UnknownVariant(..) => {
-            rejected(RejectionKind::Invalid, "unknown_variant", e.to_string())
-        }
-        e @ PricingError::Corrupt(_) => ApiError::Internal(e.to_string().into()),
-        PricingError::Read(e) => ApiError::internal(e),
-    }
+/// The query of `GET /orders/{id}` (other parameters are ignored).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AsOf {
+    /// The order as it was at this instant (RFC 3339; folded from its own events), instead of
+    /// now.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-31T12:00:00Z")]
+    as_of: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/orders",
-    tag = "ordering",
     summary = "Place an order",
-    params(IdempotencyKeyHeader, MinPositionHeader),
     request_body = PlaceOrder,
     responses(
-        (status = 202, description = "Placed: the order goes on (stock, then payment) without the caller; `Location` names the order. When the reply is late, the body is the pending command's instead (its `location` the command's status, its `id` the order's)", body = OrderAccepted,
-            headers(("Location" = String, description = "The order: `/api/v1/orders/{id}`"), ("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 400, description = "`malformed_json`; `invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`order_exists`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (lines, quantities, address, payment); `unknown_product`; `product_unavailable` (not active); `variant_required`: the product has several variants and the line names no `sku`; `unknown_variant`: the `sku` is no variant of the product; `own_product` (the caller sells it); `mixed_currencies`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the ordering service is not reachable, or its products read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Placed: the order goes on (payment, then stock) without the caller; `Location` names the order. When the reply is late, the body is the pending command's instead (its `location` the command's status, its `id` the order's)", body = OrderState,
+            headers(("Location" = String, description = "The order: `/api/v1/orders/{id}` (the command's status when the reply is late)"))),
+        (status = 409, description = "`order_exists`"),
+        (status = 422, description = "`validation_failed` (lines, quantities, address: `shipping_address.country` an ISO 3166-1 alpha-2 code, payment); `unknown_product`; `product_unavailable` (not active); `variant_required`: the product has several variants and the line names no `sku`; `unknown_variant`: the `sku` is no variant of the product; `own_product` (the caller sells it); `mixed_currencies`"),
     ),
     security(("bearer" = [])),
 )]
-async fn place_order(
+pub(super) async fn place_order(
     State(api): State<OrderingApi>,
     caller: Caller,
     ids: CommandIds,
-    headers: HeaderMap,
     Json(req): Json<PlaceOrder>,
-) -> Result<Response, ApiError> {
-    api.wait_for(&headers, &[ORDERING_PRODUCTS]).await?;
-    let lines = priced_lines(&api.read, api.read_wait, req.lines)
-        .await
-        .map_err(pricing_problem)?;
+) -> Result<Written<OrderState>, ApiError> {
+    let lines = priced(&api, req.lines).await?;
     let order_id = OrderId::derived(ids.command_id(), "order");
-    let command = OrderingCommand::PlaceOrder {
+    let command = OrderRequest::PlaceOrder {
         order_id,
         lines,
         shipping_address: req.shipping_address,
         payment: req.payment,
         payment_id: PaymentId::derived(ids.command_id(), "payment"),
     };
-    let mut response = api
-        .send_creating(
-            &caller,
-            ids,
-            &command,
-            StatusCode::ACCEPTED,
-            Some(order_id.to_string()),
-        )
-        .await?;
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/orders/{order_id}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    let written = on_order(&api, &caller, ids, command).await?;
+    Ok(placed(written, order_id))
 }
 
-/// Sends `command` about an existing order: 200, or 202 naming the order when the reply is late.
-pub(super) async fn send(
+/// A placed order's answer: 202 with `Location` naming the order (a late reply keeps its own).
+pub(super) fn placed(written: Written<OrderState>, order_id: OrderId) -> Written<OrderState> {
+    written
+        .created(|_| order_location(order_id))
+        .with_status(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    summary = "The caller's orders, newest first",
+    params(Page),
+    responses((status = 200, description = "A page of orders", body = Paged<OrderSummary>)),
+    security(("bearer" = [])),
+)]
+pub(super) async fn my_orders(
+    State(api): State<OrderingApi>,
+    caller: Caller,
+    page: Page,
+) -> Result<Json<Paged<OrderSummary>>, ApiError> {
+    let after: Option<PageCursor> = page.after(ORDERS_CURSOR)?;
+    let rows = list_orders(
+        &api.read,
+        &caller.user_id.to_string(),
+        after.as_ref(),
+        page.fetch(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(Paged::of(rows, &page, orders_cursor)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    summary = "An order: all of it for its buyer, their part for a seller of its lines; now or as it was",
+    description = "The buyer sees the whole order (`part`: `whole`). A seller of some of its lines sees their part (`part`: `seller`): the order as if it held only their lines (those lines and their total, their fulfilment with its returns, the shipping address, the history of their part and a status to match), without the payment and without anything of the other sellers' lines. `?as_of=` answers the order as it was then, shown the same way.",
+    params(("id" = String, Path, description = ORDER_ID), AsOf),
+    responses(
+        (status = 200, description = "The order, or the caller's part of it", body = OrderDetail),
+        (status = 404, description = "`not_found`: no such order (at `as_of`), or the caller neither bought it nor sells any of its lines"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn get_order(
+    State(api): State<OrderingApi>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<AsOf>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    // A malformed time is the request's fault whatever the id: checked first.
+    let as_of = query.as_of.as_deref().map(parse_time).transpose()?;
+    let order_id = order_id(&id)?;
+    let order = match as_of {
+        Some(as_of) => from_events(&api, &caller, order_id, Some(as_of)).await?,
+        None => now(&api, &caller, order_id).await?,
+    };
+    order
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("order".into()))
+}
+
+fn parse_time(t: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(t)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::Validation(format!(
+                "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, got {t:?}"
+            ))
+        })
+}
+
+/// The order now, as the caller may see it: the buyer's from the read model (looked up again
+/// once it has caught up, when it has no such order yet), a seller's part from the order's
+/// events, which say whose each step was.
+async fn now(
+    api: &OrderingApi,
+    caller: &Caller,
+    order_id: OrderId,
+) -> Result<Option<OrderDetail>, ApiError> {
+    let id = order_id.to_string();
+    let find = || async { find_order(&api.read, &id).await.map_err(ApiError::internal) };
+    let order = match find().await? {
+        Some(order) => Some(order),
+        None => {
+            api.caught_up(ORDERS).await?;
+            find().await?
+        }
+    };
+    let me = caller.user_id.to_string();
+    match order {
+        Some(order) if order.is_buyer(&me) => Ok(Some(order)),
+        Some(order) if order.sells(&me) => from_events(api, caller, order_id, None).await,
+        _ => Ok(None),
+    }
+}
+
+/// The order as the caller may see it, folded from its own events recorded up to `until`
+/// (all of them when `None`).
+async fn from_events(
+    api: &OrderingApi,
+    caller: &Caller,
+    order_id: OrderId,
+    until: Option<DateTime<Utc>>,
+) -> Result<Option<OrderDetail>, ApiError> {
+    let stream = StreamId::of(Order::KIND, order_id);
+    let mut events = api
+        .extra
+        .read_stream(&stream, 1)
+        .await
+        .map_err(ApiError::internal)?;
+    if let Some(until) = until {
+        events.retain(|e| e.recorded_at <= until);
+    }
+    OrderDetail::seen_by(&events, caller.user_id).map_err(ApiError::internal)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/cancel",
+    summary = "Cancel an order, or some of its lines not yet shipped (the buyer)",
+    description = "Without a body (or without `lines`): the whole order, until any of it is shipped; its stock is given back and its payment voided or refunded. With `lines` (skus): those lines of a paid order, as long as they are not shipped; their stock is given back and their totals refunded. Cancelling every line left is cancelling the order.",
+    params(("id" = String, Path, description = ORDER_ID)),
+    request_body(content = Option<CancelLines>, description = "Optional: an empty body cancels the whole order", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Done: the order's id and status", body = OrderState),
+        (status = 403, description = "`forbidden`: a seller of the order tried to cancel it"),
+        (status = 404, description = "`not_found`: no such order, or the caller neither bought nor sells it"),
+        (status = 409, description = "`order_shipped`: (those lines) already shipped; `invalid_order_state` (rejected, or some lines of an unpaid order)"),
+        (status = 422, description = "`unknown_line`: the order has no line with that sku"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn cancel_order(
+    State(api): State<OrderingApi>,
+    caller: Caller,
+    ids: CommandIds,
+    Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<CancelLines>,
+) -> Result<Written<OrderState>, ApiError> {
+    let order_id = order_id(&id)?;
+    let command = match req.lines {
+        Some(skus) => OrderRequest::CancelOrderLines { order_id, skus },
+        None => OrderRequest::CancelOrder {
+            order_id,
+            reason: buyer_cancelled_reason().to_owned(),
+            by: Some(caller.user_id),
+        },
+    };
+    on_order(&api, &caller, ids, command).await
+}
+
+/// Sends `command` about an existing order: its typed answer, or 202 naming the order when the
+/// reply is late.
+pub(super) async fn on_order<T: serde::de::DeserializeOwned>(
     api: &OrderingApi,
     caller: &Caller,
     ids: CommandIds,
-    command: &OrderingCommand,
-) -> Result<Response, ApiError> {
+    command: OrderRequest,
+) -> Result<Written<T>, ApiError> {
     let order_id = Some(command.order_id().to_string());
-    api.send_creating(caller, ids, command, StatusCode::OK, order_id)
-        .await
+    let command = OrderingCommand::from(command);
+    api.command_creating(caller, ids, &command, order_id).await
 }

@@ -209,15 +209,8 @@ pub const FULFILMENTS_CURSOR: CursorSpec<'static> = CursorSpec {
     id: IdKind::Uuid,
 };
 
-/// One page of a seller's fulfilments and where the next one starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FulfilmentPage {
-    pub items: Vec<FulfilmentView>,
-    pub next: Option<PageCursor>,
-}
-
-/// The fulfilments `seller_id` owes or owed (of paid orders only), newest
-/// first, `limit` per page; only those at `status` when given.
+/// The fulfilments `seller_id` owes or owed (of paid orders only), newest first: `fetch` of
+/// them after the cursor's; only those at `status` when given.
 ///
 /// # Errors
 /// The read-model database failed, or holds a row this code cannot read.
@@ -226,18 +219,12 @@ pub async fn list_fulfilments(
     seller_id: &str,
     status: Option<&str>,
     after: Option<&PageCursor>,
-    limit: u32,
-) -> Result<FulfilmentPage, sqlx::Error> {
-    let fetch = i64::from(limit) + 1;
+    fetch: i64,
+) -> Result<Vec<FulfilmentView>, sqlx::Error> {
     let (created_at, order_id) = match after.map(|c| (&c.key, &c.id)) {
         // Decoded with FULFILMENTS_CURSOR: the key is a time.
         Some((SortKey::Text(t), id)) => (Some(t.clone()), id.clone()),
-        Some(_) => {
-            return Ok(FulfilmentPage {
-                items: Vec::new(),
-                next: None,
-            });
-        }
+        Some(_) => return Ok(Vec::new()),
         None => (None, String::new()),
     };
     // One statement for every case: an absent filter or cursor is a NULL that matches all.
@@ -254,21 +241,15 @@ pub async fn list_fulfilments(
     .bind(fetch)
     .fetch_all(pool)
     .await?;
-    let mut items = rows
-        .into_iter()
-        .map(Row::into_view)
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|last| {
-            PageCursor::new(
-                FULFILMENTS_CURSOR.sort,
-                SortKey::Text(last.created_at.clone()),
-                last.order_id.clone(),
-            )
-        })
-    } else {
-        None
-    };
-    Ok(FulfilmentPage { items, next })
+    rows.into_iter().map(Row::into_view).collect()
+}
+
+/// Where the page after `last` starts.
+#[must_use]
+pub fn fulfilments_cursor(last: &FulfilmentView) -> PageCursor {
+    PageCursor::new(
+        FULFILMENTS_CURSOR.sort,
+        SortKey::Text(last.created_at.clone()),
+        last.order_id.clone(),
+    )
 }

@@ -7,12 +7,12 @@ mod products;
 
 pub use carts::{CARTS, CartView, CartsProjection, find_cart};
 pub use fulfilments::{
-    FULFILMENTS, FULFILMENTS_CURSOR, FulfilmentLine, FulfilmentPage, FulfilmentReturn,
-    FulfilmentView, FulfilmentsProjection, list_fulfilments, order_fulfilments,
+    FULFILMENTS, FULFILMENTS_CURSOR, FulfilmentLine, FulfilmentReturn, FulfilmentView,
+    FulfilmentsProjection, fulfilments_cursor, list_fulfilments, order_fulfilments,
 };
 pub use orders::{
-    HistoryEntry, ORDERS, ORDERS_CURSOR, OrderPage, OrderView, OrdersProjection, find_order,
-    list_orders,
+    HistoryEntry, ORDERS, ORDERS_CURSOR, OrderDetail, OrderPart, OrderPayment, OrderSummary,
+    OrdersProjection, find_order, list_orders, orders_cursor,
 };
 pub use products::{
     ORDERING_PRODUCTS, OrderableProduct, OrderableVariant, ProductsProjection, find_products,

@@ -5,9 +5,11 @@
 //! - `ordering_order_history`: one row per order event: status, when, and why (cancelled,
 //!   rejected).
 //!
-//! [`OrderView`] is also what `GET /orders/{id}?as_of=` folds from the order's own events, so
-//! both answers have one shape.
+//! [`OrderDetail`] is also what `GET /orders/{id}?as_of=` folds from the order's own events,
+//! so both answers have one shape; a seller's part of an order is folded from its events too
+//! ([`part`]), since the rows do not say which seller each step concerned.
 
+mod part;
 mod queries;
 mod view;
 
@@ -19,8 +21,8 @@ use serde::Serialize;
 use shared_kernel::{DomainEvent, Recorded, Timestamp};
 use sqlx::AnyConnection;
 
-pub use queries::{ORDERS_CURSOR, OrderPage, find_order, list_orders};
-pub use view::{HistoryEntry, OrderView};
+pub use queries::{ORDERS_CURSOR, find_order, list_orders, orders_cursor};
+pub use view::{HistoryEntry, OrderDetail, OrderPart, OrderPayment, OrderSummary};
 
 /// The projection's name (its checkpoint key).
 pub const ORDERS: &str = "ordering.orders";

@@ -19,7 +19,7 @@ use shared_kernel::{Aggregate, CommandEnvelope, StoreError, StreamId};
 
 use super::handler::CartHandler;
 use super::{cart_line, priced_line};
-use crate::application::{ActorMismatch, OrderingCommand, PricedLineInput};
+use crate::application::{ActorMismatch, OrderRequest, OrderState, PricedLineInput};
 use crate::domain::{Cart, CartCommand, Order, OrderCommand};
 
 /// A checkout as the handler runs it.
@@ -36,7 +36,7 @@ pub(super) struct Checkout {
 impl Checkout {
     /// The order command `POST /orders` would send for `lines`.
     fn place(&self, lines: Vec<PricedLineInput>) -> Result<OrderCommand, ActorMismatch> {
-        OrderingCommand::PlaceOrder {
+        OrderRequest::PlaceOrder {
             order_id: self.order_id,
             lines,
             shipping_address: self.shipping_address.clone(),
@@ -94,11 +94,8 @@ impl CartHandler {
             .execute::<Order>(&order_stream, place, &metadata)
             .await;
         let order_id = checkout.order_id;
-        accept(
-            envelope,
-            &order_stream,
-            result,
-            |done| serde_json::json!({ "id": order_id, "status": done.state.status.as_str() }),
-        )
+        accept(envelope, &order_stream, result, |done| {
+            OrderState::of(order_id, &done.state)
+        })
     }
 }

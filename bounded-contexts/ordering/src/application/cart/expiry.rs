@@ -22,8 +22,9 @@ use projections::saga::{Dispatch, ProcessManager, Reaction, SetTimer};
 use shared_kernel::ids::UserId;
 use shared_kernel::{Aggregate, DomainEvent, Recorded, Timestamp};
 
-use super::CartMessage;
+use super::CartRequest;
 use crate::CONTEXT;
+use crate::application::OrderingCommand;
 use crate::domain::Cart;
 
 /// The process manager's name: its checkpoint (`saga.ordering.cart_expiry`) and its timers.
@@ -119,7 +120,7 @@ impl ProcessManager for CartExpiry {
             );
             return Vec::new();
         };
-        CartMessage::AbandonCart { buyer_id, version }
+        OrderingCommand::from(CartRequest::AbandonCart { buyer_id, version })
             .name_and_payload()
             .map(|(name, payload)| Dispatch {
                 context: CONTEXT.to_owned(),

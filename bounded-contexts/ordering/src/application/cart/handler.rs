@@ -4,10 +4,12 @@
 use shared_kernel::RejectionKind;
 use std::sync::Arc;
 
-use shared_kernel::application::{Actor, CommandKit, Handled, accept, decode, untracked};
+use shared_kernel::application::{Actor, CommandKit, Handled, accept, untracked};
+use shared_kernel::ids::UserId;
 use shared_kernel::{Aggregate, Clock, CommandEnvelope, EventStore, StreamId};
 
-use super::{CartMessage, cart_line};
+use super::{CartRequest, cart_line};
+use crate::application::CartState;
 use crate::domain::{Cart, CartCommand};
 
 /// Runs the cart commands on the buyer's cart stream (`cart-<buyer id>`), and a checkout's
@@ -15,17 +17,6 @@ use crate::domain::{Cart, CartCommand};
 #[derive(Debug)]
 pub struct CartHandler {
     pub(super) kit: CommandKit,
-}
-
-/// What a cart write answers: the cart as the command left it (recorded prices).
-pub(super) fn cart_body(cart: &Cart) -> serde_json::Value {
-    let total = cart.total().ok().flatten();
-    serde_json::json!({
-        "lines": cart.lines,
-        "line_count": cart.lines.len(),
-        "total": total,
-        "version": cart.version,
-    })
 }
 
 impl CartHandler {
@@ -37,38 +28,46 @@ impl CartHandler {
         }
     }
 
-    /// Runs one of the cart commands ([`super::CART_COMMANDS`]).
+    /// Runs a cart command: a buyer's on their own cart, or the expiry timer's `abandon_cart`
+    /// (the platform's only).
     ///
     /// # Errors
     /// A rejection as the reply (`Stop::Reply`), or a store failure the bus retries.
-    pub async fn run(&self, envelope: &CommandEnvelope) -> Handled {
-        let message: CartMessage = decode(envelope)?;
+    pub async fn run(&self, envelope: &CommandEnvelope, request: CartRequest) -> Handled {
         let actor = Actor::required(envelope)?;
-        if let (None, CartMessage::AbandonCart { buyer_id, version }) = (actor.user_id(), &message)
-        {
-            let stream = StreamId::of(Cart::KIND, buyer_id);
-            let command = CartCommand::Abandon { version: *version };
-            return self.execute(envelope, &stream, command, false).await;
-        }
-        let Some(buyer_id) = actor.user_id() else {
-            return Ok(envelope.reject(
+        match (request, actor.user_id()) {
+            (CartRequest::AbandonCart { buyer_id, version }, None) => {
+                let stream = StreamId::of(Cart::KIND, buyer_id);
+                let command = CartCommand::Abandon { version };
+                self.execute(envelope, &stream, command, false).await
+            }
+            (_, None) => Ok(envelope.reject(
                 RejectionKind::Unauthenticated,
                 "unauthenticated",
                 "a user must send this",
-            ));
-        };
+            )),
+            (request, Some(buyer_id)) => self.buyer_command(envelope, buyer_id, request).await,
+        }
+    }
+
+    async fn buyer_command(
+        &self,
+        envelope: &CommandEnvelope,
+        buyer_id: UserId,
+        request: CartRequest,
+    ) -> Handled {
         let stream = StreamId::of(Cart::KIND, buyer_id);
-        let command = match message {
-            CartMessage::AddCartLine { line } => CartCommand::AddLine {
+        let command = match request {
+            CartRequest::AddCartLine { line } => CartCommand::AddLine {
                 buyer_id,
                 line: cart_line(line),
             },
-            CartMessage::ChangeCartLine { line } => CartCommand::ChangeLine {
+            CartRequest::ChangeCartLine { line } => CartCommand::ChangeLine {
                 buyer_id,
                 line: cart_line(line),
             },
-            CartMessage::RemoveCartLine { sku } => CartCommand::RemoveLine { buyer_id, sku },
-            CartMessage::RepriceCart { lines } => {
+            CartRequest::RemoveCartLine { sku } => CartCommand::RemoveLine { buyer_id, sku },
+            CartRequest::RepriceCart { lines } => {
                 let command = CartCommand::Reprice {
                     buyer_id,
                     lines: lines.into_iter().map(cart_line).collect(),
@@ -77,7 +76,7 @@ impl CartHandler {
                 // (prices moved twice), which a remembered first result would skip.
                 return self.execute(envelope, &stream, command, true).await;
             }
-            CartMessage::CheckOutCart {
+            CartRequest::CheckOutCart {
                 order_id,
                 payment_id,
                 lines,
@@ -94,7 +93,7 @@ impl CartHandler {
                 };
                 return self.check_out(envelope, checkout).await;
             }
-            CartMessage::AbandonCart { .. } => {
+            CartRequest::AbandonCart { .. } => {
                 return Ok(envelope.reject(
                     RejectionKind::Forbidden,
                     "forbidden",
@@ -119,6 +118,8 @@ impl CartHandler {
             metadata
         };
         let result = self.kit.execute::<Cart>(stream, command, &metadata).await;
-        accept(envelope, stream, result, |done| cart_body(&done.state))
+        accept(envelope, stream, result, |done| {
+            CartState::from(&*done.state)
+        })
     }
 }

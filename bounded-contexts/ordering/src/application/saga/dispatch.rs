@@ -14,7 +14,7 @@ use serde::Serialize;
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
 use shared_kernel::{Money, Timestamp};
 
-use super::super::OrderingCommand;
+use super::super::{OrderRequest, OrderingCommand};
 use super::SAGA_NAME;
 use crate::CONTEXT;
 
@@ -42,8 +42,8 @@ pub(super) fn to_context(context: &str, name: &str, payload: &impl Serialize) ->
     }
 }
 
-pub(super) fn to_ordering(command: &OrderingCommand) -> Option<Dispatch> {
-    let (name, payload) = command.name_and_payload()?;
+pub(super) fn to_ordering(command: OrderRequest) -> Option<Dispatch> {
+    let (name, payload) = OrderingCommand::from(command).name_and_payload()?;
     Some(Dispatch {
         context: CONTEXT.to_owned(),
         name,
@@ -147,7 +147,7 @@ pub(super) fn debit_seller(
 }
 
 pub(super) fn cancel(order_id: OrderId, reason: &str) -> Option<Dispatch> {
-    to_ordering(&OrderingCommand::CancelOrder {
+    to_ordering(OrderRequest::CancelOrder {
         order_id,
         reason: reason.to_owned(),
         by: None,

@@ -20,16 +20,18 @@ pub enum CartError {
     #[error("the cart changed while it was checked out; check out again")]
     Changed,
     /// Prices moved since the buyer saw them: a checkout first records the new ones.
-    #[error("prices changed since they were shown: {}", describe(.0))]
+    #[error("prices changed since they were shown: {}", describe_repriced(.0))]
     PricesChanged(Vec<RepricedLine>),
 }
 
-fn describe(lines: &[RepricedLine]) -> String {
+/// The moved prices as people read them: `CHESS-1 was 10.00 EUR, now 12.00 EUR`.
+#[must_use]
+pub fn describe_repriced(lines: &[RepricedLine]) -> String {
     lines
         .iter()
-        .map(|l| format!("{} {} -> {}", l.sku, l.was.amount_minor, l.now.amount_minor))
+        .map(|l| format!("{} was {}, now {}", l.sku, l.was, l.now))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("; ")
 }
 
 impl shared_kernel::application::Rejection for CartError {
@@ -43,5 +45,17 @@ impl shared_kernel::application::Rejection for CartError {
             Self::Changed => ("cart_changed", RejectionKind::Conflict),
             Self::PricesChanged(_) => ("prices_changed", RejectionKind::Conflict),
         }
+    }
+
+    /// The moved prices in minor units, as `changed_lines` (`sku`, `seen`, `now`).
+    fn details(&self) -> Option<serde_json::Value> {
+        let Self::PricesChanged(lines) = self else {
+            return None;
+        };
+        let changed: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::json!({ "sku": l.sku, "seen": l.was, "now": l.now }))
+            .collect();
+        Some(serde_json::json!({ "changed_lines": changed }))
     }
 }

@@ -56,10 +56,13 @@ fn check_address(a: &ShippingAddress) -> Result<(), OrderError> {
     }
     check_text(&CITY, &a.city)?;
     check_text(&POSTAL_CODE, &a.postal_code)?;
-    if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(OrderError::Invalid(
-            "shipping_address.country must be an ISO 3166-1 alpha-2 code such as DE".into(),
-        ));
+    // Officially assigned codes only, upper case: no `ZZ`, `AB`, `QQ`, nor `de`.
+    if rust_iso3166::from_alpha2(&a.country).is_none() {
+        return Err(OrderError::Invalid(format!(
+            "shipping_address.country must be an ISO 3166-1 alpha-2 country code such as DE, \
+             got {:?}",
+            a.country
+        )));
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! The queries of the orders read model: one order with its history, a buyer's orders by page.
 
+use event_schemas::payments::PaymentMethod;
 use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
 use shared_kernel::Money;
 
-use super::{HistoryEntry, OrderView};
+use super::{HistoryEntry, OrderDetail, OrderPart, OrderPayment, OrderSummary};
 
 #[derive(Debug, sqlx::FromRow)]
 struct OrderRow {
@@ -29,25 +30,52 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
 }
 
 impl OrderRow {
-    fn into_view(self, history: Vec<HistoryEntry>) -> Result<OrderView, sqlx::Error> {
-        Ok(OrderView {
-            lines: serde_json::from_str(&self.lines).map_err(|e| corrupt("lines", e))?,
-            total: Money::new(
-                self.total_minor,
-                self.currency.parse().map_err(|e| corrupt("currency", e))?,
-            ),
+    fn total(&self) -> Result<Money, sqlx::Error> {
+        Ok(Money::new(
+            self.total_minor,
+            self.currency.parse().map_err(|e| corrupt("currency", e))?,
+        ))
+    }
+
+    fn lines(&self) -> Result<Vec<event_schemas::ordering::OrderLine>, sqlx::Error> {
+        serde_json::from_str(&self.lines).map_err(|e| corrupt("lines", e))
+    }
+
+    /// The whole order, as its buyer reads it.
+    fn into_detail(self, history: Vec<HistoryEntry>) -> Result<OrderDetail, sqlx::Error> {
+        let method = match self.payment_method.as_str() {
+            "card" => PaymentMethod::Card,
+            "wallet" => PaymentMethod::Wallet,
+            other => return Err(corrupt("payment_method", other)),
+        };
+        Ok(OrderDetail {
+            lines: self.lines()?,
+            total: self.total()?,
             shipping_address: serde_json::from_str(&self.shipping_address)
                 .map_err(|e| corrupt("shipping_address", e))?,
             id: self.id,
             buyer_id: self.buyer_id,
+            part: OrderPart::Whole,
             status: self.status,
-            payment_method: self.payment_method,
-            payment_id: self.payment_id,
+            payment: Some(OrderPayment { method }),
+            payment_id: Some(self.payment_id),
             history,
             fulfilments: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
+        })
+    }
+
+    fn into_summary(self) -> Result<OrderSummary, sqlx::Error> {
+        Ok(OrderSummary {
+            lines: self.lines()?,
+            total: self.total()?,
+            id: self.id,
+            status: self.status,
+            payment_id: self.payment_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }
@@ -56,7 +84,10 @@ impl OrderRow {
 ///
 /// # Errors
 /// The read-model database failed, or holds a row this code cannot read.
-pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderView>, sqlx::Error> {
+pub async fn find_order(
+    pool: &sqlx::AnyPool,
+    id: &str,
+) -> Result<Option<OrderDetail>, sqlx::Error> {
     // One round trip: the order once per step of its history (a handful of rows).
     let rows = sqlx::query_as::<_, OrderWithStep>(
         "SELECT o.id, o.buyer_id, o.status, o.lines, o.total_minor, o.currency, \
@@ -84,7 +115,7 @@ pub async fn find_order(pool: &sqlx::AnyPool, id: &str) -> Result<Option<OrderVi
     let Some(order) = order else {
         return Ok(None);
     };
-    let mut view = order.into_view(history)?;
+    let mut view = order.into_detail(history)?;
     view.fulfilments = crate::projections::order_fulfilments(pool, id).await?;
     Ok(Some(view))
 }
@@ -107,14 +138,8 @@ pub const ORDERS_CURSOR: CursorSpec<'static> = CursorSpec {
     id: IdKind::Uuid,
 };
 
-/// One page of a buyer's orders (without their histories) and where the next one starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderPage {
-    pub items: Vec<OrderView>,
-    pub next: Option<PageCursor>,
-}
-
-/// The orders `buyer_id` placed, newest first, `limit` per page.
+/// The orders `buyer_id` placed (without their histories), newest first: `fetch` of them
+/// after the cursor's.
 ///
 /// # Errors
 /// The read-model database failed, or holds a row this code cannot read.
@@ -122,9 +147,8 @@ pub async fn list_orders(
     pool: &sqlx::AnyPool,
     buyer_id: &str,
     after: Option<&PageCursor>,
-    limit: u32,
-) -> Result<OrderPage, sqlx::Error> {
-    let fetch = i64::from(limit) + 1;
+    fetch: i64,
+) -> Result<Vec<OrderSummary>, sqlx::Error> {
     let rows = match after {
         None => {
             sqlx::query_as::<_, OrderRow>(&format!(
@@ -139,10 +163,7 @@ pub async fn list_orders(
         Some(c) => {
             // Decoded with ORDERS_CURSOR: the key is a time.
             let SortKey::Text(created_at) = &c.key else {
-                return Ok(OrderPage {
-                    items: Vec::new(),
-                    next: None,
-                });
+                return Ok(Vec::new());
             };
             sqlx::query_as::<_, OrderRow>(&format!(
                 "SELECT {ORDER_COLUMNS} FROM ordering_orders WHERE buyer_id = $1 \
@@ -157,21 +178,15 @@ pub async fn list_orders(
             .await?
         }
     };
-    let mut items = rows
-        .into_iter()
-        .map(|r| r.into_view(Vec::new()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|last| {
-            PageCursor::new(
-                ORDERS_CURSOR.sort,
-                SortKey::Text(last.created_at.clone()),
-                last.id.clone(),
-            )
-        })
-    } else {
-        None
-    };
-    Ok(OrderPage { items, next })
+    rows.into_iter().map(OrderRow::into_summary).collect()
+}
+
+/// Where the page after `last` starts.
+#[must_use]
+pub fn orders_cursor(last: &OrderSummary) -> PageCursor {
+    PageCursor::new(
+        ORDERS_CURSOR.sort,
+        SortKey::Text(last.created_at.clone()),
+        last.id.clone(),
+    )
 }
