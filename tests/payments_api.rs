@@ -14,7 +14,7 @@ use event_schemas::payments::PaymentMethod;
 use event_schemas::payments::commands::{AuthorizePayment, CapturePayment, VoidPayment};
 use http_kernel::AccessClaims;
 use identity::application::SigningKey;
-use payments::application::PaymentsCommand;
+use payments::application::{PaymentRequest, PaymentsCommand};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
@@ -90,14 +90,16 @@ async fn status_of(app: &TestApp, command: PaymentsCommand) -> (String, u64) {
 }
 
 fn capture(id: PaymentId) -> PaymentsCommand {
-    PaymentsCommand::CapturePayment(CapturePayment { payment_id: id })
+    PaymentsCommand::from(PaymentRequest::CapturePayment(CapturePayment {
+        payment_id: id,
+    }))
 }
 
 fn void(id: PaymentId) -> PaymentsCommand {
-    PaymentsCommand::VoidPayment(VoidPayment {
+    PaymentsCommand::from(PaymentRequest::VoidPayment(VoidPayment {
         payment_id: id,
         reason: "order_cancelled".into(),
-    })
+    }))
 }
 
 /// Reads after the write at `position` (0: nothing was written, nothing to wait for).
@@ -179,7 +181,11 @@ async fn card_payment_is_captured_then_refunded_in_parts(store: Store) {
     let admin = admin(&app).await;
     let request = authorize(&buyer.id, 2500, PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
-    let (status, _) = status_of(&app, PaymentsCommand::AuthorizePayment(request.clone())).await;
+    let (status, _) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(request.clone())),
+    )
+    .await;
     assert_eq!(status, "authorized");
     let (status, position) = status_of(&app, capture(id)).await;
     assert_eq!(status, "captured");
@@ -257,8 +263,11 @@ async fn tokens_decide_the_authorization(store: Store) {
     for (token, expected, reason) in cases {
         let request = authorize(&buyer.id, 900, PaymentMethod::Card, token);
         let started = std::time::Instant::now();
-        let (status, position) =
-            status_of(&app, PaymentsCommand::AuthorizePayment(request.clone())).await;
+        let (status, position) = status_of(
+            &app,
+            PaymentsCommand::from(PaymentRequest::AuthorizePayment(request.clone())),
+        )
+        .await;
         assert_eq!(status, expected, "{token}");
         if token == "tok_slow" {
             assert!(started.elapsed() >= SLOW);
@@ -281,7 +290,11 @@ async fn payments_are_visible_to_their_payer_only(store: Store) {
     let admin = admin(&app).await;
     let request = authorize(&buyer.id, 900, PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
-    let (_, position) = status_of(&app, PaymentsCommand::AuthorizePayment(request)).await;
+    let (_, position) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(request)),
+    )
+    .await;
     assert_eq!(
         get_payment(&app, Some(&buyer.header()), id, position)
             .await
@@ -325,8 +338,11 @@ async fn wallet_payments_debit_and_credit_back(store: Store) {
 
     // Pay 3000 from the wallet, capture, refund 1000 of it.
     let first = authorize(&buyer.id, 3000, PaymentMethod::Wallet, "");
-    let (status, position) =
-        status_of(&app, PaymentsCommand::AuthorizePayment(first.clone())).await;
+    let (status, position) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(first.clone())),
+    )
+    .await;
     assert_eq!(status, "authorized");
     assert_eq!(
         wallet(&app, &me, position).await["balance"]["amount_minor"],
@@ -337,8 +353,11 @@ async fn wallet_payments_debit_and_credit_back(store: Store) {
 
     // Short of money: declined, and the balance is untouched.
     let second = authorize(&buyer.id, 3000, PaymentMethod::Wallet, "");
-    let (status, position) =
-        status_of(&app, PaymentsCommand::AuthorizePayment(second.clone())).await;
+    let (status, position) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(second.clone())),
+    )
+    .await;
     assert_eq!(status, "declined");
     let p = payment_json(&app, &me, second.payment_id, position).await;
     assert_eq!(p["decline_reason"], "insufficient_funds");
@@ -362,8 +381,11 @@ async fn wallet_payments_debit_and_credit_back(store: Store) {
 
     // Authorised then voided: the debit comes back.
     let third = authorize(&buyer.id, 1500, PaymentMethod::Wallet, "");
-    let (status, position) =
-        status_of(&app, PaymentsCommand::AuthorizePayment(third.clone())).await;
+    let (status, position) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(third.clone())),
+    )
+    .await;
     assert_eq!(status, "authorized");
     assert_eq!(
         wallet(&app, &me, position).await["balance"]["amount_minor"],
@@ -411,7 +433,11 @@ async fn a_void_before_the_authorization_prevents_the_charge(store: Store) {
     let late = authorize(&buyer.id, 4000, PaymentMethod::Wallet, "");
     let (status, _) = status_of(&app, void(late.payment_id)).await;
     assert_eq!(status, "declined");
-    let (status, _) = status_of(&app, PaymentsCommand::AuthorizePayment(late.clone())).await;
+    let (status, _) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(late.clone())),
+    )
+    .await;
     assert_eq!(status, "rejected:payment_cancelled");
     let w = wallet(&app, &me, position_of(&r)).await;
     assert_eq!(w["balance"]["amount_minor"], 4000);
@@ -420,7 +446,11 @@ async fn a_void_before_the_authorization_prevents_the_charge(store: Store) {
     let card = authorize(&buyer.id, 700, PaymentMethod::Card, "tok_ok");
     // Refused commands write nothing: the read waits for the void's position.
     let (_, voided_at) = status_of(&app, void(card.payment_id)).await;
-    let (status, _) = status_of(&app, PaymentsCommand::AuthorizePayment(card.clone())).await;
+    let (status, _) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(card.clone())),
+    )
+    .await;
     assert_eq!(status, "rejected:payment_cancelled");
     let (status, _) = status_of(&app, capture(card.payment_id)).await;
     assert_eq!(status, "rejected:invalid_payment_state");
@@ -436,7 +466,7 @@ async fn a_void_before_the_authorization_prevents_the_charge(store: Store) {
     let slow = authorize(&buyer.id, 800, PaymentMethod::Card, "tok_slow");
     let in_flight = {
         let bus = std::sync::Arc::clone(&app.running.bus);
-        let envelope = PaymentsCommand::AuthorizePayment(slow.clone())
+        let envelope = PaymentsCommand::from(PaymentRequest::AuthorizePayment(slow.clone()))
             .envelope(uuid::Uuid::now_v7(), "system:saga:order")
             .unwrap();
         tokio::spawn(async move { bus.send(envelope).await })
@@ -469,7 +499,11 @@ async fn a_refund_reason_has_a_maximum_length(store: Store) {
     let admin = admin(&app).await;
     let request = authorize(&buyer.id, 2500, PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
-    let (status, _) = status_of(&app, PaymentsCommand::AuthorizePayment(request)).await;
+    let (status, _) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(request)),
+    )
+    .await;
     assert_eq!(status, "authorized");
     let (status, _) = status_of(&app, capture(id)).await;
     assert_eq!(status, "captured");
@@ -485,7 +519,47 @@ async fn a_refund_reason_has_a_maximum_length(store: Store) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// Issue 20, item 7: an over-refund said "refund of 99999999 EUR exceeds the 13800 EUR still
+/// refundable", minor units labelled as the currency. The detail reads as money now, and the
+/// problem carries both amounts in minor units.
+async fn an_over_refund_names_its_amounts_as_money(store: Store) {
+    let app = spawn(store).await;
+    let buyer = app.new_user().await;
+    let admin = admin(&app).await;
+    let request = authorize(&buyer.id, 13_800, PaymentMethod::Card, "tok_ok");
+    let id = request.payment_id;
+    let (status, _) = status_of(
+        &app,
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(request)),
+    )
+    .await;
+    assert_eq!(status, "authorized");
+    let (status, _) = status_of(&app, capture(id)).await;
+    assert_eq!(status, "captured");
+
+    let r = refund(&app, &admin, id, json!({ "amount": eur(99_999_999) })).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "refund_exceeds_captured", "{body}");
+    assert_eq!(
+        body["detail"],
+        "refund of 999999.99 EUR exceeds the 138.00 EUR still refundable"
+    );
+    assert_eq!(
+        body["requested"],
+        json!({ "amount_minor": 99_999_999, "currency": "EUR" })
+    );
+    assert_eq!(
+        body["refundable"],
+        json!({ "amount_minor": 13_800, "currency": "EUR" })
+    );
+    // The standard members keep their meaning beside the extensions.
+    assert_eq!(body["status"], 422);
+}
+
 on_both_stores!(
+    an_over_refund_names_its_amounts_as_money,
     a_refund_reason_has_a_maximum_length,
     card_payment_is_captured_then_refunded_in_parts,
     tokens_decide_the_authorization,

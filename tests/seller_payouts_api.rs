@@ -9,7 +9,7 @@ mod common;
 use common::{Store, TestApp, database_url, on_both_stores, settings, spawn_with};
 use event_schemas::payments::PayoutId;
 use event_schemas::payments::commands::{CreditSeller, DebitSeller};
-use payments::application::PaymentsCommand;
+use payments::application::{LedgerRequest, PaymentsCommand};
 use payments::domain::{LedgerCommand, SellerLedger};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -42,12 +42,12 @@ async fn bus_sends(app: &TestApp, actor: &str, command: PaymentsCommand) -> (Val
 }
 
 fn credit(seller: &str, order: OrderId, gross: i64) -> PaymentsCommand {
-    PaymentsCommand::CreditSeller(CreditSeller {
+    PaymentsCommand::from(LedgerRequest::CreditSeller(CreditSeller {
         seller_id: seller.parse::<UserId>().unwrap(),
         order_id: order,
         entry: format!("delivered:{order}"),
         gross: eur(gross),
-    })
+    }))
 }
 
 async fn balance(app: &TestApp, who: &Header, query: &str, position: u64) -> Value {
@@ -104,12 +104,12 @@ async fn the_saga_credits_and_the_seller_reads_the_balance(store: Store) {
     // A user cannot credit themselves over the bus.
     let (refused, _) = bus_sends(&app, &seller.id, credit(&seller.id, OrderId::new(), 1)).await;
     assert_eq!(refused["rejected"], "forbidden");
-    let debit = PaymentsCommand::DebitSeller(DebitSeller {
+    let debit = PaymentsCommand::from(LedgerRequest::DebitSeller(DebitSeller {
         seller_id: seller.id.parse().unwrap(),
         order_id: order,
         entry: format!("returned:{order}:r1"),
         gross: eur(2_345),
-    });
+    }));
     let (_, p) = bus_sends(&app, "system:saga:order", debit).await;
     let body = balance(&app, &who, "", p).await;
     let eur_balance = &body["balances"][0];
@@ -260,7 +260,42 @@ async fn a_held_payout_left_unpaid_is_completed(store: Store) {
     );
 }
 
+/// Issue 20, item 7: an over-payout said "a payout of 20000 EUR exceeds ... 3220 EUR". The
+/// detail reads as money now, and the problem carries both amounts in minor units.
+async fn an_over_payout_names_its_amounts_as_money(store: Store) {
+    let app = spawn(store).await;
+    let seller = app.new_user().await;
+    // 35.77 gross less floor(3.577) = 3.57 commission: 32.20 available.
+    let (_, p) = bus_sends(
+        &app,
+        "system:saga:order",
+        credit(&seller.id, OrderId::new(), 3_577),
+    )
+    .await;
+    let body = balance(&app, &seller.header(), "", p).await;
+    assert_eq!(minor(&body["balances"][0]["available"]), 3_220);
+
+    let r = request_payout(&app, &seller.header(), 20_000, None).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "insufficient_balance", "{body}");
+    assert_eq!(
+        body["detail"],
+        "a payout of 200.00 EUR exceeds the available balance of 32.20 EUR"
+    );
+    assert_eq!(
+        body["requested"],
+        json!({ "amount_minor": 20_000, "currency": "EUR" })
+    );
+    assert_eq!(
+        body["available"],
+        json!({ "amount_minor": 3_220, "currency": "EUR" })
+    );
+}
+
 on_both_stores!(
+    an_over_payout_names_its_amounts_as_money,
     the_saga_credits_and_the_seller_reads_the_balance,
     racing_payouts_never_overdraw,
     a_held_payout_left_unpaid_is_completed,

@@ -15,7 +15,7 @@ use agora::config::StorageArgs;
 use common::{PASSWORD, Store, TestApp, TestUser, spawn_app};
 use event_schemas::payments::PaymentMethod;
 use event_schemas::payments::commands::{AuthorizePayment, CapturePayment};
-use payments::application::PaymentsCommand;
+use payments::application::{PaymentRequest, PaymentsCommand};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
@@ -110,15 +110,17 @@ async fn refund(app: &TestApp, token: &str, payment: PaymentId) -> reqwest::Resp
 async fn captured_payment(app: &TestApp, payer: &str) -> PaymentId {
     let payment_id = PaymentId::new();
     let commands = [
-        PaymentsCommand::AuthorizePayment(AuthorizePayment {
+        PaymentsCommand::from(PaymentRequest::AuthorizePayment(AuthorizePayment {
             payment_id,
             order_id: OrderId::new(),
             payer_id: payer.parse::<UserId>().unwrap(),
             amount: eur(2500),
             method: PaymentMethod::Card,
             token: Some("tok_ok".into()),
-        }),
-        PaymentsCommand::CapturePayment(CapturePayment { payment_id }),
+        })),
+        PaymentsCommand::from(PaymentRequest::CapturePayment(CapturePayment {
+            payment_id,
+        })),
     ];
     for command in commands {
         let envelope = command

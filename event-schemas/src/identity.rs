@@ -29,11 +29,10 @@
 //! `user_registered`, so consumers that publish or show events can drop that one type whole.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use shared_kernel::Timestamp;
 use shared_kernel::ids::UserId;
-use shared_kernel::{DecodeError, DomainEvent, Timestamp};
 
-use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
+use crate::upcast::{Catalogue, Upcaster};
 
 pub const USER_REGISTERED: &str = "agora.identity.user_registered";
 pub const PASSWORD_SET: &str = "agora.identity.password_set";
@@ -187,56 +186,17 @@ pub enum EmailClaimEvent {
     Released(EmailReleased),
 }
 
-fn current_version(event_type: &str) -> u32 {
-    CATALOGUE
-        .iter()
-        .find(|(name, _)| *name == event_type)
-        .map_or(1, |(_, v)| *v)
-}
+crate::domain_event!(UserEvent, CATALOGUE, UPCASTERS, {
+    Registered => USER_REGISTERED,
+    PasswordSet => PASSWORD_SET,
+    ProfileUpdated => PROFILE_UPDATED,
+    RoleGranted => ROLE_GRANTED,
+    RoleRevoked => ROLE_REVOKED,
+    SignedOut => SIGNED_OUT,
+    SessionsRevoked => SESSIONS_REVOKED,
+});
 
-impl DomainEvent for UserEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Registered(_) => USER_REGISTERED,
-            Self::PasswordSet(_) => PASSWORD_SET,
-            Self::ProfileUpdated(_) => PROFILE_UPDATED,
-            Self::RoleGranted(_) => ROLE_GRANTED,
-            Self::RoleRevoked(_) => ROLE_REVOKED,
-            Self::SignedOut(_) => SIGNED_OUT,
-            Self::SessionsRevoked(_) => SESSIONS_REVOKED,
-        }
-    }
-
-    fn schema_version(&self) -> u32 {
-        current_version(self.event_type())
-    }
-
-    fn to_data(&self) -> Result<Value, serde_json::Error> {
-        event_data(self)
-    }
-
-    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
-        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
-    }
-}
-
-impl DomainEvent for EmailClaimEvent {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::Claimed(_) => EMAIL_CLAIMED,
-            Self::Released(_) => EMAIL_RELEASED,
-        }
-    }
-
-    fn schema_version(&self) -> u32 {
-        current_version(self.event_type())
-    }
-
-    fn to_data(&self) -> Result<Value, serde_json::Error> {
-        event_data(self)
-    }
-
-    fn decode(event_type: &str, schema_version: u32, data: Value) -> Result<Self, DecodeError> {
-        decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
-    }
-}
+crate::domain_event!(EmailClaimEvent, CATALOGUE, UPCASTERS, {
+    Claimed => EMAIL_CLAIMED,
+    Released => EMAIL_RELEASED,
+});

@@ -9,7 +9,7 @@ use context_kit::{Context, Services};
 use crate::application::{
     Accounts, IdentityConfig, IdentityHandler, PasswordError, RefreshTokens, TokenIssuer,
 };
-use crate::http::{IdentityApi, router};
+use crate::http::IdentityServices;
 
 /// The identity context, wired to the platform's services, issuing tokens with `issuer`.
 ///
@@ -22,8 +22,7 @@ pub fn context(
     config: &IdentityConfig,
 ) -> Result<Context, PasswordError> {
     let s = services;
-    let api = IdentityApi::new(
-        Arc::clone(&s.bus),
+    let extra = IdentityServices::new(
         Accounts::new(Arc::clone(&s.store)),
         issuer,
         refresh,
@@ -35,6 +34,5 @@ pub fn context(
             Arc::clone(&s.store),
             Arc::clone(&s.clock),
         )))
-        .with_router(router(api))
-        .with_openapi(crate::http::openapi::openapi()))
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT).with(extra))))
 }

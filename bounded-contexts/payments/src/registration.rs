@@ -9,7 +9,6 @@ use shared_kernel::payments::PaymentProvider;
 
 use crate::application::{PaymentsHandler, PayoutCompletion};
 use crate::domain::CommissionRate;
-use crate::http::router;
 use crate::projections::{PaymentsProjection, SellerLedgersProjection, WalletsProjection};
 
 /// The payments context, wired to the platform's services and to `provider`, keeping
@@ -33,6 +32,5 @@ pub fn context(
         ))
         .with_projections(read_models)
         .with_process_manager(Arc::new(PayoutCompletion))
-        .with_router(router(s.api(crate::CONTEXT)))
-        .with_openapi(crate::http::openapi::openapi())
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT)))
 }

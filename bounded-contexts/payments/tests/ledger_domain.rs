@@ -230,3 +230,23 @@ fn an_order_keeps_the_rate_of_its_first_credit() {
     };
     assert_eq!((c.commission, c.commission_bps), (eur(500), 1000));
 }
+
+#[test]
+fn an_overdrawing_payout_names_its_amounts_as_money_and_in_minor_units() {
+    use shared_kernel::Rejection as _;
+    let error = LedgerError::InsufficientBalance {
+        requested: eur(20_000),
+        available: eur(3_220),
+    };
+    assert_eq!(
+        error.to_string(),
+        "a payout of 200.00 EUR exceeds the available balance of 32.20 EUR"
+    );
+    assert_eq!(
+        error.details(),
+        Some(serde_json::json!({
+            "requested": { "amount_minor": 20_000, "currency": "EUR" },
+            "available": { "amount_minor": 3_220, "currency": "EUR" },
+        }))
+    );
+}

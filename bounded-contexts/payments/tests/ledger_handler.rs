@@ -11,7 +11,9 @@ use event_schemas::payments::commands::CreditSeller;
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::payments::SimulatedPaymentProvider;
 use infrastructure::testing::fresh_sqlite_url;
-use payments::application::{PayPayout, PaymentsCommand, PaymentsHandler, RequestPayout};
+use payments::application::{
+    LedgerRequest, PayPayout, PaymentsCommand, PaymentsHandler, RequestPayout,
+};
 use payments::domain::{CommissionRate, LedgerCommand, SellerLedger};
 use shared_kernel::ContextCommand as _;
 use shared_kernel::application::{execute, load};
@@ -51,19 +53,19 @@ fn eur(minor: i64) -> Money {
 }
 
 fn credit(seller: UserId, order: OrderId, gross: i64) -> PaymentsCommand {
-    PaymentsCommand::CreditSeller(CreditSeller {
+    PaymentsCommand::from(LedgerRequest::CreditSeller(CreditSeller {
         seller_id: seller,
         order_id: order,
         entry: format!("delivered:{order}"),
         gross: eur(gross),
-    })
+    }))
 }
 
 fn payout(amount: i64) -> PaymentsCommand {
-    PaymentsCommand::RequestPayout(RequestPayout {
+    PaymentsCommand::from(LedgerRequest::RequestPayout(RequestPayout {
         payout_id: PayoutId::new(),
         amount: eur(amount),
-    })
+    }))
 }
 
 impl Fixture {
@@ -219,10 +221,10 @@ async fn a_payout_held_by_a_process_that_stopped_is_paid_once_by_the_completion(
     )
     .await
     .unwrap();
-    let pay = PaymentsCommand::PayPayout(PayPayout {
+    let pay = PaymentsCommand::from(LedgerRequest::PayPayout(PayPayout {
         seller_id: seller,
         payout_id,
-    });
+    }));
     let by_user = f.send_as(&seller.to_string(), pay.clone()).await;
     assert_eq!(outcome(&by_user), "rejected:forbidden");
     assert_eq!(f.provider.paid_out_minor(&seller.to_string()), 0);
@@ -238,10 +240,10 @@ async fn a_payout_held_by_a_process_that_stopped_is_paid_once_by_the_completion(
         (balance.available, balance.pending_payouts, balance.paid_out),
         (eur(5_000), eur(0), eur(4_000))
     );
-    let unknown = PaymentsCommand::PayPayout(PayPayout {
+    let unknown = PaymentsCommand::from(LedgerRequest::PayPayout(PayPayout {
         seller_id: seller,
         payout_id: PayoutId::new(),
-    });
+    }));
     let reply = f
         .send_as("system:saga:payments.payout_completion", unknown)
         .await;

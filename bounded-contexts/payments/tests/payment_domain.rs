@@ -283,3 +283,24 @@ fn refunds_need_a_capture_a_positive_amount_and_the_same_currency() {
         PaymentError::Invalid(_)
     ));
 }
+
+#[test]
+fn an_over_refund_names_its_amounts_as_money_and_in_minor_units() {
+    use shared_kernel::Rejection as _;
+    let error = PaymentError::RefundExceedsCaptured {
+        requested: eur(99_999_999),
+        refundable: eur(13_800),
+    };
+    assert_eq!(
+        error.to_string(),
+        "refund of 999999.99 EUR exceeds the 138.00 EUR still refundable"
+    );
+    assert_eq!(
+        error.details(),
+        Some(serde_json::json!({
+            "requested": { "amount_minor": 99_999_999, "currency": "EUR" },
+            "refundable": { "amount_minor": 13_800, "currency": "EUR" },
+        }))
+    );
+    assert_eq!(PaymentError::Cancelled.details(), None);
+}

@@ -15,7 +15,9 @@ use event_schemas::payments::{PaymentEvent, PaymentMethod};
 use infrastructure::database::{Database, PoolSizes};
 use infrastructure::payments::{SimulatedPaymentProvider, SimulatedProviderConfig};
 use infrastructure::testing::fresh_sqlite_url;
-use payments::application::{CreditWallet, PaymentsCommand, PaymentsHandler};
+use payments::application::{
+    CreditWallet, PaymentRequest, PaymentsCommand, PaymentsHandler, WalletRequest,
+};
 use payments::domain::{Payment, Wallet};
 use shared_kernel::application::load;
 use shared_kernel::ids::{OrderId, PaymentId, UserId};
@@ -114,11 +116,17 @@ async fn a_redelivered_authorization_never_charges_twice() {
     let request = authorize(PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
     let first = f
-        .send(PaymentsCommand::AuthorizePayment(request.clone()))
+        .send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+            request.clone(),
+        )))
         .await;
     assert_eq!(status(&first), "authorized");
     // The same saga command delivered again (another command id: a second runner).
-    let again = f.send(PaymentsCommand::AuthorizePayment(request)).await;
+    let again = f
+        .send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+            request,
+        )))
+        .await;
     assert_eq!(status(&again), "authorized");
     assert_eq!(f.provider.authorizations_granted(), 1);
     assert_eq!(f.events(id).await.len(), 1);
@@ -132,14 +140,21 @@ async fn a_void_that_overtakes_a_slow_authorization_leaves_nothing_held() {
     let slow = {
         let f = Arc::clone(&f);
         let request = request.clone();
-        tokio::spawn(async move { f.send(PaymentsCommand::AuthorizePayment(request)).await })
+        tokio::spawn(async move {
+            f.send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+                request,
+            )))
+            .await
+        })
     };
     tokio::time::sleep(SLOW / 4).await;
     let void = f
-        .send(PaymentsCommand::VoidPayment(VoidPayment {
-            payment_id: id,
-            reason: "payment_timeout".into(),
-        }))
+        .send(PaymentsCommand::from(PaymentRequest::VoidPayment(
+            VoidPayment {
+                payment_id: id,
+                reason: "payment_timeout".into(),
+            },
+        )))
         .await;
     assert_eq!(status(&void), "declined");
     let late = slow.await.unwrap();
@@ -156,9 +171,9 @@ async fn a_void_that_overtakes_a_slow_authorization_leaves_nothing_held() {
         "{events:?}"
     );
     let capture = f
-        .send(PaymentsCommand::CapturePayment(CapturePayment {
-            payment_id: id,
-        }))
+        .send(PaymentsCommand::from(PaymentRequest::CapturePayment(
+            CapturePayment { payment_id: id },
+        )))
         .await;
     assert_eq!(status(&capture), "rejected:invalid_payment_state");
 }
@@ -172,16 +187,21 @@ async fn a_wallet_payment_voided_before_it_arrives_never_debits() {
         amount: eur(10_000),
         reason: "welcome".into(),
     };
-    f.send(PaymentsCommand::CreditWallet(grant)).await;
+    f.send(PaymentsCommand::from(WalletRequest::CreditWallet(grant)))
+        .await;
     let void = f
-        .send(PaymentsCommand::VoidPayment(VoidPayment {
-            payment_id: request.payment_id,
-            reason: "order_cancelled".into(),
-        }))
+        .send(PaymentsCommand::from(PaymentRequest::VoidPayment(
+            VoidPayment {
+                payment_id: request.payment_id,
+                reason: "order_cancelled".into(),
+            },
+        )))
         .await;
     assert_eq!(status(&void), "declined");
     let late = f
-        .send(PaymentsCommand::AuthorizePayment(request.clone()))
+        .send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+            request.clone(),
+        )))
         .await;
     assert_eq!(status(&late), "rejected:payment_cancelled");
     assert_eq!(f.balance(request.payer_id).await, Some(eur(10_000)));
@@ -192,18 +212,23 @@ async fn a_void_after_capture_gives_the_money_back() {
     let f = fixture().await;
     let request = authorize(PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
-    f.send(PaymentsCommand::AuthorizePayment(request)).await;
+    f.send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+        request,
+    )))
+    .await;
     let captured = f
-        .send(PaymentsCommand::CapturePayment(CapturePayment {
-            payment_id: id,
-        }))
+        .send(PaymentsCommand::from(PaymentRequest::CapturePayment(
+            CapturePayment { payment_id: id },
+        )))
         .await;
     assert_eq!(status(&captured), "captured");
     let void = f
-        .send(PaymentsCommand::VoidPayment(VoidPayment {
-            payment_id: id,
-            reason: "order_cancelled".into(),
-        }))
+        .send(PaymentsCommand::from(PaymentRequest::VoidPayment(
+            VoidPayment {
+                payment_id: id,
+                reason: "order_cancelled".into(),
+            },
+        )))
         .await;
     assert_eq!(status(&void), "refunded");
     let hold = f.provider.nth_hold(1).unwrap();
@@ -216,17 +241,20 @@ async fn card_refunds_reach_the_provider_and_stay_bounded() {
     let f = fixture().await;
     let request = authorize(PaymentMethod::Card, "tok_ok");
     let id = request.payment_id;
-    f.send(PaymentsCommand::AuthorizePayment(request)).await;
-    f.send(PaymentsCommand::CapturePayment(CapturePayment {
-        payment_id: id,
-    }))
+    f.send(PaymentsCommand::from(PaymentRequest::AuthorizePayment(
+        request,
+    )))
+    .await;
+    f.send(PaymentsCommand::from(PaymentRequest::CapturePayment(
+        CapturePayment { payment_id: id },
+    )))
     .await;
     let refund = |amount: Option<i64>| {
-        PaymentsCommand::RefundPayment(RefundPayment {
+        PaymentsCommand::from(PaymentRequest::RefundPayment(RefundPayment {
             payment_id: id,
             amount: amount.map(eur),
             reason: "test".into(),
-        })
+        }))
     };
     assert_eq!(
         status(&f.send(refund(Some(1000))).await),

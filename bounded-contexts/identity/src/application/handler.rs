@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared_kernel::application::{
-    Actor, CommandKit, ExecuteError, Handled, Rejection, accept, decode, finish, untracked,
+    Actor, CommandKit, ExecuteError, Handled, Stop, accept, decode, finish, untracked,
 };
 use shared_kernel::ids::UserId;
 use shared_kernel::{
@@ -19,21 +19,15 @@ use shared_kernel::{
     StoreError, StreamId,
 };
 
-use super::IdentityCommand;
 use super::accounts::email_stream;
+use super::{IdentityCommand, UserRef};
 use crate::domain::{
-    EmailClaim, EmailClaimCommand, EmailClaimError, NewUser, Role, User, UserCommand, UserError,
+    EmailClaim, EmailClaimCommand, EmailClaimError, NewUser, Role, User, UserCommand,
 };
 
 /// The actor of commands sent by `agora users ...` on the command line: trusted to grant roles
 /// (how the first admin comes to be).
 pub const SYSTEM_CLI: &str = "system:cli";
-
-impl Rejection for UserError {
-    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
-        Self::code_and_kind(self)
-    }
-}
 
 #[derive(Debug)]
 pub struct IdentityHandler {
@@ -125,35 +119,41 @@ impl IdentityHandler {
                     expires_at,
                 }
             }
-            IdentityCommand::GrantRole { role, scope, .. }
-            | IdentityCommand::RevokeRole { role, scope, .. } => {
-                if !self.may_change_roles(&actor).await? {
-                    return forbidden("only an admin may grant or revoke roles");
-                }
-                let role = match Role::parse(&role, scope.as_deref()) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return Ok(envelope.reject(
-                            RejectionKind::Invalid,
-                            "validation_failed",
-                            e.to_string(),
-                        ));
-                    }
-                };
-                if envelope.name == "grant_role" {
-                    UserCommand::GrantRole { role, by }
-                } else {
-                    UserCommand::RevokeRole { role, by }
-                }
-            }
+            IdentityCommand::GrantRole { role, scope, .. } => UserCommand::GrantRole {
+                role: self.role_to_change(envelope, &actor, &role, scope).await?,
+                by,
+            },
+            IdentityCommand::RevokeRole { role, scope, .. } => UserCommand::RevokeRole {
+                role: self.role_to_change(envelope, &actor, &role, scope).await?,
+                by,
+            },
         };
         let result = self.kit.execute::<User>(&stream, domain, &metadata).await;
-        accept(
-            envelope,
-            &stream,
-            result,
-            |_| serde_json::json!({ "id": user_id }),
-        )
+        accept(envelope, &stream, result, |_| UserRef::of(user_id))
+    }
+
+    /// The role a grant or revocation names, once `actor` may change roles.
+    async fn role_to_change(
+        &self,
+        envelope: &CommandEnvelope,
+        actor: &Actor,
+        role: &str,
+        scope: Option<String>,
+    ) -> Result<Role, Stop> {
+        if !self.may_change_roles(actor).await? {
+            return Err(envelope
+                .reject(
+                    RejectionKind::Forbidden,
+                    "forbidden",
+                    "only an admin may grant or revoke roles",
+                )
+                .into());
+        }
+        Role::parse(role, scope.as_deref()).map_err(|e| {
+            envelope
+                .reject(RejectionKind::Invalid, "validation_failed", e.to_string())
+                .into()
+        })
     }
 
     async fn register(
@@ -194,12 +194,7 @@ impl IdentityHandler {
             .execute::<User>(&user_stream, UserCommand::Register(new), metadata)
             .await;
         let failed = result.is_err();
-        let reply = accept(
-            envelope,
-            &user_stream,
-            result,
-            |_| serde_json::json!({ "id": user_id }),
-        );
+        let reply = accept(envelope, &user_stream, result, |_| UserRef::of(user_id));
         if failed {
             self.release(&claim_stream, user_id, &claim_metadata).await;
         }

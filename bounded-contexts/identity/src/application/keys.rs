@@ -16,6 +16,7 @@ use http_kernel::caller::{AUDIENCE, ISSUER};
 use http_kernel::{AccessClaims, TokenVerifier};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::TryRngCore as _;
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use shared_kernel::Timestamp;
 use shared_kernel::ids::UserId;
@@ -156,15 +157,15 @@ impl SigningKey {
 
     /// The public key as a JWK (RFC 8037).
     #[must_use]
-    pub fn jwk(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "alg": "EdDSA",
-            "use": "sig",
-            "kid": self.kid,
-            "x": URL_SAFE_NO_PAD.encode(self.public),
-        })
+    pub fn jwk(&self) -> Jwk {
+        Jwk {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            alg: "EdDSA".into(),
+            key_use: "sig".into(),
+            kid: self.kid.clone(),
+            x: URL_SAFE_NO_PAD.encode(self.public),
+        }
     }
 
     /// A verifier that trusts this key.
@@ -182,6 +183,24 @@ impl SigningKey {
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(KeyError::Sign)
     }
+}
+
+/// An Ed25519 public key as a JSON Web Key (RFC 8037), as `/.well-known/jwks.json` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Jwk {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// `EdDSA`.
+    pub alg: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub key_use: String,
+    /// The key id access tokens name in their header.
+    pub kid: String,
+    /// The public key, base64url.
+    pub x: String,
 }
 
 /// RFC 7638 thumbprint of an Ed25519 public key.

@@ -10,12 +10,14 @@ mod keys;
 mod limits;
 mod passwords;
 mod refresh;
+mod replies;
 
 pub use accounts::{Account, AccountError, Accounts, email_stream};
 pub use commands::IdentityCommand;
 pub use config::IdentityConfig;
 pub use handler::{IdentityHandler, SYSTEM_CLI};
-pub use keys::{IssuedToken, KeyError, SigningKey, TokenIssuer};
+pub use keys::{IssuedToken, Jwk, KeyError, SigningKey, TokenIssuer};
 pub use limits::FailedLogins;
-pub use passwords::{Password, PasswordError, PasswordHash, Passwords};
+pub use passwords::{Password, PasswordError, PasswordHash, Passwords, WrongCredentials};
 pub use refresh::{RefreshError, RefreshTokens, Rotated};
+pub use replies::UserRef;

@@ -75,6 +75,28 @@ pub enum PasswordError {
     Hashing(String),
 }
 
+/// A password that does not match, as the edge refuses it: `invalid_credentials` (401), with
+/// a message that names only what the caller sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WrongCredentials {
+    /// At login: the address or the password; which one is not said, so an attacker does not
+    /// learn which addresses have accounts.
+    #[error("e-mail address or password is wrong")]
+    Login,
+    /// At a password change (the caller is known, and sent no address): the current password.
+    #[error("the current password is wrong")]
+    CurrentPassword,
+}
+
+impl shared_kernel::Rejection for WrongCredentials {
+    fn code_and_kind(&self) -> (&'static str, shared_kernel::RejectionKind) {
+        (
+            "invalid_credentials",
+            shared_kernel::RejectionKind::Unauthenticated,
+        )
+    }
+}
+
 /// Hashes and verifies passwords.
 #[derive(Debug, Clone)]
 pub struct Passwords {

@@ -110,10 +110,9 @@ pub enum UserError {
     Role(#[from] RoleError),
 }
 
-impl UserError {
-    /// The stable error code and HTTP status the edge answers with.
-    #[must_use]
-    pub const fn code_and_kind(&self) -> (&'static str, RejectionKind) {
+impl shared_kernel::Rejection for UserError {
+    /// The stable error code, and the kind of refusal the edge answers with.
+    fn code_and_kind(&self) -> (&'static str, RejectionKind) {
         match self {
             Self::AlreadyRegistered => ("user_exists", RejectionKind::Conflict),
             Self::NotFound => ("not_found", RejectionKind::NotFound),

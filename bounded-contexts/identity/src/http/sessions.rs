@@ -1,18 +1,21 @@
-//! Sessions: login (access and refresh tokens, optionally as a cookie), refresh, logout.
+//! `/api/v1/sessions...`: login (access and refresh tokens, optionally as a cookie), refresh,
+//! logout.
 
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_kernel::{
-    ApiError, Authentication, CommandIds, Json, OptionalJson, Query, SESSION_COOKIE,
+    AGORA_POSITION, ApiError, Authentication, CommandIds, Json, OptionalJson, Query,
+    SESSION_COOKIE, Written,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{IdempotencyKeyHeader, Problem, Tokens};
-use super::state::{ClientIp, IdentityApi, password_error, send};
-use crate::application::{Account, IdentityCommand, Password, RefreshError};
+use super::{ClientIp, IdentityApi, locked, password_error};
+use crate::application::{
+    Account, IdentityCommand, Password, RefreshError, UserRef, WrongCredentials,
+};
 use crate::domain::normalize_email;
 
 /// Credentials.
@@ -39,12 +42,19 @@ pub(super) struct CookieQuery {
     cookie: bool,
 }
 
-pub(super) fn invalid_credentials() -> ApiError {
-    ApiError::refused(
-        shared_kernel::RejectionKind::Unauthenticated,
-        "invalid_credentials",
-        "e-mail address or password is wrong",
-    )
+/// The tokens of a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Tokens {
+    /// An EdDSA JWT: send it as `Authorization: Bearer <token>`.
+    access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    expires_in: u64,
+    /// Exchanges for new tokens at `POST /api/v1/sessions/refresh` (once).
+    refresh_token: String,
 }
 
 /// The token response of login and refresh, never cached, optionally with the session cookie.
@@ -54,19 +64,20 @@ fn session_response(
     refresh_token: String,
     cookie: bool,
 ) -> Result<Response, ApiError> {
-    let issued = api
+    let services = &api.extra;
+    let issued = services
         .issuer
         .issue(
             account.user.id,
             account.user.role_claims(),
             account.version,
-            api.clock.now(),
+            services.clock.now(),
         )
         .map_err(ApiError::internal)?;
     let expires_in = issued.expires_in.as_secs();
     let set_cookie = cookie
         .then(|| {
-            let secure = if api.cookie_secure { "; Secure" } else { "" };
+            let secure = if services.cookie_secure { "; Secure" } else { "" };
             HeaderValue::from_str(&format!(
                 "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={expires_in}{secure}",
                 issued.token
@@ -74,12 +85,12 @@ fn session_response(
         })
         .transpose()
         .map_err(ApiError::internal)?;
-    let mut response = Json(serde_json::json!({
-        "access_token": issued.token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-        "refresh_token": refresh_token,
-    }))
+    let mut response = Json(Tokens {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+    })
     .into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -89,30 +100,20 @@ fn session_response(
     Ok(response)
 }
 
-pub(super) fn locked(wait: std::time::Duration) -> ApiError {
-    ApiError::TooManyRequests {
-        detail: "too many failed logins for this account; try again later".into(),
-        retry_after_secs: wait.as_secs().max(1),
-    }
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/sessions",
-    tag = "identity",
     summary = "Log in: an access token and a refresh token",
     params(CookieQuery),
     request_body = Login,
     responses(
         (status = 200, description = "Tokens (never cached)", body = Tokens,
             headers(("Set-Cookie" = String, description = "With `cookie`: `agora_session=<access token>; HttpOnly; SameSite=Strict; Path=/`"))),
-        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`invalid_credentials`: the e-mail address or the password is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the body or the query has another shape", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many logins from this address, or too many failed logins for the account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`: the e-mail address or the password is wrong"),
+        (status = 429, description = "`rate_limited`: too many logins from this address, or too many failed logins for the account"),
     ),
+    // `http_kernel::openapi::ANSWERS_DIRECTLY` (the macro takes a literal): no command, no 202.
+    extensions(("x-agora-answers-directly" = json!(true))),
 )]
 pub(super) async fn login(
     State(api): State<IdentityApi>,
@@ -120,33 +121,34 @@ pub(super) async fn login(
     Query(query): Query<CookieQuery>,
     Json(req): Json<Login>,
 ) -> Result<Response, ApiError> {
-    api.logins_per_ip.check(&ip)?;
+    let services = &api.extra;
+    services.logins_per_ip.check(&ip)?;
     let account = normalize_email(&req.email);
     // Checked before the password: a locked account answers 429 even to the right password,
     // or a brute force could go on and recognise its hit by the different answer.
-    if let Some(wait) = api.failed_logins.locked_for(&account) {
+    if let Some(wait) = services.failed_logins.locked_for(&account) {
         return Err(locked(wait));
     }
-    let user = api
+    let user = services
         .accounts
         .find_by_email(&account)
         .await
         .map_err(ApiError::internal)?;
     let hash = user.as_ref().and_then(|a| a.user.password_hash.clone());
-    let ok = api
+    let ok = services
         .passwords
         .verify(req.password, hash)
         .await
         .map_err(password_error)?;
     let Some(user) = user.filter(|_| ok) else {
-        api.failed_logins.record_failure(&account);
+        services.failed_logins.record_failure(&account);
         tracing::info!(ip = %ip, "login failed");
-        return Err(invalid_credentials());
+        return Err(ApiError::rejection(&WrongCredentials::Login));
     };
-    api.failed_logins.record_success(&account);
-    let refresh_token = api
+    services.failed_logins.record_success(&account);
+    let refresh_token = services
         .refresh
-        .start_family(user.user.id, api.clock.now())
+        .start_family(user.user.id, services.clock.now())
         .await
         .map_err(ApiError::internal)?;
     tracing::info!(user_id = %user.user.id, "logged in");
@@ -166,20 +168,17 @@ pub(super) struct Refresh {
 #[utoipa::path(
     post,
     path = "/api/v1/sessions/refresh",
-    tag = "identity",
     summary = "Exchange a refresh token for new tokens",
     params(CookieQuery),
     request_body = Refresh,
     responses(
         (status = 200, description = "Tokens (never cached)", body = Tokens,
             headers(("Set-Cookie" = String, description = "With `cookie`: `agora_session=<access token>; HttpOnly; SameSite=Strict; Path=/`"))),
-        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`: the refresh token is unknown, expired, revoked or was already used", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the body or the query has another shape", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many refreshes from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the refresh token is unknown, expired, revoked or was already used"),
+        (status = 429, description = "`rate_limited`: too many refreshes from this address"),
     ),
+    // `http_kernel::openapi::ANSWERS_DIRECTLY` (the macro takes a literal): no command, no 202.
+    extensions(("x-agora-answers-directly" = json!(true))),
 )]
 pub(super) async fn refresh(
     State(api): State<IdentityApi>,
@@ -187,10 +186,11 @@ pub(super) async fn refresh(
     Query(query): Query<CookieQuery>,
     Json(req): Json<Refresh>,
 ) -> Result<Response, ApiError> {
-    api.logins_per_ip.check(&ip)?;
-    let rotated = match api
+    let services = &api.extra;
+    services.logins_per_ip.check(&ip)?;
+    let rotated = match services
         .refresh
-        .rotate(&req.refresh_token, api.clock.now())
+        .rotate(&req.refresh_token, services.clock.now())
         .await
     {
         Ok(r) => r,
@@ -203,7 +203,7 @@ pub(super) async fn refresh(
         }
     };
     // Fresh roles, and no token for an account that is gone.
-    let account = api
+    let account = services
         .accounts
         .find(rotated.user_id)
         .await
@@ -234,20 +234,11 @@ pub(super) struct Logout {
 #[utoipa::path(
     delete,
     path = "/api/v1/sessions",
-    tag = "identity",
     summary = "Log out: the access token presented, and a refresh token family",
-    params(IdempotencyKeyHeader),
     request_body(content = Option<Logout>, description = "Optional: a cookie-only client has no refresh token to hand in"),
     responses(
         (status = 204, description = "Logged out; the cookie is cleared",
             headers(("Set-Cookie" = String, description = "`agora_session=; Max-Age=0`"))),
-        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: a body that is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the identity service is not reachable, or the command is taking longer than expected (it may still complete)", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = [])),
 )]
@@ -255,31 +246,40 @@ pub(super) async fn logout(
     State(api): State<IdentityApi>,
     ids: CommandIds,
     authentication: Option<Extension<Authentication>>,
-    // The body is optional: a cookie-only client has no refresh token to hand in.
     OptionalJson(body): OptionalJson<Logout>,
 ) -> Result<Response, ApiError> {
-    if let Some(Extension(Authentication::Verified(caller))) = authentication {
-        let command = IdentityCommand::SignOut {
-            user_id: caller.user_id,
-            token_id: caller.token_id.clone(),
-            expires_at: caller.expires_at,
-        };
-        send(
-            &api,
-            caller.user_id.to_string(),
-            ids,
-            &command,
-            StatusCode::NO_CONTENT,
-        )
-        .await?;
-    }
+    let services = &api.extra;
+    let signed_out: Option<Written<UserRef>> = match authentication {
+        Some(Extension(Authentication::Verified(caller))) => {
+            let command = IdentityCommand::SignOut {
+                user_id: caller.user_id,
+                token_id: caller.token_id.clone(),
+                expires_at: caller.expires_at,
+            };
+            Some(api.command(&caller, ids, &command).await?)
+        }
+        _ => None,
+    };
     if let Some(token) = body.refresh_token {
-        api.refresh
-            .revoke(&token, api.clock.now())
+        services
+            .refresh
+            .revoke(&token, services.clock.now())
             .await
             .map_err(ApiError::internal)?;
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    let mut response = match signed_out {
+        // The sign-out's reply is late: say where its outcome will be.
+        Some(Written::Pending(pending)) => pending.into_response(),
+        done => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            if let Some(position) = done.as_ref().and_then(Written::position) {
+                response
+                    .headers_mut()
+                    .insert(AGORA_POSITION, HeaderValue::from(position));
+            }
+            response
+        }
+    };
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("agora_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),

@@ -46,14 +46,42 @@ pub struct PayPayout {
 
 pub const PAY_PAYOUT: &str = "pay_payout";
 
+/// Every command the payments context takes, by the aggregate it acts on. The wire form is
+/// each inner enum's `{"name", "payload"}`; the outer enum only says which aggregate's, so the
+/// handler dispatches once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PaymentsCommand {
+    /// The order saga's commands on an order's `Payment`.
+    Payment(PaymentRequest),
+    /// An admin's grant of store credit to a user's `Wallet`.
+    Wallet(WalletRequest),
+    /// The order saga's credits and debits, a seller's payout request and the payout
+    /// completion's command, on a seller's `SellerLedger`.
+    SellerLedger(LedgerRequest),
+}
+
+/// A command on a payment (the order saga's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
-pub enum PaymentsCommand {
+pub enum PaymentRequest {
     AuthorizePayment(AuthorizePayment),
     CapturePayment(CapturePayment),
     VoidPayment(VoidPayment),
     RefundPayment(RefundPayment),
+}
+
+/// A command on a user's wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum WalletRequest {
     CreditWallet(CreditWallet),
+}
+
+/// A command on a seller's ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum LedgerRequest {
     CreditSeller(CreditSeller),
     DebitSeller(DebitSeller),
     RequestPayout(RequestPayout),
@@ -62,6 +90,24 @@ pub enum PaymentsCommand {
 
 impl shared_kernel::ContextCommand for PaymentsCommand {
     const CONTEXT: &'static str = CONTEXT;
+}
+
+impl From<PaymentRequest> for PaymentsCommand {
+    fn from(request: PaymentRequest) -> Self {
+        Self::Payment(request)
+    }
+}
+
+impl From<WalletRequest> for PaymentsCommand {
+    fn from(request: WalletRequest) -> Self {
+        Self::Wallet(request)
+    }
+}
+
+impl From<LedgerRequest> for PaymentsCommand {
+    fn from(request: LedgerRequest) -> Self {
+        Self::SellerLedger(request)
+    }
 }
 
 #[cfg(test)]
@@ -78,43 +124,64 @@ mod tests {
     #[test]
     fn command_names_are_the_published_ones() {
         let payment_id = PaymentId::new();
-        let cases = [
+        let cases: [(PaymentsCommand, &str); 7] = [
             (
-                PaymentsCommand::CapturePayment(CapturePayment { payment_id }),
+                PaymentRequest::CapturePayment(CapturePayment { payment_id }).into(),
                 contract::CAPTURE_PAYMENT,
             ),
             (
-                PaymentsCommand::VoidPayment(VoidPayment {
+                PaymentRequest::VoidPayment(VoidPayment {
                     payment_id,
                     reason: "x".into(),
-                }),
+                })
+                .into(),
                 contract::VOID_PAYMENT,
             ),
             (
-                PaymentsCommand::RefundPayment(RefundPayment {
+                PaymentRequest::RefundPayment(RefundPayment {
                     payment_id,
                     amount: None,
                     reason: "x".into(),
-                }),
+                })
+                .into(),
                 contract::REFUND_PAYMENT,
             ),
             (
-                PaymentsCommand::CreditSeller(CreditSeller {
+                LedgerRequest::CreditSeller(CreditSeller {
                     seller_id: UserId::new(),
                     order_id: shared_kernel::ids::OrderId::new(),
                     entry: "delivered:x".into(),
                     gross: Money::new(100, shared_kernel::Currency::EUR),
-                }),
+                })
+                .into(),
                 contract::CREDIT_SELLER,
             ),
             (
-                PaymentsCommand::DebitSeller(DebitSeller {
+                LedgerRequest::DebitSeller(DebitSeller {
                     seller_id: UserId::new(),
                     order_id: shared_kernel::ids::OrderId::new(),
                     entry: "returned:x:y".into(),
                     gross: Money::new(100, shared_kernel::Currency::EUR),
-                }),
+                })
+                .into(),
                 contract::DEBIT_SELLER,
+            ),
+            (
+                WalletRequest::CreditWallet(CreditWallet {
+                    user_id: UserId::new(),
+                    amount: Money::new(100, shared_kernel::Currency::EUR),
+                    reason: "x".into(),
+                })
+                .into(),
+                CREDIT_WALLET,
+            ),
+            (
+                LedgerRequest::PayPayout(PayPayout {
+                    seller_id: UserId::new(),
+                    payout_id: PayoutId::new(),
+                })
+                .into(),
+                PAY_PAYOUT,
             ),
         ];
         for (command, name) in cases {
@@ -135,7 +202,7 @@ mod tests {
         });
         assert!(matches!(
             serde_json::from_value::<PaymentsCommand>(authorize).unwrap(),
-            PaymentsCommand::AuthorizePayment(_)
+            PaymentsCommand::Payment(PaymentRequest::AuthorizePayment(_))
         ));
     }
 }

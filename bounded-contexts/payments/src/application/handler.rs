@@ -32,7 +32,10 @@ use shared_kernel::{
     StreamId,
 };
 
-use super::{CreditWallet, PaymentsCommand};
+use super::{
+    CreditWallet, LedgerRequest, PaymentRequest, PaymentState, PaymentsCommand, WalletCredited,
+    WalletRequest,
+};
 use crate::domain::{
     CommissionRate, Payment, PaymentCommand, PaymentError, Wallet, WalletCommand, WalletError,
 };
@@ -73,16 +76,9 @@ pub(super) fn payment_stream(payment_id: PaymentId) -> StreamId {
     StreamId::of(Payment::KIND, payment_id)
 }
 
-pub(super) fn payment_body(done: &Executed<Payment>) -> serde_json::Value {
-    let state = &done.state;
-    serde_json::json!({
-        "id": state.id,
-        "status": state.status.as_str(),
-        "decline_reason": state.decline_reason,
-        "refunded": state
-            .captured
-            .map(|c| shared_kernel::Money::new(state.refunded_minor, c.currency)),
-    })
+/// What a command on a payment answers: the payment's state after it.
+pub(super) fn payment_body(done: &Executed<Payment>) -> PaymentState {
+    PaymentState::from(&*done.state)
 }
 
 impl PaymentsHandler {
@@ -110,24 +106,38 @@ impl PaymentsHandler {
 
     async fn run(&self, envelope: &CommandEnvelope) -> Handled {
         match decode(envelope)? {
-            PaymentsCommand::AuthorizePayment(request) => self.authorize(envelope, request).await,
-            PaymentsCommand::CapturePayment(c) => {
+            PaymentsCommand::Payment(request) => self.payment(envelope, request).await,
+            PaymentsCommand::Wallet(WalletRequest::CreditWallet(c)) => {
+                self.credit_wallet(envelope, c).await
+            }
+            PaymentsCommand::SellerLedger(request) => self.ledger(envelope, request).await,
+        }
+    }
+
+    async fn payment(&self, envelope: &CommandEnvelope, request: PaymentRequest) -> Handled {
+        match request {
+            PaymentRequest::AuthorizePayment(request) => self.authorize(envelope, request).await,
+            PaymentRequest::CapturePayment(c) => {
                 let _turn = self.turns.lock(c.payment_id).await;
                 self.capture(envelope, c.payment_id).await
             }
-            PaymentsCommand::VoidPayment(v) => {
+            PaymentRequest::VoidPayment(v) => {
                 let _turn = self.turns.lock(v.payment_id).await;
                 self.void(envelope, v).await
             }
-            PaymentsCommand::RefundPayment(r) => {
+            PaymentRequest::RefundPayment(r) => {
                 let _turn = self.turns.lock(r.payment_id).await;
                 self.refund(envelope, r).await
             }
-            PaymentsCommand::CreditWallet(c) => self.credit_wallet(envelope, c).await,
-            PaymentsCommand::CreditSeller(c) => self.credit_seller(envelope, c).await,
-            PaymentsCommand::DebitSeller(d) => self.debit_seller(envelope, d).await,
-            PaymentsCommand::RequestPayout(r) => self.request_payout(envelope, r).await,
-            PaymentsCommand::PayPayout(p) => self.pay_payout(envelope, p).await,
+        }
+    }
+
+    async fn ledger(&self, envelope: &CommandEnvelope, request: LedgerRequest) -> Handled {
+        match request {
+            LedgerRequest::CreditSeller(c) => self.credit_seller(envelope, c).await,
+            LedgerRequest::DebitSeller(d) => self.debit_seller(envelope, d).await,
+            LedgerRequest::RequestPayout(r) => self.request_payout(envelope, r).await,
+            LedgerRequest::PayPayout(p) => self.pay_payout(envelope, p).await,
         }
     }
 
@@ -191,12 +201,9 @@ impl PaymentsHandler {
             .kit
             .execute::<Wallet>(&stream, grant, &envelope.event_metadata())
             .await;
-        accept(
-            envelope,
-            &stream,
-            result,
-            |done| serde_json::json!({ "user_id": user_id, "balance": done.state.balance }),
-        )
+        accept(envelope, &stream, result, |done| {
+            WalletCredited::of(user_id, done.state.balance)
+        })
     }
 }
 

@@ -6,11 +6,15 @@ mod commands;
 mod handler;
 mod payout_completion;
 mod payouts;
+mod replies;
 mod settle;
 
 pub use commands::{
-    CREDIT_WALLET, CreditWallet, PAY_PAYOUT, PayPayout, PaymentsCommand, REQUEST_PAYOUT,
-    RequestPayout,
+    CREDIT_WALLET, CreditWallet, LedgerRequest, PAY_PAYOUT, PayPayout, PaymentRequest,
+    PaymentsCommand, REQUEST_PAYOUT, RequestPayout, WalletRequest,
 };
 pub use handler::PaymentsHandler;
 pub use payout_completion::{PAYOUT_COMPLETION, PayoutCompletion};
+pub use replies::{
+    LedgerEntryRecorded, PaymentState, PayoutAccepted, PayoutBalance, WalletCredited,
+};

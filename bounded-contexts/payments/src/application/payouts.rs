@@ -31,7 +31,8 @@ use shared_kernel::{Aggregate, CommandEnvelope, EventMetadata, StoreError, Strea
 
 use super::commands::{PayPayout, RequestPayout};
 use super::handler::PaymentsHandler;
-use crate::domain::{LedgerCommand, LedgerError, PayoutStatus, SellerLedger};
+use super::{LedgerEntryRecorded, PayoutAccepted};
+use crate::domain::{LedgerCommand, LedgerError, Payout, PayoutStatus, SellerLedger};
 
 /// The follow-up step that records a payout's answer.
 const SETTLE_STEP: &str = "payout-settle";
@@ -42,26 +43,22 @@ pub(crate) fn ledger_stream(seller_id: UserId) -> StreamId {
     StreamId::of(SellerLedger::KIND, seller_id)
 }
 
-/// A payout as a reply shows it: its status and the balance of its currency.
-fn payout_body(state: &SellerLedger, payout_id: PayoutId) -> serde_json::Value {
-    let payout = state.payout(payout_id);
-    serde_json::json!({
-        "payout_id": payout_id,
-        "status": payout.map_or(PayoutStatus::Requested, |p| p.status).as_str(),
-        "amount": payout.map(|p| p.amount),
-        "balance": payout.map(|p| state.balance(p.amount.currency)),
-    })
+/// A payout as a reply shows it: its status now (`held` as it was found, should `state` not
+/// hold it) and the balance of its currency.
+fn payout_reply(state: &SellerLedger, payout_id: PayoutId, held: Payout) -> PayoutAccepted {
+    let payout = state.payout(payout_id).unwrap_or(held);
+    PayoutAccepted::of(payout_id, payout, state.balance(payout.amount.currency))
 }
 
-fn entry_body(
+fn entry_reply(
     seller_id: UserId,
     done: &Executed<SellerLedger>,
     currency: shared_kernel::Currency,
-) -> serde_json::Value {
-    serde_json::json!({
-        "seller_id": seller_id,
-        "balance": done.state.balance(currency),
-    })
+) -> LedgerEntryRecorded {
+    LedgerEntryRecorded {
+        seller_id: seller_id.to_string(),
+        balance: done.state.balance(currency).into(),
+    }
 }
 
 impl PaymentsHandler {
@@ -94,7 +91,7 @@ impl PaymentsHandler {
             .execute_ledger(seller_id, credit, &envelope.event_metadata())
             .await;
         accept(envelope, &ledger_stream(seller_id), result, |done| {
-            entry_body(seller_id, done, currency)
+            entry_reply(seller_id, done, currency)
         })
     }
 
@@ -111,7 +108,7 @@ impl PaymentsHandler {
             .execute_ledger(seller_id, debit, &envelope.event_metadata())
             .await;
         accept(envelope, &ledger_stream(seller_id), result, |done| {
-            entry_body(seller_id, done, currency)
+            entry_reply(seller_id, done, currency)
         })
     }
 
@@ -133,11 +130,11 @@ impl PaymentsHandler {
             .await
             .map_err(|e| stop(envelope, e))?;
         let settle = follow_up(&metadata, SETTLE_STEP);
-        let (state, settled_at) = self
+        let (state, held, settled_at) = self
             .complete(envelope, seller_id, &requested.state, payout_id, &settle)
             .await?;
         Ok(Accepted::of(ledger_stream(seller_id), &requested)
-            .with(payout_body(&state, payout_id))
+            .with(payout_reply(&state, payout_id, held))
             .ending_at(settled_at)
             .reply(envelope))
     }
@@ -153,7 +150,7 @@ impl PaymentsHandler {
             .await
             .map_err(|e| stop(envelope, e))?;
         let state = Arc::new(loaded.state);
-        let (state, settled_at) = self
+        let (state, held, settled_at) = self
             .complete(
                 envelope,
                 p.seller_id,
@@ -166,14 +163,16 @@ impl PaymentsHandler {
             stream,
             version: loaded.version,
             position: loaded.position,
-            body: payout_body(&state, p.payout_id),
+            body: serde_json::Value::Null,
         }
+        .with(payout_reply(&state, p.payout_id, held))
         .ending_at(settled_at)
         .reply(envelope))
     }
 
     /// Pays `payout_id` if it is still held and records the answer under `metadata`; the
-    /// ledger after it and the position of the answer, if one was recorded now.
+    /// ledger after it, the payout as it was found, and the position of the answer, if one was
+    /// recorded now.
     async fn complete(
         &self,
         envelope: &CommandEnvelope,
@@ -181,12 +180,12 @@ impl PaymentsHandler {
         state: &Arc<SellerLedger>,
         payout_id: PayoutId,
         metadata: &EventMetadata,
-    ) -> Result<(Arc<SellerLedger>, Option<u64>), Stop> {
+    ) -> Result<(Arc<SellerLedger>, Payout, Option<u64>), Stop> {
         let payout = state
             .payout(payout_id)
             .ok_or_else(|| rejected(envelope, &LedgerError::UnknownPayout(payout_id)))?;
         if payout.status != PayoutStatus::Requested {
-            return Ok((Arc::clone(state), None));
+            return Ok((Arc::clone(state), payout, None));
         }
         let outcome = self.pay(seller_id, payout_id, payout.amount).await?;
         let settle = LedgerCommand::SettlePayout { payout_id, outcome };
@@ -194,7 +193,7 @@ impl PaymentsHandler {
             .execute_ledger(seller_id, settle, metadata)
             .await
             .map_err(|e| stop(envelope, e))?;
-        Ok((settled.state, Some(settled.position)))
+        Ok((settled.state, payout, Some(settled.position)))
     }
 
     /// Asks the provider to pay; a refusal is a failed payout, an unavailable provider a

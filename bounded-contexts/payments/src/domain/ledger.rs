@@ -131,6 +131,24 @@ impl shared_kernel::application::Rejection for LedgerError {
             Self::UnknownPayout(_) => ("payout_not_found", RejectionKind::NotFound),
         }
     }
+
+    /// The amounts an overdrawing payout or debit names, in minor units.
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::InsufficientBalance {
+                requested,
+                available,
+            } => Some(serde_json::json!({ "requested": requested, "available": available })),
+            Self::DebitExceedsCredit {
+                order_id,
+                requested,
+                credited,
+            } => Some(serde_json::json!({
+                "order_id": order_id, "requested": requested, "credited": credited,
+            })),
+            Self::Invalid(_) | Self::UnknownPayout(_) => None,
+        }
+    }
 }
 
 fn invalid(e: impl std::fmt::Display) -> LedgerError {

@@ -125,6 +125,17 @@ impl shared_kernel::application::Rejection for PaymentError {
             Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
+
+    /// The amounts an over-refund names, in minor units.
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::RefundExceedsCaptured {
+                requested,
+                refundable,
+            } => Some(serde_json::json!({ "requested": requested, "refundable": refundable })),
+            _ => None,
+        }
+    }
 }
 
 /// The checks an authorization request must pass before anyone is asked to hold money.

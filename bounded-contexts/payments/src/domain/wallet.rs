@@ -67,6 +67,20 @@ impl shared_kernel::application::Rejection for WalletError {
             Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
         }
     }
+
+    /// The amounts a refusal names, in minor units.
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::InsufficientFunds(requested) => {
+                Some(serde_json::json!({ "requested": requested }))
+            }
+            Self::ReturnExceedsDebit {
+                requested,
+                returnable,
+            } => Some(serde_json::json!({ "requested": requested, "returnable": returnable })),
+            Self::NoDebit(_) | Self::Invalid(_) => None,
+        }
+    }
 }
 
 fn positive(amount: Money) -> Result<Money, WalletError> {

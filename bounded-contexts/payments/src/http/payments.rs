@@ -1,23 +1,64 @@
-//! `GET /api/v1/payments/{id}` (the payer, or an admin) and
-//! `POST /api/v1/payments/{id}/refunds` (admins).
+//! `/api/v1/payments/{id}...`: a payment (its payer, or an admin), and refunds (admins).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use event_schemas::payments::PaymentMethod;
 use event_schemas::payments::commands::RefundPayment;
-use http_kernel::{ApiError, Caller, CommandIds, Json, Path, min_position};
-use serde::Deserialize;
+use http_kernel::{ApiError, Caller, CommandIds, Json, Path, Written};
+use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::PaymentId;
 use utoipa::ToSchema;
 
-use super::PaymentsApi;
-use super::admin::require_admin;
-use super::openapi::{
-    IdempotencyKeyHeader, MinPositionHeader, PaymentDetail, PaymentState, PendingCommand, Problem,
-};
-use crate::application::PaymentsCommand;
+use super::{PaymentsApi, money, require_admin};
+use crate::application::{PaymentRequest, PaymentState, PaymentsCommand};
 use crate::projections::{PAYMENTS, PaymentRow, find_payment};
+
+/// A payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PaymentDetail {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    order_id: String,
+    #[schema(format = Uuid)]
+    payer_id: String,
+    /// `pending`, `authorized`, `declined`, `captured`, `partially_refunded`, `refunded` or
+    /// `voided`.
+    status: String,
+    amount: Money,
+    #[schema(value_type = PaymentMethod)]
+    method: String,
+    /// How much was refunded so far.
+    refunded: Money,
+    /// Why the payment was declined.
+    decline_reason: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// The payment stream's version.
+    version: i64,
+}
+
+impl TryFrom<PaymentRow> for PaymentDetail {
+    type Error = ApiError;
+
+    fn try_from(p: PaymentRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            amount: money(p.amount_minor, &p.currency)?,
+            refunded: money(p.refunded_minor, &p.currency)?,
+            id: p.id,
+            order_id: p.order_id,
+            payer_id: p.payer_id,
+            status: p.status,
+            method: p.method,
+            decline_reason: p.decline_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        })
+    }
+}
 
 /// A refund of a captured payment.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,42 +71,25 @@ pub(super) struct Refund {
     reason: Option<String>,
 }
 
+fn no_payment() -> ApiError {
+    ApiError::NotFound("payment".into())
+}
+
 fn parse_id(id: &str) -> Result<PaymentId, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound("payment".into()))
+    id.parse().map_err(|_| no_payment())
 }
 
-fn money(amount_minor: i64, currency: &str) -> serde_json::Value {
-    serde_json::json!({ "amount_minor": amount_minor, "currency": currency })
-}
-
-fn payment_json(p: &PaymentRow) -> serde_json::Value {
-    serde_json::json!({
-        "id": p.id,
-        "order_id": p.order_id,
-        "payer_id": p.payer_id,
-        "status": p.status,
-        "amount": money(p.amount_minor, &p.currency),
-        "method": p.method,
-        "refunded": money(p.refunded_minor, &p.currency),
-        "decline_reason": p.decline_reason,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "version": p.version,
-    })
-}
+/// The payment id of a path, as the routes describe it.
+const PAYMENT: &str = "The payment id (UUID)";
 
 #[utoipa::path(
     get,
     path = "/api/v1/payments/{id}",
-    tag = "payments",
     summary = "A payment (its payer, or an admin)",
-    params(("id" = String, Path, description = "The payment id (UUID)"), MinPositionHeader),
+    params(("id" = String, Path, description = PAYMENT)),
     responses(
         (status = 200, description = "The payment", body = PaymentDetail),
-        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such payment, or the caller is neither its payer nor an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the payments read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such payment, or the caller is neither its payer nor an admin"),
     ),
     security(("bearer" = [])),
 )]
@@ -73,44 +97,41 @@ pub(super) async fn get_payment(
     State(api): State<PaymentsApi>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    min_position(&headers)?;
-    let id = parse_id(&id)?;
-    api.wait_for(&headers, &[PAYMENTS]).await?;
-    let payment = find_payment(&api.read, &id.to_string())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound("payment".into()))?;
+) -> Result<Json<PaymentDetail>, ApiError> {
+    let id = parse_id(&id)?.to_string();
+    let find = || async {
+        find_payment(&api.read, &id)
+            .await
+            .map_err(ApiError::internal)
+    };
+    // An id the read model does not know may be of a payment it has not applied yet.
+    let payment = match find().await? {
+        Some(payment) => payment,
+        None => {
+            api.caught_up(PAYMENTS).await?;
+            find().await?.ok_or_else(no_payment)?
+        }
+    };
     // Someone else's payment looks like no payment: its existence must not leak.
     if payment.payer_id != caller.user_id.to_string() && !caller.is_admin() {
-        return Err(ApiError::NotFound("payment".into()));
+        return Err(no_payment());
     }
-    Ok(Json(payment_json(&payment)).into_response())
+    Ok(Json(payment.try_into()?))
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/payments/{id}/refunds",
-    tag = "payments",
     summary = "Refund a captured payment, wholly or in part (admins)",
-    params(("id" = String, Path, description = "The payment id (UUID)"), IdempotencyKeyHeader),
+    params(("id" = String, Path, description = PAYMENT)),
     request_body = Refund,
     responses(
-        (status = 200, description = "Refunded: the payment's state", body = PaymentState,
-            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
-            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
-        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: the caller is not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: no such payment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_payment_state`: not captured; `payment_cancelled`; `payment_provider_refused`; `concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`refund_exceeds_captured`; `validation_failed`; `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`payment_provider_unavailable`: try again later; `unavailable`: the payments service is not reachable", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Refunded: the payment's state", body = PaymentState),
+        (status = 403, description = "`forbidden`: the caller is not an admin"),
+        (status = 404, description = "`not_found`: no such payment"),
+        (status = 409, description = "`invalid_payment_state`: not captured; `payment_cancelled`; `payment_provider_refused`"),
+        (status = 422, description = "`refund_exceeds_captured`: more than is still refundable (`requested` and `refundable`, in minor units, beside the detail); `validation_failed`: the amount, its currency, the reason"),
+        (status = 503, description = "`payment_provider_unavailable`: try again later"),
     ),
     security(("bearer" = [])),
 )]
@@ -120,12 +141,12 @@ pub(super) async fn refund(
     ids: CommandIds,
     Path(id): Path<String>,
     Json(req): Json<Refund>,
-) -> Result<Response, ApiError> {
+) -> Result<Written<PaymentState>, ApiError> {
     require_admin(&caller, "refund payments")?;
-    let command = PaymentsCommand::RefundPayment(RefundPayment {
+    let command = PaymentsCommand::from(PaymentRequest::RefundPayment(RefundPayment {
         payment_id: parse_id(&id)?,
         amount: req.amount,
         reason: req.reason.unwrap_or_else(|| "admin_refund".into()),
-    });
-    api.send(&caller, ids, &command, StatusCode::OK).await
+    }));
+    api.command(&caller, ids, &command).await
 }

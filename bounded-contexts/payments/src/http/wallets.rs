@@ -1,25 +1,20 @@
-//! `GET /api/v1/wallet` (the caller's balance and movements) and
-//! `POST /api/v1/wallets/{user_id}/credits` (admins grant store credit).
+//! `/api/v1/wallet` (the caller's balance and movements) and `/api/v1/wallets/{user_id}/credits`
+//! (admins grant store credit).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use http_kernel::{ApiError, Caller, CommandIds, Json, Path, Query, min_position};
-use serde::Deserialize;
+use axum::http::StatusCode;
+use http_kernel::{
+    ApiError, Caller, CommandIds, InvalidCursor, Json, Page, PageCursor, Paged, Path, SortKey,
+    Written,
+};
+use serde::{Deserialize, Serialize};
 use shared_kernel::Money;
 use shared_kernel::ids::UserId;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::PaymentsApi;
-use super::admin::require_admin;
-use super::openapi::{
-    IdempotencyKeyHeader, MinPositionHeader, PendingCommand, Problem, Wallet, WalletCredited,
-};
-use crate::application::{CreditWallet, PaymentsCommand};
-use crate::projections::{WALLETS, find_wallet, wallet_movements};
-
-const DEFAULT_MOVEMENTS: i64 = 20;
-const MAX_MOVEMENTS: i64 = 100;
+use super::{PaymentsApi, money, require_admin};
+use crate::application::{CreditWallet, PaymentsCommand, WalletCredited, WalletRequest};
+use crate::projections::{MOVEMENTS_CURSOR, MovementRow, find_wallet, wallet_movements};
 
 /// Store credit granted to a user's wallet.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,41 +25,60 @@ pub(super) struct Credit {
     reason: String,
 }
 
-/// The query of `GET /wallet`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct MovementsQuery {
-    /// How many of the latest movements (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<i64>,
+/// One credit to or debit of a wallet.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct WalletMovement {
+    /// `credit` or `debit`.
+    kind: String,
+    amount: Money,
+    /// A credit's reason; `payment` for a debit.
+    reason: String,
+    /// The payment a debit paid, or a credit returned.
+    #[schema(format = Uuid)]
+    payment_id: Option<String>,
+    /// The balance after the movement.
+    balance: Money,
+    #[schema(format = DateTime)]
+    at: String,
 }
 
-fn money(amount_minor: i64, currency: &str) -> serde_json::Value {
-    serde_json::json!({ "amount_minor": amount_minor, "currency": currency })
+impl WalletMovement {
+    fn of(m: &MovementRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            kind: m.kind.clone(),
+            amount: money(m.amount_minor, &m.currency)?,
+            reason: m.reason.clone(),
+            payment_id: m.payment_id.clone(),
+            balance: money(m.balance_minor, &m.currency)?,
+            at: m.at.clone(),
+        })
+    }
+}
+
+/// The caller's wallet.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Wallet {
+    #[schema(format = Uuid)]
+    user_id: String,
+    /// Null before the wallet's first credit (no currency to show a zero in).
+    balance: Option<Money>,
+    /// A page of movements, newest first.
+    movements: Vec<WalletMovement>,
+    /// Send it as `?cursor=` for the next page of movements; `null` on the last.
+    next_cursor: Option<String>,
 }
 
 #[utoipa::path(
     post,
     path = "/api/v1/wallets/{user_id}/credits",
-    tag = "payments",
     summary = "Grant store credit to a user's wallet (admins)",
-    params(("user_id" = String, Path, description = "The user id (UUID)"), IdempotencyKeyHeader),
+    params(("user_id" = String, Path, description = "The user id (UUID)")),
     request_body = Credit,
     responses(
-        (status = 201, description = "Credited: the wallet's balance", body = WalletCredited,
-            headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 202, description = "The reply is late: the command may still complete; `Location` names where its outcome will be", body = PendingCommand,
-            headers(("Location" = String, description = "The command's status: `/api/v1/commands/{command_id}`"))),
-        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: the caller is not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the user id is not a UUID", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`concurrency_conflict`; `idempotency_key_in_flight`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (amount, a currency other than the wallet's, reason); `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many writes", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the payments service is not reachable", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Credited: the wallet's balance", body = WalletCredited),
+        (status = 403, description = "`forbidden`: the caller is not an admin"),
+        (status = 404, description = "`not_found`: the user id is not a UUID"),
+        (status = 422, description = "`validation_failed`: the amount, a currency other than the wallet's, the reason"),
     ),
     security(("bearer" = [])),
 )]
@@ -74,73 +88,65 @@ pub(super) async fn credit(
     ids: CommandIds,
     Path(user_id): Path<String>,
     Json(req): Json<Credit>,
-) -> Result<Response, ApiError> {
+) -> Result<Written<WalletCredited>, ApiError> {
     require_admin(&caller, "grant store credit")?;
     let user_id: UserId = user_id
         .parse()
         .map_err(|_| ApiError::NotFound("user".into()))?;
-    let command = PaymentsCommand::CreditWallet(CreditWallet {
+    let command = PaymentsCommand::from(WalletRequest::CreditWallet(CreditWallet {
         user_id,
         amount: req.amount,
         reason: req.reason,
-    });
-    api.send(&caller, ids, &command, StatusCode::CREATED).await
+    }));
+    let written = api.command(&caller, ids, &command).await?;
+    Ok(written.with_status(StatusCode::CREATED))
 }
 
 #[utoipa::path(
     get,
     path = "/api/v1/wallet",
-    tag = "payments",
-    summary = "The caller's wallet: balance and latest movements",
-    params(MovementsQuery, MinPositionHeader),
+    summary = "The caller's wallet: balance and movements, newest first",
+    params(Page),
     responses(
-        (status = 200, description = "The wallet (a null balance before any credit)", body = Wallet),
-        (status = 400, description = "`invalid_min_position`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `limit` not 1 to 100, or not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`unavailable`: the wallets read model has not reached `Agora-Min-Position` in time", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The wallet (a null balance before any credit) and a page of its movements", body = Wallet),
+        (status = 400, description = "`invalid_cursor`: a cursor this list did not give out"),
     ),
     security(("bearer" = [])),
 )]
 pub(super) async fn my_wallet(
     State(api): State<PaymentsApi>,
     caller: Caller,
-    Query(query): Query<MovementsQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    min_position(&headers)?;
-    let limit = query.limit.unwrap_or(DEFAULT_MOVEMENTS);
-    if !(1..=MAX_MOVEMENTS).contains(&limit) {
-        return Err(ApiError::Validation(format!(
-            "limit must be 1 to {MAX_MOVEMENTS}"
-        )));
-    }
-    api.wait_for(&headers, &[WALLETS]).await?;
+    page: Page,
+) -> Result<Json<Wallet>, ApiError> {
+    let before = match page.after(MOVEMENTS_CURSOR)? {
+        None => i64::MAX,
+        Some(PageCursor {
+            key: SortKey::Int(version),
+            ..
+        }) => version,
+        Some(_) => return Err(InvalidCursor("not a version").into()),
+    };
     let user_id = caller.user_id.to_string();
     let wallet = find_wallet(&api.read, &user_id)
         .await
         .map_err(ApiError::internal)?;
-    let movements = wallet_movements(&api.read, &user_id, limit)
+    let rows = wallet_movements(&api.read, &user_id, before, page.fetch())
         .await
         .map_err(ApiError::internal)?;
-    let movements: Vec<_> = movements
-        .iter()
-        .map(|m| {
-            serde_json::json!({
-                "kind": m.kind,
-                "amount": money(m.amount_minor, &m.currency),
-                "reason": m.reason,
-                "payment_id": m.payment_id,
-                "balance": money(m.balance_minor, &m.currency),
-                "at": m.at,
-            })
-        })
-        .collect();
-    Ok(Json(serde_json::json!({
-        "user_id": user_id,
+    let movements = Paged::of(rows, &page, |m| {
+        PageCursor::new(MOVEMENTS_CURSOR.sort, SortKey::Int(m.version), "")
+    });
+    Ok(Json(Wallet {
+        user_id,
         // No wallet yet: no balance, and no currency to show a zero in.
-        "balance": wallet.as_ref().map(|w| money(w.balance_minor, &w.currency)),
-        "movements": movements,
+        balance: wallet
+            .map(|w| money(w.balance_minor, &w.currency))
+            .transpose()?,
+        movements: movements
+            .items
+            .iter()
+            .map(WalletMovement::of)
+            .collect::<Result<_, _>>()?,
+        next_cursor: movements.next_cursor,
     }))
-    .into_response())
 }

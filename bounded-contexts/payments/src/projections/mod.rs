@@ -6,9 +6,10 @@ mod wallets;
 
 pub use payments::{PAYMENTS, PaymentRow, PaymentsProjection, find_payment};
 pub use seller_ledgers::{
-    ENTRIES_CURSOR, EntriesPage, LedgerEntryRow, SELLER_LEDGERS, SellerBalanceRow,
-    SellerLedgersProjection, ledger_entries, seller_balances,
+    ENTRIES_CURSOR, LedgerEntryRow, SELLER_LEDGERS, SellerBalanceRow, SellerLedgersProjection,
+    ledger_entries, seller_balances,
 };
 pub use wallets::{
-    MovementRow, WALLETS, WalletRow, WalletsProjection, find_wallet, wallet_movements,
+    MOVEMENTS_CURSOR, MovementRow, WALLETS, WalletRow, WalletsProjection, find_wallet,
+    wallet_movements,
 };

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::payments::SellerLedgerEvent;
-use http_kernel::{CursorSpec, IdKind, KeyKind, PageCursor, SortKey};
+use http_kernel::{CursorSpec, IdKind, KeyKind};
 use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::{DomainEvent, Money, Recorded};
@@ -81,13 +81,6 @@ pub struct LedgerEntryRow {
     pub at: String,
 }
 
-/// A page of entries and where the next starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EntriesPage {
-    pub items: Vec<LedgerEntryRow>,
-    pub next: Option<PageCursor>,
-}
-
 /// A seller's balances, by currency.
 ///
 /// # Errors
@@ -105,21 +98,17 @@ pub async fn seller_balances(
     .await
 }
 
-/// A page of at most `limit` of a seller's entries, newest first, after `cursor`.
+/// At most `limit` of a seller's entries, newest first, older than version `before`.
 ///
 /// # Errors
 /// The read-model database failed.
 pub async fn ledger_entries(
     pool: &sqlx::AnyPool,
     seller_id: &str,
-    cursor: Option<&PageCursor>,
-    limit: u32,
-) -> Result<EntriesPage, sqlx::Error> {
-    let before = match cursor.map(|c| &c.key) {
-        Some(SortKey::Int(v)) => *v,
-        _ => i64::MAX,
-    };
-    let mut items = sqlx::query_as::<_, LedgerEntryRow>(
+    before: i64,
+    limit: i64,
+) -> Result<Vec<LedgerEntryRow>, sqlx::Error> {
+    sqlx::query_as::<_, LedgerEntryRow>(
         "SELECT version, kind, entry, order_id, payout_id, currency, gross_minor, \
          commission_minor, amount_minor, detail, available_minor, at \
          FROM payments_seller_ledger_entries WHERE seller_id = $1 AND version < $2 \
@@ -127,16 +116,9 @@ pub async fn ledger_entries(
     )
     .bind(seller_id)
     .bind(before)
-    .bind(i64::from(limit) + 1)
+    .bind(limit)
     .fetch_all(pool)
-    .await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next = more
-        .then(|| items.last())
-        .flatten()
-        .map(|last| PageCursor::new(ENTRIES_CURSOR.sort, SortKey::Int(last.version), ""));
-    Ok(EntriesPage { items, next })
+    .await
 }
 
 #[derive(Debug, Default)]

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use event_schemas::payments::WalletEvent;
+use http_kernel::{CursorSpec, IdKind, KeyKind};
 use projections::{Interest, Projection, ProjectionError};
 use serde::Serialize;
 use shared_kernel::ids::{PaymentId, UserId};
@@ -74,20 +75,30 @@ pub async fn find_wallet(
     .await
 }
 
-/// A user's latest `limit` wallet movements, newest first.
+/// The cursor of a user's wallet movements: the stream version of the last movement served.
+pub const MOVEMENTS_CURSOR: CursorSpec<'static> = CursorSpec {
+    sort: "wallet",
+    key: KeyKind::NON_NEGATIVE_INT,
+    id: IdKind::None,
+};
+
+/// At most `limit` of a user's wallet movements, newest first, older than version `before`.
 ///
 /// # Errors
 /// The read-model database failed.
 pub async fn wallet_movements(
     pool: &sqlx::AnyPool,
     user_id: &str,
+    before: i64,
     limit: i64,
 ) -> Result<Vec<MovementRow>, sqlx::Error> {
     sqlx::query_as::<_, MovementRow>(
         "SELECT version, kind, amount_minor, currency, reason, payment_id, balance_minor, at \
-         FROM payments_wallet_movements WHERE user_id = $1 ORDER BY version DESC LIMIT $2",
+         FROM payments_wallet_movements WHERE user_id = $1 AND version < $2 \
+         ORDER BY version DESC LIMIT $3",
     )
     .bind(user_id)
+    .bind(before)
     .bind(limit)
     .fetch_all(pool)
     .await
