@@ -1168,6 +1168,57 @@ async fn a_reconnecting_reader_gets_the_comments_it_missed_then_new_ones(store: 
     }
 }
 
+/// Issue 20 item 4: an unknown id answers 404 at once (the read model is idle, so there is
+/// nothing to wait for), and an id written a moment ago is found without `Agora-Min-Position`
+/// (a lookup that finds nothing looks again once the read model has caught up with the store).
+async fn unknown_ids_answer_at_once_and_new_ones_are_found(store: Store) {
+    let app = spawn_app(store).await;
+    let user = app.new_user().await;
+    let c = name("lookup");
+    create_community(&app, &user, &c).await;
+    let community = app
+        .client
+        .get(app.url(&format!("/api/v1/communities/{c}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        community.status(),
+        StatusCode::OK,
+        "a community just created"
+    );
+    let (post, _) = create_post(&app, &user, &c, "just now").await;
+    let shown = app
+        .client
+        .get(app.url(&format!("/api/v1/posts/{post}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), StatusCode::OK, "a post just created");
+
+    let unknown = PostId::new();
+    for path in [
+        format!("/api/v1/posts/{unknown}"),
+        format!("/api/v1/posts/{unknown}/comments"),
+        format!("/api/v1/posts/{unknown}/comments/live"),
+        format!(
+            "/api/v1/posts/{post}/comments?parent_id={}",
+            CommentId::new()
+        ),
+        "/api/v1/communities/nobody_here/posts".to_owned(),
+        "/api/v1/communities/nobody_here".to_owned(),
+    ] {
+        let started = std::time::Instant::now();
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            took < Duration::from_millis(800),
+            "{path}: 404 after {took:?}"
+        );
+    }
+}
+
 /// Kafka delivers at least once and orders events only within a stream: an event applied
 /// twice counts once, and a vote or a comment that arrives before its post still counts.
 async fn replayed_and_early_events_count_once(store: Store) {
@@ -1268,4 +1319,5 @@ common::on_both_stores!(
     two_users_build_a_thread_and_a_moderator_steps_in,
     live_comments_arrive_over_server_sent_events,
     a_reconnecting_reader_gets_the_comments_it_missed_then_new_ones,
+    unknown_ids_answer_at_once_and_new_ones_are_found,
 );
