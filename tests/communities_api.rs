@@ -308,6 +308,91 @@ fn ago(seconds: i64) -> DateTime<Utc> {
     Utc::now() - chrono::Duration::seconds(seconds)
 }
 
+// ---------------------------------------------------------------- live streams
+
+/// A post's live comment stream, read event by event.
+struct LiveStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl LiveStream {
+    /// Connects, resuming after `last_event_id` when given; asserts 200.
+    async fn open(app: &TestApp, post: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = app
+            .client
+            .get(app.url(&format!("/api/v1/posts/{post}/comments/live")));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `comment` event: its `id` and its data's `body` (keep-alives skipped).
+    async fn next(&mut self) -> (String, String) {
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let event: String = self.buffer.drain(..end + 2).collect();
+                    let field = |name: &str| {
+                        event
+                            .lines()
+                            .find_map(|l| l.strip_prefix(name))
+                            .map(str::to_owned)
+                    };
+                    if let (Some(id), Some(data)) = (field("id: "), field("data: ")) {
+                        assert_eq!(field("event: ").as_deref(), Some("comment"), "{event}");
+                        let data: Value = serde_json::from_str(&data).unwrap();
+                        return (id, data["body"].as_str().unwrap().to_owned());
+                    }
+                    continue;
+                }
+                let chunk = self
+                    .response
+                    .chunk()
+                    .await
+                    .unwrap()
+                    .expect("the stream ended");
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+        .await;
+        read.unwrap_or_else(|_| panic!("no comment event within 10 s; got {:?}", self.buffer))
+    }
+
+    /// The next `n` events.
+    async fn take(&mut self, n: usize) -> Vec<(String, String)> {
+        let mut events = Vec::new();
+        for _ in 0..n {
+            events.push(self.next().await);
+        }
+        events
+    }
+}
+
+async fn comment(app: &TestApp, user: &TestUser, post: &str, body: &str) {
+    write(
+        app,
+        user,
+        Method::POST,
+        &format!("/api/v1/posts/{post}/comments"),
+        json!({ "body": body }),
+    )
+    .await;
+}
+
+fn numbered(events: &[(u32, &str)]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|(id, body)| (id.to_string(), (*body).to_owned()))
+        .collect()
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /// Four posts with known votes: every sort's order, the same order page by page with cursors,
@@ -430,8 +515,17 @@ async fn feeds_order_posts_by_votes_in_every_sort(store: Store) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = get(&app, "/api/v1/communities/nowhere_at_all/posts", last, None).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let big = read(&app, &format!("{}&limit=1000", feed("new")), last).await;
-    assert_eq!(ids_of(&big).len(), 4, "limit is capped, not refused");
+    // One paging rule (issue 19): a limit over 100 is refused, no longer capped.
+    let r = get(&app, &format!("{}&limit=1000", feed("new")), last, None).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "limit is refused, not capped"
+    );
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "validation_failed"
+    );
 }
 
 /// Hot ranks by age: a fresh post beats a day-old one with more votes; a week-old and a
@@ -977,7 +1071,9 @@ async fn live_comments_arrive_over_server_sent_events(store: Store) {
         .find(|e| e.contains(&comment))
         .unwrap();
     assert!(event.contains("event: comment"), "{event}");
-    assert!(event.contains(&format!("id: {comment}")), "{event}");
+    // Issue 20: the id is where a reconnecting reader resumes, the comment's number in the
+    // post (its first here); the comment's id is in the data.
+    assert!(event.contains("id: 1\n"), "{event}");
     let data: Value = serde_json::from_str(
         event
             .lines()
@@ -986,6 +1082,7 @@ async fn live_comments_arrive_over_server_sent_events(store: Store) {
     )
     .unwrap();
     assert_eq!(data["body"], "first!");
+    assert_eq!(data["id"], comment.as_str());
     assert_eq!(data["post_id"], post.as_str());
     assert!(
         !received.contains("elsewhere"),
@@ -999,6 +1096,127 @@ async fn live_comments_arrive_over_server_sent_events(store: Store) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// Issue 20: reconnecting to the live stream with `Last-Event-ID` replayed nothing, so the
+/// comments posted while a reader was away were lost to it. Each event's id is now the
+/// comment's number in the post; a reconnect gets exactly the missed ones, then the new ones.
+async fn a_reconnecting_reader_gets_the_comments_it_missed_then_new_ones(store: Store) {
+    let app = spawn_app(store).await;
+    let user = app.new_user().await;
+    let c = name("resume");
+    create_community(&app, &user, &c).await;
+    let (post, at) = create_post(&app, &user, &c, "keep up").await;
+    read(&app, &format!("/api/v1/posts/{post}"), at).await;
+
+    let mut live = LiveStream::open(&app, &post, None).await;
+    comment(&app, &user, &post, "one").await;
+    comment(&app, &user, &post, "two").await;
+    assert_eq!(live.take(2).await, numbered(&[(1, "one"), (2, "two")]));
+    drop(live);
+
+    // Posted while the reader is away.
+    comment(&app, &user, &post, "three").await;
+    comment(&app, &user, &post, "four").await;
+
+    let mut live = LiveStream::open(&app, &post, Some("2")).await;
+    assert_eq!(
+        live.take(2).await,
+        numbered(&[(3, "three"), (4, "four")]),
+        "exactly the missed comments, in order"
+    );
+    comment(&app, &user, &post, "five").await;
+    assert_eq!(
+        live.next().await,
+        ("5".to_owned(), "five".to_owned()),
+        "then the new ones, none twice"
+    );
+
+    // From the start, and from past the newest comment (resumes from the newest).
+    let mut all = LiveStream::open(&app, &post, Some("0")).await;
+    assert_eq!(
+        all.take(5).await,
+        numbered(&[
+            (1, "one"),
+            (2, "two"),
+            (3, "three"),
+            (4, "four"),
+            (5, "five")
+        ])
+    );
+    let mut ahead = LiveStream::open(&app, &post, Some("99")).await;
+    comment(&app, &user, &post, "six").await;
+    assert_eq!(ahead.next().await, ("6".to_owned(), "six".to_owned()));
+    assert_eq!(all.next().await, ("6".to_owned(), "six".to_owned()));
+
+    for bad in ["abc", "-1", "1.5", "99999999999999999999"] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/posts/{post}/comments/live")))
+            .header("last-event-id", bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{bad}"
+        );
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["code"], "invalid_last_event_id", "{bad}");
+    }
+}
+
+/// Issue 20 item 4: an unknown id answers 404 at once (the read model is idle, so there is
+/// nothing to wait for), and an id written a moment ago is found without `Agora-Min-Position`
+/// (a lookup that finds nothing looks again once the read model has caught up with the store).
+async fn unknown_ids_answer_at_once_and_new_ones_are_found(store: Store) {
+    let app = spawn_app(store).await;
+    let user = app.new_user().await;
+    let c = name("lookup");
+    create_community(&app, &user, &c).await;
+    let community = app
+        .client
+        .get(app.url(&format!("/api/v1/communities/{c}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        community.status(),
+        StatusCode::OK,
+        "a community just created"
+    );
+    let (post, _) = create_post(&app, &user, &c, "just now").await;
+    let shown = app
+        .client
+        .get(app.url(&format!("/api/v1/posts/{post}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), StatusCode::OK, "a post just created");
+
+    let unknown = PostId::new();
+    for path in [
+        format!("/api/v1/posts/{unknown}"),
+        format!("/api/v1/posts/{unknown}/comments"),
+        format!("/api/v1/posts/{unknown}/comments/live"),
+        format!(
+            "/api/v1/posts/{post}/comments?parent_id={}",
+            CommentId::new()
+        ),
+        "/api/v1/communities/nobody_here/posts".to_owned(),
+        "/api/v1/communities/nobody_here".to_owned(),
+    ] {
+        let started = std::time::Instant::now();
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            took < Duration::from_millis(800),
+            "{path}: 404 after {took:?}"
+        );
+    }
 }
 
 /// Kafka delivers at least once and orders events only within a stream: an event applied
@@ -1100,4 +1318,6 @@ common::on_both_stores!(
     a_removed_post_leaves_the_feed_and_returns_when_restored,
     two_users_build_a_thread_and_a_moderator_steps_in,
     live_comments_arrive_over_server_sent_events,
+    a_reconnecting_reader_gets_the_comments_it_missed_then_new_ones,
+    unknown_ids_answer_at_once_and_new_ones_are_found,
 );

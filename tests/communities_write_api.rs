@@ -803,6 +803,59 @@ async fn a_removed_post_shows_its_content_to_its_author_and_moderators_only(stor
     assert_eq!(read(None, restored_at).await["title"], "Hello");
 }
 
+/// Issue 20: `"body": ""` made a text post (201) where a missing body was refused (422). A post
+/// is text or link, never both nor neither: a blank body is no text, refused as a missing one
+/// is, when posting and when editing.
+async fn a_text_post_needs_a_body_that_is_not_blank(store: Store) {
+    let app = spawn_app(store).await;
+    let owner = user(&app).await;
+    create_community(&app, &owner, "blank_page", "public").await;
+    let posts = "/api/v1/communities/blank_page/posts";
+    for (body, message) in [
+        (
+            json!({ "title": "Empty", "body": "" }),
+            "body must not be blank",
+        ),
+        (
+            json!({ "title": "Spaces", "body": " \n " }),
+            "body must not be blank",
+        ),
+        (
+            json!({ "title": "Nothing" }),
+            "a post has either a body (text post) or a url (link post)",
+        ),
+        (
+            json!({ "title": "Both", "body": "", "url": "https://example.com" }),
+            "a post has either a body (text post) or a url (link post)",
+        ),
+    ] {
+        let r = call(&app, &owner, Method::POST, posts, Some(body.clone())).await;
+        let problem = expect(
+            r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("validation_failed"),
+        )
+        .await;
+        assert_eq!(problem["detail"], message, "{body}");
+    }
+    let post = new_post(&app, &owner, "blank_page").await;
+    let r = call(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/posts/{post}"),
+        Some(json!({ "body": "" })),
+    )
+    .await;
+    let problem = expect(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("validation_failed"),
+    )
+    .await;
+    assert_eq!(problem["detail"], "body must not be blank");
+}
+
 common::on_both_stores!(
     racing_creations_of_one_name_make_one_community,
     a_restricted_community_takes_posts_from_members_only,
@@ -811,4 +864,5 @@ common::on_both_stores!(
     a_removed_post_shows_its_content_to_its_author_and_moderators_only,
     only_moderators_moderate_and_only_authors_edit,
     a_hundred_concurrent_voters_give_the_exact_score,
+    a_text_post_needs_a_body_that_is_not_blank,
 );

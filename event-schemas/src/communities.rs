@@ -71,7 +71,7 @@ use serde_json::Value;
 use shared_kernel::ids::{CommentId, PostId};
 use shared_kernel::{DecodeError, DomainEvent};
 
-use crate::upcast::{Catalogue, Upcaster, decode_event, event_data};
+use crate::upcast::{Catalogue, Upcaster};
 
 pub use comment::{CommentCreated, CommentDeleted, CommentEdited, CommentEvent, CommentModerated};
 pub use community::{
@@ -194,56 +194,21 @@ impl ContentRef {
 
 // ---------------------------------------------------------------- DomainEvent impls
 
-fn current_version(event_type: &str) -> u32 {
-    CATALOGUE
-        .iter()
-        .find(|(name, _)| *name == event_type)
-        .map_or(1, |(_, v)| *v)
-}
-
-macro_rules! domain_event {
-    ($enum:ident { $($variant:ident => $name:ident),+ $(,)? }) => {
-        impl DomainEvent for $enum {
-            fn event_type(&self) -> &'static str {
-                match self {
-                    $(Self::$variant(_) => $name,)+
-                }
-            }
-
-            fn schema_version(&self) -> u32 {
-                current_version(self.event_type())
-            }
-
-            fn to_data(&self) -> Result<Value, serde_json::Error> {
-                event_data(self)
-            }
-
-            fn decode(
-                event_type: &str,
-                schema_version: u32,
-                data: Value,
-            ) -> Result<Self, DecodeError> {
-                decode_event(CATALOGUE, UPCASTERS, event_type, schema_version, data)
-            }
-        }
-    };
-}
-
-domain_event!(CommunityEvent {
+crate::domain_event!(CommunityEvent, CATALOGUE, UPCASTERS, {
     Created => COMMUNITY_CREATED,
     SettingsChanged => COMMUNITY_SETTINGS_CHANGED,
     ModeratorAppointed => MODERATOR_APPOINTED,
     ModeratorRemoved => MODERATOR_REMOVED,
 });
 
-domain_event!(MembershipEvent {
+crate::domain_event!(MembershipEvent, CATALOGUE, UPCASTERS, {
     Joined => MEMBER_JOINED,
     Left => MEMBER_LEFT,
     Banned => USER_BANNED,
     Unbanned => USER_UNBANNED,
 });
 
-domain_event!(PostEvent {
+crate::domain_event!(PostEvent, CATALOGUE, UPCASTERS, {
     Created => POST_CREATED,
     Edited => POST_EDITED,
     Deleted => POST_DELETED,
@@ -255,7 +220,7 @@ domain_event!(PostEvent {
     Unpinned => POST_UNPINNED,
 });
 
-domain_event!(CommentEvent {
+crate::domain_event!(CommentEvent, CATALOGUE, UPCASTERS, {
     Created => COMMENT_CREATED,
     Edited => COMMENT_EDITED,
     Deleted => COMMENT_DELETED,
@@ -263,9 +228,9 @@ domain_event!(CommentEvent {
     Restored => COMMENT_RESTORED,
 });
 
-domain_event!(VoteEvent { Cast => VOTE_CAST });
+crate::domain_event!(VoteEvent, CATALOGUE, UPCASTERS, { Cast => VOTE_CAST });
 
-domain_event!(ReportEvent {
+crate::domain_event!(ReportEvent, CATALOGUE, UPCASTERS, {
     Filed => REPORT_FILED,
     Resolved => REPORT_RESOLVED,
 });

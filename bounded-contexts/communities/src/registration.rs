@@ -6,7 +6,6 @@ use std::sync::Arc;
 use context_kit::{Context, Services};
 
 use crate::application::CommunitiesHandler;
-use crate::http::router;
 use crate::projections::{LiveComments, REFRESH_EVERY, all, run_hot_rank_refresh};
 
 /// The communities context, wired to the platform's services.
@@ -39,8 +38,7 @@ pub fn context(services: &Services) -> Context {
             Arc::clone(&s.clock),
         )))
         .with_projections(all(&live))
-        .with_router(router(s.api(crate::CONTEXT).with(live)))
-        .with_openapi(crate::http::openapi::openapi())
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT).with(live)))
         .with_background(Box::pin(close_streams))
         .with_background(Box::pin(refresh_hot_ranks))
 }

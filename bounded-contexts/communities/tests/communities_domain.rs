@@ -416,6 +416,38 @@ fn a_post_is_text_or_link_never_both_nor_neither() {
     }
 }
 
+/// Issue 20: `"body": ""` made a text post where a missing body was refused. A blank body is
+/// no text: refused as a missing one is, on creation and on an edit, with the same code.
+#[test]
+fn a_text_post_needs_a_body_that_is_not_blank() {
+    let alice = UserId::new();
+    let no_post = given::<Post>(&[]);
+    for blank in ["", "   ", "\n\t"] {
+        let create = PostCommand::Create(NewPost {
+            post_id: PostId::new(),
+            standing: member(alice, Visibility::Public),
+            title: "T".into(),
+            body: Some(blank.into()),
+            url: None,
+        });
+        let when = no_post.when(create);
+        let refused = when.error();
+        assert_eq!(
+            refused.code_and_kind(),
+            ("validation_failed", RejectionKind::Invalid)
+        );
+        assert_eq!(refused.to_string(), "body must not be blank");
+    }
+    let (_, post) = post(alice);
+    let blanked = post.when(PostCommand::Edit {
+        standing: standing(alice, Visibility::Public),
+        title: None,
+        body: Some(" ".into()),
+        url: None,
+    });
+    assert_eq!(blanked.error().to_string(), "body must not be blank");
+}
+
 #[test]
 fn only_the_author_edits_and_every_revision_is_an_event() {
     let (alice, bob) = (UserId::new(), UserId::new());

@@ -1,4 +1,6 @@
-//! The communities commands as they travel on the command bus (`{"name": ..., "payload": ...}`).
+//! The communities commands as they travel on the command bus, one enum per aggregate they
+//! change. The wire form is each inner enum's `{"name": ..., "payload": ...}`; the outer enum
+//! only says which aggregate's, so the handler dispatches once.
 //!
 //! Commands about a community name it by `community` (its name, any case): the handler derives
 //! the id, so no read model sits between a write and its stream.
@@ -7,6 +9,27 @@ use event_schemas::communities::{ContentRef, Visibility};
 use serde::{Deserialize, Serialize};
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommentId, PostId, ReportId, UserId};
+
+use crate::CONTEXT;
+
+/// Every command the communities context takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CommunitiesCommand {
+    /// On a community's own stream: creation, settings, moderators.
+    Community(CommunityRequest),
+    /// On a member's stream in a community: join, leave, ban, unban.
+    Membership(MembershipRequest),
+    Post(PostRequest),
+    Comment(CommentRequest),
+    /// On a voter's stream for one post or comment.
+    Vote(VoteRequest),
+    Report(ReportRequest),
+}
+
+impl shared_kernel::ContextCommand for CommunitiesCommand {
+    const CONTEXT: &'static str = CONTEXT;
+}
 
 /// What a moderator does to a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,25 +77,18 @@ pub struct CreateCommunity {
     pub visibility: Visibility,
 }
 
+/// A command on a community's own stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "payload", rename_all = "snake_case")]
-pub enum CommunitiesCommand {
+pub enum CommunityRequest {
     CreateCommunity(CreateCommunity),
+    /// Fields left `None` keep their value.
     ChangeCommunitySettings {
         community: String,
         title: Option<String>,
         description: Option<String>,
         rules: Option<Vec<String>>,
         visibility: Option<Visibility>,
-    },
-    /// The sender joins, or (a moderator) admits `user_id`.
-    JoinCommunity {
-        community: String,
-        #[serde(default)]
-        user_id: Option<UserId>,
-    },
-    LeaveCommunity {
-        community: String,
     },
     AppointModerator {
         community: String,
@@ -81,6 +97,21 @@ pub enum CommunitiesCommand {
     RemoveModerator {
         community: String,
         user_id: UserId,
+    },
+}
+
+/// A command on a member's stream in a community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum MembershipRequest {
+    /// The sender joins, or (a moderator) admits `user_id`.
+    JoinCommunity {
+        community: String,
+        #[serde(default)]
+        user_id: Option<UserId>,
+    },
+    LeaveCommunity {
+        community: String,
     },
     BanUser {
         community: String,
@@ -95,6 +126,13 @@ pub enum CommunitiesCommand {
         #[serde(default)]
         reason: Option<String>,
     },
+}
+
+/// A command on a post's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum PostRequest {
+    /// A text post (`body`) or a link post (`url`).
     CreatePost {
         community: String,
         post_id: PostId,
@@ -119,10 +157,13 @@ pub enum CommunitiesCommand {
         #[serde(default)]
         reason: Option<String>,
     },
-    VotePost {
-        post_id: PostId,
-        value: i32,
-    },
+}
+
+/// A command on a comment's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum CommentRequest {
+    /// A top-level comment, or a reply to `parent_id`.
     CreateComment {
         post_id: PostId,
         comment_id: CommentId,
@@ -142,10 +183,20 @@ pub enum CommunitiesCommand {
         action: CommentModeration,
         reason: String,
     },
-    VoteComment {
-        comment_id: CommentId,
-        value: i32,
-    },
+}
+
+/// A vote on a post or a comment: `1` up, `-1` down, `0` withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum VoteRequest {
+    VotePost { post_id: PostId, value: i32 },
+    VoteComment { comment_id: CommentId, value: i32 },
+}
+
+/// A command on a report's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "payload", rename_all = "snake_case")]
+pub enum ReportRequest {
     FileReport {
         report_id: ReportId,
         target: ContentRef,
@@ -155,4 +206,69 @@ pub enum CommunitiesCommand {
         report_id: ReportId,
         resolution: String,
     },
+}
+
+macro_rules! into_command {
+    ($($request:ident => $variant:ident),+ $(,)?) => {
+        $(impl From<$request> for CommunitiesCommand {
+            fn from(request: $request) -> Self {
+                Self::$variant(request)
+            }
+        }
+
+        impl $request {
+            /// The command as the bus carries it.
+            #[must_use]
+            pub fn into_command(self) -> CommunitiesCommand {
+                CommunitiesCommand::$variant(self)
+            }
+        })+
+    };
+}
+
+into_command!(
+    CommunityRequest => Community,
+    MembershipRequest => Membership,
+    PostRequest => Post,
+    CommentRequest => Comment,
+    VoteRequest => Vote,
+    ReportRequest => Report,
+);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_wire_form_is_the_inner_command_s() {
+        let post_id = PostId::new();
+        let command = CommunitiesCommand::from(VoteRequest::VotePost { post_id, value: 1 });
+        let wire = serde_json::to_value(&command).unwrap();
+        assert_eq!(
+            wire,
+            json!({ "name": "vote_post", "payload": { "post_id": post_id, "value": 1 } })
+        );
+        assert_eq!(
+            serde_json::from_value::<CommunitiesCommand>(wire).unwrap(),
+            command
+        );
+        let create = json!({
+            "name": "create_community",
+            "payload": { "name": "chess", "title": "Chess" }
+        });
+        assert!(matches!(
+            serde_json::from_value::<CommunitiesCommand>(create).unwrap(),
+            CommunitiesCommand::Community(CommunityRequest::CreateCommunity(c)) if c.name == "chess"
+        ));
+        let leave = json!({ "name": "leave_community", "payload": { "community": "chess" } });
+        assert!(matches!(
+            serde_json::from_value::<CommunitiesCommand>(leave).unwrap(),
+            CommunitiesCommand::Membership(MembershipRequest::LeaveCommunity { .. })
+        ));
+        let unknown = json!({ "name": "launch_rocket", "payload": {} });
+        assert!(serde_json::from_value::<CommunitiesCommand>(unknown).is_err());
+    }
 }

@@ -1,21 +1,17 @@
 //! Commands on a comment's stream: create (a reply names its parent), edit, delete, moderate.
 
-use serde_json::json;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::commands::{CommentModeration, CommunitiesCommand};
-use super::handler::{CommunitiesHandler, Outcome, Sent, misrouted};
+use super::commands::{CommentModeration, CommentRequest};
+use super::handler::{CommunitiesHandler, Outcome, Sent};
+use super::replies::{CommentCreatedReply, DeletedReply, IdReply, ModerationReply};
 use crate::domain::{Comment, CommentCommand, NewComment, ParentFacts, PostFacts};
 
 impl CommunitiesHandler {
-    pub(super) async fn comment_command(
-        &self,
-        command: CommunitiesCommand,
-        sent: Sent<'_>,
-    ) -> Outcome {
+    pub(super) async fn comment_command(&self, request: CommentRequest, sent: Sent<'_>) -> Outcome {
         let actor = sent.actor;
-        match command {
-            CommunitiesCommand::CreateComment {
+        match request {
+            CommentRequest::CreateComment {
                 post_id,
                 comment_id,
                 parent_id,
@@ -39,32 +35,37 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Comment>(StreamId::of(Comment::KIND, comment_id), create, sent)
                     .await?;
-                Ok(done.with(json!({
-                    "id": comment_id,
-                    "post_id": post_id,
-                    "parent_id": parent_id,
-                    "depth": depth,
-                })))
+                Ok(done.with(CommentCreatedReply {
+                    id: comment_id,
+                    post_id,
+                    parent_id,
+                    depth,
+                }))
             }
-            CommunitiesCommand::EditComment { comment_id, body } => {
+            CommentRequest::EditComment { comment_id, body } => {
                 let comment = self.comment(comment_id).await?;
                 let standing = self.standing_in(comment.community_id, actor).await?;
                 let edit = CommentCommand::Edit { standing, body };
                 let done = self
                     .write::<Comment>(StreamId::of(Comment::KIND, comment_id), edit, sent)
                     .await?;
-                Ok(done.with(json!({ "id": comment_id })))
+                Ok(done.with(IdReply {
+                    id: *comment_id.as_uuid(),
+                }))
             }
-            CommunitiesCommand::DeleteComment { comment_id } => {
+            CommentRequest::DeleteComment { comment_id } => {
                 let comment = self.comment(comment_id).await?;
                 let standing = self.standing_in(comment.community_id, actor).await?;
                 let delete = CommentCommand::Delete { standing };
                 let done = self
                     .write::<Comment>(StreamId::of(Comment::KIND, comment_id), delete, sent)
                     .await?;
-                Ok(done.with(json!({ "id": comment_id, "deleted": true })))
+                Ok(done.with(DeletedReply {
+                    id: *comment_id.as_uuid(),
+                    deleted: true,
+                }))
             }
-            CommunitiesCommand::ModerateComment {
+            CommentRequest::ModerateComment {
                 comment_id,
                 action,
                 reason,
@@ -78,9 +79,11 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Comment>(StreamId::of(Comment::KIND, comment_id), command, sent)
                     .await?;
-                Ok(done.with(json!({ "id": comment_id, "action": action })))
+                Ok(done.with(ModerationReply {
+                    id: *comment_id.as_uuid(),
+                    action: action.into(),
+                }))
             }
-            other => Err(misrouted(&other)),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The communities command handler: read the facts a rule needs from the streams involved,
 //! then load, decide and append on the one stream the command changes. One file per
-//! aggregate the commands change: [`super::community`], [`super::membership`],
-//! [`super::post`], [`super::comment`], [`super::vote`], [`super::report`]; the reads they
-//! share (a community, a standing, a post, a comment) are here.
+//! aggregate the commands change, each taking that aggregate's command enum:
+//! [`super::community`], [`super::membership`], [`super::post`], [`super::comment`],
+//! [`super::vote`], [`super::report`]; the reads they share (a community, a standing, a post, a
+//! comment) are here.
 
 use shared_kernel::RejectionKind;
 use std::sync::Arc;
@@ -77,30 +78,15 @@ impl CommunitiesHandler {
         }
     }
 
-    /// Routes a command to the file of the aggregate it changes.
+    /// Hands the command to the file of the aggregate it changes.
     async fn dispatch(&self, command: CommunitiesCommand, sent: Sent<'_>) -> Outcome {
-        use CommunitiesCommand as C;
         match command {
-            c @ (C::CreateCommunity(_)
-            | C::ChangeCommunitySettings { .. }
-            | C::AppointModerator { .. }
-            | C::RemoveModerator { .. }) => self.community_command(c, sent).await,
-            c @ (C::JoinCommunity { .. }
-            | C::LeaveCommunity { .. }
-            | C::BanUser { .. }
-            | C::UnbanUser { .. }) => self.membership_command(c, sent).await,
-            c @ (C::CreatePost { .. }
-            | C::EditPost { .. }
-            | C::DeletePost { .. }
-            | C::ModeratePost { .. }) => self.post_command(c, sent).await,
-            c @ (C::CreateComment { .. }
-            | C::EditComment { .. }
-            | C::DeleteComment { .. }
-            | C::ModerateComment { .. }) => self.comment_command(c, sent).await,
-            c @ (C::VotePost { .. } | C::VoteComment { .. }) => self.vote_command(c, sent).await,
-            c @ (C::FileReport { .. } | C::ResolveReport { .. }) => {
-                self.report_command(c, sent).await
-            }
+            CommunitiesCommand::Community(c) => self.community_command(c, sent).await,
+            CommunitiesCommand::Membership(c) => self.membership_command(c, sent).await,
+            CommunitiesCommand::Post(c) => self.post_command(c, sent).await,
+            CommunitiesCommand::Comment(c) => self.comment_command(c, sent).await,
+            CommunitiesCommand::Vote(c) => self.vote_command(c, sent).await,
+            CommunitiesCommand::Report(c) => self.report_command(c, sent).await,
         }
     }
 
@@ -204,12 +190,6 @@ impl CommunitiesHandler {
             Err(CommunitiesError::NotFound("comment").into())
         }
     }
-}
-
-/// The answer to a command routed to a file that does not handle it (never sent: the
-/// dispatch routes each command to the file of its aggregate).
-pub(super) fn misrouted(command: &CommunitiesCommand) -> Failure {
-    CommunitiesError::Invalid(format!("{command:?} is handled elsewhere")).into()
 }
 
 #[async_trait]

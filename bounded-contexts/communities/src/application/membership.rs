@@ -1,20 +1,19 @@
 //! Commands on a member's stream in a community: join, leave, ban, unban.
 
-use serde_json::json;
-
-use super::commands::CommunitiesCommand;
-use super::handler::{CommunitiesHandler, Outcome, Sent, membership_stream, misrouted};
+use super::commands::MembershipRequest;
+use super::handler::{CommunitiesHandler, Outcome, Sent, membership_stream};
+use super::replies::{BanReply, MembershipReply};
 use crate::domain::{Membership, MembershipCommand};
 
 impl CommunitiesHandler {
     pub(super) async fn membership_command(
         &self,
-        command: CommunitiesCommand,
+        request: MembershipRequest,
         sent: Sent<'_>,
     ) -> Outcome {
         let actor = sent.actor;
-        match command {
-            CommunitiesCommand::JoinCommunity { community, user_id } => {
+        match request {
+            MembershipRequest::JoinCommunity { community, user_id } => {
                 let c = self.community_by_name(&community).await?;
                 let user = user_id.unwrap_or(actor);
                 let join = MembershipCommand::Join {
@@ -27,9 +26,13 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Membership>(membership_stream(c.id, user), join, sent)
                     .await?;
-                Ok(done.with(json!({ "community": c.name, "user_id": user, "member": true })))
+                Ok(done.with(MembershipReply {
+                    community: c.name,
+                    user_id: user,
+                    member: true,
+                }))
             }
-            CommunitiesCommand::LeaveCommunity { community } => {
+            MembershipRequest::LeaveCommunity { community } => {
                 let c = self.community_by_name(&community).await?;
                 let leave = MembershipCommand::Leave {
                     community: c.id,
@@ -38,9 +41,13 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Membership>(membership_stream(c.id, actor), leave, sent)
                     .await?;
-                Ok(done.with(json!({ "community": c.name, "user_id": actor, "member": false })))
+                Ok(done.with(MembershipReply {
+                    community: c.name,
+                    user_id: actor,
+                    member: false,
+                }))
             }
-            CommunitiesCommand::BanUser {
+            MembershipRequest::BanUser {
                 community,
                 user_id,
                 reason,
@@ -59,14 +66,14 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Membership>(membership_stream(c.id, user_id), ban, sent)
                     .await?;
-                Ok(done.with(json!({
-                    "community": c.name,
-                    "user_id": user_id,
-                    "banned": true,
-                    "expires_at": expires_at,
-                })))
+                Ok(done.with(BanReply {
+                    community: c.name,
+                    user_id,
+                    banned: true,
+                    expires_at,
+                }))
             }
-            CommunitiesCommand::UnbanUser {
+            MembershipRequest::UnbanUser {
                 community,
                 user_id,
                 reason,
@@ -82,9 +89,13 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Membership>(membership_stream(c.id, user_id), unban, sent)
                     .await?;
-                Ok(done.with(json!({ "community": c.name, "user_id": user_id, "banned": false })))
+                Ok(done.with(BanReply {
+                    community: c.name,
+                    user_id,
+                    banned: false,
+                    expires_at: None,
+                }))
             }
-            other => Err(misrouted(&other)),
         }
     }
 }

@@ -1,21 +1,17 @@
 //! Commands on a post's stream: create, edit, delete, moderate.
 
-use serde_json::json;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::commands::{CommunitiesCommand, PostModeration};
-use super::handler::{CommunitiesHandler, Outcome, Sent, misrouted};
+use super::commands::{PostModeration, PostRequest};
+use super::handler::{CommunitiesHandler, Outcome, Sent};
+use super::replies::{DeletedReply, IdReply, ModerationReply, PostCreatedReply};
 use crate::domain::{CommunitiesError, NewPost, Post, PostCommand};
 
 impl CommunitiesHandler {
-    pub(super) async fn post_command(
-        &self,
-        command: CommunitiesCommand,
-        sent: Sent<'_>,
-    ) -> Outcome {
+    pub(super) async fn post_command(&self, request: PostRequest, sent: Sent<'_>) -> Outcome {
         let actor = sent.actor;
-        match command {
-            CommunitiesCommand::CreatePost {
+        match request {
+            PostRequest::CreatePost {
                 community,
                 post_id,
                 title,
@@ -34,9 +30,12 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Post>(StreamId::of(Post::KIND, post_id), create, sent)
                     .await?;
-                Ok(done.with(json!({ "id": post_id, "community": c.name })))
+                Ok(done.with(PostCreatedReply {
+                    id: post_id,
+                    community: c.name,
+                }))
             }
-            CommunitiesCommand::EditPost {
+            PostRequest::EditPost {
                 post_id,
                 title,
                 body,
@@ -53,18 +52,23 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Post>(StreamId::of(Post::KIND, post_id), edit, sent)
                     .await?;
-                Ok(done.with(json!({ "id": post_id })))
+                Ok(done.with(IdReply {
+                    id: *post_id.as_uuid(),
+                }))
             }
-            CommunitiesCommand::DeletePost { post_id } => {
+            PostRequest::DeletePost { post_id } => {
                 let post = self.post(post_id).await?;
                 let standing = self.standing_in(post.community_id, actor).await?;
                 let delete = PostCommand::Delete { standing };
                 let done = self
                     .write::<Post>(StreamId::of(Post::KIND, post_id), delete, sent)
                     .await?;
-                Ok(done.with(json!({ "id": post_id, "deleted": true })))
+                Ok(done.with(DeletedReply {
+                    id: *post_id.as_uuid(),
+                    deleted: true,
+                }))
             }
-            CommunitiesCommand::ModeratePost {
+            PostRequest::ModeratePost {
                 post_id,
                 action,
                 reason,
@@ -75,9 +79,11 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Post>(StreamId::of(Post::KIND, post_id), command, sent)
                     .await?;
-                Ok(done.with(json!({ "id": post_id, "action": action })))
+                Ok(done.with(ModerationReply {
+                    id: *post_id.as_uuid(),
+                    action: action.into(),
+                }))
             }
-            other => Err(misrouted(&other)),
         }
     }
 }

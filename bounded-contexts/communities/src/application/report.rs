@@ -1,22 +1,18 @@
 //! Reports: a user files one about a post or comment; a moderator resolves it.
 
 use event_schemas::communities::ContentRef;
-use serde_json::json;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::commands::CommunitiesCommand;
-use super::handler::{CommunitiesHandler, Outcome, Sent, misrouted};
+use super::commands::ReportRequest;
+use super::handler::{CommunitiesHandler, Outcome, Sent};
+use super::replies::{IdReply, ReportResolvedReply};
 use crate::domain::{CommunitiesError, Report, ReportCommand};
 
 impl CommunitiesHandler {
-    pub(super) async fn report_command(
-        &self,
-        command: CommunitiesCommand,
-        sent: Sent<'_>,
-    ) -> Outcome {
+    pub(super) async fn report_command(&self, request: ReportRequest, sent: Sent<'_>) -> Outcome {
         let actor = sent.actor;
-        match command {
-            CommunitiesCommand::FileReport {
+        match request {
+            ReportRequest::FileReport {
                 report_id,
                 target,
                 reason,
@@ -42,9 +38,11 @@ impl CommunitiesHandler {
                 let done = self
                     .write::<Report>(StreamId::of(Report::KIND, report_id), file, sent)
                     .await?;
-                Ok(done.with(json!({ "id": report_id })))
+                Ok(done.with(IdReply {
+                    id: *report_id.as_uuid(),
+                }))
             }
-            CommunitiesCommand::ResolveReport {
+            ReportRequest::ResolveReport {
                 report_id,
                 resolution,
             } => {
@@ -59,9 +57,11 @@ impl CommunitiesHandler {
                     resolution,
                 };
                 let done = self.write::<Report>(stream, resolve, sent).await?;
-                Ok(done.with(json!({ "id": report_id, "resolved": true })))
+                Ok(done.with(ReportResolvedReply {
+                    id: report_id,
+                    resolved: true,
+                }))
             }
-            other => Err(misrouted(&other)),
         }
     }
 }

@@ -2,40 +2,32 @@
 //! voter's standing and whether the target is still open.
 
 use event_schemas::communities::ContentRef;
-use serde_json::json;
 use shared_kernel::{Aggregate, StreamId};
 
-use super::commands::CommunitiesCommand;
-use super::handler::{CommunitiesHandler, Outcome, Sent, misrouted};
+use super::commands::VoteRequest;
+use super::handler::{CommunitiesHandler, Outcome, Sent};
+use super::replies::VoteReply;
 use crate::domain::{Vote, VoteCommand, vote_stream_key};
 
 impl CommunitiesHandler {
-    pub(super) async fn vote_command(
-        &self,
-        command: CommunitiesCommand,
-        sent: Sent<'_>,
-    ) -> Outcome {
-        let (target, post_id, community_id, target_closed, value) = match command {
-            CommunitiesCommand::VotePost { post_id, value } => {
+    pub(super) async fn vote_command(&self, request: VoteRequest, sent: Sent<'_>) -> Outcome {
+        let (target, post_id, community_id, target_closed, value) = match request {
+            VoteRequest::VotePost { post_id, value } => {
                 let post = self.post(post_id).await?;
                 let closed = post.deleted || post.removed;
                 let target = ContentRef::Post(post_id);
                 (target, post_id, post.community_id, closed, value)
             }
-            CommunitiesCommand::VoteComment { comment_id, value } => {
+            VoteRequest::VoteComment { comment_id, value } => {
                 let comment = self.comment(comment_id).await?;
                 let closed = comment.deleted || comment.removed;
                 let target = ContentRef::Comment(comment_id);
                 (target, comment.post_id, comment.community_id, closed, value)
             }
-            other => return Err(misrouted(&other)),
         };
         let c = self.community_by_id(community_id).await?;
         let standing = self.standing(&c, sent.actor).await?;
-        let id = match &target {
-            ContentRef::Post(id) => json!(id),
-            ContentRef::Comment(id) => json!(id),
-        };
+        let id = *target.uuid();
         let stream = StreamId::of(Vote::KIND, vote_stream_key(&target, sent.actor));
         let cast = VoteCommand::Cast {
             target,
@@ -45,6 +37,6 @@ impl CommunitiesHandler {
             value,
         };
         let done = self.write::<Vote>(stream, cast, sent).await?;
-        Ok(done.with(json!({ "id": id, "value": value })))
+        Ok(done.with(VoteReply { id, value }))
     }
 }

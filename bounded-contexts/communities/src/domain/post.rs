@@ -8,7 +8,8 @@ use super::error::{CommunitiesError, check_text};
 use super::standing::Standing;
 
 const TITLE: TextRule = TextRule::line("title", 1, 300);
-const BODY: TextRule = TextRule::multiline("body", 0, 40_000);
+/// A text post is its body: one of only spaces is no text post (as one without a body).
+const BODY: TextRule = TextRule::multiline("body", 1, 40_000);
 const MAX_URL: usize = 2_000;
 const REASON: TextRule = TextRule::multiline("reason", 1, 1_000);
 /// A lock's (or unlock's) reason is optional, but bounded like every other.
@@ -95,6 +96,8 @@ fn check_url(url: &str) -> Result<(), CommunitiesError> {
     Ok(())
 }
 
+/// A post is text or link, never both nor neither: a text post has a body that is not blank (a
+/// blank one is no text, refused as a missing one is), a link post an http(s) url.
 fn check_content(
     title: &str,
     body: Option<&String>,

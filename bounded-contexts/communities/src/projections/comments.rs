@@ -4,6 +4,7 @@
 //! `max_depth`, at most [`DESCENDANTS_PER_PAGE`] of them.
 
 mod row;
+mod sequence;
 mod tree;
 
 use async_trait::async_trait;
@@ -17,8 +18,9 @@ use super::live::{LiveComment, LiveComments};
 use super::ranking::{hot_rank, vote_delta};
 use super::{is_communities_event, parse_timestamp, timestamp};
 
-pub use row::{CommentNode, CommentRow, CommentSort};
-pub use tree::{CommentPage, TreeQuery, comment_page, find_comment};
+pub use row::{Comment, CommentNode, CommentRow, CommentSort};
+pub use sequence::{SequencedComment, comments_after, last_sequence};
+pub use tree::{TreeQuery, comment_level, comment_trees, find_comment};
 
 /// The projection's name (its checkpoint key).
 pub const COMMENTS: &str = "communities.comments";
@@ -74,6 +76,7 @@ const SCHEMA: &[&str] = &[
         version    BIGINT NOT NULL,
         PRIMARY KEY (comment_id, voter_id)
     )",
+    sequence::SCHEMA,
 ];
 
 /// The columns of a [`CommentRow`], in its order.
@@ -81,7 +84,8 @@ const COMMENT_COLUMNS: &str = "id, post_id, community_id, parent_id, root_id, pa
      author_id, body, revision, created_at, updated_at, edited_at, score, ups, downs, hot_rank, \
      child_count, deleted, removed";
 
-/// The comments read model; tells [`LiveComments`] of every comment it creates.
+/// The comments read model; numbers each post's comments in the order it creates them
+/// (see `sequence`) and tells [`LiveComments`] of each.
 #[derive(Debug, Default)]
 pub struct CommentsProjection {
     live: LiveComments,
@@ -109,7 +113,11 @@ impl Projection for CommentsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["communities_comments", "communities_comment_votes"]
+        &[
+            "communities_comments",
+            "communities_comment_votes",
+            "communities_comment_sequence",
+        ]
     }
 
     async fn apply(
@@ -297,13 +305,10 @@ impl CommentsProjection {
             .execute(&mut *conn)
             .await?;
         }
-        let mut json = row.to_json();
-        json["replies"] = serde_json::json!([]);
-        json["more_replies"] = serde_json::Value::Bool(false);
+        let seq = sequence::number(conn, &row.post_id, &row.id).await?;
         self.live.publish(LiveComment {
-            post_id: row.post_id,
-            comment_id: row.id,
-            json,
+            seq,
+            comment: row.view(),
         });
         Ok(())
     }

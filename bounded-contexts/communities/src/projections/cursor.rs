@@ -1,6 +1,10 @@
 //! Keyset cursors: the codec every list shares ([`http_kernel::PageCursor`]); each list here
 //! declares the key its sort's cursors carry, so a forged cursor of the wrong kind or range is
-//! refused (400 `invalid_cursor`) instead of paging from a meaningless place.
+//! refused (400 `invalid_cursor`, by `http_kernel::Page::after`) instead of paging from a
+//! meaningless place.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
 
 pub use http_kernel::{CursorSpec, IdKind, InvalidCursor, KeyKind, PageCursor, SortKey};
 
@@ -15,20 +19,16 @@ pub const fn spec(sort: &str, key: KeyKind) -> CursorSpec<'_> {
     }
 }
 
-/// `?limit=`: 20 by default, at most 100, at least 1.
-#[must_use]
-pub fn page_size(limit: Option<u32>) -> i64 {
-    i64::from(limit.unwrap_or(20).clamp(1, 100))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_size_defaults_and_clamps() {
-        assert_eq!(page_size(None), 20);
-        assert_eq!(page_size(Some(0)), 1);
-        assert_eq!(page_size(Some(1000)), 100);
+/// `query` with `after`'s key and id bound as its next two parameters (the `(key, id) < (.., ..)`
+/// of a keyset page). The list's spec checked the key's kind when the cursor was decoded.
+pub(super) fn bind_after<'q, O>(
+    query: QueryAs<'q, sqlx::Any, O, AnyArguments<'q>>,
+    after: PageCursor,
+) -> QueryAs<'q, sqlx::Any, O, AnyArguments<'q>> {
+    match after.key {
+        SortKey::Int(v) => query.bind(v),
+        SortKey::Float(v) => query.bind(v),
+        SortKey::Text(v) => query.bind(v),
     }
+    .bind(after.id)
 }

@@ -2,10 +2,14 @@
 //! moderator-only reads check).
 
 use async_trait::async_trait;
-use event_schemas::communities::{AnyCommunitiesEvent, CommunityEvent, MembershipEvent};
+use event_schemas::communities::{
+    AnyCommunitiesEvent, CommunityEvent, MembershipEvent, Visibility,
+};
 use projections::{Interest, Projection, ProjectionError};
+use serde::Serialize;
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
+use utoipa::ToSchema;
 
 use super::{is_communities_event, timestamp};
 
@@ -64,24 +68,52 @@ pub struct CommunityRow {
     pub updated_at: String,
 }
 
+/// A community, as `GET /communities/{name}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Community {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Lower-case, unique.
+    #[schema(example = "rustlang")]
+    pub name: String,
+    #[schema(example = "The Rust programming language")]
+    pub title: String,
+    pub description: String,
+    pub rules: Vec<String>,
+    pub visibility: Visibility,
+    #[schema(format = Uuid)]
+    pub owner_id: String,
+    pub member_count: i64,
+    /// The user ids of its moderators (the owner among them).
+    pub moderators: Vec<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
 impl CommunityRow {
+    /// The community as the API shows it, with its `moderators`.
     #[must_use]
-    pub fn to_json(&self, moderators: &[String]) -> serde_json::Value {
-        let rules: serde_json::Value =
-            serde_json::from_str(&self.rules).unwrap_or_else(|_| serde_json::json!([]));
-        serde_json::json!({
-            "id": self.id,
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "rules": rules,
-            "visibility": self.visibility,
-            "owner_id": self.owner_id,
-            "member_count": self.member_count,
-            "moderators": moderators,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+    pub fn view(self, moderators: Vec<String>) -> Community {
+        Community {
+            // Both are written by this projection alone, from values the domain checked.
+            rules: serde_json::from_str(&self.rules).unwrap_or_default(),
+            visibility: if self.visibility == Visibility::Restricted.as_str() {
+                Visibility::Restricted
+            } else {
+                Visibility::Public
+            },
+            id: self.id,
+            name: self.name,
+            title: self.title,
+            description: self.description,
+            owner_id: self.owner_id,
+            member_count: self.member_count,
+            moderators,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 }
 

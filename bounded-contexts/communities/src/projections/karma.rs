@@ -6,8 +6,11 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
-use super::cursor::{KeyKind, PageCursor, SortKey, spec};
-use super::{FeedError, Page, is_communities_event};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cursor::{CursorSpec, KeyKind, PageCursor, SortKey, bind_after, spec};
+use super::is_communities_event;
 
 /// The projection's name (its checkpoint key).
 pub const KARMA: &str = "communities.karma";
@@ -38,34 +41,54 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// A user's karma in one community.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct KarmaRow {
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize, ToSchema)]
+pub struct CommunityKarma {
+    #[schema(format = Uuid)]
     pub community_id: String,
+    /// Null when the directory does not know the community (yet).
     pub community_name: Option<String>,
     pub karma: i64,
 }
 
-/// A page of a user's karma per community (highest first), and the user's total.
+/// A karma page continues after a (karma, community) pair: highest karma first.
+pub const KARMA_CURSOR: CursorSpec<'static> = spec("karma", KeyKind::INT);
+
+impl CommunityKarma {
+    /// Where a page that ends with this row continues.
+    #[must_use]
+    pub fn cursor(&self) -> PageCursor {
+        PageCursor::new(
+            KARMA_CURSOR.sort,
+            SortKey::Int(self.karma),
+            self.community_id.clone(),
+        )
+    }
+}
+
+/// A user's karma in all communities.
 ///
 /// # Errors
-/// A cursor not ours, or the read-model database failed.
-pub async fn user_karma(
-    pool: &AnyPool,
-    user_id: &str,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<(i64, Page<KarmaRow>), FeedError> {
-    const TAG: &str = "karma";
-    let after = cursor
-        .map(|c| PageCursor::decode(c, spec(TAG, KeyKind::INT)))
-        .transpose()
-        .map_err(|_| FeedError::InvalidCursor)?;
-    let total: i64 = sqlx::query_scalar(
+/// The read-model database failed.
+pub async fn karma_total(pool: &AnyPool, user_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(karma), 0) AS BIGINT) FROM communities_karma WHERE user_id = $1",
     )
     .bind(user_id.to_owned())
     .fetch_one(pool)
-    .await?;
+    .await
+}
+
+/// A page of a user's karma per community, highest first: after `after` (a
+/// [`KARMA_CURSOR`]), `fetch` rows at most.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn karma_page(
+    pool: &AnyPool,
+    user_id: &str,
+    after: Option<PageCursor>,
+    fetch: i64,
+) -> Result<Vec<CommunityKarma>, sqlx::Error> {
     let mut sql = String::from(
         "SELECT k.community_id, d.name AS community_name, k.karma FROM communities_karma k \
          LEFT JOIN communities_directory d ON d.id = k.community_id WHERE k.user_id = $1",
@@ -74,21 +97,13 @@ pub async fn user_karma(
         sql.push_str(" AND (k.karma, k.community_id) < ($2, $3)");
     }
     sql.push_str(&format!(
-        " ORDER BY k.karma DESC, k.community_id DESC LIMIT {}",
-        limit + 1
+        " ORDER BY k.karma DESC, k.community_id DESC LIMIT {fetch}"
     ));
-    let mut query = sqlx::query_as::<_, KarmaRow>(&sql).bind(user_id.to_owned());
+    let mut query = sqlx::query_as::<_, CommunityKarma>(&sql).bind(user_id.to_owned());
     if let Some(after) = after {
-        let SortKey::Int(karma) = after.key else {
-            return Err(FeedError::InvalidCursor);
-        };
-        query = query.bind(karma).bind(after.id);
+        query = bind_after(query, after);
     }
-    let rows = query.fetch_all(pool).await?;
-    let page = Page::from_rows(rows, limit, |k| {
-        PageCursor::new(TAG, SortKey::Int(k.karma), k.community_id.clone())
-    });
-    Ok((total, page))
+    query.fetch_all(pool).await
 }
 
 #[derive(Debug, Default)]

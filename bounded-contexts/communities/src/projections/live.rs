@@ -4,17 +4,20 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-/// Comments buffered per subscriber; a subscriber further behind skips ahead (it is a live view,
-/// the full list is one GET away).
+use super::Comment;
+
+/// Comments buffered per subscriber; a subscriber further behind reads what it missed from
+/// the read model (by the comments' numbers, see [`LiveComment::seq`]).
 const CAPACITY: usize = 1024;
 
-/// A comment just created, as subscribers receive it.
+/// A comment just created, as subscribers receive it: told while the read model applies it,
+/// so it may reach them a moment before a query of the read model shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveComment {
-    pub post_id: String,
-    pub comment_id: String,
+    /// Its number in its post's sequence (1, 2, ... in the order the read model created them).
+    pub seq: i64,
     /// The comment as `GET /posts/{id}/comments` shows it (without replies).
-    pub json: serde_json::Value,
+    pub comment: Comment,
 }
 
 /// One broadcaster per process: the comments projection publishes, every SSE connection

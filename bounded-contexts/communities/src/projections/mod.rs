@@ -1,4 +1,7 @@
-//! Read models of the communities context, and the queries the read routes make of them.
+//! Read models of the communities context, the queries the read routes make of them, and the
+//! views the API shows of their rows (`Post`, `Comment`, ...). Every list is keyset-paged: a
+//! query takes where the page starts (the decoded cursor) and how many rows to fetch, and each
+//! list declares its cursor (its spec, and the cursor of a row).
 //!
 //! - [`PostsProjection`]: the feeds (`hot`, `new`, `top`, `controversial`), keyset-paged.
 //! - [`CommentsProjection`]: comment trees, paged by level; feeds [`LiveComments`].
@@ -27,21 +30,27 @@ use projections::Projection;
 use shared_kernel::Recorded;
 
 pub use comments::{
-    COMMENTS, CommentNode, CommentPage, CommentRow, CommentSort, CommentsProjection,
-    DESCENDANTS_PER_PAGE, MAX_DEPTH_LIMIT, TreeQuery, comment_page, find_comment,
+    COMMENTS, Comment, CommentNode, CommentRow, CommentSort, CommentsProjection,
+    DESCENDANTS_PER_PAGE, MAX_DEPTH_LIMIT, SequencedComment, TreeQuery, comment_level,
+    comment_trees, comments_after, find_comment, last_sequence,
 };
-pub use cursor::{InvalidCursor, PageCursor, SortKey, page_size};
+pub use cursor::{CursorSpec, InvalidCursor, PageCursor, SortKey};
 pub use directory::{
-    CommunityRow, DIRECTORY, DirectoryProjection, find_community, is_moderator, moderators,
+    Community, CommunityRow, DIRECTORY, DirectoryProjection, find_community, is_moderator,
+    moderators,
 };
 pub use hot_ranks::{
     REFRESH_BATCH, REFRESH_EVERY, Refreshed, refresh_hot_ranks, run_hot_rank_refresh,
 };
-pub use karma::{KARMA, KarmaProjection, KarmaRow, user_karma};
+pub use karma::{CommunityKarma, KARMA, KARMA_CURSOR, KarmaProjection, karma_page, karma_total};
 pub use live::{LiveComment, LiveComments};
-pub use modlog::{MODLOG, ModlogProjection, ModlogRow, modlog_page};
-pub use posts::{FeedSort, POSTS, PostRow, PostsProjection, TopWindow, feed_page, find_post};
-pub use reports::{REPORTS, ReportRow, ReportsProjection, reports_page};
+pub use modlog::{
+    ActionTarget, MODLOG, MODLOG_CURSOR, ModlogEntry, ModlogProjection, ModlogRow, modlog_page,
+};
+pub use posts::{
+    FeedOrder, FeedSort, POSTS, Post, PostRow, PostsProjection, TopWindow, feed_page, find_post,
+};
+pub use reports::{REPORTS, Report, ReportRow, ReportStatus, ReportsProjection, reports_page};
 
 /// Every read model of the context; the comments projection tells `live` of new comments.
 #[must_use]
@@ -81,40 +90,6 @@ async fn record_vote(
         .await?
         .rows_affected();
     Ok(changed > 0)
-}
-
-/// A keyset page: the rows and where the next page starts (`None` on the last page).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// `rows` fetched with `LIMIT limit + 1`: the extra row only says that more follow.
-    fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> PageCursor) -> Self {
-        let limit = usize::try_from(limit).unwrap_or(0);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = if more {
-            rows.last().map(|r| cursor_of(r).encode())
-        } else {
-            None
-        };
-        Self {
-            items: rows,
-            next_cursor,
-        }
-    }
-}
-
-/// Why a page could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    #[error("invalid cursor")]
-    InvalidCursor,
-    #[error("read-model database: {0}")]
-    Database(#[from] sqlx::Error),
 }
 
 /// Read-model timestamps: RFC 3339, microseconds, `Z`: one length, so text order is time order.

@@ -8,8 +8,11 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::cursor::{KeyKind, PageCursor, SortKey, spec};
-use super::{FeedError, Page, is_communities_event, timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cursor::{CursorSpec, KeyKind, PageCursor, SortKey, bind_after, spec};
+use super::{is_communities_event, timestamp};
 
 /// The projection's name (its checkpoint key).
 pub const MODLOG: &str = "communities.modlog";
@@ -45,36 +48,78 @@ pub struct ModlogRow {
     pub at: String,
 }
 
+/// What a report or a moderator action is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ActionTarget {
+    /// `post`, `comment`, `user`, `community` or `report` (reports are about posts and
+    /// comments only).
+    #[schema(example = "post")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// One moderator action of a community's (public) moderation log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ModlogEntry {
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub community_id: String,
+    #[schema(format = Uuid)]
+    pub moderator_id: String,
+    /// `remove_post`, `restore_post`, `lock_post`, `unlock_post`, `pin_post`, `unpin_post`,
+    /// `remove_comment`, `restore_comment`, `ban_user`, `unban_user`, `appoint_moderator`,
+    /// `remove_moderator`, `change_settings` or `resolve_report`.
+    #[schema(example = "remove_post")]
+    pub action: String,
+    pub target: ActionTarget,
+    pub reason: Option<String>,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// A modlog page continues after an entry's global position (newest first).
+pub const MODLOG_CURSOR: CursorSpec<'static> = spec("modlog", KeyKind::NON_NEGATIVE_INT);
+
 impl ModlogRow {
+    /// Where a page that ends with this entry continues.
     #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "community_id": self.community_id,
-            "moderator_id": self.moderator_id,
-            "action": self.action,
-            "target": { "kind": self.target_kind, "id": self.target_id },
-            "reason": self.reason,
-            "at": self.at,
-        })
+    pub fn cursor(&self) -> PageCursor {
+        PageCursor::new(
+            MODLOG_CURSOR.sort,
+            SortKey::Int(self.position),
+            self.id.clone(),
+        )
     }
 }
 
-/// A page of a community's moderation log, newest first.
+impl From<ModlogRow> for ModlogEntry {
+    fn from(row: ModlogRow) -> Self {
+        Self {
+            id: row.id,
+            community_id: row.community_id,
+            moderator_id: row.moderator_id,
+            action: row.action,
+            target: ActionTarget {
+                kind: row.target_kind,
+                id: row.target_id,
+            },
+            reason: row.reason,
+            at: row.at,
+        }
+    }
+}
+
+/// A page of a community's moderation log, newest first: after `after` (a
+/// [`MODLOG_CURSOR`]), `fetch` rows at most.
 ///
 /// # Errors
-/// A cursor not ours, or the read-model database failed.
+/// The read-model database failed.
 pub async fn modlog_page(
     pool: &AnyPool,
     community_id: &str,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<Page<ModlogRow>, FeedError> {
-    const TAG: &str = "modlog";
-    let after = cursor
-        .map(|c| PageCursor::decode(c, spec(TAG, KeyKind::NON_NEGATIVE_INT)))
-        .transpose()
-        .map_err(|_| FeedError::InvalidCursor)?;
+    after: Option<PageCursor>,
+    fetch: i64,
+) -> Result<Vec<ModlogRow>, sqlx::Error> {
     let mut sql = String::from(
         "SELECT id, position, community_id, moderator_id, action, target_kind, target_id, reason, \
          at FROM communities_modlog WHERE community_id = $1",
@@ -82,21 +127,12 @@ pub async fn modlog_page(
     if after.is_some() {
         sql.push_str(" AND (position, id) < ($2, $3)");
     }
-    sql.push_str(&format!(
-        " ORDER BY position DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    sql.push_str(&format!(" ORDER BY position DESC, id DESC LIMIT {fetch}"));
     let mut query = sqlx::query_as::<_, ModlogRow>(&sql).bind(community_id.to_owned());
     if let Some(after) = after {
-        let SortKey::Int(position) = after.key else {
-            return Err(FeedError::InvalidCursor);
-        };
-        query = query.bind(position).bind(after.id);
+        query = bind_after(query, after);
     }
-    let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |r| {
-        PageCursor::new(TAG, SortKey::Int(r.position), r.id.clone())
-    }))
+    query.fetch_all(pool).await
 }
 
 /// A moderator action, as the log records it.

@@ -16,8 +16,8 @@ use sqlx::{AnyConnection, Row as _};
 use super::ranking::{controversy_rank, hot_rank, vote_delta};
 use super::{is_communities_event, timestamp};
 
-pub use feed::{FeedSort, TopWindow, feed_page, find_post};
-pub use row::PostRow;
+pub use feed::{FeedOrder, FeedSort, TopWindow, feed_page, find_post};
+pub use row::{Post, PostRow};
 
 /// The projection's name (its checkpoint key).
 pub const POSTS: &str = "communities.posts";

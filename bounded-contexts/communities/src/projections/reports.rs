@@ -6,8 +6,12 @@ use projections::{Interest, Projection, ProjectionError};
 use shared_kernel::Recorded;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::cursor::{KeyKind, PageCursor, SortKey, spec};
-use super::{FeedError, Page, is_communities_event, timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::cursor::{CursorSpec, KeyKind, PageCursor, SortKey, bind_after, spec};
+use super::modlog::ActionTarget;
+use super::{is_communities_event, timestamp};
 
 /// The projection's name (its checkpoint key).
 pub const REPORTS: &str = "communities.reports";
@@ -48,41 +52,111 @@ pub struct ReportRow {
     pub resolved_at: Option<String>,
 }
 
-impl ReportRow {
+/// Which reports of a queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Not resolved yet.
+    #[default]
+    Open,
+    Resolved,
+}
+
+impl ReportStatus {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    /// A queue's cursor is for one status: `reports:open` or `reports:resolved`.
     #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "community_id": self.community_id,
-            "target": { "kind": self.target_kind, "id": self.target_id },
-            "post_id": self.post_id,
-            "reporter_id": self.reporter_id,
-            "reason": self.reason,
-            "status": self.status,
-            "created_at": self.created_at,
-            "resolved_by": self.resolved_by,
-            "resolution": self.resolution,
-            "resolved_at": self.resolved_at,
-        })
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Self::Open => "reports:open",
+            Self::Resolved => "reports:resolved",
+        }
+    }
+
+    /// The cursors a page of this queue accepts: newest first, by filing time.
+    #[must_use]
+    pub const fn spec(self) -> CursorSpec<'static> {
+        spec(self.tag(), KeyKind::Time)
     }
 }
 
-/// A page of a community's reports in `status` (`open` or `resolved`), newest first.
+/// A report about a post or comment, as moderators read the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Report {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub community_id: String,
+    pub target: ActionTarget,
+    /// The post reported, or the post of the comment reported.
+    #[schema(format = Uuid)]
+    pub post_id: String,
+    #[schema(format = Uuid)]
+    pub reporter_id: String,
+    pub reason: String,
+    /// `open` or `resolved`.
+    #[schema(example = "open")]
+    pub status: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = Uuid)]
+    pub resolved_by: Option<String>,
+    pub resolution: Option<String>,
+    #[schema(format = DateTime)]
+    pub resolved_at: Option<String>,
+}
+
+impl ReportRow {
+    /// Where a page of `status`'s queue that ends with this report continues.
+    #[must_use]
+    pub fn cursor(&self, status: ReportStatus) -> PageCursor {
+        PageCursor::new(
+            status.tag(),
+            SortKey::Text(self.created_at.clone()),
+            self.id.clone(),
+        )
+    }
+}
+
+impl From<ReportRow> for Report {
+    fn from(row: ReportRow) -> Self {
+        Self {
+            id: row.id,
+            community_id: row.community_id,
+            target: ActionTarget {
+                kind: row.target_kind,
+                id: row.target_id,
+            },
+            post_id: row.post_id,
+            reporter_id: row.reporter_id,
+            reason: row.reason,
+            status: row.status,
+            created_at: row.created_at,
+            resolved_by: row.resolved_by,
+            resolution: row.resolution,
+            resolved_at: row.resolved_at,
+        }
+    }
+}
+
+/// A page of a community's reports in `status`, newest first: after `after` (a cursor of
+/// [`ReportStatus::spec`]), `fetch` rows at most.
 ///
 /// # Errors
-/// A cursor not ours, or the read-model database failed.
+/// The read-model database failed.
 pub async fn reports_page(
     pool: &AnyPool,
     community_id: &str,
-    status: &str,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<Page<ReportRow>, FeedError> {
-    let tag = format!("reports:{status}");
-    let after = cursor
-        .map(|c| PageCursor::decode(c, spec(&tag, KeyKind::Time)))
-        .transpose()
-        .map_err(|_| FeedError::InvalidCursor)?;
+    status: ReportStatus,
+    after: Option<PageCursor>,
+    fetch: i64,
+) -> Result<Vec<ReportRow>, sqlx::Error> {
     let mut sql = String::from(
         "SELECT id, community_id, target_kind, target_id, post_id, reporter_id, reason, status, \
          created_at, resolved_by, resolution, resolved_at FROM communities_reports \
@@ -91,27 +165,14 @@ pub async fn reports_page(
     if after.is_some() {
         sql.push_str(" AND (created_at, id) < ($3, $4)");
     }
-    sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {fetch}"));
     let mut query = sqlx::query_as::<_, ReportRow>(&sql)
         .bind(community_id.to_owned())
-        .bind(status.to_owned());
+        .bind(status.as_str().to_owned());
     if let Some(after) = after {
-        let SortKey::Text(at) = after.key else {
-            return Err(FeedError::InvalidCursor);
-        };
-        query = query.bind(at).bind(after.id);
+        query = bind_after(query, after);
     }
-    let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |r| {
-        PageCursor::new(
-            tag.clone(),
-            SortKey::Text(r.created_at.clone()),
-            r.id.clone(),
-        )
-    }))
+    query.fetch_all(pool).await
 }
 
 #[derive(Debug, Default)]

@@ -1,7 +1,10 @@
 //! A comment as the API reads it, a comment with the replies a page loaded, and the orders
 //! of a tree's levels.
 
-use crate::projections::cursor::{KeyKind, SortKey};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::projections::cursor::{CursorSpec, KeyKind, PageCursor, SortKey, spec};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CommentRow {
@@ -27,33 +30,58 @@ pub struct CommentRow {
     pub removed: i64,
 }
 
+/// A comment with the replies the page loaded. A deleted or removed comment keeps its place
+/// (its replies hang under it) but not its body (null).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Comment {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub post_id: String,
+    #[schema(format = Uuid)]
+    pub community_id: String,
+    /// The comment this one replies to; null for a top-level comment.
+    #[schema(format = Uuid)]
+    pub parent_id: Option<String>,
+    /// The ids from the top-level comment down to this one, dot-separated.
+    pub path: String,
+    /// 0 for a top-level comment.
+    pub depth: i64,
+    #[schema(format = Uuid)]
+    pub author_id: String,
+    pub body: Option<String>,
+    pub deleted: bool,
+    pub removed: bool,
+    pub revision: i64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    #[schema(format = DateTime)]
+    pub edited_at: Option<String>,
+    pub score: i64,
+    pub ups: i64,
+    pub downs: i64,
+    pub hot_rank: f64,
+    /// Its direct replies, loaded or not.
+    pub child_count: i64,
+    /// The replies the page loaded (down to `max_depth`); always empty in the live stream.
+    #[schema(no_recursion)]
+    pub replies: Vec<Comment>,
+    /// It has replies the page did not load (below `max_depth`, or past the page's cap):
+    /// fetch them with `parent_id`.
+    pub more_replies: bool,
+}
+
 impl CommentRow {
-    /// The comment as the API shows it, without replies. Deleted and removed comments keep
-    /// their place (their replies hang under them) but not their body.
+    /// The comment as the API shows it, without replies (as the live stream sends it).
     #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        let hidden = self.deleted != 0 || self.removed != 0;
-        serde_json::json!({
-            "id": self.id,
-            "post_id": self.post_id,
-            "community_id": self.community_id,
-            "parent_id": self.parent_id,
-            "path": self.path,
-            "depth": self.depth,
-            "author_id": self.author_id,
-            "body": if hidden { None } else { Some(&self.body) },
-            "deleted": self.deleted != 0,
-            "removed": self.removed != 0,
-            "revision": self.revision,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "edited_at": self.edited_at,
-            "score": self.score,
-            "ups": self.ups,
-            "downs": self.downs,
-            "hot_rank": self.hot_rank,
-            "child_count": self.child_count,
-        })
+    pub fn view(self) -> Comment {
+        CommentNode {
+            comment: self,
+            replies: Vec::new(),
+        }
+        .view()
     }
 }
 
@@ -65,39 +93,65 @@ pub struct CommentNode {
 }
 
 impl CommentNode {
+    /// The comment and its loaded replies as the API shows them. Deleted and removed comments
+    /// keep their place (their replies hang under them) but not their body.
     #[must_use]
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut json = self.comment.to_json();
-        let loaded = self.replies.len();
-        json["replies"] = self.replies.iter().map(Self::to_json).collect();
+    pub fn view(self) -> Comment {
+        let c = self.comment;
+        let hidden = c.deleted != 0 || c.removed != 0;
         // Replies exist that this page did not load (below max_depth, or past the page's cap).
-        json["more_replies"] = serde_json::Value::Bool(
-            i64::try_from(loaded).unwrap_or(i64::MAX) < self.comment.child_count,
-        );
-        json
+        let more_replies = i64::try_from(self.replies.len()).unwrap_or(i64::MAX) < c.child_count;
+        Comment {
+            id: c.id,
+            post_id: c.post_id,
+            community_id: c.community_id,
+            parent_id: c.parent_id,
+            path: c.path,
+            depth: c.depth,
+            author_id: c.author_id,
+            body: if hidden { None } else { Some(c.body) },
+            deleted: c.deleted != 0,
+            removed: c.removed != 0,
+            revision: c.revision,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            edited_at: c.edited_at,
+            score: c.score,
+            ups: c.ups,
+            downs: c.downs,
+            hot_rank: c.hot_rank,
+            child_count: c.child_count,
+            replies: self.replies.into_iter().map(Self::view).collect(),
+            more_replies,
+        }
     }
 }
 
-/// The orders of a comment tree's levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The orders of a comment tree's levels (`?sort=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum CommentSort {
+    /// Highest score first.
+    #[default]
     Top,
     New,
     Hot,
 }
 
 impl CommentSort {
+    /// The cursors a page of this order accepts.
     #[must_use]
-    pub fn parse(text: Option<&str>) -> Option<Self> {
-        Some(match text.unwrap_or("top") {
-            "top" => Self::Top,
-            "new" => Self::New,
-            "hot" => Self::Hot,
-            _ => return None,
-        })
+    pub const fn spec(self) -> CursorSpec<'static> {
+        spec(self.tag(), self.key_kind())
     }
 
-    pub(super) const fn tag(self) -> &'static str {
+    /// Where a page of this order that ends with `c` continues.
+    #[must_use]
+    pub fn cursor_of(self, c: &CommentRow) -> PageCursor {
+        PageCursor::new(self.tag(), self.key_of(c), c.id.clone())
+    }
+
+    const fn tag(self) -> &'static str {
         match self {
             Self::Top => "comments:top",
             Self::New => "comments:new",
@@ -114,7 +168,7 @@ impl CommentSort {
     }
 
     /// The key a cursor of this sort carries: integer scores, creation times, finite ranks.
-    pub(super) const fn key_kind(self) -> KeyKind {
+    const fn key_kind(self) -> KeyKind {
         match self {
             Self::Top => KeyKind::INT,
             Self::New => KeyKind::Time,
@@ -122,7 +176,7 @@ impl CommentSort {
         }
     }
 
-    pub(super) fn key_of(self, c: &CommentRow) -> SortKey {
+    fn key_of(self, c: &CommentRow) -> SortKey {
         match self {
             Self::Top => SortKey::Int(c.score),
             Self::New => SortKey::Text(c.created_at.clone()),

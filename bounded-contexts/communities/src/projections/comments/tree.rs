@@ -8,15 +8,7 @@ use sqlx::AnyPool;
 use super::{
     COMMENT_COLUMNS, CommentNode, CommentRow, CommentSort, DESCENDANTS_PER_PAGE, MAX_DEPTH_LIMIT,
 };
-use crate::projections::cursor::{PageCursor, SortKey, spec};
-use crate::projections::{FeedError, Page};
-
-/// A page of a comment tree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommentPage {
-    pub items: Vec<CommentNode>,
-    pub next_cursor: Option<String>,
-}
+use crate::projections::cursor::{PageCursor, bind_after};
 
 /// What a page of comments is about.
 #[derive(Debug, Clone, Copy)]
@@ -25,63 +17,56 @@ pub struct TreeQuery<'a> {
     /// Page over this comment's replies instead of the post's top-level comments.
     pub parent_id: Option<&'a str>,
     pub sort: CommentSort,
-    /// Levels of replies below the page's comments (0: the page's comments alone).
-    pub max_depth: u32,
-    pub cursor: Option<&'a str>,
-    pub limit: i64,
 }
 
-/// One page of a post's comment tree (see the module documentation).
+/// One level of a post's comment tree (see the module documentation): after `after` (a cursor
+/// of `q.sort`), `fetch` comments at most, without their replies ([`comment_trees`] adds them).
 ///
 /// # Errors
-/// A cursor of another sort or not ours, or the read-model database failed.
-pub async fn comment_page(pool: &AnyPool, q: TreeQuery<'_>) -> Result<CommentPage, FeedError> {
-    let after = q
-        .cursor
-        .map(|c| PageCursor::decode(c, spec(q.sort.tag(), q.sort.key_kind())))
-        .transpose()
-        .map_err(|_| FeedError::InvalidCursor)?;
+/// The read-model database failed.
+pub async fn comment_level(
+    pool: &AnyPool,
+    q: TreeQuery<'_>,
+    after: Option<PageCursor>,
+    fetch: i64,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
     let column = q.sort.column();
     let mut sql =
         format!("SELECT {COMMENT_COLUMNS} FROM communities_comments WHERE parent_key = $1");
     if after.is_some() {
         sql.push_str(&format!(" AND ({column}, id) < ($2, $3)"));
     }
-    sql.push_str(&format!(
-        " ORDER BY {column} DESC, id DESC LIMIT {}",
-        q.limit + 1
-    ));
+    sql.push_str(&format!(" ORDER BY {column} DESC, id DESC LIMIT {fetch}"));
     let parent_key = q.parent_id.unwrap_or(q.post_id).to_owned();
     let mut query = sqlx::query_as::<_, CommentRow>(&sql).bind(parent_key);
     if let Some(after) = after {
-        query = match after.key {
-            SortKey::Int(v) => query.bind(v),
-            SortKey::Float(v) => query.bind(v),
-            SortKey::Text(v) => query.bind(v),
-        }
-        .bind(after.id);
+        query = bind_after(query, after);
     }
-    let rows = query.fetch_all(pool).await?;
-    let sort = q.sort;
-    let page = Page::from_rows(rows, q.limit, |c| {
-        PageCursor::new(sort.tag(), sort.key_of(c), c.id.clone())
-    });
-    let descendants = descendants_of(pool, &page.items, q.max_depth.min(MAX_DEPTH_LIMIT)).await?;
+    query.fetch_all(pool).await
+}
+
+/// The comments of one page of a level, each with its replies down to `max_depth` levels
+/// below it, in `sort` order at every level.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn comment_trees(
+    pool: &AnyPool,
+    level: Vec<CommentRow>,
+    max_depth: u32,
+    sort: CommentSort,
+) -> Result<Vec<CommentNode>, sqlx::Error> {
+    let descendants = descendants_of(pool, &level, max_depth.min(MAX_DEPTH_LIMIT)).await?;
     let mut children: HashMap<String, Vec<CommentRow>> = HashMap::new();
     for d in descendants {
         if let Some(parent) = d.parent_id.clone() {
             children.entry(parent).or_default().push(d);
         }
     }
-    let items = page
-        .items
+    Ok(level
         .into_iter()
         .map(|c| build(c, &mut children, sort))
-        .collect();
-    Ok(CommentPage {
-        items,
-        next_cursor: page.next_cursor,
-    })
+        .collect())
 }
 
 /// The descendants of `page` (siblings) down to `max_depth` levels below them, shallowest

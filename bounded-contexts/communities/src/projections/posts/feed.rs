@@ -1,35 +1,27 @@
 //! The reads of the feed: a community's posts in every sort, keyset-paged, and one post.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 use sqlx::AnyPool;
+use utoipa::ToSchema;
 
 use super::{POST_COLUMNS, PostRow};
-use crate::projections::cursor::{KeyKind, PageCursor, SortKey, spec};
-use crate::projections::{FeedError, Page, timestamp};
+use crate::projections::cursor::{CursorSpec, KeyKind, PageCursor, SortKey, bind_after, spec};
+use crate::projections::timestamp;
 
-/// How long back `top` looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long back `sort=top` looks (`?t=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum TopWindow {
     Day,
     Week,
     Month,
     Year,
+    #[default]
     All,
 }
 
 impl TopWindow {
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            "all" => Self::All,
-            _ => return None,
-        })
-    }
-
     const fn name(self) -> &'static str {
         match self {
             Self::Day => "day",
@@ -51,6 +43,17 @@ impl TopWindow {
     }
 }
 
+/// A feed's order as the query names it (`?sort=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedOrder {
+    #[default]
+    Hot,
+    New,
+    Top,
+    Controversial,
+}
+
 /// The orders of a community's feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedSort {
@@ -61,24 +64,20 @@ pub enum FeedSort {
 }
 
 impl FeedSort {
-    /// `sort` and `t` of the query string (`t` only matters for `top`; default `all`).
+    /// The feed of `?sort=` and `?t=` (`t` only matters for `top`).
     #[must_use]
-    pub fn parse(sort: Option<&str>, window: Option<&str>) -> Option<Self> {
-        let window = match window {
-            None => TopWindow::All,
-            Some(w) => TopWindow::parse(w)?,
-        };
-        Some(match sort.unwrap_or("hot") {
-            "hot" => Self::Hot,
-            "new" => Self::New,
-            "top" => Self::Top(window),
-            "controversial" => Self::Controversial,
-            _ => return None,
-        })
+    pub const fn of(order: FeedOrder, window: TopWindow) -> Self {
+        match order {
+            FeedOrder::Hot => Self::Hot,
+            FeedOrder::New => Self::New,
+            FeedOrder::Top => Self::Top(window),
+            FeedOrder::Controversial => Self::Controversial,
+        }
     }
 
     /// The cursor's sort tag: a cursor of one sort is refused by another.
-    fn tag(self) -> String {
+    #[must_use]
+    pub fn tag(self) -> String {
         match self {
             Self::Hot => "hot".into(),
             Self::New => "new".into(),
@@ -96,6 +95,12 @@ impl FeedSort {
         }
     }
 
+    /// The cursors a page of this sort accepts; `tag` is [`Self::tag`].
+    #[must_use]
+    pub const fn spec(self, tag: &str) -> CursorSpec<'_> {
+        spec(tag, self.key_kind())
+    }
+
     /// The key a cursor of this sort carries: finite ranks, integer scores, publication times.
     const fn key_kind(self) -> KeyKind {
         match self {
@@ -105,33 +110,32 @@ impl FeedSort {
         }
     }
 
-    fn key_of(self, post: &PostRow) -> SortKey {
-        match self {
+    /// Where a page that ends with `post` continues.
+    #[must_use]
+    pub fn cursor_of(self, post: &PostRow) -> PageCursor {
+        let key = match self {
             Self::Hot => SortKey::Float(post.hot_rank),
             Self::New => SortKey::Text(post.published_at.clone()),
             Self::Top(_) => SortKey::Int(post.score),
             Self::Controversial => SortKey::Float(post.controversy_rank),
-        }
+        };
+        PageCursor::new(self.tag(), key, post.id.clone())
     }
 }
 
-/// One page of a community's feed: listed posts only (neither removed nor deleted).
+/// One page of a community's feed: listed posts only (neither removed nor deleted), after
+/// `after` (a cursor of this sort), `fetch` rows at most.
 ///
 /// # Errors
-/// A cursor of another sort or not ours, or the read-model database failed.
+/// The read-model database failed.
 pub async fn feed_page(
     pool: &AnyPool,
     community_id: &str,
     sort: FeedSort,
-    cursor: Option<&str>,
-    limit: i64,
+    after: Option<PageCursor>,
+    fetch: i64,
     now: DateTime<Utc>,
-) -> Result<Page<PostRow>, FeedError> {
-    let tag = sort.tag();
-    let after = cursor
-        .map(|c| PageCursor::decode(c, spec(&tag, sort.key_kind())))
-        .transpose()
-        .map_err(|_| FeedError::InvalidCursor)?;
+) -> Result<Vec<PostRow>, sqlx::Error> {
     let column = sort.column();
     let mut sql = format!(
         "SELECT {POST_COLUMNS} FROM communities_posts \
@@ -153,26 +157,15 @@ pub async fn feed_page(
             next_param + 1
         ));
     }
-    sql.push_str(&format!(
-        " ORDER BY {column} DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    sql.push_str(&format!(" ORDER BY {column} DESC, id DESC LIMIT {fetch}"));
     let mut query = sqlx::query_as::<_, PostRow>(&sql).bind(community_id.to_owned());
     if let Some(since) = since {
         query = query.bind(since);
     }
     if let Some(after) = after {
-        query = match after.key {
-            SortKey::Int(v) => query.bind(v),
-            SortKey::Float(v) => query.bind(v),
-            SortKey::Text(v) => query.bind(v),
-        }
-        .bind(after.id);
+        query = bind_after(query, after);
     }
-    let rows = query.fetch_all(pool).await?;
-    Ok(Page::from_rows(rows, limit, |p| {
-        PageCursor::new(tag.clone(), sort.key_of(p), p.id.clone())
-    }))
+    query.fetch_all(pool).await
 }
 
 /// One post, whatever its state.
