@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 use utoipa::Modify as _;
 use utoipa::openapi::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -30,7 +30,6 @@ pub const DOCS_PATH: &str = "/docs";
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     servers((url = "/", description = "The server that serves this document")),
-    paths(document_route),
 )]
 struct Root;
 
@@ -39,7 +38,8 @@ struct Root;
 #[must_use]
 pub fn document<'a>(contexts: impl IntoIterator<Item = &'a OpenApi>) -> OpenApi {
     let mut doc = <Root as utoipa::OpenApi>::openapi();
-    doc.merge(crate::ops::openapi());
+    doc.merge(document_routes().into_openapi());
+    doc.merge(crate::ops::routes_document());
     for context in contexts {
         doc.merge(context.clone());
     }
@@ -67,8 +67,18 @@ pub fn to_json(doc: &OpenApi) -> serde_json::Result<String> {
     tag = "ops",
     responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json", body = Object))
 )]
-#[allow(dead_code)]
-async fn document_route() {}
+async fn document_json(State(text): State<Arc<str>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
+        .into_response()
+}
+
+/// The document's own route, declared once.
+fn document_routes() -> http_kernel::Routes<Arc<str>> {
+    http_kernel::Routes::new().routes(http_kernel::routes!(document_json))
+}
 
 /// `GET /api/v1/openapi.json` (the document) and Swagger UI at `/docs`.
 ///
@@ -76,20 +86,10 @@ async fn document_route() {}
 /// The document cannot be serialized (never in practice).
 pub fn router(doc: &OpenApi) -> serde_json::Result<Router> {
     let text: Arc<str> = to_json(doc)?.into();
-    let serve = get(move || {
-        let text = Arc::clone(&text);
-        async move {
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                text.to_string(),
-            )
-                .into_response()
-        }
-    });
     let ui = SwaggerUi::new(DOCS_PATH).config(
         Config::new([DOCUMENT_PATH])
             .try_it_out_enabled(true)
             .persist_authorization(true),
     );
-    Ok(Router::new().route(DOCUMENT_PATH, serve).merge(ui))
+    Ok(Router::from(document_routes().with_state(text)).merge(ui))
 }

@@ -4,12 +4,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use http_kernel::Problem;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use projections::Progress;
@@ -40,54 +38,56 @@ pub struct Ops {
     pub projectors: Arc<Vec<projections::ProjectorHandle>>,
 }
 
-pub fn router(ops: Ops) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/commands/{id}", get(command_status))
-        .with_state(ops)
+/// The operations routes, each declared once (tag `ops`).
+fn declared() -> http_kernel::Routes<Ops> {
+    http_kernel::Routes::with_openapi(<OpsApi as utoipa::OpenApi>::openapi())
+        .routes(http_kernel::routes!(healthz))
+        .routes(http_kernel::routes!(readyz))
+        .routes(http_kernel::routes!(metrics))
+        .routes(http_kernel::routes!(command_status))
 }
 
-/// The OpenAPI description of these routes (tag `ops`).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <OpsApi as utoipa::OpenApi>::openapi()
+/// The operations routes, served.
+pub fn routes(ops: Ops) -> axum::Router {
+    declared().with_state(ops).into()
+}
+
+/// The description of the operations routes (the same declarations as [`routes`]).
+#[must_use]
+pub fn routes_document() -> utoipa::openapi::OpenApi {
+    declared().into_openapi()
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(healthz, readyz, metrics, command_status),
-    components(schemas(Readiness, CommandStatus)),
-    tags((name = "ops", description = "Operations: liveness, readiness, Prometheus metrics, the \
-        status of a command that answered 202, and this description"))
-)]
+#[openapi(tags((name = "ops", description = "Operations: liveness, readiness, Prometheus \
+    metrics, the status of a command that answered 202, and this description")))]
 struct OpsApi;
 
-/// The body of a ready `GET /readyz` (documentation only: the route builds it as JSON).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+/// The checks of `GET /readyz`: the body of a ready answer, and the extension members of the
+/// problem of a not-ready one.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct Readiness {
-    /// `ready`.
+    /// `ready`, or absent in a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "ready")]
-    status: String,
+    status: Option<&'static str>,
     /// `ok` or `unreachable`.
-    event_store: String,
+    event_store: &'static str,
     /// `ok` or `unreachable`.
-    read_models: String,
+    read_models: &'static str,
     /// Each projection's checkpoint (`<position>` or `<position>@<event id>`).
-    projections: std::collections::BTreeMap<String, String>,
+    projections: std::collections::BTreeMap<&'static str, String>,
     /// The projections whose projector stopped (empty when ready).
-    stopped_projections: Vec<String>,
+    stopped_projections: Vec<&'static str>,
 }
 
-/// The body of `GET /api/v1/commands/{id}` (documentation only).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+/// The body of `GET /api/v1/commands/{id}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct CommandStatus {
     command_id: uuid::Uuid,
     /// `completed`.
     #[schema(example = "completed")]
-    status: String,
+    status: &'static str,
     /// The stream the command appended to, e.g. `order-<uuid>`.
     stream_id: String,
     /// The stream's version after the command.
@@ -100,7 +100,6 @@ struct CommandStatus {
 #[utoipa::path(
     get,
     path = "/healthz",
-    tag = "ops",
     responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain", example = "ok"))
 )]
 async fn healthz() -> &'static str {
@@ -111,7 +110,6 @@ async fn healthz() -> &'static str {
 #[utoipa::path(
     get,
     path = "/readyz",
-    tag = "ops",
     responses(
         (status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "`not_ready`: a dependency is unreachable or a projection \
@@ -122,47 +120,39 @@ async fn healthz() -> &'static str {
 async fn readyz(State(ops): State<Ops>) -> Response {
     let store = ops.store.head().await;
     let read = sqlx::query("SELECT 1").execute(&ops.read).await;
-    let stopped: Vec<&str> = ops
+    let stopped: Vec<&'static str> = ops
         .projectors
         .iter()
         .filter(|p| p.task.is_finished())
         .flat_map(|p| p.names.iter().copied())
         .collect();
-    let projections: serde_json::Map<String, serde_json::Value> = ops
-        .progress
-        .snapshot()
-        .into_iter()
-        .map(|(name, cursor)| (name.to_owned(), serde_json::json!(cursor.to_string())))
-        .collect();
     let ready = store.is_ok() && read.is_ok() && stopped.is_empty();
-    let mut body = serde_json::json!({
-        "event_store": if store.is_ok() { "ok" } else { "unreachable" },
-        "read_models": if read.is_ok() { "ok" } else { "unreachable" },
-        "projections": projections,
-        "stopped_projections": stopped,
-    });
+    let checks = Readiness {
+        status: ready.then_some("ready"),
+        event_store: if store.is_ok() { "ok" } else { "unreachable" },
+        read_models: if read.is_ok() { "ok" } else { "unreachable" },
+        projections: ops
+            .progress
+            .snapshot()
+            .into_iter()
+            .map(|(name, cursor)| (name, cursor.to_string()))
+            .collect(),
+        stopped_projections: stopped,
+    };
     if ready {
-        body["status"] = "ready".into();
-        return http_kernel::Json(body).into_response();
+        return http_kernel::Json(checks).into_response();
     }
     // Not ready is an error like any other: problem+json (code `not_ready`), with the checks
     // as extension members (RFC 9457).
-    let problem = http_kernel::Problem::new(
+    let mut problem = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "not_ready",
         "a dependency is unreachable or a projection stopped",
     );
-    if let (Some(fields), Ok(serde_json::Value::Object(members))) =
-        (body.as_object_mut(), serde_json::to_value(&problem))
-    {
-        fields.extend(members);
+    if let Ok(serde_json::Value::Object(members)) = serde_json::to_value(&checks) {
+        problem.extensions = members;
     }
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
+    problem.into_response()
 }
 
 /// Where a write that answered 202 can be followed up: the command's result once its events
@@ -170,15 +160,11 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 #[utoipa::path(
     get,
     path = "/api/v1/commands/{id}",
-    tag = "ops",
     params(("id" = String, Path, description = "The command id (`command_id` of a 202 answer)")),
     responses(
         (status = 200, description = "The command completed: its events are stored", body = CommandStatus,
             headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))),
-        (status = 400, description = "`malformed_uri`: the path does not decode to UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: no completed command with this id (yet, or not a UUID)", body = Problem, content_type = "application/problem+json"),
-        (status = 414, description = "`uri_too_long`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the path holds a control character", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn command_status(
@@ -193,13 +179,13 @@ async fn command_status(
         .await
         .map_err(http_kernel::ApiError::internal)?
         .ok_or_else(not_yet)?;
-    let mut response = http_kernel::Json(serde_json::json!({
-        "command_id": id,
-        "status": "completed",
-        "stream_id": stream.to_string(),
-        "stream_version": appended.stream_version,
-        "position": appended.position,
-    }))
+    let mut response = http_kernel::Json(CommandStatus {
+        command_id: id,
+        status: "completed",
+        stream_id: stream.to_string(),
+        stream_version: appended.stream_version,
+        position: appended.position,
+    })
     .into_response();
     response
         .headers_mut()
@@ -211,7 +197,6 @@ async fn command_status(
 #[utoipa::path(
     get,
     path = "/metrics",
-    tag = "ops",
     responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
 )]
 async fn metrics(State(ops): State<Ops>) -> Response {

@@ -79,8 +79,8 @@ pub struct Context {
     pub router: Router,
     /// Background work, spawned when the process serves.
     pub background: Vec<Background>,
-    /// The OpenAPI description of [`router`](Self::router)'s routes (the context's
-    /// `http::openapi::openapi()`); the composition root merges every context's into one.
+    /// The OpenAPI description of [`router`](Self::router)'s routes, from the same declarations
+    /// ([`Self::with_routes`]); the composition root merges every context's into one.
     pub openapi: utoipa::openapi::OpenApi,
 }
 
@@ -137,23 +137,6 @@ impl Context {
         }
         self.router = self.router.merge(router);
         self.openapi.merge(doc);
-        self
-    }
-
-    /// Merges routes into the context's router.
-    ///
-    /// Transitional: contexts not yet declaring their routes once ([`Self::with_routes`]).
-    #[must_use]
-    pub fn with_router(mut self, router: Router) -> Self {
-        self.router = self.router.merge(router);
-        self
-    }
-
-    /// Merges an OpenAPI description of the context's routes into its document (paths,
-    /// schemas, tags; the first one's entries win on a clash).
-    #[must_use]
-    pub fn with_openapi(mut self, openapi: utoipa::openapi::OpenApi) -> Self {
-        self.openapi.merge(openapi);
         self
     }
 

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse as _, Response};
 use projections::{Progress, WaitError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared_kernel::{CommandBus, CommandEnvelope};
 use sqlx::AnyPool;
 
-use crate::{ApiError, Caller, CommandIds, Written, min_position, send_command};
+use crate::{ApiError, Caller, CommandIds, Written, send_command};
 
 /// The state of a context's routes: the bus its writes go over, the read models, their
 /// progress, and `extra`, what this context's routes need besides (`()` when nothing).
@@ -110,60 +108,6 @@ impl<X> ContextApi<X> {
         send_command(self.bus.as_ref(), envelope, self.context, resource_id).await
     }
 
-    /// Sends `command` and answers `status` with the handler's body, untyped.
-    ///
-    /// Transitional: routes not yet moved to typed replies ([`Self::command`]) use it.
-    ///
-    /// # Errors
-    /// As [`Self::command`].
-    pub async fn send<C: Serialize>(
-        &self,
-        caller: &Caller,
-        ids: CommandIds,
-        command: &C,
-        status: StatusCode,
-    ) -> Result<Response, ApiError> {
-        self.send_creating(caller, ids, command, status, None).await
-    }
-
-    /// [`Self::send`] for a command creating `resource_id` (a late reply's 202 names it).
-    ///
-    /// Transitional, as [`Self::send`].
-    ///
-    /// # Errors
-    /// As [`Self::send`].
-    pub async fn send_creating<C: Serialize>(
-        &self,
-        caller: &Caller,
-        ids: CommandIds,
-        command: &C,
-        status: StatusCode,
-        resource_id: Option<String>,
-    ) -> Result<Response, ApiError> {
-        let written: Written<serde_json::Value> = self
-            .command_creating(caller, ids, command, resource_id)
-            .await?;
-        Ok(written.with_status(status).into_response())
-    }
-
-    /// [`Self::send`] answering 201 with a `Location` header. A 202 (the reply late) keeps
-    /// its own `Location`: the command's status, not the resource yet.
-    ///
-    /// Transitional, as [`Self::send`].
-    ///
-    /// # Errors
-    /// As [`Self::send`].
-    pub async fn send_created<C: Serialize>(
-        &self,
-        caller: &Caller,
-        ids: CommandIds,
-        command: &C,
-        location: &str,
-    ) -> Result<Response, ApiError> {
-        let written: Written<serde_json::Value> = self.command(caller, ids, command).await?;
-        Ok(written.created(|_| location.to_owned()).into_response())
-    }
-
     /// Waits until `read_model` has reached `position`.
     ///
     /// # Errors
@@ -185,25 +129,6 @@ impl<X> ContextApi<X> {
             .await
             .map(|_| ())
             .map_err(ApiError::internal)
-    }
-
-    /// Waits until each of `read_models` contains the caller's write, if the request asked
-    /// to (`Agora-Min-Position`).
-    ///
-    /// # Errors
-    /// 400 for a malformed header; as [`Self::wait_until`].
-    pub async fn wait_for(
-        &self,
-        headers: &HeaderMap,
-        read_models: &[&str],
-    ) -> Result<(), ApiError> {
-        let Some(position) = min_position(headers)? else {
-            return Ok(());
-        };
-        for read_model in read_models {
-            self.wait_until(read_model, position).await?;
-        }
-        Ok(())
     }
 }
 

@@ -198,6 +198,7 @@ mod tests {
     }
 
     #[tokio::test]
+    #[allow(clippy::disallowed_methods)] // a router of the test's own, described by nothing
     async fn bare_errors_become_problems_and_keep_their_headers() {
         let app = Router::new()
             .route("/only-get", get(|| async { "ok" }))

@@ -278,10 +278,16 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if let Self::Unauthenticated(why) = &self {
+        // Every 401 carries a challenge (RFC 9110 section 15.5.2): a refused token says why; other
+        // refused credentials (a wrong password) name the scheme only.
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let why = match &self {
+                Self::Unauthenticated(why) => why.as_deref(),
+                _ => None,
+            };
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge(why.as_deref()));
+                .insert(header::WWW_AUTHENTICATE, challenge(why));
         }
         response
     }

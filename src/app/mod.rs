@@ -112,7 +112,7 @@ pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::R
     let document = crate::openapi::document(&parts.openapi);
     let routes = parts
         .router
-        .merge(ops::router(ops))
+        .merge(ops::routes(ops))
         .merge(crate::openapi::router(&document)?);
     let router = layers::wrap(routes, config, &auth, &database.read);
     Ok(Platform {

@@ -2,22 +2,18 @@
 //! schema `Problem`), the security schemes, the headers of the read-your-writes and idempotency
 //! contracts.
 //!
-//! A context describes its routes with `#[utoipa::path(...)]` beside each handler and gathers
-//! them in its `src/http/openapi.rs` (`pub fn openapi() -> utoipa::openapi::OpenApi`); its
-//! registration hands that to `Context::with_openapi`, and the composition root merges every
-//! context's document into one, adding what is declared here ([`SecuritySchemes`]).
+//! A context describes each route with `#[utoipa::path(...)]` beside its handler and declares
+//! it once with `routes!` (see [`crate::router`]); `Context::with_routes` completes the
+//! context's document with what every operation shares ([`ContextOperations`]), and the
+//! composition root merges every context's document into one, adding what is declared here
+//! ([`SecuritySchemes`], [`EdgeResponses`]).
 //!
-//! In a `#[utoipa::path]`:
-//! - authentication: `security(("bearer" = []))` ([`BEARER`]); the root adds the session cookie
-//!   ([`SESSION`]) as the alternative wherever `bearer` is required;
-//! - a write: `params(http_kernel::openapi::IdempotencyKeyHeader)`, and on its success
-//!   responses the `Agora-Position` header, declared as
-//!   `headers(("Agora-Position" = u64, description = "Global position of the write's last event: send it as Agora-Min-Position to read your write"))`
-//!   (a string literal: the macro takes no constant; [`AGORA_POSITION_DESCRIPTION`] is the
-//!   wording);
-//! - a read behind a read model: `params(http_kernel::openapi::MinPositionHeader)`;
-//! - an error: `(status = 404, description = "`not_found`: ...", body = Problem, content_type = "application/problem+json")`
-//!   (`use http_kernel::Problem;` — the schema's name is `Problem`).
+//! In a `#[utoipa::path]`, a route declares only what is its own: method, path, summary, its
+//! parameters (`params(Page)` for a list), `request_body`, its success response with the
+//! type it returns, the refusals of its own rules (`(status = 409, description = "`sku_taken`:
+//! ...")`: the problem body is added), and `security(("bearer" = []))` when it needs a caller
+//! ([`BEARER`]; the root adds the session cookie, [`SESSION`], as the alternative). Everything
+//! else is added by [`ContextOperations`].
 
 mod shared;
 

@@ -32,8 +32,8 @@ use super::{
 
 /// The operation extension a write sets when it answers without a command on the bus (a login
 /// issues tokens itself): it never answers 202 and carries no `Agora-Position`. Removed from
-/// the document once read. In a route: `extensions((http_kernel::openapi::ANSWERS_DIRECTLY =
-/// json!(true)))`.
+/// the document once read. In a route (utoipa takes a literal there, not this constant):
+/// `extensions(("x-agora-answers-directly" = json!(true)))`.
 pub const ANSWERS_DIRECTLY: &str = "x-agora-answers-directly";
 
 /// Adds what every operation of the context `tag` shares (see the module's documentation).
@@ -201,14 +201,20 @@ impl ContextOperations {
     }
 }
 
+/// Whether the operation requires a token: some requirement names `bearer` and none is the
+/// empty one (`{}`, "anonymous callers too"), which makes the token optional.
 fn requires_bearer(op: &Operation) -> bool {
     op.security.as_ref().is_some_and(|requirements| {
-        requirements.iter().any(|r| {
-            serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_object().map(|o| o.contains_key(BEARER)))
-                .unwrap_or(false)
-        })
+        let names: Vec<Vec<String>> = requirements
+            .iter()
+            .map(|r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+                    .unwrap_or_default()
+            })
+            .collect();
+        names.iter().any(|n| n.iter().any(|k| k == BEARER)) && !names.iter().any(Vec::is_empty)
     })
 }
 
