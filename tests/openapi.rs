@@ -271,3 +271,63 @@ async fn the_router_serves_exactly_what_the_document_describes() {
         );
     }
 }
+
+/// The route table of `docs/api.md`, from the document: one row per operation, by tag.
+fn route_table(doc: &Value) -> String {
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let tag = op["tags"][0].as_str().unwrap_or("other").to_owned();
+            let who = if op["security"].as_array().is_some_and(|s| {
+                !s.iter()
+                    .any(|r| r.as_object().is_some_and(serde_json::Map::is_empty))
+            }) {
+                "signed in"
+            } else {
+                "anyone"
+            };
+            let summary = op["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('|', "\\|");
+            rows.push((
+                tag,
+                path.clone(),
+                method.to_uppercase(),
+                format!("{who} | {summary}"),
+            ));
+        }
+    }
+    rows.sort();
+    let mut table =
+        String::from("| context | method | path | who | what |\n|---|---|---|---|---|\n");
+    for (tag, path, method, rest) in rows {
+        table.push_str(&format!("| {tag} | {method} | `{path}` | {rest} |\n"));
+    }
+    table
+}
+
+#[tokio::test]
+async fn the_route_table_of_the_docs_is_the_document_s() {
+    let doc: Value = serde_json::from_str(&generated().await).unwrap();
+    let table = route_table(&doc);
+    let file = root().join("docs/api.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (begin, end) = ("<!-- routes:begin -->\n", "<!-- routes:end -->");
+    let start = text.find(begin).unwrap() + begin.len();
+    let stop = text.find(end).unwrap();
+    if text[start..stop] != table {
+        if std::env::var_os("AGORA_BLESS").is_some() {
+            let blessed = format!("{}{table}{}", &text[..start], &text[stop..]);
+            std::fs::write(&file, blessed).unwrap();
+        } else {
+            panic!(
+                "docs/api.md's route table is not the document's: run \
+                 `AGORA_BLESS=1 cargo test -p agora --test openapi` and commit docs/api.md"
+            );
+        }
+    }
+}

@@ -201,20 +201,16 @@ impl ContextOperations {
     }
 }
 
-/// Whether the operation requires a token: some requirement names `bearer` and none is the
-/// empty one (`{}`, "anonymous callers too"), which makes the token optional.
+/// Whether the operation takes a token (required or optional): a token sent and refused is a
+/// 401 either way (`Option<Caller>` refuses a bad token rather than ignore it).
 fn requires_bearer(op: &Operation) -> bool {
     op.security.as_ref().is_some_and(|requirements| {
-        let names: Vec<Vec<String>> = requirements
-            .iter()
-            .map(|r| {
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
-                    .unwrap_or_default()
-            })
-            .collect();
-        names.iter().any(|n| n.iter().any(|k| k == BEARER)) && !names.iter().any(Vec::is_empty)
+        requirements.iter().any(|r| {
+            serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_object().map(|o| o.contains_key(BEARER)))
+                .unwrap_or(false)
+        })
     })
 }
 
