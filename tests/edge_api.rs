@@ -627,7 +627,87 @@ async fn every_error_is_problem_json(store: Store) {
     cases.done();
 }
 
+/// A body is one JSON object with each key once, and a refusal names the field in JSON's words,
+/// never a server type (issue 20: arrays created products and users, `[]` named a Rust struct, a
+/// repeated key took its last value).
+async fn a_body_is_one_object_with_each_key_once(store: Store) {
+    let app = spawn_app(store).await;
+    let seller = app.new_user().await;
+    let mut cases = Cases::default();
+    let array_product = json!([
+        "Arr title", "", "games", {"amount_minor": 100, "currency": "EUR"}, "ARR-1", {}, [], []
+    ]);
+    let r = send(
+        &app,
+        Some(&seller),
+        Method::POST,
+        "/api/v1/products",
+        Some(array_product),
+    )
+    .await;
+    let body = cases.problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        body["detail"],
+        "the body must be a JSON object, not an array"
+    );
+    let r = send(
+        &app,
+        Some(&seller),
+        Method::POST,
+        "/api/v1/products",
+        Some(json!([])),
+    )
+    .await;
+    let body = cases.problem(r, 422, "validation_failed").await;
+    let detail = body["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        !detail.contains("struct") && !detail.contains("CreateProduct"),
+        "{detail}"
+    );
+    let user = json!(["a@example.org", "correct horse battery", "Ann"]);
+    let r = send(&app, None, Method::POST, "/api/v1/users", Some(user)).await;
+    cases.problem(r, 422, "validation_failed").await;
+    let login = json!([seller.email, seller.password]);
+    let r = send(&app, None, Method::POST, "/api/v1/sessions", Some(login)).await;
+    cases.problem(r, 422, "validation_failed").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/products"))
+        .bearer_auth(&seller.access_token)
+        .header("content-type", "application/json")
+        .body(r#"{"title":"a","title":"b","category":"games","sku":"DUP-1","price":{"amount_minor":100,"currency":"EUR"}}"#)
+        .send()
+        .await
+        .unwrap();
+    let body = cases.problem(r, 422, "validation_failed").await;
+    assert_eq!(body["detail"], "title: the key appears twice");
+    let r = send(
+        &app,
+        Some(&seller),
+        Method::POST,
+        "/api/v1/products",
+        Some(json!({"title": "t", "category": "games", "sku": "TYPE-1", "price": 5})),
+    )
+    .await;
+    let body = cases.problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        body["detail"],
+        "price: invalid type: integer `5`, expected a JSON object"
+    );
+    cases.done();
+    // Nothing of the above was created.
+    let r = app
+        .client
+        .get(app.url("/api/v1/products?q=Arr"))
+        .send()
+        .await
+        .unwrap();
+    let found: Value = r.json().await.unwrap();
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(0), "{found}");
+}
+
 common::on_both_stores!(
+    a_body_is_one_object_with_each_key_once,
     control_characters_are_refused_at_the_edge,
     every_text_field_has_a_maximum,
     currencies_are_iso_4217_codes,
