@@ -32,6 +32,7 @@ impl Transport {
             Some(url) => {
                 let config = RabbitConfig {
                     reply_timeout: timeout,
+                    prefix: config.messaging.amqp_prefix.clone(),
                     ..RabbitConfig::new(url.clone())
                 };
                 let bus = Arc::new(RabbitCommandBus::new(config.clone()));

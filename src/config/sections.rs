@@ -105,6 +105,11 @@ pub struct MessagingArgs {
     #[arg(long, env = "AGORA_AMQP_URL")]
     pub amqp_url: Option<String>,
 
+    /// First segment of every RabbitMQ exchange and queue (`<prefix>.commands`,
+    /// `<prefix>.<context>.commands`), so several deployments can share one vhost.
+    #[arg(long, env = "AGORA_AMQP_PREFIX", default_value = "agora")]
+    pub amqp_prefix: String,
+
     /// Kafka bootstrap servers (`host:9092`): relay every stored event to the topic
     /// `agora.<context>.events`. Unset: no relay.
     #[arg(long, env = "AGORA_KAFKA_BROKERS")]

@@ -151,7 +151,7 @@ impl RabbitCommandBus {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(context);
         if needs_declare {
-            topology::declare(&link.channel, context, self.config.delivery_limit)
+            topology::declare(&link.channel, &self.config, context)
                 .await
                 .map_err(unavailable)?;
             self.declared
@@ -169,7 +169,7 @@ impl RabbitCommandBus {
         let confirm = link
             .channel
             .basic_publish(
-                topology::EXCHANGE.into(),
+                self.config.exchange().as_str().into(),
                 context.into(),
                 BasicPublishOptions {
                     mandatory: true,
