@@ -188,6 +188,7 @@ impl EventRuntime<'_> {
 fn kafka_config(config: &ServeArgs, brokers: &str) -> KafkaConfig {
     KafkaConfig {
         fetch_wait: Duration::from_millis(config.feed.kafka_fetch_wait_ms),
+        session_timeout: Duration::from_millis(config.feed.kafka_session_timeout_ms),
         partitions: config.messaging.kafka_partitions,
         topic_prefix: config.messaging.kafka_topic_prefix.clone(),
         withheld: event_schemas::identity::CONFIDENTIAL

@@ -150,6 +150,13 @@ pub struct FeedArgs {
     #[arg(long, env = "AGORA_KAFKA_FETCH_WAIT_MS", default_value_t = 10)]
     pub kafka_fetch_wait_ms: u64,
 
+    /// How long the Kafka consumer group waits for a member that stopped answering (a killed
+    /// process) before handing its partitions to another member or to its restart, in
+    /// milliseconds (`session.timeout.ms`; heartbeats every third of it). Nobody reads those
+    /// partitions meanwhile.
+    #[arg(long, env = "AGORA_KAFKA_SESSION_TIMEOUT_MS", default_value_t = 6_000)]
+    pub kafka_session_timeout_ms: u64,
+
     /// Newest events the store feed keeps in memory for this process's projectors and sagas;
     /// one further behind reads the store until it catches up.
     #[arg(long, env = "AGORA_FEED_WINDOW_EVENTS", default_value_t = infrastructure::inprocess::DEFAULT_WINDOW)]
