@@ -142,7 +142,10 @@ mod tests {
             TITLE.check("   ").unwrap_err().to_string(),
             "title must not be blank"
         );
-        assert_eq!(TITLE.check("").unwrap_err().to_string(), "title must not be blank");
+        assert_eq!(
+            TITLE.check("").unwrap_err().to_string(),
+            "title must not be blank"
+        );
         BODY.check("").unwrap();
         assert_eq!(
             TITLE.check("toolong").unwrap_err().to_string(),
