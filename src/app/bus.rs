@@ -50,6 +50,14 @@ impl Transport {
         }
     }
 
+    /// The RabbitMQ bus, when commands travel over RabbitMQ.
+    pub(crate) fn rabbit(&self) -> Option<Arc<RabbitCommandBus>> {
+        match self {
+            Self::InProcess(_) => None,
+            Self::Rabbit { bus, .. } => Some(Arc::clone(bus)),
+        }
+    }
+
     /// Serves `context`'s commands with `handler` until `shutdown`.
     pub(crate) fn serve(
         &self,

@@ -83,3 +83,24 @@ impl KafkaConfig {
 pub fn topic(context: &str) -> String {
     format!("agora.{context}.events")
 }
+
+/// Whether the brokers answer a metadata request within `timeout` (readiness checks). Opens a
+/// short-lived client: an idle one kept for this would wake up and reconnect on its own.
+///
+/// # Errors
+/// The client cannot be created, or no broker answered in time.
+pub async fn probe(brokers: &str, timeout: std::time::Duration) -> Result<(), KafkaFeedError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(KafkaFeedError::Kafka)?;
+    tokio::task::spawn_blocking(move || {
+        consumer
+            .fetch_metadata(None, timeout)
+            .map(|_| ())
+            .map_err(KafkaFeedError::Kafka)
+    })
+    .await
+    .unwrap_or_else(|_| Err(KafkaFeedError::Kafka(rdkafka::error::KafkaError::Canceled)))
+}

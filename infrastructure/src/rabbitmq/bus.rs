@@ -116,6 +116,14 @@ impl RabbitCommandBus {
         }))
     }
 
+    /// Whether the broker can be reached: the current link, or a new one (readiness checks).
+    ///
+    /// # Errors
+    /// No connection to the broker can be opened.
+    pub async fn probe(&self) -> Result<(), BusError> {
+        self.link().await.map(|_| ())
+    }
+
     /// The current link, reconnecting if it is gone.
     async fn link(&self) -> Result<Arc<Link>, BusError> {
         let mut guard = self.link.lock().await;
