@@ -197,18 +197,21 @@ impl EventRuntime<'_> {
                 status.set(RelayRole::Relaying);
                 let stop = shutdown.child_token();
                 let relay = run_relay(&feed, &checkpoints, &config, &stop);
+                tokio::pin!(relay);
                 match lease.as_mut() {
                     Some(held) => {
                         tokio::select! {
-                            () = relay => {}
+                            () = &mut relay => {}
                             () = held.lost(LEASE_PROBE) => {
                                 tracing::warn!("relay lease may be lost; relaying stops until it is taken again");
+                                // Stopped, not dropped: what it delivered is checkpointed.
+                                stop.cancel();
+                                relay.await;
                             }
                         }
                     }
                     None => relay.await,
                 }
-                stop.cancel();
                 status.set(RelayRole::Standby);
                 if let Some(held) = lease {
                     held.release().await;
