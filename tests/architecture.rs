@@ -252,8 +252,8 @@ fn ddl_names(ddl: &str) -> Vec<String> {
 
 /// Each context owns its tables (issue 23): a context's read models are named `<context>.*`
 /// and every table and index they create or empty is named `<context>_*`, so a process run
-/// with `--contexts <context>` creates only its own (plus the platform's), and whose a table
-/// is reads off its name.
+/// with `--contexts <context>` creates only its own (plus the platform's), and a table's owner
+/// reads off its name.
 #[tokio::test]
 async fn every_projection_table_carries_its_context_prefix() {
     use projections::Backend;
