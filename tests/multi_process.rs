@@ -108,6 +108,18 @@ impl Platform {
         }
     }
 
+    /// Stops every process and deletes this platform's queues and exchanges from the shared
+    /// broker (its topics stay: Kafka test topics are in-memory on tansu).
+    async fn finish(mut self) {
+        for p in self.processes.values_mut() {
+            if let Some(mut child) = p.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        infrastructure::testing::delete_rabbit_topology(&amqp_url(), &self.prefix, &CONTEXTS).await;
+    }
+
     /// Starts process `name` running `--contexts <contexts>` with `extra` flags.
     fn spawn(&mut self, name: &str, contexts: &str, extra: &[&str]) {
         let mut flags: Vec<String> = [
@@ -127,6 +139,11 @@ impl Platform {
             &self.prefix,
             "--kafka-partitions",
             "2",
+            // Six processes on a PostgreSQL server other tests share.
+            "--db-pool-size",
+            "3",
+            "--db-read-pool-size",
+            "3",
             "--session-cookie-secure",
             "false",
         ]
@@ -567,6 +584,7 @@ async fn an_order_completes_once_when_a_context_process_is_killed_mid_order() {
         orders.len(),
         started.elapsed()
     );
+    platform.finish().await;
 }
 
 /// One relay per platform: of two processes, one relays and the other stands by; each event
@@ -618,6 +636,7 @@ async fn one_relay_per_platform_and_a_standby_takes_over() {
         stored.len(),
         copies.values().sum::<usize>() - copies.len()
     );
+    platform.finish().await;
 }
 
 /// A context process starts and serves with the others down: the ordering process answers
@@ -654,6 +673,7 @@ async fn commands_to_a_stopped_context_wait_in_its_queue() {
     platform.wait_order(&buyer, &order, "paid", STEP).await;
     let db = platform.database().await;
     platform.assert_paid_once(&db, &order).await;
+    platform.finish().await;
 }
 
 /// `/readyz` names the dependency that is missing, as problem+json members, while the process

@@ -25,9 +25,9 @@ pub struct StorageArgs {
     #[arg(long, env = "AGORA_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
 
-    /// Read-model connection pool size. Not a flag: tests make it smaller, so many test
-    /// servers fit in one PostgreSQL.
-    #[arg(skip = PoolSizes::default().read)]
+    /// Read-model connection pool size. Smaller for a process that runs one context (and in
+    /// tests), so many processes fit in one PostgreSQL's `max_connections`.
+    #[arg(long = "db-read-pool-size", env = "AGORA_DB_READ_POOL_SIZE", default_value_t = PoolSizes::default().read)]
     pub read_pool_size: u32,
 }
 
