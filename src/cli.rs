@@ -32,8 +32,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the platform: HTTP API, command handlers and projectors.
     Serve(Box<ServeArgs>),
-    /// Apply database migrations and exit.
-    Migrate(StorageArgs),
+    /// Apply the platform's migrations, create the selected contexts' tables, and exit.
+    Migrate(MigrateArgs),
     /// Manage user accounts (bootstrap the first admin).
     #[command(subcommand)]
     Users(UsersCommand),
@@ -47,6 +47,18 @@ pub enum Command {
     // `bench-rebuild`): the `agora-bench` crate's commands, run against this platform.
     #[command(flatten)]
     Bench(agora_bench::BenchCommand),
+}
+
+/// `agora migrate`: the database, and whose tables to create.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Create only these contexts' tables (comma-separated), as `serve --contexts` does; all
+    /// when unset. The platform's own tables (event store, checkpoints, offsets, timers,
+    /// idempotency keys) are always migrated.
+    #[arg(long, env = "AGORA_CONTEXTS", value_delimiter = ',')]
+    pub contexts: Vec<String>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
     let json_logs = agora::telemetry::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(config) => agora::app::serve(&config).await,
-        Command::Migrate(storage) => migrate(storage).await,
+        Command::Migrate(args) => migrate(args).await,
         Command::Bench(command) => agora_bench::run(command, &agora::launcher::Launcher).await,
         Command::Users(command) => agora::users_cli::run(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
@@ -39,9 +39,13 @@ async fn print_openapi() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(storage: agora::config::StorageArgs) -> anyhow::Result<()> {
-    let url = storage.url();
-    agora::app::migrate(&agora::config::ServeArgs::with_storage(storage)?).await?;
+async fn migrate(args: agora::cli::MigrateArgs) -> anyhow::Result<()> {
+    let url = args.storage.url();
+    let config = agora::config::ServeArgs {
+        contexts: args.contexts,
+        ..agora::config::ServeArgs::with_storage(args.storage)?
+    };
+    agora::app::migrate(&config).await?;
     tracing::info!(database = %infrastructure::database::redact(&url), "migrations applied");
     Ok(())
 }

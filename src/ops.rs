@@ -2,7 +2,7 @@
 //! HTTP metrics middleware.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -36,6 +36,44 @@ pub struct Ops {
     pub read: AnyPool,
     pub progress: Progress,
     pub projectors: Arc<Vec<projections::ProjectorHandle>>,
+    /// The brokers this process uses, checked by `/readyz` beside the databases.
+    pub brokers: Arc<Vec<Broker>>,
+    /// Whether this process relays the store to Kafka.
+    pub relay: crate::app::RelayStatus,
+}
+
+/// A message broker the process depends on.
+#[derive(Debug, Clone)]
+pub enum Broker {
+    /// Commands travel over RabbitMQ.
+    RabbitMq(Arc<infrastructure::rabbitmq::RabbitCommandBus>),
+    /// Events are relayed to (and perhaps read from) Kafka at these bootstrap servers.
+    Kafka(String),
+}
+
+/// How long `/readyz` waits for a broker to answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Broker {
+    /// The member of `/readyz` that reports it.
+    const fn member(&self) -> &'static str {
+        match self {
+            Self::RabbitMq(_) => "rabbitmq",
+            Self::Kafka(_) => "kafka",
+        }
+    }
+
+    /// Whether it answers within [`PROBE_TIMEOUT`].
+    async fn reachable(&self) -> bool {
+        match self {
+            Self::RabbitMq(bus) => tokio::time::timeout(PROBE_TIMEOUT, bus.probe())
+                .await
+                .is_ok_and(|r| r.is_ok()),
+            Self::Kafka(brokers) => infrastructure::kafka::probe(brokers, PROBE_TIMEOUT)
+                .await
+                .is_ok(),
+        }
+    }
 }
 
 /// The operations routes, each declared once (tag `ops`).
@@ -75,6 +113,17 @@ struct Readiness {
     event_store: &'static str,
     /// `ok` or `unreachable`.
     read_models: &'static str,
+    /// `ok`, `unreachable`, or `not_configured` (commands travel in-process).
+    rabbitmq: &'static str,
+    /// `ok`, `unreachable`, or `not_configured` (no relay, projections read the store).
+    kafka: &'static str,
+    /// What this process's Kafka relay does: `relaying` (it holds the platform's relay lease),
+    /// `standby` (another process relays; this one takes over when that one dies) or `off`.
+    #[schema(example = "relaying")]
+    relay: &'static str,
+    /// The dependencies that do not answer (`event_store`, `read_models`, `rabbitmq`,
+    /// `kafka`); empty when ready.
+    unavailable: Vec<&'static str>,
     /// Each projection's checkpoint (`<position>` or `<position>@<event id>`).
     projections: std::collections::BTreeMap<&'static str, String>,
     /// The projections whose projector stopped (empty when ready).
@@ -100,14 +149,16 @@ struct CommandStatus {
 #[utoipa::path(
     get,
     path = "/healthz",
-    tag = "ops",
     responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain", example = "ok"))
 )]
 async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the event store and the read-model database answer and every projector runs.
+/// Readiness: the event store, the read-model database and the brokers the process uses
+/// answer, and every projector runs. Only this process's own dependencies count: another
+/// context's process being down does not make this one unready (commands to it wait in its
+/// queue).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -115,24 +166,63 @@ async fn healthz() -> &'static str {
     responses(
         (status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "`not_ready`: a dependency is unreachable or a projection \
-            stopped (the checks are extension members of the problem)", body = Problem,
+            stopped (the checks are extension members of the problem; `unavailable` names the \
+            dependencies that do not answer)", body = Problem,
             content_type = "application/problem+json"),
     )
 )]
 async fn readyz(State(ops): State<Ops>) -> Response {
-    let store = ops.store.head().await;
-    let read = sqlx::query("SELECT 1").execute(&ops.read).await;
+    let (store, read, brokers) = tokio::join!(
+        ops.store.head(),
+        sqlx::query("SELECT 1").execute(&ops.read),
+        futures::future::join_all(
+            ops.brokers
+                .iter()
+                .map(|b| async move { (b.member(), b.reachable().await) })
+        ),
+    );
     let stopped: Vec<&'static str> = ops
         .projectors
         .iter()
         .filter(|p| p.task.is_finished())
         .flat_map(|p| p.names.iter().copied())
         .collect();
-    let ready = store.is_ok() && read.is_ok() && stopped.is_empty();
+    let mut checks = vec![
+        ("event_store", store.is_ok()),
+        ("read_models", read.is_ok()),
+    ];
+    checks.extend(brokers);
+    let unavailable: Vec<&'static str> = checks
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(name, _)| *name)
+        .collect();
+    let ready = unavailable.is_empty() && stopped.is_empty();
+    let state = |name: &str| match checks.iter().find(|(n, _)| *n == name) {
+        Some((_, true)) => "ok",
+        Some((_, false)) => "unreachable",
+        None => "not_configured",
+    };
+    let relay = match ops.relay.role() {
+        crate::app::RelayRole::Relaying => "relaying",
+        crate::app::RelayRole::Standby => "standby",
+        crate::app::RelayRole::Off => "off",
+    };
+    let mut why: Vec<String> = unavailable
+        .iter()
+        .map(|name| format!("{name} unreachable"))
+        .collect();
+    if !stopped.is_empty() {
+        why.push(format!("projections stopped: {}", stopped.join(", ")));
+    }
     let checks = Readiness {
         status: ready.then_some("ready"),
-        event_store: if store.is_ok() { "ok" } else { "unreachable" },
-        read_models: if read.is_ok() { "ok" } else { "unreachable" },
+        event_store: state("event_store"),
+        read_models: state("read_models"),
+        rabbitmq: state("rabbitmq"),
+        kafka: state("kafka"),
+        relay,
+        unavailable,
         projections: ops
             .progress
             .snapshot()
@@ -149,7 +239,7 @@ async fn readyz(State(ops): State<Ops>) -> Response {
     let mut problem = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "not_ready",
-        "a dependency is unreachable or a projection stopped",
+        format!("not ready: {}", why.join("; ")),
     );
     if let Ok(serde_json::Value::Object(members)) = serde_json::to_value(&checks) {
         problem.extensions = members;
@@ -162,7 +252,6 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 #[utoipa::path(
     get,
     path = "/api/v1/commands/{id}",
-    tag = "ops",
     params(("id" = String, Path, description = "The command id (`command_id` of a 202 answer)")),
     responses(
         (status = 200, description = "The command completed: its events are stored", body = CommandStatus,
@@ -200,7 +289,6 @@ async fn command_status(
 #[utoipa::path(
     get,
     path = "/metrics",
-    tag = "ops",
     responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
 )]
 async fn metrics(State(ops): State<Ops>) -> Response {

@@ -223,3 +223,131 @@ fn every_context_is_registered_once() {
         );
     }
 }
+
+/// The names a DDL statement creates or indexes: `CREATE [UNIQUE|VIRTUAL] TABLE|INDEX [IF NOT
+/// EXISTS] <name> [ON <table>]`.
+fn ddl_names(ddl: &str) -> Vec<String> {
+    let words: Vec<&str> = ddl.split_whitespace().collect();
+    let mut names = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let upper = word.to_ascii_uppercase();
+        let after = |j: usize| {
+            words
+                .get(j)
+                .map(|w| w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')))
+        };
+        if upper == "TABLE" || upper == "INDEX" {
+            let mut j = i + 1;
+            if words.get(j).is_some_and(|w| w.eq_ignore_ascii_case("IF")) {
+                j += 3;
+            }
+            names.extend(after(j).map(str::to_owned));
+        }
+        if upper == "ON" && ddl.to_ascii_uppercase().contains("INDEX") {
+            names.extend(after(i + 1).map(str::to_owned));
+        }
+    }
+    names
+}
+
+/// Each context owns its tables (issue 23): a context's read models are named `<context>.*`
+/// and every table and index they create or empty is named `<context>_*`, so a process run
+/// with `--contexts <context>` creates only its own (plus the platform's), and a table's owner
+/// reads off its name.
+#[tokio::test]
+async fn every_projection_table_carries_its_context_prefix() {
+    use projections::Backend;
+
+    let url = infrastructure::testing::fresh_sqlite_url();
+    let database = infrastructure::database::Database::open(
+        &url,
+        infrastructure::database::PoolSizes { store: 1, read: 1 },
+    )
+    .await
+    .unwrap();
+    let mut checked = 0;
+    for context in agora::contexts::names() {
+        let config = agora::config::ServeArgs {
+            contexts: vec![context.to_owned()],
+            ..agora::config::ServeArgs::defaults().unwrap()
+        };
+        for projection in agora::app::projections_for(&config, &database).unwrap() {
+            let name = projection.name();
+            // The token revocations every process keeps are identity's read model.
+            let owner = name.split('.').next().unwrap();
+            assert!(
+                owner == context || owner == "identity",
+                "{name} runs with --contexts {context} but is not named after it"
+            );
+            let prefix = format!("{owner}_");
+            let ddl = projection
+                .schema()
+                .iter()
+                .chain(projection.backend_schema(Backend::Postgres))
+                .chain(projection.backend_schema(Backend::Sqlite));
+            let created: Vec<String> = ddl.flat_map(|d| ddl_names(d)).collect();
+            assert!(!created.is_empty(), "{name} creates no table");
+            for table in created
+                .iter()
+                .map(String::as_str)
+                .chain(projection.tables().iter().copied())
+            {
+                assert!(
+                    table.starts_with(&prefix),
+                    "{name}: table or index {table} does not start with {prefix}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} tables checked");
+}
+
+/// `agora migrate --contexts ordering` creates the platform's tables and ordering's, and of
+/// other contexts only the token revocations every process keeps.
+#[tokio::test]
+async fn migrate_creates_only_the_selected_contexts_tables() {
+    let url = infrastructure::testing::fresh_sqlite_url();
+    let config = agora::config::ServeArgs {
+        contexts: vec!["ordering".to_owned()],
+        ..agora::config::ServeArgs::with_storage(agora::config::StorageArgs {
+            database_url: Some(url.clone()),
+            ..agora::config::ServeArgs::defaults().unwrap().storage
+        })
+        .unwrap()
+    };
+    agora::app::migrate(&config).await.unwrap();
+    let database = infrastructure::database::Database::open(
+        &url,
+        infrastructure::database::PoolSizes { store: 1, read: 1 },
+    )
+    .await
+    .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '%_fts%'",
+    )
+    .fetch_all(&database.read)
+    .await
+    .unwrap();
+    let platform = [
+        "_sqlx_migrations",
+        "events",
+        "checkpoints",
+        "command_ids",
+        "kafka_offsets",
+        "saga_timers",
+        "idempotency_keys",
+        "snapshots",
+    ];
+    let revocations = ["identity_token_revocations", "identity_signed_out_tokens"];
+    assert!(tables.iter().any(|t| t == "ordering_orders"), "{tables:?}");
+    for table in &tables {
+        assert!(
+            table.starts_with("ordering_")
+                || platform.contains(&table.as_str())
+                || revocations.contains(&table.as_str()),
+            "migrate --contexts ordering created {table}"
+        );
+    }
+}

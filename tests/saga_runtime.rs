@@ -231,8 +231,6 @@ async fn commands_and_timers_take_effect_once(store: Store) {
     second.cancel();
 }
 
-common::on_both_stores!(commands_and_timers_take_effect_once);
-
 /// The same through Kafka: store -> relay -> consumer group -> saga, offsets stored with the
 /// saga's state; a second runner (a new group, reading the topic from the start) changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,3 +319,69 @@ async fn commands_and_timers_take_effect_once_via_kafka() {
     }
     shutdown.cancel();
 }
+
+/// A feed that hands every event twice in its page, as a Kafka batch holding a copy the relay
+/// produced again does.
+#[derive(Debug)]
+struct Doubling(Arc<StoreFeed>);
+
+#[async_trait]
+impl shared_kernel::EventFeed for Doubling {
+    async fn next_page(
+        &self,
+        after: shared_kernel::Cursor,
+        max: usize,
+    ) -> Result<shared_kernel::Page, shared_kernel::FeedError> {
+        let page = self.0.next_page(after, max).await?;
+        Ok(page.into_iter().flat_map(|e| [Arc::clone(&e), e]).collect())
+    }
+}
+
+/// Every event of a page twice (issue 23: a batch of copies failed on every retry with "ON
+/// CONFLICT DO UPDATE command cannot affect row a second time"): each event is reacted to
+/// once, the timers of paid orders are cancelled, the others fire once.
+async fn a_page_holding_copies_is_reacted_to_once(store: Store) {
+    let db = Database::open(&database_url(store).await, PoolSizes { store: 8, read: 4 })
+        .await
+        .unwrap();
+    let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
+    bus.register(
+        "sagatest",
+        Arc::new(Recorder {
+            store: Arc::clone(&db.store),
+        }),
+        2,
+    );
+    let feed = Arc::new(Doubling(Arc::new(StoreFeed::new(Arc::clone(&db.store)))));
+    // Everything recorded before the saga starts, so its first page holds every event twice.
+    let orders = place_six_orders_pay_two(db.store.as_ref()).await;
+    let stop = CancellationToken::new();
+    tokio::spawn(expiry_runner(&db, &bus).run(feed, stop.clone()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut all = true;
+        for (i, o) in orders.iter().enumerate() {
+            all &= outcomes(db.store.as_ref(), *o).await == expected(i);
+        }
+        if all {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the saga did not get past a page holding copies"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cancelled: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM saga_timers WHERE cancelled_at IS NOT NULL")
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+    assert_eq!(cancelled, 2, "the paid orders' timers are cancelled");
+    stop.cancel();
+}
+
+common::on_both_stores!(
+    commands_and_timers_take_effect_once,
+    a_page_holding_copies_is_reacted_to_once
+);

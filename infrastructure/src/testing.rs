@@ -37,3 +37,36 @@ pub fn fresh_sqlite_url() -> String {
         std::env::temp_dir().join(format!("agora-test-{}.db", uuid::Uuid::now_v7().simple()));
     format!("sqlite://{}", path.display())
 }
+
+/// Deletes the RabbitMQ exchanges and the command and dead-letter queues of `contexts` under
+/// `prefix` (see [`crate::rabbitmq::RabbitConfig::prefix`]): what a test that gave itself a
+/// prefix leaves on a shared broker. Best effort: what cannot be deleted stays.
+pub async fn delete_rabbit_topology(url: &str, prefix: &str, contexts: &[&str]) {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+
+    let config = crate::rabbitmq::RabbitConfig {
+        prefix: prefix.to_owned(),
+        ..crate::rabbitmq::RabbitConfig::new(url)
+    };
+    let Ok(connection) =
+        lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await
+    else {
+        return;
+    };
+    let Ok(channel) = connection.create_channel().await else {
+        return;
+    };
+    for context in contexts {
+        for queue in [config.queue(context), config.dead_letter_queue(context)] {
+            let _ = channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+    for exchange in [config.exchange(), config.dead_letter_exchange()] {
+        let _ = channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+    let _ = connection.close(200, "done".into()).await;
+}

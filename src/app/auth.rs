@@ -24,7 +24,9 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Loads (or generates, and stores) the signing key and creates the refresh-token tables.
+    /// Loads (or generates, and stores) the signing key, and creates the refresh-token tables
+    /// when this process runs the identity context (they are its tables: a process without it
+    /// never touches them).
     ///
     /// # Errors
     /// The key file cannot be read or written, or the tables cannot be created.
@@ -35,10 +37,12 @@ impl Auth {
             None => SigningKey::generate()?,
         };
         let auth = Self::with_key(config, read, key);
-        auth.refresh
-            .prepare()
-            .await
-            .context("cannot create the refresh-token tables")?;
+        if config.runs(identity::CONTEXT) {
+            auth.refresh
+                .prepare()
+                .await
+                .context("cannot create the refresh-token tables")?;
+        }
         Ok(auth)
     }
 

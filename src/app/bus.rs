@@ -32,6 +32,7 @@ impl Transport {
             Some(url) => {
                 let config = RabbitConfig {
                     reply_timeout: timeout,
+                    prefix: config.messaging.amqp_prefix.clone(),
                     ..RabbitConfig::new(url.clone())
                 };
                 let bus = Arc::new(RabbitCommandBus::new(config.clone()));
@@ -46,6 +47,14 @@ impl Transport {
         match self {
             Self::InProcess(bus) => bus.clone(),
             Self::Rabbit { bus, .. } => bus.clone(),
+        }
+    }
+
+    /// The RabbitMQ bus, when commands travel over RabbitMQ.
+    pub(crate) fn rabbit(&self) -> Option<Arc<RabbitCommandBus>> {
+        match self {
+            Self::InProcess(_) => None,
+            Self::Rabbit { bus, .. } => Some(Arc::clone(bus)),
         }
     }
 

@@ -3,12 +3,15 @@
 //! token revocations every process keeps, and the relay of stored events to Kafka.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use infrastructure::DatabaseKind;
 use infrastructure::checkpoints::SqlCheckpointStore;
 use infrastructure::database::Database;
 use infrastructure::kafka::{KafkaConfig, KafkaRelay};
+use infrastructure::postgres::{Lease, RELAY_LEASE_KEY};
 use projections::saga::{ProcessManager, SagaRunner};
 use projections::{
     CheckpointBoard, KafkaProjector, Progress, Projection, ProjectorGroup, ProjectorHandle,
@@ -156,10 +159,19 @@ impl EventRuntime<'_> {
     /// relay that fails is restarted from its checkpoint after a pause (at-least-once:
     /// consumers deduplicate by event id).
     ///
+    /// One relay per platform, not per process (DESIGN.md, hard problem 10): on PostgreSQL,
+    /// where several processes share the store, only the holder of the relay lease (an
+    /// advisory lock, see `infrastructure::postgres::Lease`) relays; the others stand by and
+    /// take over within about [`LEASE_RETRY`] when the holder dies, from the checkpoint it
+    /// stored (at most a second behind: that much is produced again, and consumers drop the
+    /// copies). A lease rather than each context relaying its own streams, because twins
+    /// (two processes running the same context) would still relay everything twice. On SQLite
+    /// the store is one process's own: it relays without a lease.
+    ///
     /// # Errors
     /// The relay's configuration is unusable (checked at start-up, not later in the
     /// background).
-    pub(crate) fn start_relay(&self) -> anyhow::Result<()> {
+    pub(crate) fn start_relay(&self, status: &RelayStatus) -> anyhow::Result<()> {
         let Some(brokers) = &self.config.messaging.kafka_brokers else {
             return Ok(());
         };
@@ -167,27 +179,118 @@ impl EventRuntime<'_> {
         let feed = Arc::clone(&self.feed);
         let checkpoints = Arc::new(SqlCheckpointStore::new(self.database.read.clone()));
         KafkaRelay::new(Arc::clone(&feed), checkpoints.clone(), config.clone())?;
+        let lease_url =
+            (self.database.kind == DatabaseKind::Postgres).then(|| self.config.storage.url());
         let shutdown = self.shutdown.clone();
+        let status = status.clone();
+        status.set(RelayRole::Standby);
         tokio::spawn(async move {
             while !shutdown.is_cancelled() {
-                let outcome =
-                    match KafkaRelay::new(Arc::clone(&feed), checkpoints.clone(), config.clone()) {
-                        Ok(relay) => relay.run(shutdown.clone()).await,
-                        Err(e) => Err(e),
-                    };
-                if let Err(e) = outcome {
-                    tracing::error!(error = %e, "kafka relay stopped; restarting from its checkpoint");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                let mut lease = None;
+                if let Some(url) = &lease_url {
+                    match Lease::acquire(url, RELAY_LEASE_KEY, LEASE_RETRY, &shutdown).await {
+                        Some(taken) => lease = Some(taken),
+                        None => break,
+                    }
+                    tracing::info!("relay lease taken: this process relays the store to Kafka");
+                }
+                status.set(RelayRole::Relaying);
+                let stop = shutdown.child_token();
+                let relay = run_relay(&feed, &checkpoints, &config, &stop);
+                tokio::pin!(relay);
+                match lease.as_mut() {
+                    Some(held) => {
+                        tokio::select! {
+                            () = &mut relay => {}
+                            () = held.lost(LEASE_PROBE) => {
+                                tracing::warn!("relay lease may be lost; relaying stops until it is taken again");
+                                // Stopped, not dropped: what it delivered is checkpointed.
+                                stop.cancel();
+                                relay.await;
+                            }
+                        }
+                    }
+                    None => relay.await,
+                }
+                status.set(RelayRole::Standby);
+                if let Some(held) = lease {
+                    held.release().await;
                 }
             }
+            status.set(RelayRole::Off);
         });
         Ok(())
+    }
+}
+
+/// How often a standby tries to take the relay lease.
+const LEASE_RETRY: Duration = Duration::from_secs(1);
+/// How often the lease holder checks that its lease connection is alive.
+const LEASE_PROBE: Duration = Duration::from_secs(1);
+
+/// Relays until `stop`, restarting a failed relay from its checkpoint after a pause.
+async fn run_relay(
+    feed: &Arc<dyn EventFeed>,
+    checkpoints: &Arc<SqlCheckpointStore>,
+    config: &KafkaConfig,
+    stop: &CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let outcome = match KafkaRelay::new(Arc::clone(feed), checkpoints.clone(), config.clone()) {
+            Ok(relay) => relay.run(stop.clone()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "kafka relay stopped; restarting from its checkpoint");
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = stop.cancelled() => {}
+            }
+        }
+    }
+}
+
+/// What this process's relay does, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayRole {
+    /// No brokers configured, or stopped.
+    Off,
+    /// Waiting for the relay lease another process holds.
+    Standby,
+    /// Holding the lease (or alone, on SQLite): relaying.
+    Relaying,
+}
+
+/// This process's [`RelayRole`], shared with the ops routes.
+#[derive(Debug, Clone)]
+pub struct RelayStatus(Arc<AtomicU8>);
+
+impl Default for RelayStatus {
+    fn default() -> Self {
+        Self(Arc::new(AtomicU8::new(RelayRole::Off as u8)))
+    }
+}
+
+impl RelayStatus {
+    fn set(&self, role: RelayRole) {
+        self.0.store(role as u8, Ordering::Relaxed);
+    }
+
+    /// The current role.
+    #[must_use]
+    pub fn role(&self) -> RelayRole {
+        match self.0.load(Ordering::Relaxed) {
+            x if x == RelayRole::Relaying as u8 => RelayRole::Relaying,
+            x if x == RelayRole::Standby as u8 => RelayRole::Standby,
+            _ => RelayRole::Off,
+        }
     }
 }
 
 fn kafka_config(config: &ServeArgs, brokers: &str) -> KafkaConfig {
     KafkaConfig {
         fetch_wait: Duration::from_millis(config.feed.kafka_fetch_wait_ms),
+        session_timeout: Duration::from_millis(config.feed.kafka_session_timeout_ms),
         partitions: config.messaging.kafka_partitions,
         topic_prefix: config.messaging.kafka_topic_prefix.clone(),
         withheld: event_schemas::identity::CONFIDENTIAL

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use self::auth::Auth;
 use self::bus::Transport;
 use self::events::EventRuntime;
-pub use self::events::ProjectionGroup;
+pub use self::events::{ProjectionGroup, RelayRole, RelayStatus};
 pub use self::offline::{migrate, openapi_document, projections_for};
 pub use self::serve::{Running, serve, start, start_with};
 use crate::config::ServeArgs;
@@ -98,16 +98,31 @@ pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::R
     }
     let bus = transport.bus();
     runtime.start_sagas(parts.sagas, &bus, &clock, kafka, &mut projectors);
-    runtime.start_relay()?;
+    let relay = RelayStatus::default();
+    runtime.start_relay(&relay)?;
     for work in parts.background {
         tokio::spawn(work);
     }
 
+    let brokers = transport
+        .rabbit()
+        .map(ops::Broker::RabbitMq)
+        .into_iter()
+        .chain(
+            config
+                .messaging
+                .kafka_brokers
+                .clone()
+                .map(ops::Broker::Kafka),
+        )
+        .collect();
     let ops = Ops {
         store: Arc::clone(&database.store),
         read: database.read.clone(),
         progress,
         projectors: Arc::new(projectors),
+        brokers: Arc::new(brokers),
+        relay,
     };
     let document = crate::openapi::document(&parts.openapi);
     let routes = parts

@@ -84,7 +84,9 @@ fn idle_contexts(
     Ok((contexts, auth))
 }
 
-/// Applies every migration and creates every read model's tables, then returns.
+/// Applies the platform's migrations (event store, checkpoints, Kafka offsets, saga timers,
+/// idempotency keys, snapshots) and creates the tables of the contexts `config` selects (with
+/// `--contexts`: only theirs, plus the token revocations every process keeps), then returns.
 ///
 /// # Errors
 /// The database cannot be reached or a statement fails.
@@ -98,10 +100,12 @@ pub async fn migrate(config: &ServeArgs) -> anyhow::Result<()> {
             .prepare()
             .await?;
     }
-    let identity = config.identity_config();
-    identity::application::RefreshTokens::new(database.read.clone(), identity.refresh_ttl)
-        .prepare()
-        .await
-        .context("cannot create the refresh-token tables")?;
+    if config.runs(identity::CONTEXT) {
+        let identity = config.identity_config();
+        identity::application::RefreshTokens::new(database.read.clone(), identity.refresh_ttl)
+            .prepare()
+            .await
+            .context("cannot create the refresh-token tables")?;
+    }
     Ok(())
 }

@@ -25,9 +25,9 @@ pub struct StorageArgs {
     #[arg(long, env = "AGORA_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
 
-    /// Read-model connection pool size. Not a flag: tests make it smaller, so many test
-    /// servers fit in one PostgreSQL.
-    #[arg(skip = PoolSizes::default().read)]
+    /// Read-model connection pool size. Smaller for a process that runs one context (and in
+    /// tests), so many processes fit in one PostgreSQL's `max_connections`.
+    #[arg(long = "db-read-pool-size", env = "AGORA_DB_READ_POOL_SIZE", default_value_t = PoolSizes::default().read)]
     pub read_pool_size: u32,
 }
 
@@ -140,6 +140,11 @@ pub struct MessagingArgs {
     #[arg(long, env = "AGORA_AMQP_URL")]
     pub amqp_url: Option<String>,
 
+    /// First segment of every RabbitMQ exchange and queue (`<prefix>.commands`,
+    /// `<prefix>.<context>.commands`), so several deployments can share one vhost.
+    #[arg(long, env = "AGORA_AMQP_PREFIX", default_value = "agora")]
+    pub amqp_prefix: String,
+
     /// Kafka bootstrap servers (`host:9092`): relay every stored event to the topic
     /// `agora.<context>.events`. Unset: no relay.
     #[arg(long, env = "AGORA_KAFKA_BROKERS")]
@@ -179,6 +184,13 @@ pub struct FeedArgs {
     /// the wait runs out (tansu), and about one request per wait while idle.
     #[arg(long, env = "AGORA_KAFKA_FETCH_WAIT_MS", default_value_t = 10)]
     pub kafka_fetch_wait_ms: u64,
+
+    /// How long the Kafka consumer group waits for a member that stopped answering (a killed
+    /// process) before handing its partitions to another member or to its restart, in
+    /// milliseconds (`session.timeout.ms`; heartbeats every third of it). Nobody reads those
+    /// partitions meanwhile.
+    #[arg(long, env = "AGORA_KAFKA_SESSION_TIMEOUT_MS", default_value_t = 6_000)]
+    pub kafka_session_timeout_ms: u64,
 
     /// Newest events the store feed keeps in memory for this process's projectors and sagas;
     /// one further behind reads the store until it catches up.

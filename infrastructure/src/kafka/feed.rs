@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{ClientConfig, ClientContext};
 use rdkafka::{Offset, TopicPartitionList};
 use shared_kernel::{Cursor, EventMetadata, Recorded, StreamId};
 
@@ -21,8 +23,60 @@ pub struct Delivery {
 }
 
 pub struct KafkaFeed {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<GroupContext>,
     group: String,
+}
+
+/// How a consumer reads: how long a fetch waits at the broker, and how long the group waits
+/// for a member that stopped answering before it hands that member's partitions on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerSettings {
+    /// `fetch.wait.max.ms`, see [`DEFAULT_FETCH_WAIT`].
+    pub fetch_wait: Duration,
+    /// `session.timeout.ms`, see [`DEFAULT_SESSION_TIMEOUT`].
+    pub session_timeout: Duration,
+}
+
+impl Default for ConsumerSettings {
+    fn default() -> Self {
+        Self {
+            fetch_wait: DEFAULT_FETCH_WAIT,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
+        }
+    }
+}
+
+/// How long the group coordinator keeps a member that stopped heartbeating (a killed process)
+/// before it hands that member's partitions to the others, or to its own restart: until then
+/// nobody reads them. librdkafka's default is 45 s, longer than an order's payment deadline
+/// (30 s): a process restarted after `kill -9` read nothing for 45 s, and the orders it had
+/// acknowledged were cancelled by their deadline as soon as it caught up (issue 23). 6 s is
+/// the smallest session a Kafka broker accepts by default (`group.min.session.timeout.ms`);
+/// heartbeats go every third of it.
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// Logs the group's hand-overs: without them a process waiting for its partitions (held by a
+/// member that died until its session times out) is silent about why it reads nothing.
+struct GroupContext {
+    group: String,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(partitions) => {
+                tracing::info!(group = %self.group, partitions = partitions.count(), "kafka partitions assigned");
+            }
+            Rebalance::Revoke(partitions) => {
+                tracing::info!(group = %self.group, partitions = partitions.count(), "kafka partitions revoked");
+            }
+            Rebalance::Error(e) => {
+                tracing::warn!(group = %self.group, error = %e, "kafka rebalance failed");
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for KafkaFeed {
@@ -61,31 +115,39 @@ impl KafkaFeed {
     /// # Errors
     /// The consumer cannot be created or subscribed.
     pub fn new(brokers: &str, group: &str, topics: &[&str]) -> Result<Self, FeedError> {
-        Self::with_fetch_wait(brokers, group, topics, DEFAULT_FETCH_WAIT)
+        Self::with_settings(brokers, group, topics, ConsumerSettings::default())
     }
 
-    /// [`Self::new`] with fetches waiting at most `fetch_wait` at the broker (`fetch.wait.max.ms`).
+    /// [`Self::new`] with these fetch and session settings.
     ///
     /// # Errors
     /// The consumer cannot be created or subscribed.
-    pub fn with_fetch_wait(
+    pub fn with_settings(
         brokers: &str,
         group: &str,
         topics: &[&str],
-        fetch_wait: Duration,
+        settings: ConsumerSettings,
     ) -> Result<Self, FeedError> {
-        let consumer: StreamConsumer = ClientConfig::new()
+        let millis = |d: Duration| d.as_millis().max(1).to_string();
+        let session = settings.session_timeout.max(Duration::from_millis(3));
+        let consumer: StreamConsumer<GroupContext> = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
             .set("topic.metadata.refresh.interval.ms", "2000")
-            .set(
-                "fetch.wait.max.ms",
-                fetch_wait.as_millis().max(1).to_string(),
-            )
-            .create()?;
+            .set("fetch.wait.max.ms", millis(settings.fetch_wait))
+            .set("session.timeout.ms", millis(session))
+            .set("heartbeat.interval.ms", millis(session / 3))
+            .create_with_context(GroupContext {
+                group: group.to_owned(),
+            })?;
         consumer.subscribe(topics)?;
+        tracing::info!(
+            group,
+            session_timeout = ?session,
+            "joining kafka consumer group (partitions a member that died held are handed over when its session times out)"
+        );
         Ok(Self {
             consumer,
             group: group.to_owned(),

@@ -4,7 +4,8 @@ mod feed;
 mod relay;
 
 pub use feed::{
-    DEFAULT_FETCH_WAIT, Delivery, FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
+    ConsumerSettings, DEFAULT_FETCH_WAIT, DEFAULT_SESSION_TIMEOUT, Delivery,
+    FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
 };
 pub use relay::{KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
 
@@ -24,6 +25,9 @@ pub struct KafkaConfig {
     pub withheld: Vec<String>,
     /// How long a consumer's fetch may wait at the broker (see [`DEFAULT_FETCH_WAIT`]).
     pub fetch_wait: std::time::Duration,
+    /// How long a consumer group waits for a member that stopped answering before handing its
+    /// partitions on (see [`DEFAULT_SESSION_TIMEOUT`]).
+    pub session_timeout: std::time::Duration,
     /// How far the relay's stored checkpoint may lag behind what it delivered (a crash
     /// produces that much again).
     pub relay_checkpoint_every: std::time::Duration,
@@ -39,6 +43,7 @@ impl KafkaConfig {
             topic_prefix: "agora".into(),
             withheld: Vec::new(),
             fetch_wait: DEFAULT_FETCH_WAIT,
+            session_timeout: DEFAULT_SESSION_TIMEOUT,
             relay_checkpoint_every: std::time::Duration::from_secs(1),
         }
     }
@@ -55,11 +60,14 @@ impl KafkaConfig {
     /// # Errors
     /// The consumer cannot be created or subscribed.
     pub fn consumer(&self, group: &str) -> Result<KafkaFeed, KafkaFeedError> {
-        KafkaFeed::with_fetch_wait(
+        KafkaFeed::with_settings(
             &self.brokers,
             &format!("{}.{group}", self.topic_prefix),
             &[&self.all_event_topics()],
-            self.fetch_wait,
+            ConsumerSettings {
+                fetch_wait: self.fetch_wait,
+                session_timeout: self.session_timeout,
+            },
         )
     }
 
@@ -74,4 +82,25 @@ impl KafkaConfig {
 #[must_use]
 pub fn topic(context: &str) -> String {
     format!("agora.{context}.events")
+}
+
+/// Whether the brokers answer a metadata request within `timeout` (readiness checks). Opens a
+/// short-lived client: an idle one kept for this would wake up and reconnect on its own.
+///
+/// # Errors
+/// The client cannot be created, or no broker answered in time.
+pub async fn probe(brokers: &str, timeout: std::time::Duration) -> Result<(), KafkaFeedError> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(KafkaFeedError::Kafka)?;
+    tokio::task::spawn_blocking(move || {
+        consumer
+            .fetch_metadata(None, timeout)
+            .map(|_| ())
+            .map_err(KafkaFeedError::Kafka)
+    })
+    .await
+    .unwrap_or_else(|_| Err(KafkaFeedError::Kafka(rdkafka::error::KafkaError::Canceled)))
 }

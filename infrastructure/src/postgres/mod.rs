@@ -1,10 +1,12 @@
 //! PostgreSQL adapters.
 
+mod lease;
 mod notify;
 pub mod plans;
 mod sql;
 mod store;
 
+pub use lease::{Lease, RELAY_LEASE_KEY};
 pub use store::{PgEventStore, append_in};
 
 /// Applies the event-store migrations.

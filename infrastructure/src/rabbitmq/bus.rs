@@ -116,6 +116,14 @@ impl RabbitCommandBus {
         }))
     }
 
+    /// Whether the broker can be reached: the current link, or a new one (readiness checks).
+    ///
+    /// # Errors
+    /// No connection to the broker can be opened.
+    pub async fn probe(&self) -> Result<(), BusError> {
+        self.link().await.map(|_| ())
+    }
+
     /// The current link, reconnecting if it is gone.
     async fn link(&self) -> Result<Arc<Link>, BusError> {
         let mut guard = self.link.lock().await;
@@ -151,7 +159,7 @@ impl RabbitCommandBus {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(context);
         if needs_declare {
-            topology::declare(&link.channel, context, self.config.delivery_limit)
+            topology::declare(&link.channel, &self.config, context)
                 .await
                 .map_err(unavailable)?;
             self.declared
@@ -169,7 +177,7 @@ impl RabbitCommandBus {
         let confirm = link
             .channel
             .basic_publish(
-                topology::EXCHANGE.into(),
+                self.config.exchange().as_str().into(),
                 context.into(),
                 BasicPublishOptions {
                     mandatory: true,

@@ -1,9 +1,10 @@
 //! The command bus on RabbitMQ (lapin).
 //!
-//! Topology, per context: the durable direct exchange `agora.commands` routes by context to the
-//! quorum queue `agora.<context>.commands`. A message that keeps failing is dead-lettered after
-//! `delivery_limit` deliveries (quorum queues count them, crashes included) to the exchange
-//! `agora.commands.dlx` and the queue `agora.<context>.commands.dead`. Replies travel on
+//! Topology, per context: the durable direct exchange `<prefix>.commands` routes by context to
+//! the quorum queue `<prefix>.<context>.commands` (prefix `agora` by default). A message that
+//! keeps failing is dead-lettered after `delivery_limit` deliveries (quorum queues count them,
+//! crashes included) to the exchange `<prefix>.commands.dlx` and the queue
+//! `<prefix>.<context>.commands.dead`. Replies travel on
 //! RabbitMQ's direct reply-to, matched by correlation id.
 
 mod bus;
@@ -27,6 +28,8 @@ pub struct RabbitConfig {
     pub delivery_limit: u32,
     /// How long `send` waits for a reply before answering `BusError::Timeout`.
     pub reply_timeout: Duration,
+    /// First segment of every exchange and queue name, so deployments can share a vhost.
+    pub prefix: String,
 }
 
 impl RabbitConfig {
@@ -37,7 +40,32 @@ impl RabbitConfig {
             prefetch: 16,
             delivery_limit: 5,
             reply_timeout: Duration::from_secs(10),
+            prefix: "agora".into(),
         }
+    }
+
+    /// The command exchange: `<prefix>.commands`.
+    #[must_use]
+    pub fn exchange(&self) -> String {
+        format!("{}.commands", self.prefix)
+    }
+
+    /// The dead-letter exchange: `<prefix>.commands.dlx`.
+    #[must_use]
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}.commands.dlx", self.prefix)
+    }
+
+    /// A context's command queue: `<prefix>.<context>.commands`.
+    #[must_use]
+    pub fn queue(&self, context: &str) -> String {
+        format!("{}.{context}.commands", self.prefix)
+    }
+
+    /// A context's dead-letter queue: `<prefix>.<context>.commands.dead`.
+    #[must_use]
+    pub fn dead_letter_queue(&self, context: &str) -> String {
+        format!("{}.{context}.commands.dead", self.prefix)
     }
 }
 

@@ -1,21 +1,29 @@
 //! Declaring exchanges and queues. Idempotent: clients and workers both declare what they use,
 //! so commands sent before any worker started wait in a durable queue instead of being lost.
+//! Every name starts with the configured prefix ([`RabbitConfig::prefix`], `agora` by
+//! default), so several deployments (or test runs) can share one broker and vhost.
 
 use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, ExchangeKind};
 
+use super::RabbitConfig;
+
+/// The command exchange under the default prefix.
 pub const EXCHANGE: &str = "agora.commands";
+/// The dead-letter exchange under the default prefix.
 pub const DLX: &str = "agora.commands.dlx";
 
+/// A context's command queue under the default prefix: `agora.<context>.commands`.
 #[must_use]
 pub fn queue(context: &str) -> String {
-    format!("agora.{context}.commands")
+    RabbitConfig::new("").queue(context)
 }
 
+/// A context's dead-letter queue under the default prefix: `agora.<context>.commands.dead`.
 #[must_use]
 pub fn dead_letter_queue(context: &str) -> String {
-    format!("agora.{context}.commands.dead")
+    RabbitConfig::new("").dead_letter_queue(context)
 }
 
 fn durable_exchange() -> ExchangeDeclareOptions {
@@ -25,14 +33,16 @@ fn durable_exchange() -> ExchangeDeclareOptions {
     }
 }
 
-/// Declares both exchanges and the context's command and dead-letter queues.
+/// Declares both exchanges and the context's command and dead-letter queues (names under
+/// `config`'s prefix; dead-lettered after `config.delivery_limit` deliveries).
 ///
 /// # Errors
 /// The broker refused a declaration (e.g. an existing queue with other arguments).
-pub async fn declare(channel: &Channel, context: &str, delivery_limit: u32) -> lapin::Result<()> {
+pub async fn declare(channel: &Channel, config: &RabbitConfig, context: &str) -> lapin::Result<()> {
+    let (exchange, dlx) = (config.exchange(), config.dead_letter_exchange());
     channel
         .exchange_declare(
-            EXCHANGE.into(),
+            exchange.as_str().into(),
             ExchangeKind::Direct,
             durable_exchange(),
             FieldTable::default(),
@@ -40,7 +50,7 @@ pub async fn declare(channel: &Channel, context: &str, delivery_limit: u32) -> l
         .await?;
     channel
         .exchange_declare(
-            DLX.into(),
+            dlx.as_str().into(),
             ExchangeKind::Direct,
             durable_exchange(),
             FieldTable::default(),
@@ -54,11 +64,11 @@ pub async fn declare(channel: &Channel, context: &str, delivery_limit: u32) -> l
     );
     args.insert(
         "x-delivery-limit".into(),
-        AMQPValue::LongLongInt(i64::from(delivery_limit)),
+        AMQPValue::LongLongInt(i64::from(config.delivery_limit)),
     );
     args.insert(
         "x-dead-letter-exchange".into(),
-        AMQPValue::LongString(LongString::from(DLX)),
+        AMQPValue::LongString(LongString::from(dlx.as_str())),
     );
     args.insert(
         "x-dead-letter-routing-key".into(),
@@ -68,21 +78,21 @@ pub async fn declare(channel: &Channel, context: &str, delivery_limit: u32) -> l
         durable: true,
         ..QueueDeclareOptions::default()
     };
-    let q = queue(context);
+    let q = config.queue(context);
     channel
         .queue_declare(q.as_str().into(), durable, args)
         .await?;
     channel
         .queue_bind(
             q.as_str().into(),
-            EXCHANGE.into(),
+            exchange.as_str().into(),
             context.into(),
             QueueBindOptions::default(),
             FieldTable::default(),
         )
         .await?;
 
-    let dead = dead_letter_queue(context);
+    let dead = config.dead_letter_queue(context);
     let mut dead_args = FieldTable::default();
     dead_args.insert(
         "x-queue-type".into(),
@@ -94,7 +104,7 @@ pub async fn declare(channel: &Channel, context: &str, delivery_limit: u32) -> l
     channel
         .queue_bind(
             dead.as_str().into(),
-            DLX.into(),
+            dlx.as_str().into(),
             context.into(),
             QueueBindOptions::default(),
             FieldTable::default(),

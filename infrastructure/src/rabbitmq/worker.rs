@@ -103,13 +103,13 @@ impl RabbitCommandWorker {
         let connection_status = connection.status().clone();
         let channel_status = channel.status().clone();
         *slot.lock().await = Some(connection);
-        topology::declare(&channel, &self.context, self.config.delivery_limit).await?;
+        topology::declare(&channel, &self.config, &self.context).await?;
         channel
             .basic_qos(self.config.prefetch, BasicQosOptions::default())
             .await?;
         let consumer = channel
             .basic_consume(
-                topology::queue(&self.context).as_str().into(),
+                self.config.queue(&self.context).as_str().into(),
                 "".into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use infrastructure::kafka::{Delivery, KafkaFeed, KafkaFeedError};
+use infrastructure::kafka::{KafkaFeed, KafkaFeedError};
 use sqlx::AnyPool;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -24,9 +24,11 @@ use tokio_util::sync::CancellationToken;
 use crate::saga::SagaRunner;
 use crate::{LazyCheckpoints, Progress, Projection, ProjectionError};
 
+mod batch;
 mod projection_consumer;
 mod saga_consumer;
 
+use self::batch::{Batch, RECENT_EVENTS, RecentEvents};
 use self::projection_consumer::{Member, ProjectionConsumer};
 use self::saga_consumer::SagaConsumer;
 
@@ -49,8 +51,9 @@ trait Consumer: Send + std::fmt::Debug {
     fn name(&self) -> &str;
     /// Before the first batch: tables, timers.
     async fn prepare(&mut self, shutdown: &CancellationToken) -> Result<(), ProjectionError>;
-    /// Handles one batch; on an error the same batch is handed again after a pause.
-    async fn consume(&mut self, batch: &[Delivery]) -> Result<(), ProjectionError>;
+    /// Handles one batch (each event once); on an error the same batch is handed again after
+    /// a pause.
+    async fn consume(&mut self, batch: &Batch) -> Result<(), ProjectionError>;
     /// When lazily kept offsets are next due.
     fn flush_at(&self) -> Option<Instant>;
     /// Stores lazily kept offsets (all of them with `force`).
@@ -134,6 +137,7 @@ impl KafkaProjector {
             tasks.spawn(feed_consumer(consumer, rx, shutdown.clone()));
         }
         let mut next_hint = Instant::now() + HINT_EVERY;
+        let mut recent = RecentEvents::new(RECENT_EVENTS);
         'connect: while !shutdown.is_cancelled() {
             let feed = match connect(group) {
                 Ok(feed) => feed,
@@ -149,7 +153,12 @@ impl KafkaProjector {
                     () = shutdown.cancelled() => break 'connect,
                 };
                 match batch {
-                    Ok(batch) => {
+                    Ok(read) => {
+                        let batch = recent.batch(read);
+                        if batch.copies > 0 {
+                            metrics::counter!("agora_kafka_duplicates_dropped_total")
+                                .increment(batch.copies as u64);
+                        }
                         let batch = Arc::new(batch);
                         for queue in &queues {
                             if queue.send(Arc::clone(&batch)).await.is_err() {
@@ -197,7 +206,7 @@ fn resume_hint(consumers: &[Stored]) -> Vec<(String, i32, i64)> {
 /// One consumer's loop: batches as they come, lazy offsets when due, a final flush at the end.
 async fn feed_consumer(
     mut consumer: Box<dyn Consumer>,
-    mut batches: mpsc::Receiver<Arc<Vec<Delivery>>>,
+    mut batches: mpsc::Receiver<Arc<Batch>>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -223,16 +232,6 @@ async fn feed_consumer(
         }
     }
     consumer.flush(true).await;
-}
-
-/// The partitions of `batch`, each with the offset after its last message in the batch.
-pub(super) fn ends(batch: &[Delivery]) -> HashMap<Partition, i64> {
-    let mut ends: HashMap<Partition, i64> = HashMap::new();
-    for d in batch {
-        let end = ends.entry((d.topic.clone(), d.partition)).or_default();
-        *end = (*end).max(d.offset + 1);
-    }
-    ends
 }
 
 /// Stores `offsets` (never moving one back), in one transaction.

@@ -6,12 +6,11 @@ use std::sync::{Arc, PoisonError};
 
 use async_trait::async_trait;
 use infrastructure::checkpoints;
-use infrastructure::kafka::Delivery;
 use sqlx::AnyPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Consumer, Partition, Stored, ends, store_offsets};
+use super::{Batch, Consumer, Partition, Stored, store_offsets};
 use crate::{AppliedPositions, LazyCheckpoints, Projection, ProjectionError};
 
 /// One projection of a Kafka-fed group.
@@ -63,15 +62,15 @@ impl ProjectionConsumer {
     /// offset, apply what lies at or after it, and move it past the batch.
     async fn apply(
         &mut self,
-        batch: &[Delivery],
-        ends: &HashMap<Partition, i64>,
+        batch: &Batch,
     ) -> Result<Vec<(usize, Partition, i64)>, ProjectionError> {
+        let ends = &batch.ends;
         let mut tx = self.pool.begin().await?;
         let mut saved = Vec::new();
         for (i, member) in self.members.iter().enumerate() {
             let interest = member.projection.handles();
             let mut partitions: Vec<Partition> = Vec::new();
-            for d in batch {
+            for d in &batch.deliveries {
                 let key = (d.topic.clone(), d.partition);
                 let fresh = d.offset >= member.next.get(&key).copied().unwrap_or(0);
                 if fresh && interest.matches(&d.event) && !partitions.contains(&key) {
@@ -81,7 +80,7 @@ impl ProjectionConsumer {
             for (topic, partition) in partitions {
                 let stored =
                     checkpoints::lock_offset(&mut tx, member.name(), &topic, partition).await?;
-                for d in batch.iter().filter(|d| {
+                for d in batch.deliveries.iter().filter(|d| {
                     d.topic == topic
                         && d.partition == partition
                         && d.offset >= stored
@@ -116,11 +115,11 @@ impl Consumer for ProjectionConsumer {
         Ok(())
     }
 
-    async fn consume(&mut self, batch: &[Delivery]) -> Result<(), ProjectionError> {
-        let ends = ends(batch);
+    async fn consume(&mut self, batch: &Batch) -> Result<(), ProjectionError> {
+        let ends = &batch.ends;
         let relevant = self.members.iter().any(|m| {
             let interest = m.projection.handles();
-            batch.iter().any(|d| {
+            batch.deliveries.iter().any(|d| {
                 interest.matches(&d.event)
                     && d.offset
                         >= m.next
@@ -130,11 +129,11 @@ impl Consumer for ProjectionConsumer {
             })
         });
         let saved = if relevant {
-            self.apply(batch, &ends).await?
+            self.apply(batch).await?
         } else {
             Vec::new()
         };
-        let applied_events = batch.len() as u64;
+        let applied_events = batch.deliveries.len() as u64;
         for (i, partition, end) in saved {
             let member = &mut self.members[i];
             member
@@ -144,7 +143,7 @@ impl Consumer for ProjectionConsumer {
                 .insert(partition, end);
         }
         for member in &mut self.members {
-            for (partition, end) in &ends {
+            for (partition, end) in ends {
                 let next = member.next.entry(partition.clone()).or_default();
                 *next = (*next).max(*end);
             }
@@ -152,7 +151,7 @@ impl Consumer for ProjectionConsumer {
                 member.unsaved_since.get_or_insert_with(Instant::now);
             }
             if let Some(applied) = &member.applied {
-                applied.applied(batch.iter().map(|d| d.event.position));
+                applied.applied(batch.deliveries.iter().map(|d| d.event.position));
             }
         }
         metrics::counter!("agora_projected_events_total", "group" => self.name.clone())

@@ -6,11 +6,10 @@ use std::sync::{Arc, PoisonError};
 
 use async_trait::async_trait;
 use infrastructure::checkpoints;
-use infrastructure::kafka::Delivery;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Consumer, Partition, Stored, ends, store_offsets};
+use super::{Batch, Consumer, Partition, Stored, store_offsets};
 use crate::saga::SagaRunner;
 use crate::{LazyCheckpoints, ProjectionError};
 use shared_kernel::Recorded;
@@ -58,10 +57,10 @@ impl Consumer for SagaConsumer {
         Ok(())
     }
 
-    async fn consume(&mut self, batch: &[Delivery]) -> Result<(), ProjectionError> {
+    async fn consume(&mut self, batch: &Batch) -> Result<(), ProjectionError> {
         let pool = self.saga.pool().clone();
-        for d in batch {
-            let key = (d.topic.clone(), d.partition);
+        for partition in batch.ends.keys() {
+            let key = partition.clone();
             if !self.next.contains_key(&key) {
                 // First sight of a partition: resume after what a previous run stored.
                 let stored = checkpoints::load_offset(&pool, &self.name, &key.0, key.1).await?;
@@ -74,6 +73,7 @@ impl Consumer for SagaConsumer {
         }
         let interest = self.saga.handles();
         let fresh: Vec<&Recorded> = batch
+            .deliveries
             .iter()
             .filter(|d| {
                 d.offset
@@ -89,9 +89,9 @@ impl Consumer for SagaConsumer {
         self.saga.react_to(&fresh).await.map_err(|e| {
             ProjectionError::Store(shared_kernel::StoreError::Unavailable(Box::new(e)))
         })?;
-        for (partition, end) in ends(batch) {
-            let next = self.next.entry(partition).or_default();
-            *next = (*next).max(end);
+        for (partition, end) in &batch.ends {
+            let next = self.next.entry(partition.clone()).or_default();
+            *next = (*next).max(*end);
         }
         self.unsaved_since.get_or_insert_with(Instant::now);
         Ok(())

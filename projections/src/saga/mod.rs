@@ -20,6 +20,7 @@
 //! fired. A runner that dies between claim and mark leaves a lease that expires: the next one
 //! sends the same command ids again, which has no second effect.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
@@ -206,9 +207,18 @@ impl SagaRunner {
     /// a command may wait long for its answer and the timer bounding that wait must exist
     /// meanwhile; both statements are idempotent, and a cancelled timer is a tombstone that a
     /// later set does not revive, so their order within the page does not matter.
+    ///
+    /// A page may hold one event twice (a copy the relay produced again): each event is
+    /// reacted to once, and each timer key is set or cancelled once per statement, because
+    /// PostgreSQL refuses an `ON CONFLICT DO UPDATE` that touches one row twice (two events of
+    /// a page may also cancel the same timer: a declined payment and the rejection it causes).
     async fn react(&self, events: &[&Recorded]) -> Result<(), SagaError> {
-        let reactions: Vec<(&Recorded, Reaction)> =
-            events.iter().map(|e| (*e, self.saga.react(e))).collect();
+        let mut seen = HashSet::new();
+        let reactions: Vec<(&Recorded, Reaction)> = events
+            .iter()
+            .filter(|e| seen.insert(e.event_id))
+            .map(|e| (*e, self.saga.react(e)))
+            .collect();
         let set: Vec<&SetTimer> = reactions.iter().flat_map(|(_, r)| &r.set_timers).collect();
         self.set_timers(&set).await?;
         let mut by_stream: Vec<(&str, Vec<&(&Recorded, Reaction)>)> = Vec::new();

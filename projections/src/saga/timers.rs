@@ -1,6 +1,7 @@
 //! Durable timers of a saga: set and cancelled with its reactions, claimed under a lease when
 //! due, their commands sent outside the claim's transaction, then marked fired.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -16,6 +17,13 @@ use super::{
 
 impl SagaRunner {
     pub(super) async fn set_timers(&self, timers: &[&SetTimer]) -> Result<(), SagaError> {
+        // One row per key in one statement (the first set wins, as `DO NOTHING` would).
+        let mut keys = HashSet::new();
+        let timers: Vec<&SetTimer> = timers
+            .iter()
+            .copied()
+            .filter(|t| keys.insert(t.key.as_str()))
+            .collect();
         if timers.is_empty() {
             return Ok(());
         }
@@ -28,7 +36,7 @@ impl SagaRunner {
             values.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(self.saga.name());
-        for timer in timers {
+        for timer in &timers {
             query = query
                 .bind(timer.key.as_str())
                 .bind(millis(timer.due_at))
@@ -47,6 +55,9 @@ impl SagaRunner {
 
     /// Tombstones, even for timers not set yet: replays must not revive them.
     pub(super) async fn cancel_timers(&self, keys: &[&str]) -> Result<(), SagaError> {
+        // `DO UPDATE` may touch a row only once per statement.
+        let mut seen = HashSet::new();
+        let keys: Vec<&str> = keys.iter().copied().filter(|k| seen.insert(*k)).collect();
         if keys.is_empty() {
             return Ok(());
         }
@@ -63,7 +74,7 @@ impl SagaRunner {
             .bind(self.saga.name())
             .bind(millis(self.clock.now()));
         for key in keys {
-            query = query.bind(*key);
+            query = query.bind(key);
         }
         query.execute(&self.pool).await?;
         Ok(())
