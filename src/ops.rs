@@ -149,6 +149,7 @@ struct CommandStatus {
 #[utoipa::path(
     get,
     path = "/healthz",
+    tag = "ops",
     responses((status = 200, description = "The process is alive", body = String, content_type = "text/plain", example = "ok"))
 )]
 async fn healthz() -> &'static str {
@@ -252,6 +253,7 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 #[utoipa::path(
     get,
     path = "/api/v1/commands/{id}",
+    tag = "ops",
     params(("id" = String, Path, description = "The command id (`command_id` of a 202 answer)")),
     responses(
         (status = 200, description = "The command completed: its events are stored", body = CommandStatus,
@@ -289,6 +291,7 @@ async fn command_status(
 #[utoipa::path(
     get,
     path = "/metrics",
+    tag = "ops",
     responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
 )]
 async fn metrics(State(ops): State<Ops>) -> Response {
