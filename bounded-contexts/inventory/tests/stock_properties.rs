@@ -134,7 +134,6 @@ fn held_in_reserve(item: &StockItem) -> i64 {
         .values()
         .map(|holding| match holding {
             Holding::Reserved(quantity) => *quantity,
-            Holding::Committed(_) | Holding::Released | Holding::Returned => 0,
         })
         .sum()
 }

@@ -105,6 +105,30 @@ impl CommandKit {
         }
     }
 
+    /// The events command `command_id` appended to `stream` (none if it appended nothing
+    /// there): what a redelivered command reads to finish what its first delivery decided,
+    /// when the decision's details are not in the aggregate's state.
+    ///
+    /// # Errors
+    /// The store failed, or the events cannot be decoded (corruption).
+    pub async fn events_of<A: Aggregate>(
+        &self,
+        stream: &StreamId,
+        command_id: uuid::Uuid,
+    ) -> Result<Vec<A::Event>, StoreError> {
+        use crate::aggregate::DomainEvent as _;
+        self.store
+            .read_stream(stream, 1)
+            .await?
+            .into_iter()
+            .filter(|r| r.metadata.command_id == Some(command_id))
+            .map(|r| {
+                A::Event::decode(&r.event_type, r.schema_version, r.data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
     /// Whether `stream` has any event (an aggregate was created there).
     ///
     /// # Errors

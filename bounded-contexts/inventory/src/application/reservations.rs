@@ -24,6 +24,7 @@ use crate::domain::{
     Holding, MAX_QUANTITY, Reservation, ReservationCommand, ReservationStatus, StockCommand,
     StockError, StockItem,
 };
+use event_schemas::inventory::ReservationEvent;
 
 /// At most this many distinct skus in one reservation.
 pub const MAX_LINES: usize = 100;
@@ -64,6 +65,11 @@ fn normalised(lines: Vec<SkuQuantity>) -> Result<Vec<SkuQuantity>, String> {
         .into_iter()
         .map(|(sku, quantity)| SkuQuantity { sku, quantity })
         .collect())
+}
+
+/// The id of the command being handled (every bus command carries one).
+const fn envelope_command_id(metadata: &EventMetadata) -> Option<uuid::Uuid> {
+    metadata.command_id
 }
 
 /// The metadata of line `i`'s `step`.
@@ -162,8 +168,44 @@ impl InventoryHandler {
         Ok(())
     }
 
+    /// Puts sold `lines` of `order_id` back on hand, each step under its own follow-up id.
+    async fn return_lines(
+        &self,
+        metadata: &EventMetadata,
+        order_id: OrderId,
+        lines: &[SkuQuantity],
+        reason: &str,
+        step: &str,
+    ) -> Result<(), StoreError> {
+        for (i, line) in lines.iter().enumerate() {
+            let back = StockCommand::Return {
+                order_id,
+                quantity: line.quantity,
+                reason: reason.to_owned(),
+            };
+            match self
+                .kit
+                .execute_contended::<StockItem>(
+                    &stock_stream(&line.sku),
+                    back,
+                    &line_step(metadata, step, i),
+                )
+                .await
+            {
+                Ok(_) => {}
+                Err(ExecuteError::Domain(e)) => {
+                    tracing::warn!(%order_id, sku = %line.sku, error = %e, "cannot return line");
+                }
+                Err(e) => return Err(store_failure(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Brings the stock items of a reservation in line with its state: sold when committed,
-    /// back on the shelf when released or expired. Idempotent, so safe after any redelivery.
+    /// back on the shelf when released or expired, back on hand when sold and released. Called
+    /// by the command that decided it (and its redeliveries): every step is idempotent by its
+    /// own follow-up id, and a holding that is gone cannot be sold or released twice.
     async fn settle_stock(
         &self,
         metadata: &EventMetadata,
@@ -195,8 +237,13 @@ impl InventoryHandler {
             }
             ReservationStatus::Released | ReservationStatus::Expired => {
                 let reason = reservation.release_reason.as_deref().unwrap_or("released");
-                self.release_lines(metadata, order_id, &reservation.lines, reason, SETTLE)
-                    .await
+                if reservation.sold {
+                    self.return_lines(metadata, order_id, &reservation.lines, reason, SETTLE)
+                        .await
+                } else {
+                    self.release_lines(metadata, order_id, &reservation.lines, reason, SETTLE)
+                        .await
+                }
             }
             ReservationStatus::None | ReservationStatus::Confirmed | ReservationStatus::Failed => {
                 Ok(())
@@ -283,20 +330,46 @@ impl InventoryHandler {
                 // Appended now or by an earlier delivery: the stock follows. Nothing appended
                 // (nothing held any more): the stock has nothing to give back either.
                 if done.appended.is_some() {
-                    for (i, line) in lines.iter().enumerate() {
-                        let part = StockCommand::ReleasePart {
-                            order_id,
-                            quantity: line.quantity,
-                            reason: command.reason.clone(),
+                    // What the reservation decided to give back: in this delivery's events,
+                    // or, for a redelivery, in the events its first delivery appended.
+                    let decided = if done.events.is_empty() {
+                        match envelope_command_id(&metadata) {
+                            Some(id) => self.kit.events_of::<Reservation>(&stream, id).await?,
+                            None => Vec::new(),
+                        }
+                    } else {
+                        done.events.clone()
+                    };
+                    for event in decided {
+                        let ReservationEvent::LinesReleased(released) = event else {
+                            continue;
                         };
-                        self.kit
-                            .execute_contended::<StockItem>(
-                                &stock_stream(&line.sku),
-                                part,
-                                &line_step(&metadata, PART, i),
+                        if released.returned {
+                            self.return_lines(
+                                &metadata,
+                                order_id,
+                                &released.lines,
+                                &released.reason,
+                                PART,
                             )
-                            .await
-                            .map_err(store_failure)?;
+                            .await?;
+                        } else {
+                            for (i, line) in released.lines.iter().enumerate() {
+                                let part = StockCommand::ReleasePart {
+                                    order_id,
+                                    quantity: line.quantity,
+                                    reason: released.reason.clone(),
+                                };
+                                self.kit
+                                    .execute_contended::<StockItem>(
+                                        &stock_stream(&line.sku),
+                                        part,
+                                        &line_step(&metadata, PART, i),
+                                    )
+                                    .await
+                                    .map_err(store_failure)?;
+                            }
+                        }
                     }
                 }
                 accept(envelope, &stream, Ok(done), |done| {
@@ -323,7 +396,11 @@ impl InventoryHandler {
             .await;
         match result {
             Ok(done) => {
-                self.settle_stock(&metadata, &done.state).await?;
+                // Only the command that decided (now or in an earlier delivery) settles: a
+                // second release of a sold reservation must not return its stock twice.
+                if done.appended.is_some() {
+                    self.settle_stock(&metadata, &done.state).await?;
+                }
                 accept(envelope, &stream, Ok(done), |done| {
                     reservation_body(order_id, &done.state)
                 })

@@ -7,5 +7,6 @@ pub use reservation::{
     EXPIRED_REASON, Reservation, ReservationCommand, ReservationError, ReservationStatus,
 };
 pub use stock_item::{
-    DEFAULT_LOW_STOCK_THRESHOLD, Holding, MAX_QUANTITY, StockCommand, StockError, StockItem,
+    CONCLUDED_KEPT, DEFAULT_LOW_STOCK_THRESHOLD, Holding, MAX_QUANTITY, StockCommand, StockError,
+    StockItem,
 };

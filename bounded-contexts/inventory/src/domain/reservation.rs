@@ -53,6 +53,8 @@ pub struct Reservation {
     pub expires_at: Option<Timestamp>,
     /// Why the stock went back (release or expiry).
     pub release_reason: Option<String>,
+    /// The reservation was sold (committed): what goes back now returns on hand.
+    pub sold: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +207,7 @@ impl Aggregate for Reservation {
             },
             ReservationEvent::Committed(_) => Self {
                 status: ReservationStatus::Committed,
+                sold: true,
                 ..self
             },
             ReservationEvent::Released(e) => Self {

@@ -7,7 +7,7 @@
 mod command;
 mod decisions;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use event_schemas::inventory::{StockEvent, StockLevels};
 use serde::{Deserialize, Serialize};
@@ -22,15 +22,11 @@ pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 0;
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 const REASON: TextRule = TextRule::multiline("reason", 1, 200);
 
-/// What one order holds on this sku.
+/// What one order holds on this sku while its reservation is open: units reserved, not yet
+/// sold or given back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Holding {
     Reserved(i64),
-    Committed(i64),
-    /// The reservation was given back before it was sold.
-    Released,
-    /// The sold quantity came back on hand.
-    Returned,
 }
 
 /// The state is snapshotted (see [`Aggregate::SNAPSHOTS`]): a popular sku's stream grows by
@@ -45,8 +41,21 @@ pub struct StockItem {
     pub low_stock_threshold: i64,
     /// A `LowStockDetected` was recorded and available has not climbed back since.
     pub low_stock_alerted: bool,
+    /// The open reservations on this sku, by order. A holding leaves when its reservation is
+    /// sold, given back or expired, so the state (and its snapshot) holds only the orders in
+    /// flight, never the sku's whole history. What an order bought and may return is the
+    /// order's reservation's to know (`Reservation`), not every sku's.
     pub orders: BTreeMap<OrderId, Holding>,
+    /// The last [`CONCLUDED_KEPT`] orders whose holding closed here, oldest first: a late
+    /// repeat of their reserve, commit or release finds them and changes nothing (the first
+    /// guard is each step's command id). Bounded, so the state stays small whatever the sku
+    /// sold.
+    #[serde(default)]
+    pub concluded: VecDeque<OrderId>,
 }
+
+/// How many concluded orders a stock item remembers (see [`StockItem::concluded`]).
+pub const CONCLUDED_KEPT: usize = 128;
 
 impl StockItem {
     /// What `order_id` holds on this sku, if anything.
@@ -64,9 +73,28 @@ impl StockItem {
         self
     }
 
-    fn hold(mut self, order_id: OrderId, holding: Holding, levels: StockLevels) -> Self {
-        self.orders.insert(order_id, holding);
+    fn hold(mut self, order_id: OrderId, holding: Option<Holding>, levels: StockLevels) -> Self {
+        match holding {
+            Some(holding) => {
+                self.orders.insert(order_id, holding);
+            }
+            None => {
+                self.orders.remove(&order_id);
+                if !self.concluded.contains(&order_id) {
+                    if self.concluded.len() == CONCLUDED_KEPT {
+                        self.concluded.pop_front();
+                    }
+                    self.concluded.push_back(order_id);
+                }
+            }
+        }
         self.moved(levels)
+    }
+
+    /// Whether `order_id`'s holding here closed recently (sold or given back).
+    #[must_use]
+    pub fn concluded(&self, order_id: OrderId) -> bool {
+        self.concluded.contains(&order_id)
     }
 }
 
@@ -76,7 +104,8 @@ impl Aggregate for StockItem {
     /// whenever the fields above or `evolve` change (2: partial releases and returns).
     const SNAPSHOTS: Option<SnapshotPolicy> = Some(SnapshotPolicy {
         every: 50,
-        schema: 2,
+        // 3: holdings of open reservations only (2 kept every order's, sold or given back).
+        schema: 3,
     });
     type Command = StockCommand;
     type Event = StockEvent;
@@ -122,6 +151,11 @@ impl Aggregate for StockItem {
                 quantity,
                 reason,
             } => self.release_part(order_id, quantity, reason),
+            StockCommand::Return {
+                order_id,
+                quantity,
+                reason,
+            } => self.return_sold(order_id, quantity, reason)?,
             StockCommand::Commit { order_id } => self.commit(order_id)?,
         };
         if events.is_empty() {
@@ -143,30 +177,21 @@ impl Aggregate for StockItem {
             StockEvent::Received(e) => self.moved(e.levels),
             StockEvent::Adjusted(e) => self.moved(e.levels),
             StockEvent::Reserved(e) => {
-                self.hold(e.order_id, Holding::Reserved(e.quantity), e.levels)
+                self.hold(e.order_id, Some(Holding::Reserved(e.quantity)), e.levels)
             }
             StockEvent::Released(e) => {
                 // Part of a reservation given back leaves the rest reserved.
                 let holding = match self.holding(e.order_id) {
                     Some(Holding::Reserved(held)) if held > e.quantity => {
-                        Holding::Reserved(held - e.quantity)
+                        Some(Holding::Reserved(held - e.quantity))
                     }
-                    _ => Holding::Released,
+                    _ => None,
                 };
                 self.hold(e.order_id, holding, e.levels)
             }
-            StockEvent::Committed(e) => {
-                self.hold(e.order_id, Holding::Committed(e.quantity), e.levels)
-            }
-            StockEvent::Returned(e) => {
-                let holding = match self.holding(e.order_id) {
-                    Some(Holding::Committed(held)) if held > e.quantity => {
-                        Holding::Committed(held - e.quantity)
-                    }
-                    _ => Holding::Returned,
-                };
-                self.hold(e.order_id, holding, e.levels)
-            }
+            // Sold: the reservation is closed here.
+            StockEvent::Committed(e) => self.hold(e.order_id, None, e.levels),
+            StockEvent::Returned(e) => self.moved(e.levels),
             StockEvent::ThresholdSet(e) => {
                 let levels = self.levels;
                 Self {

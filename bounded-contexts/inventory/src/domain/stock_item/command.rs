@@ -28,16 +28,24 @@ pub enum StockCommand {
     },
     /// Part of an order's reservation; a no-op when the order already has one here.
     Reserve { order_id: OrderId, quantity: i64 },
-    /// Gives the order's reservation back, or returns what it bought; a no-op otherwise.
+    /// Gives the order's reservation back; a no-op when it holds nothing here.
     Release { order_id: OrderId, reason: String },
-    /// Gives back up to `quantity` of what the order holds here (reserved: released; sold:
-    /// returned on hand); the rest stays held. A no-op when it holds nothing.
+    /// Gives back up to `quantity` of what the order holds reserved here; the rest stays held.
+    /// A no-op when it holds nothing.
     ReleasePart {
         order_id: OrderId,
         quantity: i64,
         reason: String,
     },
-    /// Sells what the order reserved; a no-op when it is already sold.
+    /// Puts `quantity` units the order bought back on hand. The order's reservation decided
+    /// the quantity (it knows what was sold and what came back already); idempotency is the
+    /// command id's.
+    Return {
+        order_id: OrderId,
+        quantity: i64,
+        reason: String,
+    },
+    /// Sells what the order reserved.
     Commit { order_id: OrderId },
 }
 

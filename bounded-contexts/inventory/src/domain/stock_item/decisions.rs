@@ -169,7 +169,7 @@ impl StockItem {
         check_quantity("quantity", quantity)?;
         // One reservation per order and sku: a repeat (or a late one after release) changes
         // nothing; the caller reads `holding` to know where the order stands.
-        if self.orders.contains_key(&order_id) {
+        if self.orders.contains_key(&order_id) || self.concluded(order_id) {
             return Ok(vec![]);
         }
         if quantity > self.levels.available {
@@ -211,18 +211,34 @@ impl StockItem {
                     levels: levels(self.levels.on_hand, self.levels.reserved - quantity),
                 })]
             }
-            Some(Holding::Committed(held)) => {
-                let quantity = held.min(up_to);
-                vec![StockEvent::Returned(StockReturned {
-                    sku: self.sku.clone(),
-                    order_id,
-                    quantity,
-                    reason,
-                    levels: levels(self.levels.on_hand + quantity, self.levels.reserved),
-                })]
-            }
-            Some(Holding::Released | Holding::Returned) | None => vec![],
+            None => vec![],
         }
+    }
+
+    /// Puts `quantity` sold units of `order_id` back on hand.
+    pub(super) fn return_sold(
+        &self,
+        order_id: OrderId,
+        quantity: i64,
+        reason: String,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        if !self.opened {
+            return Err(StockError::NotFound);
+        }
+        check_quantity("quantity", quantity)?;
+        let on_hand = self.levels.on_hand.saturating_add(quantity);
+        if on_hand > MAX_QUANTITY {
+            return Err(StockError::Invalid(format!(
+                "on hand would exceed {MAX_QUANTITY}"
+            )));
+        }
+        Ok(vec![StockEvent::Returned(StockReturned {
+            sku: self.sku.clone(),
+            order_id,
+            quantity,
+            reason,
+            levels: levels(on_hand, self.levels.reserved),
+        })])
     }
 
     pub(super) fn commit(&self, order_id: OrderId) -> Result<Vec<StockEvent>, StockError> {
@@ -236,8 +252,9 @@ impl StockItem {
                     self.levels.reserved - quantity,
                 ),
             })]),
-            Some(Holding::Committed(_)) => Ok(vec![]),
-            Some(Holding::Released | Holding::Returned) | None => Err(StockError::NotReserved),
+            // Sold or given back a moment ago: a late repeat changes nothing.
+            None if self.concluded(order_id) => Ok(vec![]),
+            None => Err(StockError::NotReserved),
         }
     }
 }
