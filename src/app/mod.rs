@@ -30,6 +30,9 @@ use crate::config::ServeArgs;
 use crate::contexts::{self, Inputs};
 use crate::ops::{self, Ops};
 
+/// The name of the projector group of a process's contexts (logs and metrics).
+const PROCESS_GROUP: &str = "process";
+
 /// A built platform: the router plus its background work.
 #[derive(Debug)]
 pub struct Platform {
@@ -89,7 +92,16 @@ pub async fn build(config: &ServeArgs, extra: Vec<ProjectionGroup>) -> anyhow::R
         board,
         shutdown: &shutdown,
     };
-    let mut groups = parts.groups;
+    // The read models of all the process's contexts share its database, so a page's work for
+    // all of them is one transaction (each context still owns its tables, and runs alone when
+    // deployed apart). Benchmarks' extra groups stay apart: they measure groups.
+    let mut groups: Vec<ProjectionGroup> = match parts.groups.len() {
+        0 | 1 => parts.groups,
+        _ => vec![(
+            PROCESS_GROUP,
+            parts.groups.into_iter().flat_map(|(_, g)| g).collect(),
+        )],
+    };
     groups.extend(extra);
     let (mut projectors, kafka) = runtime.start_read_models(groups).await?;
     projectors.push(runtime.start_revocations(&auth).await?);
