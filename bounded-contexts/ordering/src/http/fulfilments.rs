@@ -51,6 +51,7 @@ impl ListedStatus {
 #[into_params(parameter_in = Query)]
 pub(super) struct FulfilmentFilter {
     /// Only the fulfilments that stand there.
+    #[param(inline)]
     status: Option<ListedStatus>,
 }
 
