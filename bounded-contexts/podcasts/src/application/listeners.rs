@@ -10,6 +10,9 @@ use std::path::Path;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+/// The `isbot` pattern this context leaves out (see [`ListenerHasher::new`]).
+const URL_IN_USER_AGENT: &str = "http[s]?://";
+
 /// Turns a request's address and user agent into the day's listener hash, and tells which
 /// requests are not counted at all (known bots, the `Range: bytes=0-1` probe).
 pub struct ListenerHasher {
@@ -24,13 +27,15 @@ impl std::fmt::Debug for ListenerHasher {
 }
 
 impl ListenerHasher {
-    /// A hasher under `secret`, with the `isbot` crate's list of bots' user agents.
+    /// A hasher under `secret`, with the `isbot` crate's list of bots' user agents less its
+    /// rule that any URL in a user agent makes a bot: podcast apps name their site there
+    /// (`Overcast/3.0 (+http://overcast.fm/; Apple Watch podcast app)`, Podcast Addict, ...),
+    /// and the OPAWG list podcast hosts use counts them as apps.
     #[must_use]
     pub fn new(secret: Vec<u8>) -> Self {
-        Self {
-            secret,
-            bots: isbot::Bots::default(),
-        }
+        let mut bots = isbot::Bots::default();
+        bots.remove(&[URL_IN_USER_AGENT]);
+        Self { secret, bots }
     }
 
     /// The salt of `day` (`YYYY-MM-DD`): HMAC-SHA256 of the day under the secret.

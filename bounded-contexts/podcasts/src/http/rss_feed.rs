@@ -62,10 +62,15 @@ fn seconds(ms: i64) -> String {
     }
 }
 
+/// An RFC 2822 date as feeds write it, with a two-digit day (`Mon, 05 Jan 2026 06:00:00 +0000`).
+pub(super) fn rfc2822_of(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
+}
+
 fn rfc2822(stored: &str) -> Option<String> {
     DateTime::parse_from_rfc3339(stored)
         .ok()
-        .map(|t| t.with_timezone(&Utc).to_rfc2822())
+        .map(|t| rfc2822_of(t.with_timezone(&Utc)))
 }
 
 fn item(episode: &EpisodeRow, show: &ShowRow, config: &PodcastsConfig) -> Item {
@@ -239,7 +244,7 @@ pub(super) fn build(
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let built = last_modified.to_rfc2822();
+    let built = rfc2822_of(last_modified);
     let channel = Channel {
         title: show.title.clone(),
         link: link.clone(),
