@@ -608,7 +608,17 @@ async fn subscriptions_are_idempotent_and_counted_under_50_concurrent_subscriber
         opml.contains("xmlUrl=") && opml.contains("Go Talk"),
         "{opml}"
     );
-    let with_foreign = opml.replace("</body>", "<outline text=\"Elsewhere\" type=\"rss\" xmlUrl=\"https://feeds.example.com/other.rss\"/></body>");
+    let nowhere = format!(
+        "http://127.0.0.1:8080/api/v1/shows/{}/feed.rss",
+        uuid::Uuid::now_v7()
+    );
+    let with_foreign = opml.replace(
+        "</body>",
+        &format!(
+            "<outline text=\"Elsewhere\" type=\"rss\" xmlUrl=\"https://feeds.example.com/other.rss\"/>\
+             <outline text=\"Gone\" type=\"rss\" xmlUrl=\"{nowhere}\"/></body>"
+        ),
+    );
     let newcomer = app.user_header().await;
     let r = app
         .client
@@ -630,6 +640,7 @@ async fn subscriptions_are_idempotent_and_counted_under_50_concurrent_subscriber
         report["not_ours"],
         json!(["https://feeds.example.com/other.rss"])
     );
+    assert_eq!(report["unknown"], json!([nowhere]));
     let theirs = app
         .wait_until(&newcomer, "/api/v1/me/subscriptions", |b| {
             b["items"].as_array().unwrap().len() == 2

@@ -215,6 +215,8 @@ impl PodcastsHandler {
                 SubscriptionCommand::Subscribe { show_id, user_id }
             }
             SubscriptionRequest::Unsubscribe { show_id } => {
+                // A deleted show may still be left; an unknown one is not found.
+                self.existing_show(envelope, show_id).await?;
                 SubscriptionCommand::Unsubscribe { show_id, user_id }
             }
         };

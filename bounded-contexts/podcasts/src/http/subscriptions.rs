@@ -2,7 +2,6 @@
 //! changes nothing) and the caller's list, `GET /me/subscriptions` (keyset pages).
 
 use axum::extract::State;
-use event_schemas::podcasts::ShowId;
 use http_kernel::{
     ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, Page, PageCursor, Paged, Path,
     SortKey, Written,
@@ -11,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::shows::SHOW;
-use super::{PodcastsApi, known_show, live_show};
+use super::{PodcastsApi, show_id};
 use crate::application::{PodcastsCommand, SubscriptionRequest, SubscriptionState};
 use crate::projections::{shows_by_id, subscriptions_of};
 
@@ -62,8 +61,9 @@ pub(super) async fn subscribe(
     ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Written<SubscriptionState>, ApiError> {
-    let show = live_show(&api, &id).await?;
-    let show_id: ShowId = show.id.parse().map_err(ApiError::internal)?;
+    // The handler checks the show on the store, so a show just created may be subscribed to
+    // before a read model has it.
+    let show_id = show_id(&id)?;
     send_subscription(
         &api,
         &caller,
@@ -90,8 +90,7 @@ pub(super) async fn unsubscribe(
     ids: CommandIds,
     Path(id): Path<String>,
 ) -> Result<Written<SubscriptionState>, ApiError> {
-    let show = known_show(&api, &id).await?;
-    let show_id: ShowId = show.id.parse().map_err(ApiError::internal)?;
+    let show_id = show_id(&id)?;
     send_subscription(
         &api,
         &caller,
