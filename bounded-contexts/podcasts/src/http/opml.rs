@@ -69,7 +69,10 @@ pub(super) async fn export(
             ..opml::Outline::default()
         });
     }
-    let xml = document.to_string().map_err(ApiError::internal)?;
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        document.to_string().map_err(ApiError::internal)?
+    );
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(OPML_TYPE)),
