@@ -26,7 +26,9 @@ use clap::Args;
 use event_schemas::podcasts::{ShowId, ShowSubscribed, SubscriptionEvent};
 use hdrhistogram::Histogram;
 use projections::Projection;
-use recommendations::projections::{CoSubscriptionsProjection, recommendations_for, similar_shows};
+use recommendations::projections::{
+    CoPurchasesProjection, CoSubscriptionsProjection, recommendations_for, similar_shows,
+};
 use shared_kernel::ids::UserId;
 use shared_kernel::{Cursor, DomainEvent, EventMetadata, Recorded, StreamId};
 use sqlx::AnyPool;
@@ -311,7 +313,9 @@ async fn measure(
                 .connect(&url)
                 .await
                 .with_context(|| format!("opening {store}"))?;
+            // Both read models' tables: a user's recommendations read purchases too (none here).
             projections::create_schema(&CoSubscriptionsProjection, &pool).await?;
+            projections::create_schema(&CoPurchasesProjection, &pool).await?;
             eprintln!("seeding {store}: {users} users");
             let started = Instant::now();
             seed(&pool, args, users).await?;
