@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 type Auth = (String, String);
 
-pub fn show_body(title: &str) -> Value {
+fn show_body(title: &str) -> Value {
     json!({
         "title": title,
         "description": "<p>Openings, endgames and <b>the people</b> who play them.<script>alert(1)</script></p>",
@@ -33,7 +33,7 @@ pub fn show_body(title: &str) -> Value {
     })
 }
 
-pub fn episode_body(title: &str, number: i64) -> Value {
+fn episode_body(title: &str, number: i64) -> Value {
     json!({
         "title": title,
         "description": "<p>Show notes of <i>this</i> one.</p>",
@@ -51,7 +51,7 @@ pub fn episode_body(title: &str, number: i64) -> Value {
 }
 
 /// Sends `method path` as `who` with `body`; returns (status, body, Agora-Position).
-pub async fn send(
+async fn send(
     app: &TestApp,
     who: Option<&Auth>,
     method: &str,
@@ -79,9 +79,9 @@ pub async fn send(
     (status, body, position)
 }
 
-/// Creates a show as `owner`; returns its id.
-pub async fn create_show(app: &TestApp, owner: &Auth, title: &str) -> String {
-    let (status, body, _) = send(
+/// Creates a show as `owner`; returns its id once the read models have it (read your write).
+async fn create_show(app: &TestApp, owner: &Auth, title: &str) -> String {
+    let (status, body, position) = send(
         app,
         Some(owner),
         "POST",
@@ -90,13 +90,28 @@ pub async fn create_show(app: &TestApp, owner: &Auth, title: &str) -> String {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    body["id"].as_str().unwrap().to_owned()
+    let id = body["id"].as_str().unwrap().to_owned();
+    seen(app, owner, &format!("/api/v1/shows/{id}"), &position).await;
+    id
 }
 
-/// Drafts an episode of `show`; returns its id.
-pub async fn draft(app: &TestApp, owner: &Auth, show: &str, title: &str, number: i64) -> String {
+/// Reads `path` as `who` after the write at `position`, expecting 200.
+async fn seen(app: &TestApp, who: &Auth, path: &str, position: &str) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .header(&who.0, &who.1)
+        .header("agora-min-position", position)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+}
+
+/// Drafts an episode of `show`; returns its id once the read models have it.
+async fn draft(app: &TestApp, owner: &Auth, show: &str, title: &str, number: i64) -> String {
     let path = format!("/api/v1/shows/{show}/episodes");
-    let (status, body, _) = send(
+    let (status, body, position) = send(
         app,
         Some(owner),
         "POST",
@@ -106,11 +121,13 @@ pub async fn draft(app: &TestApp, owner: &Auth, show: &str, title: &str, number:
     .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "draft");
-    body["id"].as_str().unwrap().to_owned()
+    let id = body["id"].as_str().unwrap().to_owned();
+    seen(app, owner, &format!("/api/v1/episodes/{id}"), &position).await;
+    id
 }
 
 /// Publishes `episode` (now, or at `at`); returns the answer and its position.
-pub async fn publish(
+async fn publish(
     app: &TestApp,
     owner: &Auth,
     episode: &str,
@@ -124,7 +141,7 @@ pub async fn publish(
 }
 
 /// `GET` the feed with extra headers: (status, headers, body text).
-pub async fn feed(
+async fn feed(
     app: &TestApp,
     show: &str,
     headers: &[(&str, &str)],
@@ -142,7 +159,7 @@ pub async fn feed(
 }
 
 /// Polls the feed until `done` holds of its text; returns it.
-pub async fn feed_until(app: &TestApp, show: &str, done: impl Fn(&str) -> bool) -> String {
+async fn feed_until(app: &TestApp, show: &str, done: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + SETTLE;
     loop {
         let (status, _, text) = feed(app, show, &[]).await;
@@ -160,7 +177,7 @@ pub async fn feed_until(app: &TestApp, show: &str, done: impl Fn(&str) -> bool) 
 /// Parses the feed with feedparser (`scripts/check_feed.py` in the venv `scripts/test`
 /// creates) and checks what Apple and the Podcasting 2.0 validators require; returns its
 /// summary.
-pub fn feedparser_check(xml: &str) -> Value {
+fn feedparser_check(xml: &str) -> Value {
     let python = std::env::var("AGORA_FEEDPARSER_PYTHON").unwrap_or_else(|_| {
         let home = std::env::var("HOME").unwrap_or_default();
         format!("{home}/.cache/agora/feedparser-venv/bin/python")

@@ -51,39 +51,51 @@ async fn subscribe(app: &TestApp, who: &Auth, show: &str, on: bool) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
-/// Polls `path` until its items, as (id, score), are `expected`.
+/// Polls `path` until its items, as (id, score), are `expected` (a 404 while the read model
+/// has not seen the show yet counts as not there yet).
 async fn wait_for(app: &TestApp, who: &Auth, path: &str, expected: &[(&str, i64)]) -> Value {
     let deadline = tokio::time::Instant::now() + SETTLE;
+    let want: Vec<(String, i64)> = expected
+        .iter()
+        .map(|(id, s)| ((*id).to_owned(), *s))
+        .collect();
     loop {
-        let body = app.get_as(who, path).await;
+        let r = app
+            .client
+            .get(app.url(path))
+            .header(&who.0, &who.1)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
         let got: Vec<(String, i64)> = body["items"]
             .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                (
-                    i["id"].as_str().unwrap().to_owned(),
-                    i["score"].as_i64().unwrap(),
-                )
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        (
+                            i["id"].as_str().unwrap().to_owned(),
+                            i["score"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect()
             })
-            .collect();
-        let want: Vec<(String, i64)> = expected
-            .iter()
-            .map(|(id, s)| ((*id).to_owned(), *s))
-            .collect();
-        if got == want {
+            .unwrap_or_default();
+        if status == 200 && got == want {
             return body;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{path}: {got:?}, expected {want:?}"
+            "{path}: {status} {got:?}, expected {want:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
 /// Ids sorted as the lists break ties (score descending, then id descending).
-fn by_id_desc<'a>(mut ids: Vec<&'a str>) -> Vec<&'a str> {
+fn by_id_desc(mut ids: Vec<&str>) -> Vec<&str> {
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids
 }
