@@ -39,8 +39,8 @@ pub const ALL: &[Registration] = &[
     Registration { name: ordering::CONTEXT, build: |i| Ok(ordering::registration::context(i.services, i.config.ordering.config())) },
     Registration { name: payments::CONTEXT, build: |i| Ok(payments::registration::context(i.services, Arc::new(SimulatedPaymentProvider::new(i.config.payments.config())), i.config.payments.commission())) },
     Registration { name: communities::CONTEXT, build: |i| Ok(communities::registration::context(i.services)) },
-    // A shell so far: nothing to wire, but `--contexts podcasts` is a valid selection.
-    Registration { name: podcasts::CONTEXT, build: |_| Ok(Context::new(podcasts::CONTEXT)) },
+    Registration { name: podcasts::CONTEXT, build: |i| Ok(podcasts::registration::context(i.services, i.config.podcasts.config(&i.config.storage.data_dir)?)) },
+    Registration { name: recommendations::CONTEXT, build: |i| Ok(recommendations::registration::context(i.services)) },
 ];
 
 /// The names of every context.

@@ -50,8 +50,9 @@ fn no_bounded_context_depends_on_another() {
     let all = contexts(&meta);
     assert_eq!(
         all.len(),
-        7,
-        "identity, merchandise, inventory, ordering, payments, communities, podcasts"
+        8,
+        "identity, merchandise, inventory, ordering, payments, communities, podcasts, \
+         recommendations"
     );
     let names: Vec<&str> = all.iter().map(|p| p["name"].as_str().unwrap()).collect();
     for p in &all {

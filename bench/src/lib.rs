@@ -11,6 +11,7 @@ mod messaging;
 mod orders;
 mod platform;
 mod rebuild;
+mod recommendations;
 mod scratch;
 
 use clap::Subcommand;
@@ -22,6 +23,7 @@ pub use self::messaging::BenchMessagingArgs;
 pub use self::orders::BenchOrdersArgs;
 pub use self::platform::{Platform, ProjectionGroup, Started};
 pub use self::rebuild::BenchRebuildArgs;
+pub use self::recommendations::BenchRecommendationsArgs;
 
 /// The benchmark commands, flattened into the `agora` command line.
 #[derive(Debug, Subcommand)]
@@ -38,6 +40,8 @@ pub enum BenchCommand {
     BenchOrders(BenchOrdersArgs),
     /// Measure `projections rebuild` over a long log against a raw ordered read of it.
     BenchRebuild(BenchRebuildArgs),
+    /// Measure recommendation reads and per-event updates at 1k, 10k and 100k users.
+    BenchRecommendations(BenchRecommendationsArgs),
 }
 
 /// Runs one benchmark against `platform`.
@@ -53,5 +57,6 @@ pub async fn run(command: BenchCommand, platform: &dyn Platform) -> anyhow::Resu
         BenchCommand::BenchCatalog(args) => catalog::run(args).await,
         BenchCommand::BenchOrders(args) => orders::run(args, platform).await,
         BenchCommand::BenchRebuild(args) => rebuild::run(args, platform).await,
+        BenchCommand::BenchRecommendations(args) => recommendations::run(args).await,
     }
 }

@@ -9,6 +9,7 @@ pub mod inventory;
 pub mod merchandise;
 pub mod ordering;
 pub mod payments;
+pub mod podcasts;
 pub mod upcast;
 
 pub use upcast::{Upcaster, decode_event};

@@ -11,6 +11,7 @@ use event_schemas::inventory::{self, ReservationEvent, StockEvent};
 use event_schemas::merchandise::{self, ProductEvent, SkuClaimEvent};
 use event_schemas::ordering::{self, OrderEvent};
 use event_schemas::payments::{self, PaymentEvent, SellerLedgerEvent, WalletEvent};
+use event_schemas::podcasts::{self, DownloadEvent, EpisodeEvent, ShowEvent, SubscriptionEvent};
 use serde_json::Value;
 use shared_kernel::DomainEvent;
 
@@ -113,6 +114,7 @@ fn every_current_version_has_a_fixture() {
         ("inventory", inventory::CATALOGUE),
         ("payments", payments::CATALOGUE),
         ("ordering", ordering::CATALOGUE),
+        ("podcasts", podcasts::CATALOGUE),
     ] {
         let all = fixtures(context);
         for (t, v) in catalogue {
@@ -198,4 +200,20 @@ fn every_commerce_fixture_decodes_as_exactly_one_stream_kind() {
     for (path, fixture) in fixtures("ordering") {
         assert!(decodes_as::<OrderEvent>(&path, &fixture), "{path}");
     }
+}
+
+#[test]
+fn every_podcasts_fixture_decodes_as_exactly_one_stream_kind() {
+    let mut seen = 0;
+    for (path, fixture) in fixtures("podcasts") {
+        let kinds = [
+            decodes_as::<ShowEvent>(&path, &fixture),
+            decodes_as::<EpisodeEvent>(&path, &fixture),
+            decodes_as::<SubscriptionEvent>(&path, &fixture),
+            decodes_as::<DownloadEvent>(&path, &fixture),
+        ];
+        assert_eq!(kinds.iter().filter(|k| **k).count(), 1, "{path}");
+        seen += 1;
+    }
+    assert_eq!(seen, podcasts::CATALOGUE.len());
 }

@@ -151,3 +151,40 @@ impl PaymentsArgs {
             .unwrap_or(payments::domain::CommissionRate::DEFAULT)
     }
 }
+
+/// The podcasts context: where podcast apps reach this platform, and the secret behind
+/// listener hashes.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Podcasts")]
+pub struct PodcastsArgs {
+    /// The public base URL of this platform, as podcast apps reach it (scheme, host, port,
+    /// no trailing slash): feed and enclosure URLs start with it, and every show's
+    /// `podcast:guid` derives from its feed URL when the show is created.
+    #[arg(long, env = "AGORA_PUBLIC_BASE_URL", default_value = podcasts::application::DEFAULT_PUBLIC_BASE_URL)]
+    pub public_base_url: String,
+
+    /// The server secret (hex) the daily salts of download listeners derive from; generated
+    /// (32 random bytes, mode 0600) when missing. Default:
+    /// `<data-dir>/keys/podcasts-listener-secret`. Share one file between processes.
+    #[arg(long, env = "AGORA_PODCASTS_LISTENER_SECRET_FILE")]
+    pub podcasts_listener_secret_file: Option<PathBuf>,
+}
+
+impl PodcastsArgs {
+    /// The podcasts context's settings, with the secret file in `data_dir` unless configured.
+    ///
+    /// # Errors
+    /// The secret file cannot be read or created.
+    pub fn config(&self, data_dir: &Path) -> anyhow::Result<podcasts::application::PodcastsConfig> {
+        let file = self
+            .podcasts_listener_secret_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("keys").join("podcasts-listener-secret"));
+        let secret = podcasts::application::load_or_generate_secret(&file)
+            .map_err(|e| anyhow::anyhow!("podcasts listener secret {}: {e}", file.display()))?;
+        Ok(podcasts::application::PodcastsConfig::new(
+            &self.public_base_url,
+            secret,
+        ))
+    }
+}

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use anyhow::Context as _;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
-pub use self::contexts::{IdentityArgs, OrderingArgs, PaymentsArgs};
+pub use self::contexts::{IdentityArgs, OrderingArgs, PaymentsArgs, PodcastsArgs};
 pub use self::sections::{EventFeedKind, FeedArgs, HttpArgs, MessagingArgs, StorageArgs};
 
 /// Everything `agora serve` is configured with.
@@ -41,6 +41,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub payments: PaymentsArgs,
+
+    #[command(flatten)]
+    pub podcasts: PodcastsArgs,
 }
 
 /// `serve`'s flags as a command of their own, to parse a list of them.
@@ -158,6 +161,7 @@ mod tests {
         assert_eq!(d.ordering.order_return_window_secs, 2_592_000);
         assert_eq!(d.payments.payment_slow_delay_ms, 5_000);
         assert_eq!(d.payments.commission_bps, 1_000);
+        assert_eq!(d.podcasts.public_base_url, "http://127.0.0.1:8080");
         assert!(d.contexts.is_empty());
     }
 

@@ -55,6 +55,11 @@ pub fn settings(url: String) -> ServeArgs {
             .join("jwt-ed25519.pem"),
     );
     s.identity.session_cookie_secure = false;
+    s.podcasts.podcasts_listener_secret_file = Some(
+        std::env::temp_dir()
+            .join(format!("agora-test-keys-{}", uuid::Uuid::now_v7().simple()))
+            .join("podcasts-listener-secret"),
+    );
     s.messaging.kafka_partitions = 1;
     // A prefix of its own per test server: tests share one broker.
     s.messaging.kafka_topic_prefix = format!("t{}", uuid::Uuid::now_v7().simple());

@@ -6,7 +6,7 @@ use event_schemas::inventory::{
     LowStockDetected, LowStockThresholdSet, StockAdjusted, StockCommitted, StockEvent,
     StockItemOpened, StockLevels, StockReceived, StockReleased, StockReserved, StockReturned,
 };
-use inventory::domain::{Holding, StockCommand, StockError, StockItem};
+use inventory::domain::{StockCommand, StockError, StockItem};
 use shared_kernel::ids::{OrderId, ProductId, UserId};
 use shared_kernel::testing::{Given, given};
 
