@@ -135,7 +135,7 @@ async fn seed(pool: &AnyPool, args: &BenchRecommendationsArgs, users: u64) -> Re
             .map(|i| format!("(${}, ${}, 0, 1)", 2 * i + 1, 2 * i + 2))
             .collect();
         let sql = format!(
-            "INSERT INTO rec_shows (show_id, title, deleted, version) VALUES {}",
+            "INSERT INTO recommendations_shows (show_id, title, deleted, version) VALUES {}",
             marks.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -155,7 +155,7 @@ async fn seed(pool: &AnyPool, args: &BenchRecommendationsArgs, users: u64) -> Re
             .map(|i| format!("(${}, ${}, 1, ${}, 1)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
             .collect();
         let sql = format!(
-            "INSERT INTO rec_user_shows (user_id, show_id, subscribed, since, version) VALUES {}",
+            "INSERT INTO recommendations_user_shows (user_id, show_id, subscribed, since, version) VALUES {}",
             marks.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -168,9 +168,9 @@ async fn seed(pool: &AnyPool, args: &BenchRecommendationsArgs, users: u64) -> Re
         q.execute(&mut *tx).await?;
     }
     sqlx::query(
-        "INSERT INTO rec_show_pairs (show_id, other_id, users) \
-         SELECT a.show_id, b.show_id, count(*) FROM rec_user_shows a \
-         JOIN rec_user_shows b ON a.user_id = b.user_id AND a.show_id <> b.show_id \
+        "INSERT INTO recommendations_show_pairs (show_id, other_id, users) \
+         SELECT a.show_id, b.show_id, count(*) FROM recommendations_user_shows a \
+         JOIN recommendations_user_shows b ON a.user_id = b.user_id AND a.show_id <> b.show_id \
          WHERE a.subscribed = 1 AND b.subscribed = 1 \
          GROUP BY a.show_id, b.show_id",
     )
@@ -231,23 +231,23 @@ async fn check_incremental(
         }
     }
     let incremental: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT show_id, other_id, users FROM rec_show_pairs WHERE users > 0 ORDER BY 1, 2",
+        "SELECT show_id, other_id, users FROM recommendations_show_pairs WHERE users > 0 ORDER BY 1, 2",
     )
     .fetch_all(&pool)
     .await?;
-    sqlx::query("DELETE FROM rec_show_pairs")
+    sqlx::query("DELETE FROM recommendations_show_pairs")
         .execute(&pool)
         .await?;
     sqlx::query(
-        "INSERT INTO rec_show_pairs (show_id, other_id, users) \
-         SELECT a.show_id, b.show_id, count(*) FROM rec_user_shows a \
-         JOIN rec_user_shows b ON a.user_id = b.user_id AND a.show_id <> b.show_id \
+        "INSERT INTO recommendations_show_pairs (show_id, other_id, users) \
+         SELECT a.show_id, b.show_id, count(*) FROM recommendations_user_shows a \
+         JOIN recommendations_user_shows b ON a.user_id = b.user_id AND a.show_id <> b.show_id \
          GROUP BY a.show_id, b.show_id",
     )
     .execute(&pool)
     .await?;
     let batch: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT show_id, other_id, users FROM rec_show_pairs ORDER BY 1, 2")
+        sqlx::query_as("SELECT show_id, other_id, users FROM recommendations_show_pairs ORDER BY 1, 2")
             .fetch_all(&pool)
             .await?;
     pool.close().await;
@@ -320,7 +320,7 @@ async fn measure(
             let started = Instant::now();
             seed(&pool, args, users).await?;
             let seed_secs = started.elapsed().as_secs_f64();
-            let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM rec_show_pairs")
+            let pairs: i64 = sqlx::query_scalar("SELECT count(*) FROM recommendations_show_pairs")
                 .fetch_one(&pool)
                 .await?;
             eprintln!("  seeded in {seed_secs:.1} s: {pairs} pair rows");
@@ -365,7 +365,7 @@ async fn measure(
             times.push(started.elapsed());
             let started = Instant::now();
             sqlx::query(
-                "SELECT other_id, users FROM rec_show_pairs WHERE show_id = $1 \
+                "SELECT other_id, users FROM recommendations_show_pairs WHERE show_id = $1 \
                  ORDER BY users DESC, other_id DESC LIMIT 21",
             )
             .bind(t.hot_show.clone())

@@ -1,12 +1,12 @@
 //! "Buyers of this also bought": item-to-item co-occurrence of purchases, from ordering's
 //! published events (`order_placed` carries the lines, `order_paid` makes them bought).
 //!
-//! - `rec_orders`: each placed order's buyer and products, and whether it was paid (the guard
+//! - `recommendations_orders`: each placed order's buyer and products, and whether it was paid (the guard
 //!   that counts an order once, however often its events are applied);
-//! - `rec_user_products`: what each buyer has bought;
-//! - `rec_product_pairs`: for each ordered pair of products, how many buyers bought both, with
+//! - `recommendations_user_products`: what each buyer has bought;
+//! - `recommendations_product_pairs`: for each ordered pair of products, how many buyers bought both, with
 //!   an index on `(product_id, buyers, other_id)`;
-//! - `rec_products`: titles, as the order lines carried them.
+//! - `recommendations_products`: titles, as the order lines carried them.
 //!
 //! A paid order of `n` products new to a buyer who had bought `k` moves at most `2nk` pair
 //! rows, two set-based statements per new product. A later cancellation or return does not
@@ -25,29 +25,29 @@ use super::Neighbour;
 pub const CO_PURCHASES: &str = "recommendations.co_purchases";
 
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS rec_orders (
+    "CREATE TABLE IF NOT EXISTS recommendations_orders (
         order_id TEXT PRIMARY KEY,
         buyer_id TEXT NOT NULL,
         products TEXT NOT NULL,
         paid     BIGINT NOT NULL
     )",
-    "CREATE TABLE IF NOT EXISTS rec_user_products (
+    "CREATE TABLE IF NOT EXISTS recommendations_user_products (
         user_id    TEXT NOT NULL,
         product_id TEXT NOT NULL,
         since      TEXT NOT NULL,
         PRIMARY KEY (user_id, product_id)
     )",
-    "CREATE INDEX IF NOT EXISTS rec_user_products_recent
-        ON rec_user_products (user_id, since)",
-    "CREATE TABLE IF NOT EXISTS rec_product_pairs (
+    "CREATE INDEX IF NOT EXISTS recommendations_user_products_recent
+        ON recommendations_user_products (user_id, since)",
+    "CREATE TABLE IF NOT EXISTS recommendations_product_pairs (
         product_id TEXT NOT NULL,
         other_id   TEXT NOT NULL,
         buyers     BIGINT NOT NULL,
         PRIMARY KEY (product_id, other_id)
     )",
-    "CREATE INDEX IF NOT EXISTS rec_product_pairs_ranked
-        ON rec_product_pairs (product_id, buyers, other_id)",
-    "CREATE TABLE IF NOT EXISTS rec_products (
+    "CREATE INDEX IF NOT EXISTS recommendations_product_pairs_ranked
+        ON recommendations_product_pairs (product_id, buyers, other_id)",
+    "CREATE TABLE IF NOT EXISTS recommendations_products (
         product_id TEXT PRIMARY KEY,
         title      TEXT NOT NULL
     )",
@@ -67,7 +67,7 @@ pub async fn also_bought(
     let (buyers, other) = after.unwrap_or((i64::MAX, String::new()));
     sqlx::query_as::<_, Neighbour>(
         "SELECT p.other_id AS id, COALESCE(t.title, '') AS title, p.buyers AS score \
-         FROM rec_product_pairs p LEFT JOIN rec_products t ON t.product_id = p.other_id \
+         FROM recommendations_product_pairs p LEFT JOIN recommendations_products t ON t.product_id = p.other_id \
          WHERE p.product_id = $1 AND p.buyers > 0 AND (p.buyers, p.other_id) < ($2, $3) \
          ORDER BY p.buyers DESC, p.other_id DESC LIMIT $4",
     )
@@ -93,7 +93,7 @@ pub async fn recent_products(
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT product_id FROM rec_user_products WHERE user_id = $1 ORDER BY since DESC LIMIT $2",
+        "SELECT product_id FROM recommendations_user_products WHERE user_id = $1 ORDER BY since DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
@@ -110,7 +110,7 @@ pub async fn bought_among(
     user_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    super::owned_among(pool, "rec_user_products", "product_id", "", user_id, ids).await
+    super::owned_among(pool, "recommendations_user_products", "product_id", "", user_id, ids).await
 }
 
 #[derive(Debug, Default)]
@@ -124,7 +124,7 @@ async fn placed(
     products.sort();
     products.dedup();
     sqlx::query(
-        "INSERT INTO rec_orders (order_id, buyer_id, products, paid) VALUES ($1, $2, $3, 0) \
+        "INSERT INTO recommendations_orders (order_id, buyer_id, products, paid) VALUES ($1, $2, $3, 0) \
          ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(e.order_id.to_string())
@@ -134,7 +134,7 @@ async fn placed(
     .await?;
     for line in &e.lines {
         sqlx::query(
-            "INSERT INTO rec_products (product_id, title) VALUES ($1, $2) \
+            "INSERT INTO recommendations_products (product_id, title) VALUES ($1, $2) \
              ON CONFLICT (product_id) DO NOTHING",
         )
         .bind(line.product_id.to_string())
@@ -150,7 +150,7 @@ async fn paid(
     event: &Recorded,
     order_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let moved = sqlx::query("UPDATE rec_orders SET paid = 1 WHERE order_id = $1 AND paid = 0")
+    let moved = sqlx::query("UPDATE recommendations_orders SET paid = 1 WHERE order_id = $1 AND paid = 0")
         .bind(order_id)
         .execute(&mut *conn)
         .await?
@@ -159,7 +159,7 @@ async fn paid(
         return Ok(());
     }
     let Some((buyer, products)): Option<(String, String)> =
-        sqlx::query_as("SELECT buyer_id, products FROM rec_orders WHERE order_id = $1")
+        sqlx::query_as("SELECT buyer_id, products FROM recommendations_orders WHERE order_id = $1")
             .bind(order_id)
             .fetch_optional(&mut *conn)
             .await?
@@ -172,7 +172,7 @@ async fn paid(
         .to_rfc3339_opts(SecondsFormat::Micros, true);
     for product in products {
         let new = sqlx::query(
-            "INSERT INTO rec_user_products (user_id, product_id, since) VALUES ($1, $2, $3) \
+            "INSERT INTO recommendations_user_products (user_id, product_id, since) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, product_id) DO NOTHING",
         )
         .bind(buyer.clone())
@@ -186,11 +186,11 @@ async fn paid(
         }
         for (a, b) in [("$2", "product_id"), ("product_id", "$2")] {
             sqlx::query(&format!(
-                "INSERT INTO rec_product_pairs (product_id, other_id, buyers) \
-                 SELECT {a}, {b}, 1 FROM rec_user_products \
+                "INSERT INTO recommendations_product_pairs (product_id, other_id, buyers) \
+                 SELECT {a}, {b}, 1 FROM recommendations_user_products \
                  WHERE user_id = $1 AND product_id <> $2 \
                  ON CONFLICT (product_id, other_id) DO UPDATE \
-                 SET buyers = rec_product_pairs.buyers + 1"
+                 SET buyers = recommendations_product_pairs.buyers + 1"
             ))
             .bind(buyer.clone())
             .bind(product.clone())
@@ -222,10 +222,10 @@ impl Projection for CoPurchasesProjection {
 
     fn tables(&self) -> &'static [&'static str] {
         &[
-            "rec_orders",
-            "rec_user_products",
-            "rec_product_pairs",
-            "rec_products",
+            "recommendations_orders",
+            "recommendations_user_products",
+            "recommendations_product_pairs",
+            "recommendations_products",
         ]
     }
 

@@ -1,11 +1,11 @@
 //! "Listeners of this show also subscribe to": item-to-item co-occurrence of subscriptions.
 //!
-//! - `rec_user_shows`: each listener's subscriptions (with the subscription stream's version,
+//! - `recommendations_user_shows`: each listener's subscriptions (with the subscription stream's version,
 //!   the guard that makes an event applied twice change nothing);
-//! - `rec_show_pairs`: for each ordered pair of shows, how many listeners subscribe to both,
+//! - `recommendations_show_pairs`: for each ordered pair of shows, how many listeners subscribe to both,
 //!   with an index on `(show_id, users, other_id)` so a show's most co-subscribed neighbours
 //!   are one index range scan;
-//! - `rec_shows`: titles, and which shows were deleted (from podcasts' show events).
+//! - `recommendations_shows`: titles, and which shows were deleted (from podcasts' show events).
 //!
 //! A subscription of a listener who has `k` others moves `2k` pair rows, in two set-based
 //! statements; an unsubscription moves the same rows back. Nothing depends on the order of
@@ -24,7 +24,7 @@ use super::Neighbour;
 pub const CO_SUBSCRIPTIONS: &str = "recommendations.co_subscriptions";
 
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS rec_user_shows (
+    "CREATE TABLE IF NOT EXISTS recommendations_user_shows (
         user_id    TEXT NOT NULL,
         show_id    TEXT NOT NULL,
         subscribed BIGINT NOT NULL,
@@ -32,17 +32,17 @@ const SCHEMA: &[&str] = &[
         version    BIGINT NOT NULL,
         PRIMARY KEY (user_id, show_id)
     )",
-    "CREATE INDEX IF NOT EXISTS rec_user_shows_recent
-        ON rec_user_shows (user_id, subscribed, since)",
-    "CREATE TABLE IF NOT EXISTS rec_show_pairs (
+    "CREATE INDEX IF NOT EXISTS recommendations_user_shows_recent
+        ON recommendations_user_shows (user_id, subscribed, since)",
+    "CREATE TABLE IF NOT EXISTS recommendations_show_pairs (
         show_id  TEXT NOT NULL,
         other_id TEXT NOT NULL,
         users    BIGINT NOT NULL,
         PRIMARY KEY (show_id, other_id)
     )",
-    "CREATE INDEX IF NOT EXISTS rec_show_pairs_ranked
-        ON rec_show_pairs (show_id, users, other_id)",
-    "CREATE TABLE IF NOT EXISTS rec_shows (
+    "CREATE INDEX IF NOT EXISTS recommendations_show_pairs_ranked
+        ON recommendations_show_pairs (show_id, users, other_id)",
+    "CREATE TABLE IF NOT EXISTS recommendations_shows (
         show_id TEXT PRIMARY KEY,
         title   TEXT NOT NULL,
         deleted BIGINT NOT NULL,
@@ -56,7 +56,7 @@ const SCHEMA: &[&str] = &[
 /// The read-model database failed.
 pub async fn show_state(pool: &AnyPool, show_id: &str) -> Result<Option<bool>, sqlx::Error> {
     let deleted: Option<i64> =
-        sqlx::query_scalar("SELECT deleted FROM rec_shows WHERE show_id = $1")
+        sqlx::query_scalar("SELECT deleted FROM recommendations_shows WHERE show_id = $1")
             .bind(show_id)
             .fetch_optional(pool)
             .await?;
@@ -78,7 +78,7 @@ pub async fn similar_shows(
     let (users, other) = after.unwrap_or((i64::MAX, String::new()));
     sqlx::query_as::<_, Neighbour>(
         "SELECT p.other_id AS id, COALESCE(s.title, '') AS title, p.users AS score \
-         FROM rec_show_pairs p LEFT JOIN rec_shows s ON s.show_id = p.other_id \
+         FROM recommendations_show_pairs p LEFT JOIN recommendations_shows s ON s.show_id = p.other_id \
          WHERE p.show_id = $1 AND p.users > 0 AND (p.users, p.other_id) < ($2, $3) \
            AND COALESCE(s.deleted, 0) = 0 \
          ORDER BY p.users DESC, p.other_id DESC LIMIT $4",
@@ -105,7 +105,7 @@ pub async fn recent_shows(
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT show_id FROM rec_user_shows WHERE user_id = $1 AND subscribed = 1 \
+        "SELECT show_id FROM recommendations_user_shows WHERE user_id = $1 AND subscribed = 1 \
          ORDER BY since DESC LIMIT $2",
     )
     .bind(user_id)
@@ -125,7 +125,7 @@ pub async fn subscribed_among(
 ) -> Result<Vec<String>, sqlx::Error> {
     super::owned_among(
         pool,
-        "rec_user_shows",
+        "recommendations_user_shows",
         "show_id",
         "AND subscribed = 1",
         user_id,
@@ -152,14 +152,14 @@ async fn apply_subscription(
     };
     let moved = if subscribing {
         sqlx::query(
-            "INSERT INTO rec_user_shows (user_id, show_id, subscribed, since, version) \
+            "INSERT INTO recommendations_user_shows (user_id, show_id, subscribed, since, version) \
              VALUES ($1, $2, 1, $3, $4) ON CONFLICT (user_id, show_id) DO UPDATE \
              SET subscribed = 1, since = excluded.since, version = excluded.version \
-             WHERE rec_user_shows.version < excluded.version AND rec_user_shows.subscribed = 0",
+             WHERE recommendations_user_shows.version < excluded.version AND recommendations_user_shows.subscribed = 0",
         )
     } else {
         sqlx::query(
-            "UPDATE rec_user_shows SET subscribed = 0, since = $3, version = $4 \
+            "UPDATE recommendations_user_shows SET subscribed = 0, since = $3, version = $4 \
              WHERE user_id = $1 AND show_id = $2 AND version < $4 AND subscribed = 1",
         )
     }
@@ -174,15 +174,15 @@ async fn apply_subscription(
         return Ok(());
     }
     // The listener's other subscriptions, each pair both ways: 2k rows.
-    let others = "SELECT show_id FROM rec_user_shows \
+    let others = "SELECT show_id FROM recommendations_user_shows \
                   WHERE user_id = $1 AND subscribed = 1 AND show_id <> $2";
     if subscribing {
         for (a, b) in [("$2", "show_id"), ("show_id", "$2")] {
             sqlx::query(&format!(
-                "INSERT INTO rec_show_pairs (show_id, other_id, users) \
-                 SELECT {a}, {b}, 1 FROM rec_user_shows \
+                "INSERT INTO recommendations_show_pairs (show_id, other_id, users) \
+                 SELECT {a}, {b}, 1 FROM recommendations_user_shows \
                  WHERE user_id = $1 AND subscribed = 1 AND show_id <> $2 \
-                 ON CONFLICT (show_id, other_id) DO UPDATE SET users = rec_show_pairs.users + 1"
+                 ON CONFLICT (show_id, other_id) DO UPDATE SET users = recommendations_show_pairs.users + 1"
             ))
             .bind(user.clone())
             .bind(show.clone())
@@ -192,7 +192,7 @@ async fn apply_subscription(
     } else {
         for (fixed, free) in [("show_id", "other_id"), ("other_id", "show_id")] {
             sqlx::query(&format!(
-                "UPDATE rec_show_pairs SET users = users - 1 \
+                "UPDATE recommendations_show_pairs SET users = users - 1 \
                  WHERE {fixed} = $2 AND {free} IN ({others})"
             ))
             .bind(user.clone())
@@ -216,10 +216,10 @@ async fn apply_show(
         ShowEvent::Deleted(_) => (None, 1),
     };
     sqlx::query(
-        "INSERT INTO rec_shows (show_id, title, deleted, version) VALUES ($1, COALESCE($2, ''), $3, $4) \
-         ON CONFLICT (show_id) DO UPDATE SET title = COALESCE($2, rec_shows.title), \
+        "INSERT INTO recommendations_shows (show_id, title, deleted, version) VALUES ($1, COALESCE($2, ''), $3, $4) \
+         ON CONFLICT (show_id) DO UPDATE SET title = COALESCE($2, recommendations_shows.title), \
          deleted = excluded.deleted, version = excluded.version \
-         WHERE rec_shows.version < excluded.version",
+         WHERE recommendations_shows.version < excluded.version",
     )
     .bind(e.show_id().to_string())
     .bind(title)
@@ -254,7 +254,7 @@ impl Projection for CoSubscriptionsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["rec_user_shows", "rec_show_pairs", "rec_shows"]
+        &["recommendations_user_shows", "recommendations_show_pairs", "recommendations_shows"]
     }
 
     async fn apply(
