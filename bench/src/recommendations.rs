@@ -246,10 +246,11 @@ async fn check_incremental(
     )
     .execute(&pool)
     .await?;
-    let batch: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT show_id, other_id, users FROM recommendations_show_pairs ORDER BY 1, 2")
-            .fetch_all(&pool)
-            .await?;
+    let batch: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT show_id, other_id, users FROM recommendations_show_pairs ORDER BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await?;
     pool.close().await;
     if incremental != batch {
         bail!("the projection's incremental counts differ from the set-based build");

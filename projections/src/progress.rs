@@ -191,16 +191,17 @@ impl Progress {
         }
     }
 
-    /// Waits until `projection` has applied every event the store holds now (its head when
-    /// called), at most `timeout`; returns whether it got there. How a lookup of an id the read
-    /// model does not know tells "not there" from "not there yet" without a fixed wait: an idle
-    /// read model is at the head already, so the answer is immediate.
+    /// Waits until `projection` has applied every event the store holds now (the newest
+    /// committed one when called, readable in order yet or not), at most `timeout`; returns
+    /// whether it got there. How a lookup of an id the read model does not know tells "not
+    /// there" from "not there yet" without a fixed wait: an idle read model is there already,
+    /// so the answer is immediate.
     ///
     /// A Kafka-fed projection only knows the positions it applied, not whether later ones
     /// concern it, so it counts as caught up at once (its readers send `Agora-Min-Position`).
     ///
     /// # Errors
-    /// The store failed reading its head.
+    /// The store failed.
     pub async fn wait_caught_up(
         &self,
         projection: &str,
@@ -212,15 +213,19 @@ impl Progress {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(projection)
             .cloned();
-        let Some(Tracker::Cursor(mut rx)) = tracker else {
+        let Some(Tracker::Cursor(rx)) = tracker else {
             return Ok(true);
         };
-        let head = self.store.head().await?;
-        if *rx.borrow() >= head {
+        let latest = self.store.latest_position().await?;
+        if latest == 0 {
             return Ok(true);
         }
-        let reached = tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= head)).await;
-        Ok(matches!(reached, Ok(Ok(_))))
+        let deadline = tokio::time::Instant::now() + timeout;
+        match self.wait_for_cursor(rx, latest, deadline).await {
+            Ok(()) => Ok(true),
+            Err(WaitError::Store(e)) => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     async fn wait_for_cursor(

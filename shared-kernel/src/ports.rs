@@ -76,6 +76,17 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// [`StoreError::Unavailable`] on I/O.
     async fn head(&self) -> Result<Cursor, StoreError>;
 
+    /// The position of the newest committed event, whether or not a reader of the global order
+    /// may see it yet (on PostgreSQL an older transaction still running holds readers back; see
+    /// [`Self::read_all`]); 0 when the store is empty. What "everything stored by now" means to
+    /// a caller that waits for a read model to catch up. The store's head by default.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O.
+    async fn latest_position(&self) -> Result<u64, StoreError> {
+        Ok(self.head().await?.position)
+    }
+
     /// The cursor of the event at global `position`, if it is stored and readable; how a
     /// read-your-writes wait turns a position into a point in the global order.
     ///

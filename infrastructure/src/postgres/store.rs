@@ -236,6 +236,15 @@ impl EventStore for PgEventStore {
         }
     }
 
+    async fn latest_position(&self) -> Result<u64, StoreError> {
+        // The primary key's last entry: every committed event, readable in order yet or not.
+        let p: i64 = sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        to_u64(p, "position")
+    }
+
     async fn cursor_of(&self, position: u64) -> Result<Option<Cursor>, StoreError> {
         let row: Option<i64> = sqlx::query_scalar(CURSOR_OF)
             .bind(to_i64(position, "position")?)

@@ -110,7 +110,15 @@ pub async fn bought_among(
     user_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    super::owned_among(pool, "recommendations_user_products", "product_id", "", user_id, ids).await
+    super::owned_among(
+        pool,
+        "recommendations_user_products",
+        "product_id",
+        "",
+        user_id,
+        ids,
+    )
+    .await
 }
 
 #[derive(Debug, Default)]
@@ -150,11 +158,12 @@ async fn paid(
     event: &Recorded,
     order_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let moved = sqlx::query("UPDATE recommendations_orders SET paid = 1 WHERE order_id = $1 AND paid = 0")
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let moved =
+        sqlx::query("UPDATE recommendations_orders SET paid = 1 WHERE order_id = $1 AND paid = 0")
+            .bind(order_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     if moved == 0 {
         return Ok(());
     }

@@ -254,7 +254,11 @@ impl Projection for CoSubscriptionsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["recommendations_user_shows", "recommendations_show_pairs", "recommendations_shows"]
+        &[
+            "recommendations_user_shows",
+            "recommendations_show_pairs",
+            "recommendations_shows",
+        ]
     }
 
     async fn apply(
