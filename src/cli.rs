@@ -40,6 +40,10 @@ pub enum Command {
     /// Inspect and rebuild read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Export the event log (a range of it) to JSON Lines or Parquet, or replay it into Kafka
+    /// or a read model.
+    #[command(subcommand)]
+    Events(crate::events_cli::EventsCommand),
     /// Print the OpenAPI 3.1 description of the HTTP API (what `GET /api/v1/openapi.json`
     /// serves): `agora openapi > openapi.json` regenerates the committed copy.
     Openapi,

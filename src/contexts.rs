@@ -41,6 +41,7 @@ pub const ALL: &[Registration] = &[
     Registration { name: communities::CONTEXT, build: |i| Ok(communities::registration::context(i.services)) },
     Registration { name: podcasts::CONTEXT, build: |i| Ok(podcasts::registration::context(i.services, i.config.podcasts.config(&i.config.storage.data_dir)?)) },
     Registration { name: recommendations::CONTEXT, build: |i| Ok(recommendations::registration::context(i.services)) },
+    Registration { name: analytics::CONTEXT, build: |i| Ok(analytics::registration::context_with(i.services, i.config.analytics.events_live_buffer as usize)) },
 ];
 
 /// The names of every context.

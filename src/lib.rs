@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod contexts;
+pub mod events_cli;
 pub mod launcher;
 pub mod openapi;
 pub mod ops;

@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
         Command::Bench(command) => agora_bench::run(command, &agora::launcher::Launcher).await,
         Command::Users(command) => agora::users_cli::run(command).await,
         Command::Projections(command) => agora::projections_cli::run(command).await,
+        Command::Events(command) => agora::events_cli::run(command).await,
         Command::Openapi => print_openapi().await,
     };
     match result {

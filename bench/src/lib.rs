@@ -6,6 +6,7 @@ mod append;
 mod catalog;
 mod cost;
 mod cpu;
+mod export;
 mod feed;
 mod messaging;
 mod orders;
@@ -18,6 +19,7 @@ use clap::Subcommand;
 
 pub use self::append::BenchArgs;
 pub use self::catalog::BenchCatalogArgs;
+pub use self::export::BenchExportArgs;
 pub use self::feed::BenchFeedArgs;
 pub use self::messaging::BenchMessagingArgs;
 pub use self::orders::BenchOrdersArgs;
@@ -42,6 +44,8 @@ pub enum BenchCommand {
     BenchRebuild(BenchRebuildArgs),
     /// Measure recommendation reads and per-event updates at 1k, 10k and 100k users.
     BenchRecommendations(BenchRecommendationsArgs),
+    /// Measure `events export` (Parquet, JSON Lines) against a raw COPY of the same rows.
+    BenchExport(BenchExportArgs),
 }
 
 /// Runs one benchmark against `platform`.
@@ -58,5 +62,6 @@ pub async fn run(command: BenchCommand, platform: &dyn Platform) -> anyhow::Resu
         BenchCommand::BenchOrders(args) => orders::run(args, platform).await,
         BenchCommand::BenchRebuild(args) => rebuild::run(args, platform).await,
         BenchCommand::BenchRecommendations(args) => recommendations::run(args).await,
+        BenchCommand::BenchExport(args) => export::run(args).await,
     }
 }

@@ -53,7 +53,9 @@ pub const UPCASTERS: &[Upcaster] = &[];
 
 /// A line of a cart: one sku (the line's key), its quantity and the unit price the buyer was
 /// shown (minor units).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CartLine {
     pub product_id: ProductId,
@@ -67,7 +69,8 @@ pub struct CartLine {
     pub unit_price: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A buyer put a sku in their cart, at the price shown then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLineAdded {
     pub buyer_id: UserId,
@@ -78,7 +81,8 @@ pub struct CartLineAdded {
     pub added: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A buyer changed the quantity of a cart line (repriced at the price shown then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLineChanged {
     pub buyer_id: UserId,
@@ -86,7 +90,8 @@ pub struct CartLineChanged {
     pub line: CartLine,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A buyer took a sku out of their cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLineRemoved {
     pub buyer_id: UserId,
@@ -94,7 +99,9 @@ pub struct CartLineRemoved {
 }
 
 /// A line whose recorded price no longer was the catalog's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RepricedLine {
     pub sku: String,
@@ -106,7 +113,7 @@ pub struct RepricedLine {
 
 /// A checkout found prices changed: the cart now records the catalog's prices, which the next
 /// checkout charges.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartRepriced {
     pub buyer_id: UserId,
@@ -114,7 +121,7 @@ pub struct CartRepriced {
 }
 
 /// The cart became order `order_id` (at exactly these lines and prices) and is empty again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartCheckedOut {
     pub buyer_id: UserId,
@@ -125,7 +132,7 @@ pub struct CartCheckedOut {
 }
 
 /// Nobody touched the cart for the configured time (`--cart-ttl-secs`): it is emptied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartAbandoned {
     pub buyer_id: UserId,
@@ -134,7 +141,7 @@ pub struct CartAbandoned {
     pub value: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum CartEvent {
     #[serde(rename = "agora.ordering.cart_line_added")]

@@ -142,7 +142,17 @@ pub const UPCASTERS: &[Upcaster] = &[];
 
 /// Who may post in a community.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
@@ -166,7 +176,7 @@ impl Visibility {
 
 /// What a vote or a report is about: `{"kind": "post", "id": ...}` or
 /// `{"kind": "comment", "id": ...}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum ContentRef {
     Post(PostId),

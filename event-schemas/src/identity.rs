@@ -62,7 +62,8 @@ pub const CATALOGUE: Catalogue = &[
 
 pub const UPCASTERS: &[Upcaster] = &[];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An account was created (its password hash follows, in `password_set`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRegistered {
     pub user_id: UserId,
@@ -72,7 +73,7 @@ pub struct UserRegistered {
 }
 
 /// A new password hash (argon2id, PHC string format). Confidential.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSet {
     pub user_id: UserId,
@@ -89,14 +90,16 @@ impl std::fmt::Debug for PasswordSet {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The user changed their display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdated {
     pub user_id: UserId,
     pub display_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A role was granted: `admin`, `analyst`, or `moderator` of a community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleGranted {
     pub user_id: UserId,
@@ -110,7 +113,8 @@ pub struct RoleGranted {
     pub granted_by: Option<UserId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A role was taken back; the user's access tokens issued before stop working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleRevoked {
     pub user_id: UserId,
@@ -123,7 +127,7 @@ pub struct RoleRevoked {
 
 /// The user signed out of one session: the access token `token_id` (its `jti`) is refused from
 /// now on, until it would have expired anyway at `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedOut {
     pub user_id: UserId,
@@ -132,7 +136,7 @@ pub struct SignedOut {
 }
 
 /// Every access token of `user_id` issued before this event is refused from now on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionsRevoked {
     pub user_id: UserId,
@@ -141,7 +145,7 @@ pub struct SessionsRevoked {
 }
 
 /// `email-<hash>` now belongs to `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailClaimed {
     pub user_id: UserId,
@@ -149,7 +153,7 @@ pub struct EmailClaimed {
 }
 
 /// The claim of `user_id` is given up (its registration never completed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailReleased {
     pub user_id: UserId,
@@ -157,7 +161,7 @@ pub struct EmailReleased {
 }
 
 /// The events of a `user-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum UserEvent {
     #[serde(rename = "agora.identity.user_registered")]
@@ -177,7 +181,7 @@ pub enum UserEvent {
 }
 
 /// The events of an `email-<hash>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum EmailClaimEvent {
     #[serde(rename = "agora.identity.email_claimed")]

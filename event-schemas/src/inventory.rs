@@ -102,7 +102,9 @@ pub const CATALOGUE: Catalogue = &[
 pub const UPCASTERS: &[Upcaster] = &[];
 
 /// The levels of a sku after an event: `available = on_hand - reserved`, never negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct StockLevels {
     pub on_hand: i64,
@@ -111,7 +113,7 @@ pub struct StockLevels {
 }
 
 /// The first event of a stock stream: whose sku it is, and when it counts as low.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockItemOpened {
     pub sku: String,
@@ -121,7 +123,7 @@ pub struct StockItemOpened {
 }
 
 /// Goods arrived: `on_hand += quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockReceived {
     pub sku: String,
@@ -130,7 +132,7 @@ pub struct StockReceived {
 }
 
 /// A correction (count, damage, loss): `on_hand += delta`, delta may be negative.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAdjusted {
     pub sku: String,
@@ -140,7 +142,7 @@ pub struct StockAdjusted {
 }
 
 /// Part of an order's reservation on this sku: `reserved += quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockReserved {
     pub sku: String,
@@ -150,7 +152,7 @@ pub struct StockReserved {
 }
 
 /// A reservation given back (order rejected, cancelled or expired): `reserved -= quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockReleased {
     pub sku: String,
@@ -161,7 +163,7 @@ pub struct StockReleased {
 }
 
 /// A reservation turned into a sale (order paid): `reserved -= quantity, on_hand -= quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockCommitted {
     pub sku: String,
@@ -171,7 +173,7 @@ pub struct StockCommitted {
 }
 
 /// A sold quantity back on the shelf (paid order cancelled): `on_hand += quantity`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockReturned {
     pub sku: String,
@@ -181,7 +183,8 @@ pub struct StockReturned {
     pub levels: StockLevels,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The seller set the level at or below which the sku raises a low-stock alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LowStockThresholdSet {
     pub sku: String,
@@ -189,7 +192,7 @@ pub struct LowStockThresholdSet {
 }
 
 /// Available fell under the threshold (recorded once per crossing, not on every movement).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LowStockDetected {
     pub sku: String,
@@ -199,7 +202,7 @@ pub struct LowStockDetected {
     pub threshold: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum StockEvent {
     #[serde(rename = "agora.inventory.stock_item_opened")]
@@ -235,7 +238,7 @@ crate::domain_event!(StockEvent, CATALOGUE, UPCASTERS, {
 });
 
 /// A quantity of one sku.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkuQuantity {
     pub sku: String,
@@ -243,7 +246,7 @@ pub struct SkuQuantity {
 }
 
 /// Every line of the order is reserved until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationConfirmed {
     pub order_id: OrderId,
@@ -252,7 +255,7 @@ pub struct ReservationConfirmed {
 }
 
 /// Not every line could be reserved; nothing stays reserved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationFailed {
     pub order_id: OrderId,
@@ -264,14 +267,14 @@ pub struct ReservationFailed {
 }
 
 /// The reserved stock was sold (committed on every sku).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationCommitted {
     pub order_id: OrderId,
 }
 
 /// The reservation was given back; `returned` when it had been committed (stock back on hand).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationReleased {
     pub order_id: OrderId,
@@ -280,7 +283,7 @@ pub struct ReservationReleased {
 }
 
 /// Not committed before `expires_at`: released by the expiry timer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationExpired {
     pub order_id: OrderId,
@@ -288,7 +291,7 @@ pub struct ReservationExpired {
 
 /// Part of the reservation given back (lines cancelled before shipping), or part of the sold
 /// stock back on hand (`returned`: lines returned by the buyer). What is left stays held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationLinesReleased {
     pub order_id: OrderId,
@@ -298,7 +301,7 @@ pub struct ReservationLinesReleased {
     pub returned: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum ReservationEvent {
     #[serde(rename = "agora.inventory.reservation_confirmed")]
@@ -339,7 +342,7 @@ pub mod commands {
     pub const RELEASE_STOCK_LINES: &str = "release_stock_lines";
 
     /// Reserve every line or none; answered by `ReservationConfirmed` or `ReservationFailed`.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ReserveStock {
         pub order_id: OrderId,
@@ -348,7 +351,7 @@ pub mod commands {
     }
 
     /// Give the order's reservation back (returning committed stock); a no-op when there is none.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ReleaseStock {
         pub order_id: OrderId,
@@ -358,7 +361,7 @@ pub mod commands {
     /// Give back part of the order's reservation: reserved stock of cancelled lines, or sold
     /// stock of returned lines back on hand. Never more than the order holds of a sku; a
     /// no-op when the reservation holds nothing any more.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct ReleaseStockLines {
         pub order_id: OrderId,
@@ -367,7 +370,7 @@ pub mod commands {
     }
 
     /// The order is paid: its reserved stock is sold.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CommitStock {
         pub order_id: OrderId,

@@ -4,12 +4,14 @@
 
 pub mod cart;
 pub mod communities;
+pub mod compat;
 pub mod identity;
 pub mod inventory;
 pub mod merchandise;
 pub mod ordering;
 pub mod payments;
 pub mod podcasts;
+pub mod schemas;
 pub mod upcast;
 
 pub use upcast::{Upcaster, decode_event};

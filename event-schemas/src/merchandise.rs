@@ -80,7 +80,8 @@ pub const UPCASTERS: &[Upcaster] = &[Upcaster {
     lift: product_created_v1_to_v2,
 }];
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A seller created a product, as a draft, with its default sku and its price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductCreated {
     pub product_id: ProductId,
@@ -94,13 +95,32 @@ pub struct ProductCreated {
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A product was created (v1, before `price` became money and `attributes` existed): stored
+/// events of this shape are lifted to v2 by an upcaster. Describes the published v1 schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCreatedV1 {
+    pub product_id: ProductId,
+    pub seller_id: UserId,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub sku: String,
+    /// The price in the currency's minor unit.
+    pub price_minor: i64,
+    /// An ISO 4217 code.
+    pub currency: String,
+}
+
+/// The seller published the draft: listed in the catalog and orderable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPublished {
     pub product_id: ProductId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The seller changed the product's title, description or category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductDetailsChanged {
     pub product_id: ProductId,
@@ -109,14 +129,16 @@ pub struct ProductDetailsChanged {
     pub category: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The product's price changed (in the same currency).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPriceChanged {
     pub product_id: ProductId,
     pub price: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The seller archived the product: out of the catalog, no longer sold or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductArchived {
     pub product_id: ProductId,
@@ -124,7 +146,7 @@ pub struct ProductArchived {
 
 /// One option a product's variants choose from: its name (`size`) and values (`S`, `M`),
 /// in the seller's order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductOption {
     pub name: String,
@@ -132,7 +154,7 @@ pub struct ProductOption {
 }
 
 /// The product's options (replacing none: they are set once, right after creation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductOptionsSet {
     pub product_id: ProductId,
@@ -141,7 +163,7 @@ pub struct ProductOptionsSet {
 
 /// A variant of the product: `sku` (claimed for the product), one value per option, and a
 /// price that overrides the product's (`None`: the product's price, following its changes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantAdded {
     pub product_id: ProductId,
@@ -154,7 +176,7 @@ pub struct VariantAdded {
 }
 
 /// A variant's price override, set (`Some`) or cleared (`None`: the product's price again).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantPriceChanged {
     pub product_id: ProductId,
@@ -162,7 +184,7 @@ pub struct VariantPriceChanged {
     pub price: Option<Money>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum ProductEvent {
     #[serde(rename = "agora.merchandise.product_created")]
@@ -201,7 +223,7 @@ impl ProductEvent {
 }
 
 /// `sku-<sku>` now belongs to `product_id`, listed by `seller_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkuClaimed {
     pub sku: String,
@@ -211,7 +233,7 @@ pub struct SkuClaimed {
 }
 
 /// The claim of `product_id` is given up (the product was never created).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkuReleased {
     pub sku: String,
@@ -220,7 +242,7 @@ pub struct SkuReleased {
 }
 
 /// The events of a `sku-<sku>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum SkuClaimEvent {
     #[serde(rename = "agora.merchandise.sku_claimed")]

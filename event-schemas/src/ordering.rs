@@ -94,7 +94,9 @@ pub const CATALOGUE: Catalogue = &[
 pub const UPCASTERS: &[Upcaster] = &[];
 
 /// Order statuses as API.md names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     #[default]
@@ -129,7 +131,9 @@ impl OrderStatus {
 }
 
 /// One line, priced when the order was placed: later price changes do not touch it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLine {
     pub product_id: ProductId,
@@ -141,7 +145,9 @@ pub struct OrderLine {
     pub line_total: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingAddress {
     pub name: String,
@@ -156,7 +162,9 @@ pub struct ShippingAddress {
 }
 
 /// How the buyer pays.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInstruction {
     pub method: PaymentMethod,
@@ -166,7 +174,8 @@ pub struct PaymentInstruction {
     pub token: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A buyer placed an order: its lines priced then, the shipping address and the payment instruction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderPlaced {
     pub order_id: OrderId,
@@ -180,7 +189,7 @@ pub struct OrderPlaced {
 }
 
 /// The payment is authorised (held, not captured): the order's stock may now be reserved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderPaymentAuthorized {
     pub order_id: OrderId,
@@ -191,7 +200,8 @@ pub struct OrderPaymentAuthorized {
     pub lines: Vec<SkuQuantity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Stock for every line of the order is reserved: the payment may be captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderStockReserved {
     pub order_id: OrderId,
@@ -201,7 +211,8 @@ pub struct OrderStockReserved {
     pub payment_id: PaymentId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The payment was captured: the order is paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderPaid {
     pub order_id: OrderId,
@@ -209,20 +220,23 @@ pub struct OrderPaid {
     pub amount: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The whole order was shipped (old streams only: sellers now ship their own fulfilment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderShipped {
     pub order_id: OrderId,
     pub shipped_by: UserId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The whole order was delivered (old streams only: sellers now deliver their own fulfilment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderDelivered {
     pub order_id: OrderId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The order was cancelled: by its buyer, or by the platform (payment timeout, expired reservation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderCancelled {
     pub order_id: OrderId,
@@ -235,7 +249,8 @@ pub struct OrderCancelled {
     pub payment_id: PaymentId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The order was rejected (out of stock, payment declined...), with what to compensate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRejected {
     pub order_id: OrderId,
@@ -245,7 +260,7 @@ pub struct OrderRejected {
     pub payment_id: PaymentId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum OrderEvent {
     #[serde(rename = "agora.ordering.order_placed")]

@@ -72,7 +72,18 @@ pub const CATALOGUE: Catalogue = &[
 pub const UPCASTERS: &[Upcaster] = &[];
 
 /// How a payment is made: a card token at the (simulated) provider, or store credit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Card,
@@ -90,7 +101,7 @@ impl PaymentMethod {
 }
 
 /// The amount is held (card: at the provider; wallet: debited from the balance).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentAuthorized {
     pub payment_id: PaymentId,
@@ -102,7 +113,8 @@ pub struct PaymentAuthorized {
     pub provider_reference: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The payment provider declined the authorisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentDeclined {
     pub payment_id: PaymentId,
@@ -114,7 +126,8 @@ pub struct PaymentDeclined {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The authorised amount was captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentCaptured {
     pub payment_id: PaymentId,
@@ -123,7 +136,7 @@ pub struct PaymentCaptured {
 }
 
 /// An authorization released without capture (the hold is dropped, the wallet credited back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentVoided {
     pub payment_id: PaymentId,
@@ -132,7 +145,7 @@ pub struct PaymentVoided {
 }
 
 /// Money given back after capture; partial refunds add up to at most the captured amount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRefunded {
     pub payment_id: PaymentId,
@@ -143,7 +156,7 @@ pub struct PaymentRefunded {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum PaymentEvent {
     #[serde(rename = "agora.payments.payment_authorized")]
@@ -166,7 +179,8 @@ crate::domain_event!(PaymentEvent, CATALOGUE, UPCASTERS, {
     Refunded => PAYMENT_REFUNDED,
 });
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Store credit was added to a user's wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WalletCredited {
     pub user_id: UserId,
@@ -177,7 +191,8 @@ pub struct WalletCredited {
     pub balance: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Store credit was spent from a user's wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WalletDebited {
     pub user_id: UserId,
@@ -186,7 +201,7 @@ pub struct WalletDebited {
     pub balance: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum WalletEvent {
     #[serde(rename = "agora.payments.wallet_credited")]
@@ -217,7 +232,7 @@ pub mod commands {
 
     /// Answered by `PaymentAuthorized` or `PaymentDeclined`. The provider is called with the
     /// payment id as its idempotency key, so a redelivered command never charges twice.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct AuthorizePayment {
         pub payment_id: PaymentId,
@@ -229,7 +244,7 @@ pub mod commands {
         pub token: Option<String>,
     }
 
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CapturePayment {
         pub payment_id: PaymentId,
@@ -237,7 +252,7 @@ pub mod commands {
 
     /// Drop an authorization; sent before the authorization arrived, it prevents it (the
     /// payment is then declined with reason `cancelled`).
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct VoidPayment {
         pub payment_id: PaymentId,
@@ -245,7 +260,7 @@ pub mod commands {
     }
 
     /// Refund `amount` (everything not yet refunded when `None`).
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct RefundPayment {
         pub payment_id: PaymentId,
@@ -257,7 +272,7 @@ pub mod commands {
     /// lines delivered to a buyer; payments keeps the platform commission out of it. Sent by
     /// the order saga when a seller's fulfilment is delivered. `entry` names the ledger entry
     /// (`delivered:<order id>`): a second command with the same entry changes nothing.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct CreditSeller {
         pub seller_id: UserId,
@@ -271,7 +286,7 @@ pub mod commands {
     /// the order saga when a return is refunded. `entry` names the ledger entry
     /// (`returned:<order id>:<return id>`): a second command with the same entry changes
     /// nothing.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
     pub struct DebitSeller {
         pub seller_id: UserId,

@@ -7,6 +7,7 @@
 
 pub mod checkpoints;
 pub mod database;
+pub mod filtered;
 pub mod inprocess;
 pub mod kafka;
 pub mod payments;

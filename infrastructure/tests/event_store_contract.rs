@@ -577,6 +577,144 @@ async fn cached_aggregates_decide_without_a_load_until_someone_else_writes(
     assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 4);
 }
 
+/// Every event after `after` that `filter` selects, page by page (`limit` each), resuming
+/// from the last cursor: what an analyst paging `/events` gets.
+async fn page_through(
+    store: &dyn EventStore,
+    filter: &shared_kernel::EventFilter,
+    limit: usize,
+) -> Vec<shared_kernel::Recorded> {
+    let mut cursor = Cursor::START;
+    let mut out = Vec::new();
+    loop {
+        let page = store.read_filtered(filter, cursor, limit).await.unwrap();
+        assert!(page.len() <= limit);
+        let Some(last) = page.last() else {
+            return out;
+        };
+        for r in &page {
+            assert!(r.cursor > cursor, "cursors must increase");
+            cursor = r.cursor;
+        }
+        let _ = last;
+        out.extend(page);
+    }
+}
+
+async fn filtered_reads_select_and_page_in_global_order(store: Arc<dyn EventStore>) {
+    use shared_kernel::{EventFilter, TypeMatch};
+    // 10,000 events: 4 contexts, 3 types each, 100 streams of 100 events, appended a batch of
+    // 10 at a time in rounds, so every stream and type is spread over the whole log.
+    let contexts = ["shop", "forum", "pay", "ship"];
+    let streams: Vec<StreamId> = (0..100).map(|_| stream()).collect();
+    for round in 0..10_u32 {
+        for (i, s) in streams.iter().enumerate() {
+            let i = u32::try_from(i).unwrap();
+            let batch = (0..10)
+                .map(|k| {
+                    let n = round * 10 + k;
+                    let context = contexts[(i as usize + k as usize) % 4];
+                    NewEvent {
+                        event_type: format!("agora.{context}.thing_{}", (n + i) % 3),
+                        ..event(n)
+                    }
+                })
+                .collect();
+            let expected = if round == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(u64::from(round) * 10)
+            };
+            store.append(s, expected, batch).await.unwrap();
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let everything = loop {
+        let all = page_through(store.as_ref(), &EventFilter::all(), 1_000).await;
+        if all.len() >= 10_000 || std::time::Instant::now() > deadline {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(everything.len(), 10_000);
+    let mid = &everything[4_000];
+    let late = &everything[7_000];
+    let filters = [
+        EventFilter {
+            contexts: vec!["forum".into()],
+            ..EventFilter::default()
+        },
+        EventFilter {
+            types: vec![TypeMatch::Exact("agora.pay.thing_1".into())],
+            ..EventFilter::default()
+        },
+        EventFilter {
+            types: vec![
+                TypeMatch::Exact("agora.pay.thing_1".into()),
+                TypeMatch::Prefix("agora.ship.".into()),
+                TypeMatch::Prefix("agora.nothing.".into()),
+            ],
+            ..EventFilter::default()
+        },
+        EventFilter {
+            contexts: vec!["shop".into(), "ship".into()],
+            types: vec![TypeMatch::Prefix("agora.sh".into())],
+            ..EventFilter::default()
+        },
+        EventFilter {
+            stream: Some(streams[17].clone()),
+            ..EventFilter::default()
+        },
+        EventFilter {
+            stream: Some(streams[3].clone()),
+            types: vec![TypeMatch::Prefix("agora.forum.".into())],
+            ..EventFilter::default()
+        },
+        EventFilter {
+            from: Some(mid.recorded_at),
+            to: Some(late.recorded_at),
+            ..EventFilter::default()
+        },
+        EventFilter {
+            contexts: vec!["pay".into()],
+            from: Some(mid.recorded_at),
+            ..EventFilter::default()
+        },
+        EventFilter {
+            contexts: vec!["nothing".into()],
+            ..EventFilter::default()
+        },
+    ];
+    for filter in &filters {
+        let expected: Vec<Uuid> = everything
+            .iter()
+            .filter(|e| filter.matches(e))
+            .map(|e| e.event_id)
+            .collect();
+        for limit in [7, 100] {
+            let read: Vec<Uuid> = page_through(store.as_ref(), filter, limit)
+                .await
+                .iter()
+                .map(|e| e.event_id)
+                .collect();
+            assert_eq!(read.len(), expected.len(), "{filter:?} by {limit}");
+            assert_eq!(read, expected, "{filter:?} by {limit}");
+        }
+    }
+    // A stream's events come in version order, which is its commit order.
+    let one = page_through(
+        store.as_ref(),
+        &EventFilter {
+            stream: Some(streams[17].clone()),
+            ..EventFilter::default()
+        },
+        1_000,
+    )
+    .await;
+    let versions: Vec<u64> = one.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, (1..=100).collect::<Vec<_>>());
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite_store {
@@ -605,6 +743,7 @@ contract!(
     snapshots_keep_the_newest,
     loads_start_from_snapshots_and_stay_idempotent,
     cached_aggregates_decide_without_a_load_until_someone_else_writes,
+    filtered_reads_select_and_page_in_global_order,
 );
 
 /// Two processes on one database: a commit in one wakes the other's tail within moments, also

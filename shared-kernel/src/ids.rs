@@ -72,7 +72,38 @@ macro_rules! define_id {
                 ::std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
+
+        // In the published events' JSON Schemas: a UUID string, inline.
+        impl $crate::ids::__schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn json_schema(
+                _: &mut $crate::ids::__schemars::SchemaGenerator,
+            ) -> $crate::ids::__schemars::Schema {
+                $crate::ids::uuid_json_schema(stringify!($name))
+            }
+        }
     };
+}
+
+#[doc(hidden)]
+pub use schemars as __schemars;
+
+/// The JSON Schema of the id type called `name`: a UUID as a string.
+#[doc(hidden)]
+#[must_use]
+pub fn uuid_json_schema(name: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "format": "uuid",
+        "description": format!("{name}: a UUID"),
+    })
 }
 
 #[doc(hidden)]

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod clock;
 pub mod command;
 pub mod event;
+pub mod filter;
 pub mod ids;
 pub mod money;
 pub mod payments;
@@ -25,6 +26,7 @@ pub use event::{
     Appended, Cursor, EventMetadata, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId,
     StreamIdError,
 };
+pub use filter::{EventFilter, TypeMatch};
 pub use money::{Currency, Money, MoneyError};
 pub use ports::{
     BusError, CheckpointStore, CommandBus, CommandHandler, EventFeed, EventStore, FeedError, Page,

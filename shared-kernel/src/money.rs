@@ -78,6 +78,25 @@ impl utoipa::PartialSchema for Currency {
     }
 }
 
+// In the published events' JSON Schemas: an ISO 4217 code, inline.
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Currency")
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "An ISO 4217 currency code",
+        })
+    }
+}
+
 impl utoipa::ToSchema for Currency {
     fn name() -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed("Currency")
@@ -91,7 +110,18 @@ impl fmt::Display for Currency {
 }
 
 /// An amount of money: `{ "amount_minor": 1999, "currency": "EUR" }` on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
 #[schema(example = json!({"amount_minor": 1999, "currency": "EUR"}))]
 pub struct Money {
     /// The amount in the currency's minor unit (cents for EUR): 1999 is 19.99 EUR.

@@ -6,6 +6,7 @@ use futures::stream::BoxStream;
 
 use crate::command::{CommandEnvelope, CommandReply};
 use crate::event::{Appended, Cursor, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId};
+use crate::filter::EventFilter;
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
@@ -65,6 +66,41 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows.
     async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError>;
+
+    /// Up to `limit` events after `after` that `filter` selects, in global commit order, with
+    /// the same guarantee as [`Self::read_all`]: resuming from the last cursor returned misses
+    /// nothing. Stores serve every condition of the filter from an index; this default reads
+    /// the whole log in pages and filters them (for test doubles).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows.
+    async fn read_filtered(
+        &self,
+        filter: &EventFilter,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let mut found = Vec::new();
+        let mut cursor = after;
+        if filter.matches_nothing() {
+            return Ok(found);
+        }
+        loop {
+            let page = self.read_all(cursor, 1_000).await?;
+            let Some(last) = page.last().map(|e| e.cursor) else {
+                return Ok(found);
+            };
+            cursor = last;
+            for event in page {
+                if filter.matches(&event) {
+                    found.push(event);
+                    if found.len() >= limit {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
+    }
 
     /// Every event after `after`, then each new one as it commits; never ends on its own.
     /// Woken by the store's notifications rather than by polling.

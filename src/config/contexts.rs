@@ -188,3 +188,14 @@ impl PodcastsArgs {
         ))
     }
 }
+
+/// The analysts' routes.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Analytics")]
+pub struct AnalyticsArgs {
+    /// Events buffered per `/api/v1/events/live` connection: a client that falls this far
+    /// behind is sent a final `overflow` event naming where to resume, and closed.
+    #[arg(long, env = "AGORA_EVENTS_LIVE_BUFFER", default_value_t = 1_024,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub events_live_buffer: u32,
+}

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use anyhow::Context as _;
 use clap::{Args, CommandFactory, FromArgMatches, Parser};
 
-pub use self::contexts::{IdentityArgs, OrderingArgs, PaymentsArgs, PodcastsArgs};
+pub use self::contexts::{AnalyticsArgs, IdentityArgs, OrderingArgs, PaymentsArgs, PodcastsArgs};
 pub use self::sections::{EventFeedKind, FeedArgs, HttpArgs, MessagingArgs, StorageArgs};
 
 /// Everything `agora serve` is configured with.
@@ -44,6 +44,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub podcasts: PodcastsArgs,
+
+    #[command(flatten)]
+    pub analytics: AnalyticsArgs,
 }
 
 /// `serve`'s flags as a command of their own, to parse a list of them.

@@ -38,7 +38,12 @@ pub fn context(services: &Services) -> Context {
             Arc::clone(&s.clock),
         )))
         .with_projections(all(&live))
-        .with_routes(crate::http::routes(s.api(crate::CONTEXT).with(live)))
+        .with_routes(crate::http::routes(s.api(crate::CONTEXT).with(
+            crate::http::Communities {
+                live,
+                store: Arc::clone(&s.store),
+            },
+        )))
         .with_background(Box::pin(close_streams))
         .with_background(Box::pin(refresh_hot_ranks))
 }

@@ -25,5 +25,7 @@ pub fn context(services: &Services) -> Context {
         )))
         .with_projections(read_models)
         .with_process_manager(Arc::new(ReservationExpiry))
-        .with_routes(crate::http::routes(s.api(crate::CONTEXT)))
+        .with_routes(crate::http::routes(
+            s.api(crate::CONTEXT).with(Arc::clone(&s.store)),
+        ))
 }

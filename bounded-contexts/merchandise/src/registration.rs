@@ -17,5 +17,7 @@ pub fn context(services: &Services) -> Context {
             Arc::clone(&s.clock),
         )))
         .with_projections([Arc::new(CatalogProjection) as Arc<dyn projections::Projection>])
-        .with_routes(crate::http::routes(s.api(crate::CONTEXT)))
+        .with_routes(crate::http::routes(
+            s.api(crate::CONTEXT).with(std::sync::Arc::clone(&s.store)),
+        ))
 }

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{CommentId, CommunityId, PostId, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A comment was posted on a post: top-level, or a reply to another comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentCreated {
     pub comment_id: CommentId,
@@ -20,7 +21,8 @@ pub struct CommentCreated {
     pub depth: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The author replaced a comment's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentEdited {
     pub comment_id: CommentId,
@@ -33,7 +35,7 @@ pub struct CommentEdited {
 }
 
 /// The author deleted the comment: its body shows as deleted, its replies stay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentDeleted {
     pub comment_id: CommentId,
@@ -43,7 +45,7 @@ pub struct CommentDeleted {
 }
 
 /// A moderator removed or restored a comment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentModerated {
     pub comment_id: CommentId,
@@ -54,7 +56,7 @@ pub struct CommentModerated {
 }
 
 /// The events of a `comment-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum CommentEvent {
     #[serde(rename = "agora.communities.comment_created")]

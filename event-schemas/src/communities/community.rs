@@ -5,7 +5,8 @@ use shared_kernel::ids::{CommunityId, UserId};
 
 use super::Visibility;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A community was created; its owner is its first moderator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunityCreated {
     pub community_id: CommunityId,
@@ -21,7 +22,7 @@ pub struct CommunityCreated {
 }
 
 /// The new complete settings (not a diff).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunitySettingsChanged {
     pub community_id: CommunityId,
@@ -32,7 +33,8 @@ pub struct CommunitySettingsChanged {
     pub changed_by: UserId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A user was made a moderator of the community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModeratorAppointed {
     pub community_id: CommunityId,
@@ -40,7 +42,8 @@ pub struct ModeratorAppointed {
     pub appointed_by: UserId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A moderator was removed from the community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModeratorRemoved {
     pub community_id: CommunityId,
@@ -49,7 +52,7 @@ pub struct ModeratorRemoved {
 }
 
 /// The events of a `community-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum CommunityEvent {
     #[serde(rename = "agora.communities.community_created")]

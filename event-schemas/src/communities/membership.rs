@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::Timestamp;
 use shared_kernel::ids::{CommunityId, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A user joined a community (or a moderator admitted them to a restricted one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberJoined {
     pub community_id: CommunityId,
@@ -15,7 +16,8 @@ pub struct MemberJoined {
     pub added_by: Option<UserId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A member left a community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberLeft {
     pub community_id: CommunityId,
@@ -24,7 +26,7 @@ pub struct MemberLeft {
 
 /// `user_id` may not post, comment or vote in the community until `expires_at` (forever when
 /// `None`). A ban does not end a membership.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBanned {
     pub community_id: CommunityId,
@@ -35,7 +37,8 @@ pub struct UserBanned {
     pub expires_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A moderator lifted a user's ban from the community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUnbanned {
     pub community_id: CommunityId,
@@ -46,7 +49,7 @@ pub struct UserUnbanned {
 }
 
 /// The events of a `membership-<community_id>_<user_id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum MembershipEvent {
     #[serde(rename = "agora.communities.member_joined")]

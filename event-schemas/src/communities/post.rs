@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::ids::{CommunityId, PostId, UserId};
 
 /// A text post has a `body`, a link post a `url`; never both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostCreated {
     pub post_id: PostId,
@@ -19,7 +19,7 @@ pub struct PostCreated {
 }
 
 /// The complete new content of a post (revision 2, 3, ...), edited by its author.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostEdited {
     pub post_id: PostId,
@@ -34,7 +34,7 @@ pub struct PostEdited {
 }
 
 /// The author deleted the post (final).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostDeleted {
     pub post_id: PostId,
@@ -43,7 +43,7 @@ pub struct PostDeleted {
 }
 
 /// A moderator action on a post (remove, restore, lock, unlock, pin, unpin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostModerated {
     pub post_id: PostId,
@@ -55,7 +55,7 @@ pub struct PostModerated {
 }
 
 /// The events of a `post-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum PostEvent {
     #[serde(rename = "agora.communities.post_created")]

@@ -5,7 +5,8 @@ use shared_kernel::ids::{CommunityId, PostId, ReportId, UserId};
 
 use super::ContentRef;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A user reported a post or a comment to the community's moderators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportFiled {
     pub report_id: ReportId,
@@ -17,7 +18,8 @@ pub struct ReportFiled {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A moderator resolved a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportResolved {
     pub report_id: ReportId,
@@ -27,7 +29,7 @@ pub struct ReportResolved {
 }
 
 /// The events of a `report-<id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum ReportEvent {
     #[serde(rename = "agora.communities.report_filed")]

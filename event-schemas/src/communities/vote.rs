@@ -6,7 +6,7 @@ use shared_kernel::ids::{CommunityId, PostId, UserId};
 use super::ContentRef;
 
 /// A voter's vote on a target is now `value` (1, -1, or 0 = none), and was `previous`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoteCast {
     pub target: ContentRef,
@@ -19,7 +19,7 @@ pub struct VoteCast {
 }
 
 /// The events of a `vote-<target_id>_<voter_id>` stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum VoteEvent {
     #[serde(rename = "agora.communities.vote_cast")]

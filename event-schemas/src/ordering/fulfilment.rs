@@ -14,7 +14,7 @@ use super::OrderStatus;
 use crate::inventory::SkuQuantity;
 
 /// A seller handed their fulfilment (their lines not cancelled) to a carrier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfilmentShipped {
     pub order_id: OrderId,
@@ -30,7 +30,7 @@ pub struct FulfilmentShipped {
 
 /// A seller's shipped fulfilment reached the buyer. The saga credits the seller's ledger
 /// with `gross`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfilmentDelivered {
     pub order_id: OrderId,
@@ -48,7 +48,7 @@ pub struct FulfilmentDelivered {
 /// The buyer cancelled some lines of a paid order that were not yet shipped: the saga gives
 /// their stock back and refunds `amount`. (Cancelling every remaining line is an
 /// `OrderCancelled`.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLinesCancelled {
     pub order_id: OrderId,

@@ -15,7 +15,7 @@ shared_kernel::define_id!(
 );
 
 /// The buyer asked to send back delivered lines of one seller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequested {
     pub order_id: OrderId,
@@ -34,7 +34,7 @@ pub struct ReturnRequested {
 
 /// The seller received the returned lines: the saga refunds `amount`, returns `lines` to stock
 /// and debits the seller's ledger by `amount` (entry `returned:<order id>:<return id>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnReceived {
     pub order_id: OrderId,

@@ -31,7 +31,7 @@ shared_kernel::define_id!(
 );
 
 /// A seller's balance in one currency, all in minor units of that currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SellerBalance {
     /// What the seller may pay out now: credits less debits, less payouts requested or paid.
@@ -47,7 +47,7 @@ pub struct SellerBalance {
 
 /// Lines of an order delivered: `gross` (their line totals) split into the platform's
 /// `commission` and the seller's `net` (`net + commission = gross`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SellerCredited {
     pub seller_id: UserId,
@@ -65,7 +65,7 @@ pub struct SellerCredited {
 
 /// Credited lines refunded (a return): `gross` taken back, `commission` given back by the
 /// platform, `net` (`gross - commission`) taken from the seller's balance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SellerDebited {
     pub seller_id: UserId,
@@ -80,7 +80,7 @@ pub struct SellerDebited {
 
 /// The seller asked to be paid `amount`; it is held out of the available balance until the
 /// payment provider pays it (or fails, which gives it back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutRequested {
     pub seller_id: UserId,
@@ -89,7 +89,8 @@ pub struct PayoutRequested {
     pub balance: SellerBalance,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A payout reached the seller through the payment provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutPaid {
     pub seller_id: UserId,
@@ -101,7 +102,7 @@ pub struct PayoutPaid {
 }
 
 /// The provider did not pay: the amount is available again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutFailed {
     pub seller_id: UserId,
@@ -112,7 +113,7 @@ pub struct PayoutFailed {
     pub balance: SellerBalance,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum SellerLedgerEvent {
     #[serde(rename = "agora.payments.seller_credited")]

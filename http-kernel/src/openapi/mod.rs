@@ -67,6 +67,7 @@ impl Modify for SecuritySchemes {
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
+                &mut item.head,
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
@@ -109,6 +110,7 @@ impl Modify for EdgeResponses {
             let item_has_params = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
             for operation in [
                 &mut item.get,
+                &mut item.head,
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
@@ -134,6 +136,9 @@ impl Modify for EdgeResponses {
                             .insert(status.to_owned(), problem_response(description).into());
                     }
                 }
+            }
+            if let Some(head) = item.head.as_mut() {
+                shared::without_bodies(head);
             }
         }
     }
@@ -215,9 +220,31 @@ mod tests {
     #[allow(dead_code)]
     fn x() {}
 
+    #[utoipa::path(head, path = "/y/{id}", params(("id" = String, Path, description = "id")), responses((status = 200, description = "ok")))]
+    #[allow(dead_code)]
+    fn y() {}
+
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(x), modifiers(&SecuritySchemes, &EdgeResponses))]
+    #[openapi(paths(x, y), modifiers(&SecuritySchemes, &EdgeResponses))]
     struct Doc;
+
+    /// Found by schemathesis: a `HEAD` route with a path parameter answered the edge's 422
+    /// undocumented. It gets the edge's answers like a `GET`, without bodies.
+    #[test]
+    fn a_head_route_gets_the_edge_answers_without_bodies() {
+        let doc = serde_json::to_value(Doc::openapi()).unwrap();
+        let responses = &doc["paths"]["/y/{id}"]["head"]["responses"];
+        for status in ["400", "414", "422"] {
+            assert!(
+                responses[status].is_object(),
+                "{status} missing: {responses}"
+            );
+            assert!(
+                responses[status]["content"].is_null(),
+                "{status} has a body"
+            );
+        }
+    }
 
     #[test]
     fn the_shared_pieces_appear_in_a_document() {

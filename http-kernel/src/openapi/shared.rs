@@ -130,6 +130,10 @@ impl Modify for ContextOperations {
                     self.complete(operation, write, &item_params);
                 }
             }
+            if let Some(head) = item.head.as_mut() {
+                self.complete(head, false, &item_params);
+                without_bodies(head);
+            }
         }
     }
 }
@@ -294,6 +298,16 @@ fn add_position_headers(op: &mut Operation) {
                         .description(Some(AGORA_POSITION_DESCRIPTION))
                         .build()
                 });
+        }
+    }
+}
+
+/// A `HEAD` answer has the headers of its `GET` and never a body (RFC 9110, 9.3.2), errors
+/// included.
+pub(super) fn without_bodies(op: &mut Operation) {
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(r) = response {
+            r.content.clear();
         }
     }
 }

@@ -7,7 +7,7 @@ pub use feed::{
     ConsumerSettings, DEFAULT_FETCH_WAIT, DEFAULT_SESSION_TIMEOUT, Delivery,
     FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
 };
-pub use relay::{KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
+pub use relay::{KafkaPublisher, KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
 
 /// Broker and topic settings.
 #[derive(Debug, Clone)]

@@ -38,6 +38,13 @@ pub enum RelayError {
 pub struct KafkaRelay {
     feed: Arc<dyn EventFeed>,
     checkpoints: Arc<dyn CheckpointStore>,
+    publisher: KafkaPublisher,
+}
+
+/// Produces stored events to their contexts' topics, keyed by stream id, with the CloudEvents
+/// headers (confidential data withheld): what the relay does with each page, and what
+/// `agora events replay --to kafka` does with a range of the log.
+pub struct KafkaPublisher {
     producer: FutureProducer,
     /// Created only while topics are created: an idle Kafka client still wakes up now and then.
     admin: Option<AdminClient<DefaultClientContext>>,
@@ -48,6 +55,14 @@ pub struct KafkaRelay {
 impl std::fmt::Debug for KafkaRelay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaRelay")
+            .field("config", &self.publisher.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for KafkaPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaPublisher")
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -97,6 +112,18 @@ impl KafkaRelay {
         checkpoints: Arc<dyn CheckpointStore>,
         config: KafkaConfig,
     ) -> Result<Self, RelayError> {
+        Ok(Self {
+            feed,
+            checkpoints,
+            publisher: KafkaPublisher::new(config)?,
+        })
+    }
+}
+
+impl KafkaPublisher {
+    /// # Errors
+    /// The producer cannot be created from the configuration.
+    pub fn new(config: KafkaConfig) -> Result<Self, RelayError> {
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             // Exactly one copy per send, in order per partition, despite internal retries.
@@ -108,8 +135,6 @@ impl KafkaRelay {
             .set("compression.type", "lz4")
             .create()?;
         Ok(Self {
-            feed,
-            checkpoints,
             producer,
             admin: None,
             config,
@@ -154,7 +179,10 @@ impl KafkaRelay {
     /// Produces `events` and waits for every delivery report. On a failed report, the batch is
     /// produced again from the first failure (the idempotent producer never leaves a gap in a
     /// partition, so what follows a failure in its partition failed too).
-    async fn deliver(&mut self, events: &[&Recorded]) -> Result<(), RelayError> {
+    ///
+    /// # Errors
+    /// A topic cannot be created, or a message cannot be enqueued.
+    pub async fn publish(&mut self, events: &[&Recorded]) -> Result<(), RelayError> {
         let mut from = 0;
         while from < events.len() {
             for e in &events[from..] {
@@ -216,7 +244,9 @@ impl KafkaRelay {
         }
         Ok(())
     }
+}
 
+impl KafkaRelay {
     /// Relays until `shutdown`; resumes from the checkpoint.
     ///
     /// # Errors
@@ -228,10 +258,10 @@ impl KafkaRelay {
             .await?
             .unwrap_or_default();
         let mut delivered = stored;
-        tracing::info!(from = %stored, brokers = %self.config.brokers, "relay starting");
+        tracing::info!(from = %stored, brokers = %self.publisher.config.brokers, "relay starting");
         let mut save_at: Option<tokio::time::Instant> = None;
         let feed = Arc::clone(&self.feed);
-        let every = self.config.relay_checkpoint_every;
+        let every = self.publisher.config.relay_checkpoint_every;
         loop {
             let due = save_at.unwrap_or_else(|| tokio::time::Instant::now() + every);
             let page = tokio::select! {
@@ -261,7 +291,7 @@ impl KafkaRelay {
             };
             let events: Vec<&Recorded> = events.iter().map(AsRef::as_ref).collect();
             tokio::select! {
-                result = self.deliver(&events) => result?,
+                result = self.publisher.publish(&events) => result?,
                 () = shutdown.cancelled() => break,
             }
             delivered = last;

@@ -1,5 +1,6 @@
 //! PostgreSQL adapters.
 
+mod filtered;
 mod lease;
 mod notify;
 pub mod plans;

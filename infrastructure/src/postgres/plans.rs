@@ -7,6 +7,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::filtered::{
+    Bounds, FIRST_TRANSACTION_FROM, LAST_TRANSACTION_BEFORE, TYPES_UNDER_PREFIX, page_query,
+};
 use super::sql::{
     APPEND, APPEND_ONE, COMMAND_RESULT, CURSOR_OF, HEAD, PAGE, STREAM_VERSION, read_stream_sql,
 };
@@ -163,6 +166,135 @@ pub async fn hot_path_plans(pool: &PgPool) -> Result<Vec<Plan>, sqlx::Error> {
             "SELECT version, schema_version, state FROM snapshots WHERE stream_id = $1",
             |q| q.bind(stream.clone()),
         )
+        .await?,
+    );
+    Ok(plans)
+}
+
+/// The plans of the filtered reads (`EventStore::read_filtered`), one per kind of condition,
+/// with parameters taken from stored events: `types` are two types the log holds, `prefix` a
+/// prefix of some of them (a context's `agora.<context>.`).
+///
+/// # Errors
+/// The database refused a statement.
+pub async fn filtered_read_plans(
+    pool: &PgPool,
+    types: [&str; 2],
+    prefix: &str,
+) -> Result<Vec<Plan>, sqlx::Error> {
+    use shared_kernel::{Cursor, EventFilter, StreamId, TypeMatch};
+
+    use crate::filtered::Arms;
+
+    let sample: (String, String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT stream_id, transaction_id::text, recorded_at FROM events \
+         WHERE position = (SELECT max(position) / 2 + 1 FROM events)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let (stream, transaction, at) = sample;
+    let after = Cursor::new(transaction.parse().unwrap_or(0), 1);
+    let stream = StreamId::parse(&stream).ok();
+    let by_types = Arms::Types(types.iter().map(|t| (*t).to_owned()).collect());
+    let one_type = Arms::Types(vec![types[0].to_owned()]);
+    let bounds = Bounds {
+        after_transaction: Some(transaction.clone()),
+        before_transaction: Some(transaction.clone()),
+    };
+    let in_range = EventFilter {
+        from: Some(at - chrono::Duration::seconds(1)),
+        to: Some(at + chrono::Duration::seconds(1)),
+        ..EventFilter::default()
+    };
+    let of_types = EventFilter {
+        types: types
+            .iter()
+            .map(|t| TypeMatch::Exact((*t).to_owned()))
+            .collect(),
+        ..EventFilter::default()
+    };
+    let of_stream = EventFilter {
+        stream,
+        ..EventFilter::default()
+    };
+    let under_prefix: Vec<String> = sqlx::query_scalar(TYPES_UNDER_PREFIX)
+        .bind(prefix)
+        .fetch_all(pool)
+        .await?;
+    let of_context = Arms::Types(under_prefix);
+    let cases: [(&'static str, &EventFilter, &Arms, &Bounds); 7] = [
+        (
+            "filtered: everything",
+            &EventFilter::all(),
+            &Arms::All,
+            &Bounds::default(),
+        ),
+        (
+            "filtered: one type",
+            &of_types,
+            &one_type,
+            &Bounds::default(),
+        ),
+        (
+            "filtered: two types",
+            &of_types,
+            &by_types,
+            &Bounds::default(),
+        ),
+        (
+            "filtered: a context's types",
+            &of_types,
+            &of_context,
+            &Bounds::default(),
+        ),
+        (
+            "filtered: a stream",
+            &of_stream,
+            &Arms::All,
+            &Bounds::default(),
+        ),
+        (
+            "filtered: a stream's types",
+            &of_stream,
+            &by_types,
+            &Bounds::default(),
+        ),
+        ("filtered: a time range", &in_range, &Arms::All, &bounds),
+    ];
+    let mut plans = Vec::new();
+    for (statement, filter, arms, bounds) in cases {
+        let plan: sqlx::types::Json<Value> =
+            page_query("EXPLAIN (FORMAT JSON) ", filter, arms, after, bounds, 101)
+                .build_query_scalar()
+                .fetch_one(pool)
+                .await?;
+        plans.push(Plan {
+            statement,
+            plan: plan.0,
+        });
+    }
+    plans.push(
+        explain(
+            pool,
+            "filtered: types under a prefix",
+            TYPES_UNDER_PREFIX,
+            |q| q.bind(prefix.to_owned()),
+        )
+        .await?,
+    );
+    plans.push(
+        explain(
+            pool,
+            "filtered: range start",
+            LAST_TRANSACTION_BEFORE,
+            |q| q.bind(at),
+        )
+        .await?,
+    );
+    plans.push(
+        explain(pool, "filtered: range end", FIRST_TRANSACTION_FROM, |q| {
+            q.bind(at)
+        })
         .await?,
     );
     Ok(plans)

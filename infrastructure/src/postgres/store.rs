@@ -5,19 +5,24 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use shared_kernel::{
-    AggregateCache, Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent,
-    Recorded, Snapshot, StoreError, StreamId,
+    AggregateCache, Appended, Cursor, EventFilter, EventMetadata, EventStore, ExpectedVersion,
+    NewEvent, Recorded, Snapshot, StoreError, StreamId,
 };
 use sqlx::PgPool;
 use sqlx::types::Json;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::filtered::{
+    Bounds, FIRST_TRANSACTION_FROM, LAST_TRANSACTION_BEFORE, TYPES_UNDER_PREFIX, bound_instants,
+    page_query,
+};
 use super::notify::Signals;
 use super::sql::{
     APPEND, APPEND_ONE, COMMAND_RESULT, CURSOR_OF, EventRow, HEAD, PAGE, PageRow, STREAM_VERSION,
     read_stream_sql,
 };
+use crate::filtered::{Arms, arms, split_conditions};
 use crate::sql_error::{
     UniqueViolation, command_row, idempotent_result, to_i64, to_u64, unavailable, unique_violation,
 };
@@ -82,6 +87,70 @@ impl PgEventStore {
         .await
         .map_err(unavailable)?;
         idempotent_result(stream, events, &rows)
+    }
+
+    /// The transactions a time range lies strictly between (see `filtered::TIME_SLACK`).
+    async fn time_bounds(&self, filter: &EventFilter) -> Result<Bounds, StoreError> {
+        let (before_from, after_to) = bound_instants(filter);
+        let mut bounds = Bounds::default();
+        if let Some(at) = before_from {
+            bounds.after_transaction = sqlx::query_scalar(LAST_TRANSACTION_BEFORE)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        }
+        if let Some(at) = after_to {
+            bounds.before_transaction = sqlx::query_scalar(FIRST_TRANSACTION_FROM)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(bounds)
+    }
+
+    /// A filtered page; prefixes are expanded in the page's own snapshot (a type first
+    /// written after the expansion and before the page could otherwise be skipped).
+    async fn filtered_page(
+        &self,
+        filter: &EventFilter,
+        after: Cursor,
+        limit: usize,
+        bounds: &Bounds,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        let (exact, prefixes) = split_conditions(filter);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if prefixes.is_empty() {
+            let arms = arms(filter, exact, Vec::new());
+            return page_query("", filter, &arms, after, bounds, limit)
+                .build_query_as::<EventRow>()
+                .fetch_all(&self.pool)
+                .await;
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let mut expanded = Vec::new();
+        for prefix in &prefixes {
+            let types: Vec<String> = sqlx::query_scalar(TYPES_UNDER_PREFIX)
+                .bind(prefix)
+                .fetch_all(&mut *tx)
+                .await?;
+            expanded.extend(types);
+        }
+        let arms = arms(filter, exact, expanded);
+        let rows = if arms == Arms::Nothing {
+            Vec::new()
+        } else {
+            page_query("", filter, &arms, after, bounds, limit)
+                .build_query_as::<EventRow>()
+                .fetch_all(&mut *tx)
+                .await?
+        };
+        tx.commit().await?;
+        Ok(rows)
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
@@ -216,6 +285,24 @@ impl EventStore for PgEventStore {
 
     async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
         Ok(self.read_page(after, limit).await?.0)
+    }
+
+    async fn read_filtered(
+        &self,
+        filter: &EventFilter,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        if filter.matches_nothing() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let bounds = self.time_bounds(filter).await?;
+        self.filtered_page(filter, after, limit, &bounds)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Recorded::try_from)
+            .collect()
     }
 
     fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>> {

@@ -1,5 +1,6 @@
 //! SQLite adapters: the embedded default.
 
+mod filtered;
 mod store;
 
 pub use store::{SqliteEventStore, connect_options};

@@ -9,13 +9,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::stream::BoxStream;
 use shared_kernel::{
-    AggregateCache, Appended, Cursor, EventMetadata, EventStore, ExpectedVersion, NewEvent,
-    Recorded, Snapshot, StoreError, StreamId,
+    AggregateCache, Appended, Cursor, EventFilter, EventMetadata, EventStore, ExpectedVersion,
+    NewEvent, Recorded, Snapshot, StoreError, StreamId,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::watch;
 
+use super::filtered::{
+    Bounds, FIRST_POSITION_FROM, LAST_POSITION_BEFORE, TYPES_UNDER_PREFIX, bound_instants,
+    page_query,
+};
+use crate::filtered::{Arms, arms, split_conditions};
 use crate::sql_error::{command_row, idempotent_result};
 use crate::sql_error::{to_i64, to_u64, unavailable, unique_violation};
 use crate::tail::{self, TailSource};
@@ -171,6 +176,57 @@ impl SqliteEventStore {
         Ok(Ok(last))
     }
 
+    /// The positions a time range lies strictly between (see `filtered::TIME_SLACK`).
+    async fn time_bounds(&self, filter: &EventFilter) -> Result<Bounds, sqlx::Error> {
+        let (before_from, after_to) = bound_instants(filter);
+        let mut bounds = Bounds::default();
+        if let Some(at) = before_from {
+            bounds.after_position = sqlx::query_scalar(LAST_POSITION_BEFORE)
+                .bind(at)
+                .fetch_optional(&self.reader)
+                .await?;
+        }
+        if let Some(at) = after_to {
+            bounds.before_position = sqlx::query_scalar(FIRST_POSITION_FROM)
+                .bind(at)
+                .fetch_optional(&self.reader)
+                .await?;
+        }
+        Ok(bounds)
+    }
+
+    /// A filtered page, its prefixes expanded in the same read transaction (snapshot).
+    async fn filtered_page(
+        &self,
+        filter: &EventFilter,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        let bounds = self.time_bounds(filter).await?;
+        let (exact, prefixes) = split_conditions(filter);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut tx = self.reader.begin().await?;
+        let mut expanded = Vec::new();
+        for prefix in &prefixes {
+            let types: Vec<String> = sqlx::query_scalar(TYPES_UNDER_PREFIX)
+                .bind(prefix)
+                .fetch_all(&mut *tx)
+                .await?;
+            expanded.extend(types);
+        }
+        let arms = arms(filter, exact, expanded);
+        let rows = if arms == Arms::Nothing {
+            Vec::new()
+        } else {
+            page_query(COLUMNS, filter, &arms, after, &bounds, limit)
+                .build_query_as::<EventRow>()
+                .fetch_all(&mut *tx)
+                .await?
+        };
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     async fn already_appended(
         &self,
         stream: &StreamId,
@@ -257,6 +313,23 @@ impl EventStore for SqliteEventStore {
 
     async fn read_all(&self, after: Cursor, limit: usize) -> Result<Vec<Recorded>, StoreError> {
         Ok(self.read_page(after, limit).await?.0)
+    }
+
+    async fn read_filtered(
+        &self,
+        filter: &EventFilter,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        if filter.matches_nothing() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.filtered_page(filter, after, limit)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(Recorded::try_from)
+            .collect()
     }
 
     fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>> {

@@ -95,8 +95,8 @@ pub(super) async fn live_comments(
     LastEventId(resume_after): LastEventId,
 ) -> Result<Response, ApiError> {
     let post = post_row(&api, &id).await?;
-    let live = api.extra.subscribe();
-    let closed = api.extra.closed();
+    let live = api.extra.live.subscribe();
+    let closed = api.extra.live.closed();
     api.caught_up(COMMENTS).await?;
     let newest = last_sequence(&api.read, &post.id)
         .await

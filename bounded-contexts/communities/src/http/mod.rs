@@ -7,6 +7,7 @@
 //! comments), `reports` (and the modlog), `karma`, `live` (new comments as Server-Sent
 //! Events).
 
+mod as_of;
 mod comments;
 mod communities;
 mod karma;
@@ -23,9 +24,17 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::projections::{DIRECTORY, find_community};
 
-/// The state of the communities routes; `extra` is the new comments as the comments
-/// projection applies them (`/posts/{id}/comments/live`).
-pub type CommunitiesApi = ContextApi<crate::projections::LiveComments>;
+/// The state of the communities routes; `extra`: the new comments as the comments projection
+/// applies them (`/posts/{id}/comments/live`), and the store (`?as_of=`).
+pub type CommunitiesApi = ContextApi<Communities>;
+
+/// What the communities routes need besides the read models: the live comments, and the store
+/// (a post as it was is folded from the events).
+#[derive(Debug, Clone)]
+pub struct Communities {
+    pub live: crate::projections::LiveComments,
+    pub store: std::sync::Arc<dyn shared_kernel::EventStore>,
+}
 
 #[derive(OpenApi)]
 #[openapi(tags((

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use shared_kernel::ids::PostId;
 use utoipa::{IntoParams, ToSchema};
 
+use super::as_of::{AsOf, post_at};
 use super::{CommunitiesApi, NAME, community, parse};
 use crate::application::{DeletedReply, IdReply, PostCreatedReply, PostRequest};
 use crate::projections::{
@@ -148,13 +149,16 @@ pub(super) async fn create_post(
 #[utoipa::path(
     get,
     path = "/api/v1/posts/{id}",
-    summary = "A post",
+    summary = "A post, now or as it was",
     description = "With its score and comment count. A removed post's content shows only to its \
                    author, the community's moderators and admins (authenticated); anyone may \
-                   read without credentials.",
-    params(("id" = uuid::Uuid, Path, description = POST_ID)),
+                   read without credentials. `?as_of=` answers the post as it was at that \
+                   instant: its content, revision and status folded from its events, its score \
+                   and comment count from the votes and comments recorded by then (ranks: 0).",
+    params(("id" = uuid::Uuid, Path, description = POST_ID), AsOf),
     responses(
         (status = 200, description = "The post", body = Post),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
         (status = 401, description = "`unauthenticated`: the credentials sent are invalid (expired, revoked): without any, the post is read anonymously"),
         (status = 404, description = "`not_found`: no post has this id"),
     ),
@@ -164,8 +168,17 @@ pub(super) async fn get_post(
     State(api): State<CommunitiesApi>,
     caller: Option<Caller>,
     Path(id): Path<String>,
+    Query(as_of): Query<AsOf>,
 ) -> Result<Json<Post>, ApiError> {
-    let post = post_row(&api, &id).await?;
+    let post = match as_of.instant()? {
+        Some(at) => {
+            let post_id: PostId = parse(&id, "post")?;
+            post_at(api.extra.store.as_ref(), post_id, at)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("post".into()))?
+        }
+        None => post_row(&api, &id).await?,
+    };
     let sees_removed = match &caller {
         Some(caller) if post.removed != 0 => {
             let user = caller.user_id.to_string();

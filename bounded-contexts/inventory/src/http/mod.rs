@@ -5,13 +5,15 @@
 //! [`alerts`].
 
 mod alerts;
+mod as_of;
 mod stock;
 
 use http_kernel::{ContextApi, Routes, routes};
 use utoipa::OpenApi;
 
-/// The state of the inventory routes.
-pub type InventoryApi = ContextApi;
+/// The state of the inventory routes: the read models, and the store (a sku's stock as it was
+/// is folded from its events).
+pub type InventoryApi = ContextApi<std::sync::Arc<dyn shared_kernel::EventStore>>;
 
 #[derive(OpenApi)]
 #[openapi(tags((

@@ -11,6 +11,7 @@ use shared_kernel::ids::ProductId;
 use utoipa::ToSchema;
 
 use super::InventoryApi;
+use super::as_of::{AsOf, stock_at};
 use crate::application::{SkuStock, StockItemRequest, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
 use crate::projections::{LedgerEntry, SKU_OWNERS, SkuOwner, find_levels, find_owner, ledger_page};
@@ -86,11 +87,14 @@ const SKU: &str = "The sku of one of the caller's products";
 #[utoipa::path(
     get,
     path = "/api/v1/inventory/{sku}",
-    summary = "A sku's stock levels",
-    params(("sku" = String, Path, description = SKU)),
+    summary = "A sku's stock levels, now or as they were",
+    description = "`?as_of=` answers the levels as they were at that instant, folded from the \
+                   sku's events recorded by then (from its snapshot when it was taken by then).",
+    params(("sku" = String, Path, description = SKU), AsOf),
     responses(
         (status = 200, description = "The levels (all 0 before any stock was received)", body = SkuStock),
         (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
     ),
     security(("bearer" = [])),
 )]
@@ -98,8 +102,29 @@ pub(super) async fn levels(
     State(api): State<InventoryApi>,
     caller: Caller,
     Path(sku): Path<String>,
+    http_kernel::Query(as_of): http_kernel::Query<AsOf>,
 ) -> Result<Json<SkuStock>, ApiError> {
+    let at = as_of.instant()?;
     let owner = owned_sku(&api, &caller, &sku).await?;
+    if let Some(at) = at {
+        // Before its first event a sku had no stock, as one nobody received any for.
+        let item = stock_at(api.extra.as_ref(), &owner.sku, at)
+            .await?
+            .unwrap_or_default();
+        let threshold = if item.opened {
+            item.low_stock_threshold
+        } else {
+            DEFAULT_LOW_STOCK_THRESHOLD
+        };
+        return Ok(Json(SkuStock {
+            sku: owner.sku.clone(),
+            product_id: owner.product_id.clone(),
+            on_hand: item.levels.on_hand,
+            reserved: item.levels.reserved,
+            available: item.levels.available,
+            low_stock_threshold: threshold,
+        }));
+    }
     let levels = find_levels(&api.read, &owner.sku)
         .await
         .map_err(ApiError::internal)?;

@@ -5,6 +5,7 @@
 //! resource: [`products`] (a product: created, read, changed, published, archived), [`prices`]
 //! (its price and price history), [`variants`], [`search`] (the listing).
 
+mod as_of;
 mod prices;
 mod products;
 mod search;
@@ -17,7 +18,7 @@ use utoipa::OpenApi;
 use crate::projections::{CATALOG, CatalogProduct, find_product};
 
 /// The state of the merchandise routes.
-pub type MerchandiseApi = ContextApi;
+pub type MerchandiseApi = ContextApi<std::sync::Arc<dyn shared_kernel::EventStore>>;
 
 #[derive(OpenApi)]
 #[openapi(tags((

@@ -10,6 +10,7 @@ use shared_kernel::ids::ProductId;
 use shared_kernel::{Currency, Money};
 use utoipa::ToSchema;
 
+use super::as_of::{AsOf, product_at};
 use super::prices::lowest_price_30d;
 use super::variants::NewVariantBody;
 use super::{MerchandiseApi, PRODUCT_ID, product_id, visible_product};
@@ -229,11 +230,16 @@ pub(super) async fn create(
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}",
-    summary = "A product, with its available stock",
-    params(("id" = String, Path, description = PRODUCT_ID)),
+    summary = "A product, with its available stock; now or as it was",
+    description = "`?as_of=` answers the product as it was at that instant (its title, \
+                   description, prices, status, options and variants), folded from its events \
+                   recorded by then, with the lowest price of the 30 days before it; stock is not \
+                   folded (`available` 0, `in_stock` false: see `GET /inventory/{sku}?as_of=`).",
+    params(("id" = String, Path, description = PRODUCT_ID), AsOf),
     responses(
         (status = 200, description = "The product (a draft only to its seller)", body = ProductDetail),
-        (status = 404, description = "`not_found`: no such product, or a draft of another seller"),
+        (status = 404, description = "`not_found`: no such product (at `as_of`), or a draft of another seller"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
     ),
     security((), ("bearer" = [])),
 )]
@@ -241,7 +247,11 @@ pub(super) async fn read(
     State(api): State<MerchandiseApi>,
     caller: Option<Caller>,
     Path(id): Path<String>,
+    http_kernel::Query(as_of): http_kernel::Query<AsOf>,
 ) -> Result<Json<ProductDetail>, ApiError> {
+    if let Some(at) = as_of.instant()? {
+        return as_it_was(&api, caller.as_ref(), &id, at).await.map(Json);
+    }
     let product = visible_product(&api, caller.as_ref(), &id).await?;
     let history = price_history(&api.read, &product.id)
         .await
@@ -255,6 +265,38 @@ pub(super) async fn read(
         product: Product::of(product, &variants)?,
         lowest_price_30d,
     }))
+}
+
+/// The product as it was at `at`, as the caller may see it (a draft only to its seller).
+async fn as_it_was(
+    api: &MerchandiseApi,
+    caller: Option<&Caller>,
+    id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<ProductDetail, ApiError> {
+    let product_id = product_id(id)?;
+    let stream = shared_kernel::StreamId::of("product", product_id);
+    let events = api
+        .extra
+        .read_stream(&stream, 1)
+        .await
+        .map_err(ApiError::internal)?;
+    let then = product_at(&events, at)?.ok_or_else(|| ApiError::NotFound("product".into()))?;
+    let is_seller = caller.is_some_and(|c| c.user_id.to_string() == then.product.seller_id);
+    if then.product.status == "draft" && !is_seller {
+        return Err(ApiError::NotFound("product".into()));
+    }
+    let currency = currency_of(&then.product)?;
+    let lowest = crate::projections::lowest_price_since(
+        &then.prices,
+        at,
+        crate::projections::LOWEST_PRICE_WINDOW,
+    )
+    .map(|p| Money::new(p.price_minor, currency));
+    Ok(ProductDetail {
+        product: Product::of(then.product, &then.variants)?,
+        lowest_price_30d: lowest,
+    })
 }
 
 #[utoipa::path(

@@ -91,6 +91,7 @@ async fn count(
         ("id" = String, Path, description = EPISODE),
         ("Range" = Option<String>, Header, description = "`bytes=0-1` (a player's probe) is not counted"),
     ),
+    security((), ("bearer" = [])),
     responses(
         (status = 302, description = "To the audio file", headers(("Location" = String, description = "The audio file's URL"))),
         (status = 404, description = "`not_found`: no such episode, or one not published"),

@@ -148,6 +148,7 @@ pub(super) async fn draft_episode(
     path = "/api/v1/shows/{id}/episodes",
     summary = "A show's episodes, newest first, or searched (`q`); its owner also sees drafts and schedules",
     params(("id" = String, Path, description = SHOW), SearchParams, Page),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of episodes", body = Paged<EpisodeView>),
         (status = 404, description = "`not_found`: no such show"),
@@ -195,6 +196,7 @@ pub(super) async fn search_episodes(
     path = "/api/v1/episodes/{id}",
     summary = "An episode (a draft or a scheduled one only for its owner)",
     params(("id" = String, Path, description = EPISODE)),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The episode", body = EpisodeView),
         (status = 404, description = "`not_found`: no such episode, or a draft that is not the caller's"),

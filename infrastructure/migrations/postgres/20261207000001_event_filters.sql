@@ -1,0 +1,8 @@
+-- Indexes of the analysts' filtered reads of the log (`EventStore::read_filtered`): by type
+-- (also every type of a prefix or a context, expanded with a loose scan of the same index), by
+-- stream, each in global order, and the recording time that bounds a time range. The C
+-- collation makes prefix ranges byte ranges, whatever the database's collation.
+CREATE INDEX IF NOT EXISTS events_type_order
+    ON events (event_type COLLATE "C", transaction_id, position);
+CREATE INDEX IF NOT EXISTS events_stream_order ON events (stream_id, transaction_id, position);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
