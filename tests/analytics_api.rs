@@ -572,7 +572,7 @@ async fn live_streams_end_at_shutdown(store: Store) {
     assert_eq!(live.status(), 200);
     app.running.shutdown.cancel();
     // The stream ends (a graceful stop would otherwise wait for it forever).
-    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
         while let Ok(Some(_)) = live.chunk().await {}
     })
     .await;

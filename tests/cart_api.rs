@@ -21,7 +21,7 @@ use shared_kernel::{
 };
 
 /// How long a saga step (or the expiry timer) may take in these tests before they fail.
-const SAGA: Duration = Duration::from_secs(15);
+const SAGA: Duration = Duration::from_secs(60);
 
 type Auth = (String, String);
 

@@ -335,7 +335,7 @@ impl LiveStream {
 
     /// The next `comment` event: its `id` and its data's `body` (keep-alives skipped).
     async fn next(&mut self) -> (String, String) {
-        let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let read = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
                 if let Some(end) = self.buffer.find("\n\n") {
                     let event: String = self.buffer.drain(..end + 2).collect();
@@ -1053,7 +1053,7 @@ async fn live_comments_arrive_over_server_sent_events(store: Store) {
     let comment = body["id"].as_str().unwrap().to_owned();
 
     let mut received = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(chunk) = live.chunk().await.unwrap() {
             received.push_str(&String::from_utf8_lossy(&chunk));
             if received.contains("\n\n") && received.contains(&comment) {

@@ -195,7 +195,7 @@ async fn pages_without_relevant_events_cost_no_transaction(store: Store) {
     let head = head_after(&db, 200).await;
     // A read-your-writes wait for an event the projection does not handle returns at once.
     progress
-        .wait_for("test.counter_a", head.position, Duration::from_secs(5))
+        .wait_for("test.counter_a", head.position, Duration::from_secs(60))
         .await
         .unwrap();
     let stored = checkpoints::load(&db.read, "test.counter_a").await.unwrap();
@@ -207,7 +207,7 @@ async fn pages_without_relevant_events_cost_no_transaction(store: Store) {
     append_typed(db.store.as_ref(), 1, RELEVANT).await;
     let relevant = head_after(&db, 201).await;
     progress
-        .wait_for("test.counter_a", relevant.position, Duration::from_secs(5))
+        .wait_for("test.counter_a", relevant.position, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(count(&db, "test_counter_a").await, (1, 1));
@@ -222,7 +222,7 @@ async fn pages_without_relevant_events_cost_no_transaction(store: Store) {
     append_typed(db.store.as_ref(), 20, NOISE).await;
     let last = head_after(&db, 221).await;
     progress
-        .wait_for("test.counter_a", last.position, Duration::from_secs(5))
+        .wait_for("test.counter_a", last.position, Duration::from_secs(60))
         .await
         .unwrap();
     shutdown.cancel();
@@ -275,7 +275,7 @@ async fn a_rebuilt_member_catches_up_while_the_other_keeps_up(store: Store) {
     let head = head_after(&db, 600).await;
     for name in ["test.counter_a", "test.counter_b"] {
         progress
-            .wait_for(name, head.position, Duration::from_secs(10))
+            .wait_for(name, head.position, Duration::from_secs(60))
             .await
             .unwrap();
     }
@@ -343,7 +343,7 @@ async fn skip_only_checkpoints_are_written_together_by_the_board(store: Store) {
     let head = head_after(&db, 55).await;
     for name in ["test.counter_a", "test.counter_b"] {
         progress
-            .wait_for(name, head.position, Duration::from_secs(10))
+            .wait_for(name, head.position, Duration::from_secs(60))
             .await
             .unwrap();
     }

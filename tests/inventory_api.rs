@@ -418,7 +418,7 @@ async fn an_unpaid_reservation_is_released_by_its_timer(store: Store) {
     .await;
     assert_eq!(reservation_status(&reply).0, "committed");
 
-    let events = wait_for_reservation(&app, unpaid, Duration::from_secs(10), |events| {
+    let events = wait_for_reservation(&app, unpaid, Duration::from_secs(60), |events| {
         events
             .iter()
             .any(|e| matches!(e, ReservationEvent::Expired(_)))

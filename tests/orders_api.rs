@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// How long a saga step may take in these tests before they fail.
-const SAGA: Duration = Duration::from_secs(15);
+const SAGA: Duration = Duration::from_secs(60);
 
 async fn app_with(store: Store, configure: impl FnOnce(&mut agora::config::ServeArgs)) -> TestApp {
     let mut s = settings(database_url(store).await);

@@ -97,7 +97,7 @@ async fn a_sku_belongs_to_the_first_product_that_claims_it(store: Store) {
         &a,
         &owned.sku,
         (5, 0, 5),
-        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
     )
     .await;
     let buyer = app.user_header().await;
@@ -108,13 +108,13 @@ async fn a_sku_belongs_to_the_first_product_that_claims_it(store: Store) {
             &owned.position,
         )
         .await;
-    app.wait_for_order_status(&buyer, &order, "paid", std::time::Duration::from_secs(20))
+    app.wait_for_order_status(&buyer, &order, "paid", std::time::Duration::from_secs(60))
         .await;
     app.wait_for_stock(
         &a,
         &owned.sku,
         (3, 0, 3),
-        std::time::Duration::from_secs(10),
+        std::time::Duration::from_secs(60),
     )
     .await;
 

@@ -23,7 +23,7 @@ use shared_kernel::{CommandOutcome, Currency, Money};
 
 /// How long a revocation written by another process may take to reach the server: at once on
 /// PostgreSQL, within the store tail's idle re-check (5 s) on SQLite.
-const PROPAGATION: Duration = Duration::from_secs(10);
+const PROPAGATION: Duration = Duration::from_secs(60);
 
 /// `agora users grant|revoke` against the test server's database: the command line's own code
 /// path, with its own connections (as a separate process has).

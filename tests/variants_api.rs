@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Store, TestApp, shipping_address, spawn_app};
 use serde_json::{Value, json};
 
-const SAGA: Duration = Duration::from_secs(15);
+const SAGA: Duration = Duration::from_secs(60);
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::now_v7().simple())

@@ -193,7 +193,7 @@ async fn read_all_is_in_commit_order_and_pages(store: Arc<dyn EventStore>) {
     // cluster) is still open: the guard holds events back until it ends, so keep asking.
     let mut cursor = Cursor::START;
     let mut seen = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while seen.len() < expected.len() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -429,7 +429,7 @@ impl TestApp {
 }
 
 /// How long a test waits for the sagas and read models to get somewhere.
-pub const SETTLE: Duration = Duration::from_secs(20);
+pub const SETTLE: Duration = Duration::from_secs(60);
 
 impl TestApp {
     /// `GET path` as `who`: the body of its 200 (panics on any other status).
