@@ -353,7 +353,7 @@ pub async fn replay_command(args: Box<ReplayArgs>) -> anyhow::Result<Exported> {
 
 /// Where replayed events go.
 enum Target {
-    Kafka(KafkaPublisher),
+    Kafka(Box<KafkaPublisher>),
     Projection {
         projection: Arc<dyn projections::Projection>,
         pool: sqlx::AnyPool,
@@ -377,7 +377,7 @@ impl Target {
                         .collect(),
                     ..KafkaConfig::new(brokers)
                 };
-                Ok(Self::Kafka(KafkaPublisher::new(config)?))
+                Ok(Self::Kafka(Box::new(KafkaPublisher::new(config)?)))
             }
             ReplayTarget::Projection => {
                 let name = args
