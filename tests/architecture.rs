@@ -50,7 +50,7 @@ fn no_bounded_context_depends_on_another() {
     let all = contexts(&meta);
     assert_eq!(
         all.len(),
-        8,
+        9,
         "identity, merchandise, inventory, ordering, payments, communities, podcasts, \
          recommendations, analytics"
     );

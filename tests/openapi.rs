@@ -341,3 +341,23 @@ async fn the_route_table_of_the_docs_is_the_document_s() {
         }
     }
 }
+
+/// Generated clients name a method after each `operationId` (openapi-typescript, the
+/// generators of other languages), so two operations with one id break them: found when
+/// `POST /episodes/{id}/publish` and `POST /products/{id}/publish` were both `publish`.
+#[tokio::test]
+async fn every_operation_id_is_unique() {
+    let doc: Value = serde_json::from_str(&generated().await).unwrap();
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                seen.entry(id.to_owned())
+                    .or_default()
+                    .push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(twice.is_empty(), "operationIds used twice: {twice:?}");
+}

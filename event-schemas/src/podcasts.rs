@@ -93,7 +93,18 @@ shared_kernel::define_id!(
 );
 
 /// `itunes:type`: how apps present the episodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ShowType {
     /// Newest first; the default.
@@ -115,7 +126,9 @@ impl ShowType {
 }
 
 /// A `podcast:funding` link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Funding {
     /// `http(s)://` URL of the donation or membership page.
@@ -125,7 +138,9 @@ pub struct Funding {
 }
 
 /// A `podcast:person`: a host, a guest...
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     pub name: String,
@@ -137,7 +152,7 @@ pub struct Person {
 }
 
 /// Everything a podcaster sets on a show, as it is after a creation or an edit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowDetails {
     pub title: String,
@@ -172,7 +187,7 @@ pub struct ShowDetails {
 }
 
 /// A show was created by its owner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowCreated {
     pub show_id: ShowId,
@@ -185,7 +200,7 @@ pub struct ShowCreated {
 }
 
 /// The owner changed a show: its details as they are now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowEdited {
     pub show_id: ShowId,
@@ -193,13 +208,13 @@ pub struct ShowEdited {
 }
 
 /// The owner deleted the show: its feed answers 410 Gone from now on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowDeleted {
     pub show_id: ShowId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum ShowEvent {
     #[serde(rename = "agora.podcasts.show_created")]
@@ -229,7 +244,18 @@ impl ShowEvent {
 }
 
 /// `itunes:episodeType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EpisodeType {
     #[default]
@@ -251,7 +277,9 @@ impl EpisodeType {
 }
 
 /// A `podcast:transcript`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Transcript {
     /// `http(s)://`.
@@ -261,7 +289,9 @@ pub struct Transcript {
 }
 
 /// A `podcast:soundbite`: a short part worth sharing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Soundbite {
     /// Where it starts, in milliseconds from the start of the audio.
@@ -272,7 +302,7 @@ pub struct Soundbite {
 }
 
 /// Everything a podcaster sets on an episode, as it is after a draft or an edit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeDetails {
     pub title: String,
@@ -301,7 +331,7 @@ pub struct EpisodeDetails {
 }
 
 /// A new episode, a draft nobody but its owner sees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeDrafted {
     pub episode_id: EpisodeId,
@@ -313,7 +343,7 @@ pub struct EpisodeDrafted {
 }
 
 /// The owner changed an episode (draft or published): its details as they are now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeEdited {
     pub episode_id: EpisodeId,
@@ -322,7 +352,7 @@ pub struct EpisodeEdited {
 }
 
 /// The episode will be published at `at` (a durable timer, keyed by `schedule_id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeScheduled {
     pub episode_id: EpisodeId,
@@ -333,7 +363,7 @@ pub struct EpisodeScheduled {
 }
 
 /// The schedule `schedule_id` was withdrawn (unpublished, published now, or rescheduled).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeUnscheduled {
     pub episode_id: EpisodeId,
@@ -342,7 +372,7 @@ pub struct EpisodeUnscheduled {
 }
 
 /// The episode is in the feed, dated `published_at` (its `pubDate`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodePublished {
     pub episode_id: EpisodeId,
@@ -351,14 +381,14 @@ pub struct EpisodePublished {
 }
 
 /// The episode left the feed (a draft again; its guid stays).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeUnpublished {
     pub episode_id: EpisodeId,
     pub show_id: ShowId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum EpisodeEvent {
     #[serde(rename = "agora.podcasts.episode_drafted")]
@@ -400,7 +430,7 @@ impl EpisodeEvent {
 }
 
 /// A listener subscribed to a show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowSubscribed {
     pub show_id: ShowId,
@@ -408,14 +438,14 @@ pub struct ShowSubscribed {
 }
 
 /// A listener unsubscribed from a show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowUnsubscribed {
     pub show_id: ShowId,
     pub user_id: UserId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum SubscriptionEvent {
     #[serde(rename = "agora.podcasts.show_subscribed")]
@@ -430,7 +460,7 @@ crate::domain_event!(SubscriptionEvent, CATALOGUE, UPCASTERS, {
 });
 
 /// One download counted: the first of this listener for this episode on this UTC day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadCounted {
     pub episode_id: EpisodeId,
@@ -443,7 +473,7 @@ pub struct DownloadCounted {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum DownloadEvent {
     #[serde(rename = "agora.podcasts.download_counted")]

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
 
 use crate::upcast::Catalogue;
-use crate::{cart, communities, identity, inventory, merchandise, ordering, payments};
+use crate::{cart, communities, identity, inventory, merchandise, ordering, payments, podcasts};
 
 /// The JSON Schema dialect of every schema.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -49,7 +49,7 @@ impl EventSchema {
 /// The current version of every event type of every context.
 #[must_use]
 pub fn catalogue() -> Vec<(&'static str, u32)> {
-    let all: [Catalogue; 7] = [
+    let all: [Catalogue; 8] = [
         identity::CATALOGUE,
         merchandise::CATALOGUE,
         inventory::CATALOGUE,
@@ -57,6 +57,7 @@ pub fn catalogue() -> Vec<(&'static str, u32)> {
         cart::CATALOGUE,
         payments::CATALOGUE,
         communities::CATALOGUE,
+        podcasts::CATALOGUE,
     ];
     let mut out: Vec<(&'static str, u32)> = all.iter().flat_map(|c| c.iter().copied()).collect();
     out.sort_unstable();
@@ -85,6 +86,10 @@ pub fn all() -> Vec<EventSchema> {
         split(schemars::schema_for!(communities::CommentEvent)),
         split(schemars::schema_for!(communities::VoteEvent)),
         split(schemars::schema_for!(communities::ReportEvent)),
+        split(schemars::schema_for!(podcasts::ShowEvent)),
+        split(schemars::schema_for!(podcasts::EpisodeEvent)),
+        split(schemars::schema_for!(podcasts::SubscriptionEvent)),
+        split(schemars::schema_for!(podcasts::DownloadEvent)),
     ];
     let current: BTreeMap<&str, u32> = catalogue().into_iter().collect();
     let mut out: Vec<EventSchema> = enums

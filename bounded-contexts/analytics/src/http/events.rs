@@ -92,7 +92,7 @@ fn answer(
     ),
     security(("bearer" = [])),
 )]
-pub(super) async fn list(
+pub(super) async fn list_events(
     State(api): State<AnalyticsApi>,
     caller: Caller,
     page: Page,

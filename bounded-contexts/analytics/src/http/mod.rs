@@ -48,10 +48,10 @@ struct Doc;
 /// Every analytics route, served and described.
 pub fn routes(api: AnalyticsApi) -> Routes {
     Routes::with_openapi(Doc::openapi())
-        .routes(routes!(events::list))
+        .routes(routes!(events::list_events))
         .routes(routes!(events::stream))
         .routes(routes!(live::live))
-        .routes(routes!(schemas::list))
+        .routes(routes!(schemas::list_schemas))
         .routes(routes!(schemas::one))
         .routes(routes!(figures::sales))
         .routes(routes!(figures::top))

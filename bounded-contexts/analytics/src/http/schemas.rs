@@ -72,7 +72,7 @@ fn entry(s: &EventSchema) -> SchemaEntry {
     params(Page),
     responses((status = 200, description = "A page of event types", body = Paged<SchemaEntry>)),
 )]
-pub(super) async fn list(page: Page) -> Result<Json<Paged<SchemaEntry>>, ApiError> {
+pub(super) async fn list_schemas(page: Page) -> Result<Json<Paged<SchemaEntry>>, ApiError> {
     let after = match page.after(SCHEMAS_CURSOR)? {
         None => None,
         Some(PageCursor {

@@ -64,8 +64,8 @@ pub fn routes(api: ContextApi, config: PodcastsConfig) -> Routes {
         ))
         .routes(routes!(episodes::search_episodes))
         .routes(routes!(episodes::get_episode, episodes::edit_episode))
-        .routes(routes!(publishing::publish))
-        .routes(routes!(publishing::unpublish))
+        .routes(routes!(publishing::publish_episode))
+        .routes(routes!(publishing::unpublish_episode))
         .routes(routes!(feed::feed, feed::feed_head))
         .routes(routes!(
             subscriptions::subscribe,

@@ -37,7 +37,7 @@ pub(super) struct PublishAt {
     ),
     security(("bearer" = [])),
 )]
-pub(super) async fn publish(
+pub(super) async fn publish_episode(
     State(api): State<PodcastsApi>,
     caller: Caller,
     ids: CommandIds,
@@ -63,7 +63,7 @@ pub(super) async fn publish(
     ),
     security(("bearer" = [])),
 )]
-pub(super) async fn unpublish(
+pub(super) async fn unpublish_episode(
     State(api): State<PodcastsApi>,
     caller: Caller,
     ids: CommandIds,
