@@ -145,19 +145,26 @@ async fn the_log_is_for_analysts_as_cloudevents(store: Store) {
             .status(),
         404
     );
-    let listed: Value = app
-        .client
-        .get(app.url("/api/v1/schemas?limit=100"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        listed["items"].as_array().unwrap().len(),
-        event_schemas::schemas::all().len()
-    );
+    // Every published schema, page after page (there are more than a page holds).
+    let mut listed_count = 0;
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let page: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/schemas?limit=100&cursor={cursor}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed_count += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(listed_count, event_schemas::schemas::all().len());
 
     // The batch format, by Accept.
     let r = app

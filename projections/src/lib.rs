@@ -96,19 +96,45 @@ impl Backend {
     }
 }
 
-/// Creates a projection's tables: the shared statements, then its backend's own.
+/// The PostgreSQL advisory lock key taken while a projection's tables are created (the bytes
+/// of "agoraddl"): every process creating tables takes it in turn.
+const SCHEMA_LOCK: i64 = 0x6167_6f72_6164_646c;
+
+/// Creates a projection's tables: the shared statements, then its backend's own, in one
+/// transaction that holds the schema lock ([`create_tables`]).
 ///
 /// # Errors
 /// The read-model database refused a statement.
 pub async fn create_schema(projection: &dyn Projection, pool: &AnyPool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    let backend = Backend::of(&conn);
-    for ddl in projection
+    let backend = Backend::of(&*pool.acquire().await?);
+    let statements: Vec<&str> = projection
         .schema()
         .iter()
         .chain(projection.backend_schema(backend))
-    {
-        sqlx::query(ddl).execute(&mut *conn).await?;
+        .copied()
+        .collect();
+    create_tables(pool, &statements).await
+}
+
+/// Runs `statements` (idempotent DDL: `CREATE ... IF NOT EXISTS`) in one transaction.
+///
+/// On PostgreSQL the transaction first takes an advisory lock, so processes starting at once
+/// (two instances of a context, or contexts deployed apart) create tables one after another:
+/// two concurrent `CREATE TABLE IF NOT EXISTS` of one table can both miss it, and the second
+/// then fails on `pg_type_typname_nsp_index` (a known PostgreSQL race).
+///
+/// # Errors
+/// The database refused a statement.
+pub async fn create_tables(pool: &AnyPool, statements: &[&str]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if Backend::of(&tx) == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SCHEMA_LOCK)
+            .execute(&mut *tx)
+            .await?;
     }
-    Ok(())
+    for ddl in statements {
+        sqlx::query(ddl).execute(&mut *tx).await?;
+    }
+    tx.commit().await
 }

@@ -94,14 +94,12 @@ impl RefreshTokens {
         Self { pool, ttl }
     }
 
-    /// Creates the tables if they are missing.
+    /// Creates the tables if they are missing (under the schema lock, as projections do).
     ///
     /// # Errors
     /// The database failed.
     pub async fn prepare(&self) -> Result<(), RefreshError> {
-        for statement in SCHEMA {
-            sqlx::query(statement).execute(&self.pool).await?;
-        }
+        projections::create_tables(&self.pool, SCHEMA).await?;
         Ok(())
     }
 
