@@ -47,6 +47,9 @@ pub enum Command {
     /// Print the OpenAPI 3.1 description of the HTTP API (what `GET /api/v1/openapi.json`
     /// serves): `agora openapi > openapi.json` regenerates the committed copy.
     Openapi,
+    /// Print the nginx configuration of a gateway in front of one process (or more) per
+    /// context: each context's routes (as the registry declares them) to its instances.
+    GatewayConfig(crate::gateway::GatewayArgs),
     // The benchmarks (`bench`, `bench-messaging`, `bench-feed`, `bench-orders`,
     // `bench-rebuild`): the `agora-bench` crate's commands, run against this platform.
     #[command(flatten)]

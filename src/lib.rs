@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod contexts;
 pub mod events_cli;
+pub mod gateway;
 pub mod launcher;
 pub mod openapi;
 pub mod ops;
