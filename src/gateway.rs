@@ -265,7 +265,7 @@ fn location(out: &mut String, args: &GatewayArgs, route: &str, upstream: &str, l
 }
 
 /// A route as a regular expression: `{..}` segments match one segment, the rest literally.
-fn regex(route: &str) -> String {
+pub(crate) fn regex(route: &str) -> String {
     route
         .split('/')
         .map(|segment| {

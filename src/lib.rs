@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod contexts;
+pub mod deploy;
 pub mod events_cli;
 pub mod gateway;
 pub mod launcher;

@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
         Command::Events(command) => agora::events_cli::run(command).await,
         Command::Openapi => print_openapi().await,
         Command::GatewayConfig(args) => print_gateway_config(&args),
+        Command::DeployFiles(args) => agora::deploy::write(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
