@@ -246,6 +246,28 @@ fn k8s_platform() -> String {
          \x20 jwt-ed25519.pem: |\n\
          \x20   CHANGE-ME: an Ed25519 private key in PKCS#8 PEM\n\
          ---\n\
+         # Every context's tables and the platform's, once per release, before the contexts\n\
+         # roll out (two pods creating the same tables at once collide in PostgreSQL's catalog).\n\
+         apiVersion: batch/v1\n\
+         kind: Job\n\
+         metadata:\n\
+         \x20 name: agora-migrate\n\
+         spec:\n\
+         \x20 backoffLimit: 6\n\
+         \x20 template:\n\
+         \x20   spec:\n\
+         \x20     restartPolicy: OnFailure\n\
+         \x20     containers:\n\
+         \x20       - name: migrate\n\
+         \x20         image: agora:latest\n\
+         \x20         args: [\"agora\", \"migrate\"]\n\
+         \x20         env:\n\
+         \x20           - name: AGORA_DATABASE_URL\n\
+         \x20             valueFrom: {{ secretKeyRef: {{ name: agora, key: database-url }} }}\n\
+         \x20         resources:\n\
+         \x20           requests: {{ cpu: 100m, memory: 128Mi }}\n\
+         \x20           limits: {{ memory: 256Mi }}\n\
+         ---\n\
          # The gateway: each context's routes to its Service (ingress-nginx; the routes with a\n\
          # path parameter are regular expressions, so every path is one).\n\
          apiVersion: networking.k8s.io/v1\n\
