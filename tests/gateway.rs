@@ -487,3 +487,52 @@ async fn contexts_behind_the_gateway_survive_an_instance_and_report_a_dead_conte
     assert_eq!(r.status(), 200);
     nginx.assert_running("nginx", &dir);
 }
+
+/// The compose gateway's configuration (`deploy/nginx.conf`, the official image's paths) is one
+/// nginx accepts: `nginx -t` on it, its upstream host names (compose services) made loopback
+/// addresses, as nothing resolves them here.
+#[test]
+fn the_committed_compose_gateway_configuration_passes_nginx_t() {
+    let scratch = Scratch::new("gateway-t");
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx.conf"))
+            .unwrap();
+    let mut replaced = 0;
+    let local: String = committed
+        .lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            match trimmed
+                .strip_prefix("server ")
+                .and_then(|r| r.split_once(':'))
+            {
+                Some((host, rest)) if !host.contains(' ') => {
+                    replaced += 1;
+                    format!("        server 127.0.0.1:{rest}\n")
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect();
+    assert!(
+        replaced >= agora::contexts::names().len(),
+        "{replaced} upstream servers"
+    );
+    let file = scratch.0.join("nginx.conf");
+    std::fs::write(&file, local).unwrap();
+    let out = Command::new(nginx_binary())
+        .arg("-t")
+        .arg("-p")
+        .arg(&scratch.0)
+        .arg("-c")
+        .arg(&file)
+        .arg("-e")
+        .arg(scratch.0.join("error.log"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
