@@ -3,7 +3,8 @@
 //! prints. Every path of the OpenAPI document reaches the context that serves it; with real
 //! `agora serve --contexts <ctx>` processes, requests are routed by prefix, the request id is
 //! passed and answered, one of two instances of a context may die, and a context with no
-//! instance left is answered as problem+json.
+//! instance left (502) or one that does not answer in time (504) is answered as problem+json.
+//! The committed compose gateway configuration passes `nginx -t`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
@@ -102,10 +103,16 @@ impl Drop for Guard {
 }
 
 /// `agora gateway-config` with these upstreams, listening on `port`, its files in `dir`.
-fn gateway_config(dir: &Path, port: u16, upstreams: &[(String, String)]) -> PathBuf {
+fn gateway_config(
+    dir: &Path,
+    port: u16,
+    upstreams: &[(String, String)],
+    extra: &[&str],
+) -> PathBuf {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agora"));
     command
         .arg("gateway-config")
+        .args(extra)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--runtime-dir")
@@ -241,7 +248,7 @@ async fn every_openapi_path_reaches_the_context_that_serves_it() {
         upstreams.push((name.to_owned(), echo_upstream(name).await));
     }
     let port = free_port();
-    let file = gateway_config(&scratch.0, port, &upstreams);
+    let file = gateway_config(&scratch.0, port, &upstreams, &[]);
     let _nginx = start_nginx(&scratch.0, &file, port).await;
     let client = reqwest::Client::new();
     let gateway = format!("http://127.0.0.1:{port}");
@@ -402,7 +409,7 @@ async fn contexts_behind_the_gateway_survive_an_instance_and_report_a_dead_conte
         }
     }
     let port = free_port();
-    let file = gateway_config(&dir, port, &upstreams);
+    let file = gateway_config(&dir, port, &upstreams, &[]);
     assert!(nginx.is_file());
     let mut nginx = start_nginx(&dir, &file, port).await;
     let gateway = format!("http://127.0.0.1:{port}");
@@ -535,4 +542,48 @@ fn the_committed_compose_gateway_configuration_passes_nginx_t() {
         "nginx -t: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A stand-in for a context's process that accepts connections and never answers.
+async fn silent_upstream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    address
+}
+
+/// A context that accepts the request and never answers is the gateway's 504
+/// `gateway_timeout` once `--read-timeout` passes, as problem+json.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_that_does_not_answer_in_time_is_a_gateway_timeout() {
+    let scratch = Scratch::new("gateway-timeout");
+    let mut upstreams = Vec::new();
+    for name in agora::contexts::names() {
+        let address = if name == "ordering" {
+            silent_upstream().await
+        } else {
+            echo_upstream(name).await
+        };
+        upstreams.push((name.to_owned(), address));
+    }
+    let port = free_port();
+    let file = gateway_config(&scratch.0, port, &upstreams, &["--read-timeout", "1"]);
+    let _nginx = start_nginx(&scratch.0, &file, port).await;
+    let r = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/v1/orders"))
+        .timeout(STEP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().contains_key("x-request-id"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "gateway_timeout");
+    assert_eq!(body["status"], 504);
 }
