@@ -47,6 +47,12 @@ pub enum Command {
     /// Print the OpenAPI 3.1 description of the HTTP API (what `GET /api/v1/openapi.json`
     /// serves): `agora openapi > openapi.json` regenerates the committed copy.
     Openapi,
+    /// Print the nginx configuration of a gateway in front of one process (or more) per
+    /// context: each context's routes (as the registry declares them) to its instances.
+    GatewayConfig(crate::gateway::GatewayArgs),
+    /// Write the deployment files of one process per context, generated from the context
+    /// registry: `docker-compose.yml`, `deploy/nginx.conf` and the manifests in `deploy/k8s/`.
+    DeployFiles(crate::deploy::DeployArgs),
     // The benchmarks (`bench`, `bench-messaging`, `bench-feed`, `bench-orders`,
     // `bench-rebuild`): the `agora-bench` crate's commands, run against this platform.
     #[command(flatten)]

@@ -15,6 +15,8 @@ async fn main() -> ExitCode {
         Command::Projections(command) => agora::projections_cli::run(command).await,
         Command::Events(command) => agora::events_cli::run(command).await,
         Command::Openapi => print_openapi().await,
+        Command::GatewayConfig(args) => print_gateway_config(&args),
+        Command::DeployFiles(args) => agora::deploy::write(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,6 +38,13 @@ async fn print_openapi() -> anyhow::Result<()> {
     let config = agora::config::ServeArgs::defaults()?;
     let doc = agora::app::openapi_document(&config).await?;
     let text = agora::openapi::to_json(&doc)?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn print_gateway_config(args: &agora::gateway::GatewayArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let text = agora::gateway::config(args)?;
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }

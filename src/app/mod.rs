@@ -24,7 +24,7 @@ pub use self::auth::Auth;
 use self::bus::Transport;
 use self::events::EventRuntime;
 pub use self::events::{ProjectionGroup, RelayRole, RelayStatus};
-pub use self::offline::{migrate, openapi_document, projections_for};
+pub use self::offline::{context_documents, migrate, openapi_document, projections_for};
 pub use self::serve::{Running, serve, start, start_with};
 use crate::config::ServeArgs;
 use crate::contexts::{self, Inputs};

@@ -38,6 +38,20 @@ pub fn projections_for(
 /// # Errors
 /// The scratch database cannot be created, or a context cannot be built.
 pub async fn openapi_document(config: &ServeArgs) -> anyhow::Result<utoipa::openapi::OpenApi> {
+    let documents = context_documents(config).await?;
+    Ok(crate::openapi::document(
+        documents.iter().map(|(_, doc)| doc),
+    ))
+}
+
+/// Each context's own OpenAPI document (its routes only), by name: which context serves which
+/// path, as the gateway's routing test checks it. Built as [`openapi_document`] builds them.
+///
+/// # Errors
+/// The scratch database cannot be created, or a context cannot be built.
+pub async fn context_documents(
+    config: &ServeArgs,
+) -> anyhow::Result<Vec<(&'static str, utoipa::openapi::OpenApi)>> {
     let dir = std::env::temp_dir().join(format!("agora-openapi-{}", uuid::Uuid::now_v7().simple()));
     let url = format!("sqlite://{}", dir.join("scratch.db").display());
     let mut config = config.clone();
@@ -51,9 +65,9 @@ pub async fn openapi_document(config: &ServeArgs) -> anyhow::Result<utoipa::open
             .await
             .context("cannot open a scratch database")?;
         let (contexts, _) = idle_contexts(config, &database)?;
-        let openapi: Vec<_> = contexts.into_iter().map(|c| c.openapi).collect();
+        let documents = contexts.into_iter().map(|c| (c.name, c.openapi)).collect();
         database.read.close().await;
-        anyhow::Ok(crate::openapi::document(&openapi))
+        anyhow::Ok(documents)
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);

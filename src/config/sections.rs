@@ -101,6 +101,12 @@ pub struct HttpArgs {
     /// answered 408 and the connection closes (a client trickling headers cannot hold it).
     #[arg(long, env = "AGORA_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_read_timeout_ms: u64,
+
+    /// Proxies (addresses or CIDR networks, comma-separated) whose `X-Forwarded-For` names
+    /// the client: behind the gateway, the per-address limits key on the client's address.
+    /// From anyone else the header is ignored. None by default.
+    #[arg(long, env = "AGORA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<http_kernel::server::TrustedProxy>,
 }
 
 impl HttpArgs {
@@ -121,6 +127,7 @@ impl HttpArgs {
     pub fn server(&self) -> http_kernel::server::ServerSettings {
         http_kernel::server::ServerSettings {
             header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

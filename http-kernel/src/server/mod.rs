@@ -6,10 +6,12 @@
 //! time would hold a connection (and a task) for as long as it likes.
 
 mod edge_io;
+mod forwarded;
 
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -24,13 +26,17 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 pub use edge_io::EdgeIo;
+pub use forwarded::{NotAProxy, TrustedProxy, client_address};
 
 /// How the server treats connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerSettings {
     /// How long a client may take to send a request's headers (HTTP/1); then it is answered
     /// `408 request_timeout` and the connection closes.
     pub header_read_timeout: Duration,
+    /// The proxies (a gateway) whose `X-Forwarded-For` names the client: the per-address
+    /// limits then key on the client, not on the proxy every client shares.
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops accepting and waits
@@ -51,6 +57,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let trusted: Arc<[TrustedProxy]> = settings.trusted_proxies.into();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -65,11 +72,15 @@ pub async fn serve(
             () = shutdown.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
+        let trusted = Arc::clone(&trusted);
         let service = router
             .clone()
             .map_request(move |mut request: Request<Incoming>| {
-                // The peer address feeds the per-address sign-up and login limits.
-                request.extensions_mut().insert(ConnectInfo(peer));
+                // The client's address feeds the per-address sign-up and login limits: the
+                // peer, or the address a trusted proxy forwarded.
+                let client = client_address(peer.ip(), request.headers(), &trusted);
+                let client = SocketAddr::new(client, peer.port());
+                request.extensions_mut().insert(ConnectInfo(client));
                 request
             })
             .map_err(|never: Infallible| match never {});

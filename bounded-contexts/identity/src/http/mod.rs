@@ -103,7 +103,8 @@ pub fn routes(api: IdentityApi) -> Routes {
         .with_state(api)
 }
 
-/// The client's address (the TCP peer). Behind a reverse proxy every client shares the
+/// The client's address: the TCP peer, or the address a trusted proxy forwarded (the server
+/// loop decides, `--trusted-proxies`). Behind a proxy not trusted every client shares the
 /// proxy's address, so the per-address limits then act as one global limit.
 #[derive(Debug, Clone, Copy)]
 struct ClientIp(IpAddr);
