@@ -215,7 +215,17 @@ impl Platform {
             }
             let p = self.processes.get_mut(name).unwrap();
             let exited = p.child.as_mut().unwrap().try_wait().unwrap();
-            assert!(exited.is_none(), "{name} exited early: {exited:?}");
+            if exited.is_some() {
+                // Its log says why: show its end, since the directory goes with the test.
+                let log = self.dir.join(format!("{}-{}.log", p.name, p.starts));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "{name} exited early: {exited:?}; its log ends:\n{}",
+                    tail.join("\n")
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "{name} not healthy within {STEP:?}"

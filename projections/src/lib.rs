@@ -100,8 +100,8 @@ impl Backend {
 /// of "agoraddl"): every process creating tables takes it in turn.
 const SCHEMA_LOCK: i64 = 0x6167_6f72_6164_646c;
 
-/// Creates a projection's tables: the shared statements, then its backend's own, in one
-/// transaction that holds the schema lock ([`create_tables`]).
+/// Creates a projection's tables: the shared statements, then its backend's own, each under
+/// the schema lock ([`create_tables`]).
 ///
 /// # Errors
 /// The read-model database refused a statement.
@@ -116,25 +116,30 @@ pub async fn create_schema(projection: &dyn Projection, pool: &AnyPool) -> Resul
     create_tables(pool, &statements).await
 }
 
-/// Runs `statements` (idempotent DDL: `CREATE ... IF NOT EXISTS`) in one transaction.
+/// Runs `statements` (idempotent DDL: `CREATE ... IF NOT EXISTS`), each in a transaction of
+/// its own.
 ///
-/// On PostgreSQL the transaction first takes an advisory lock, so processes starting at once
+/// On PostgreSQL each transaction first takes an advisory lock, so processes starting at once
 /// (two instances of a context, or contexts deployed apart) create tables one after another:
 /// two concurrent `CREATE TABLE IF NOT EXISTS` of one table can both miss it, and the second
-/// then fails on `pg_type_typname_nsp_index` (a known PostgreSQL race).
+/// then fails on `pg_type_typname_nsp_index` (a known PostgreSQL race). One statement per
+/// transaction, because a transaction holds the table locks of its statements until it ends:
+/// holding an index's table while waiting for the next table, which a running projector may
+/// hold while it waits for the first, is a deadlock.
 ///
 /// # Errors
 /// The database refused a statement.
 pub async fn create_tables(pool: &AnyPool, statements: &[&str]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    if Backend::of(&tx) == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(SCHEMA_LOCK)
-            .execute(&mut *tx)
-            .await?;
-    }
     for ddl in statements {
+        let mut tx = pool.begin().await?;
+        if Backend::of(&tx) == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SCHEMA_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(ddl).execute(&mut *tx).await?;
+        tx.commit().await?;
     }
-    tx.commit().await
+    Ok(())
 }
