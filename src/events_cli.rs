@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use analytics::cloudevents::Withheld;
@@ -265,12 +266,37 @@ pub async fn export_command(args: Box<ExportArgs>) -> anyhow::Result<Exported> {
     );
     let start = range.after;
     let started = Instant::now();
-    let done = export::export(Arc::clone(&database.store), range, sinks, |_, last| {
-        bar.set_position(last.position.saturating_sub(start.position));
-    })
-    .await?;
+    // Ctrl-C or SIGTERM stops after the current page with whole files and a cursor to resume
+    // from, instead of killing the process mid-line (a Parquet file without its footer is
+    // unreadable).
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        async move {
+            crate::app::stop_signal().await;
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let done = export::export_until_stopped(
+        Arc::clone(&database.store),
+        range,
+        sinks,
+        |_, last| {
+            bar.set_position(last.position.saturating_sub(start.position));
+        },
+        &stop,
+    )
+    .await;
+    on_signal.abort();
+    let done = done?;
     bar.finish_and_clear();
     report("exported", &done, started);
+    anyhow::ensure!(
+        !stop.load(Ordering::Relaxed),
+        "interrupted: the output is complete up to the cursor above; run the same command with \
+         --after {} (to another file) for the rest",
+        analytics::cursor::encode(done.last)
+    );
     Ok(done)
 }
 

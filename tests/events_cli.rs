@@ -373,3 +373,104 @@ print(json.dumps({"rows": t.num_rows, "types": types, "last": {
 }
 
 on_both_stores!(export_and_replay_round_trip);
+
+/// Found by a tester: Ctrl-C during `events export` killed the process mid-line, leaving a
+/// JSON Lines file with half an object and a Parquet file without its footer (unreadable), and
+/// no cursor to resume from. Stopped after its first page, an export closes both files whole,
+/// and says where to continue; the rest, exported from there, completes the log.
+#[tokio::test]
+async fn an_export_stopped_half_way_leaves_whole_files_and_resumes() {
+    use analytics::cloudevents::Withheld;
+    use analytics::export::{self, ExportRange, Format, PAGE};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let app = spawn_app(Store::Sqlite).await;
+    // More than two pages of events.
+    for s in 0..12 {
+        let stream = StreamId::of("probe", uuid::Uuid::now_v7());
+        let events = (0..1_000)
+            .map(|i| NewEvent {
+                event_id: uuid::Uuid::now_v7(),
+                event_type: "agora.probe.thing_0".into(),
+                schema_version: 1,
+                data: json!({ "s": s, "i": i }),
+                metadata: EventMetadata::default(),
+            })
+            .collect();
+        app.running
+            .store
+            .append(&stream, ExpectedVersion::NoStream, events)
+            .await
+            .unwrap();
+    }
+    let total = whole_log(&app).await.len();
+    assert!(total > 2 * PAGE);
+    let dir = scratch_dir();
+    let sinks = |name: &str| {
+        let jsonl = std::fs::File::create(dir.join(format!("{name}.jsonl"))).unwrap();
+        let parquet = std::fs::File::create(dir.join(format!("{name}.parquet"))).unwrap();
+        vec![
+            export::sink(Format::JsonLines, Box::new(jsonl), "", Withheld::default()).unwrap(),
+            export::sink(Format::Parquet, Box::new(parquet), "", Withheld::default()).unwrap(),
+        ]
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let first = export::export_until_stopped(
+        Arc::clone(&app.running.store),
+        ExportRange {
+            filter: Default::default(),
+            after: Cursor::START,
+            until: None,
+        },
+        sinks("first"),
+        |_, _| stop.store(true, Ordering::Relaxed), // "Ctrl-C" during the first page
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        first.events, PAGE as u64,
+        "stops after the page being written"
+    );
+    let rest = export::export(
+        Arc::clone(&app.running.store),
+        ExportRange {
+            filter: Default::default(),
+            after: first.last,
+            until: None,
+        },
+        sinks("rest"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.events + rest.events, total as u64);
+
+    // Every line whole, and the Parquet files readable by pyarrow with their rows.
+    for (name, rows) in [("first", first.events), ("rest", rest.events)] {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.jsonl"))).unwrap();
+        assert!(text.ends_with('\n'));
+        for line in text.lines() {
+            serde_json::from_str::<Value>(line).expect("a whole JSON object per line");
+        }
+        assert_eq!(text.lines().count() as u64, rows);
+        let read = std::process::Command::new(venv_python())
+            .args([
+                "-c",
+                "import sys, pyarrow.parquet as pq; print(pq.read_table(sys.argv[1]).num_rows)",
+            ])
+            .arg(dir.join(format!("{name}.parquet")))
+            .output()
+            .unwrap();
+        assert!(
+            read.status.success(),
+            "{}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&read.stdout).trim(),
+            rows.to_string()
+        );
+    }
+}

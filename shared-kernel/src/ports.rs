@@ -170,7 +170,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("no handler for context {0}")]
+    /// No handler of this context is reachable: with the in-process bus, the context does not
+    /// run in this process (only a broker carries commands between processes).
+    #[error(
+        "no handler for context {0}: it does not run in this process, and commands reach \
+         other processes only through a broker (--amqp-url)"
+    )]
     NoRoute(String),
     /// The command was sent but no reply came in time; it may still be processed.
     #[error("no reply within {0:?}")]

@@ -25,7 +25,7 @@ use self::bus::Transport;
 use self::events::EventRuntime;
 pub use self::events::{ProjectionGroup, RelayRole, RelayStatus};
 pub use self::offline::{context_documents, migrate, openapi_document, projections_for};
-pub use self::serve::{Running, serve, start, start_with};
+pub use self::serve::{Running, serve, start, start_with, stop_signal};
 use crate::config::ServeArgs;
 use crate::contexts::{self, Inputs};
 use crate::ops::{self, Ops};

@@ -71,12 +71,13 @@ pub async fn start_with(
 /// Start-up failed, or the server stopped with an error.
 pub async fn serve(config: &ServeArgs) -> anyhow::Result<()> {
     let running = start(config, config.http.listen).await?;
+    warn_if_commands_cannot_leave(config);
     tracing::info!(
         addr = %running.addr,
         database = %infrastructure::database::redact(&config.storage.url()),
         "agora listening"
     );
-    shutdown_signal().await;
+    stop_signal().await;
     let drain = config.http.shutdown_drain();
     tracing::info!(drain = ?drain, "shutting down");
     running.shutdown.cancel();
@@ -93,7 +94,9 @@ pub async fn serve(config: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM: what stops `serve` and long CLI work (`events
+/// export`).
+pub async fn stop_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for ctrl-c");
@@ -118,4 +121,25 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
+}
+
+/// A process running some contexts but not all, without a broker, cannot deliver commands to
+/// the others: a saga of ordering reserving stock would retry for ever. Said once at start, so
+/// an operator does not learn it from an order cancelled by its payment timeout.
+fn warn_if_commands_cannot_leave(config: &ServeArgs) {
+    if config.contexts.is_empty() || config.messaging.amqp_url.is_some() {
+        return;
+    }
+    let elsewhere: Vec<&str> = crate::contexts::names()
+        .into_iter()
+        .filter(|c| !config.runs(c))
+        .collect();
+    tracing::warn!(
+        contexts = %config.contexts_key(),
+        not_here = %elsewhere.join(","),
+        "this process runs only some contexts and has no command broker (--amqp-url): commands \
+         to the other contexts cannot be delivered, so work that crosses contexts (an order's \
+         payment and stock) will not complete; run every context in one process or give every \
+         process the same --amqp-url"
+    );
 }

@@ -94,8 +94,25 @@ pub const PAGE: usize = 5_000;
 pub async fn export(
     store: Arc<dyn EventStore>,
     range: ExportRange,
+    sinks: Vec<Box<dyn EventSink + Send>>,
+    progress: impl FnMut(u64, &Recorded),
+) -> anyhow::Result<Exported> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    export_until_stopped(store, range, sinks, progress, &never).await
+}
+
+/// [`export`], which stops after the page being written once `stop` is set (Ctrl-C): the
+/// outputs are closed whole (a Parquet file gets its footer, a JSON Lines file ends with a
+/// complete line), and the returned [`Exported::last`] is where to continue.
+///
+/// # Errors
+/// The store cannot be read, or a sink fails.
+pub async fn export_until_stopped(
+    store: Arc<dyn EventStore>,
+    range: ExportRange,
     mut sinks: Vec<Box<dyn EventSink + Send>>,
     mut progress: impl FnMut(u64, &Recorded),
+    stop: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<Exported> {
     let until = match range.until {
         Some(u) => u,
@@ -108,6 +125,9 @@ pub async fn export(
         last: range.after,
     };
     while let Some(page) = receiver.recv().await {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
         let page = page?;
         for sink in &mut sinks {
             sink.write_page(&page)?;
@@ -118,6 +138,7 @@ pub async fn export(
             progress(done.events, last);
         }
     }
+    drop(receiver); // a reader still ahead stops at its next page
     reader.await?;
     for sink in sinks {
         sink.finish()?;
