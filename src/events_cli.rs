@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use analytics::cloudevents::Withheld;
 use analytics::export::{self, ExportRange, Exported, Format, TypedParquet};
@@ -377,6 +377,9 @@ pub async fn replay_command(args: Box<ReplayArgs>) -> anyhow::Result<Exported> {
     Ok(done)
 }
 
+/// How long a replay waits for Kafka to answer at start (a page may take six times as long).
+const KAFKA_WAIT: Duration = Duration::from_secs(10);
+
 /// Where replayed events go.
 enum Target {
     Kafka(Box<KafkaPublisher>),
@@ -403,6 +406,16 @@ impl Target {
                         .collect(),
                     ..KafkaConfig::new(brokers)
                 };
+                // A broker that does not answer is an error, not a wait without end.
+                infrastructure::kafka::probe(&config.brokers, KAFKA_WAIT)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "no Kafka broker answered at {} within {}s",
+                            config.brokers,
+                            KAFKA_WAIT.as_secs()
+                        )
+                    })?;
                 Ok(Self::Kafka(Box::new(KafkaPublisher::new(config)?)))
             }
             ReplayTarget::Projection => {
@@ -440,7 +453,14 @@ impl Target {
         match self {
             Self::Kafka(publisher) => {
                 let refs: Vec<&Recorded> = events.iter().collect();
-                publisher.publish(&refs).await?;
+                tokio::time::timeout(KAFKA_WAIT * 6, publisher.publish(&refs))
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "Kafka did not acknowledge a page within {}s (brokers gone?)",
+                            (KAFKA_WAIT * 6).as_secs()
+                        )
+                    })??;
             }
             Self::Projection { projection, pool } => {
                 let interest = projection.handles();

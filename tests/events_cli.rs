@@ -474,3 +474,38 @@ async fn an_export_stopped_half_way_leaves_whole_files_and_resumes() {
         );
     }
 }
+
+/// Found by a tester: `events replay --into kafka` with no broker listening waited for ever,
+/// logging librdkafka's errors. It fails within its bounded wait, naming the brokers.
+#[tokio::test]
+async fn a_replay_into_an_unreachable_kafka_fails_instead_of_waiting_for_ever() {
+    let app = spawn_app(Store::Sqlite).await;
+    seed(&app).await;
+    let url = storage_flag(&app);
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let brokers = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let replay = tokio::time::timeout(
+        Duration::from_secs(120),
+        events_cli::run(events_command(&[
+            "replay",
+            "--database-url",
+            &url,
+            "--into",
+            "kafka",
+            "--kafka-brokers",
+            &brokers,
+            "--quiet",
+        ])),
+    )
+    .await
+    .expect("the replay ends on its own");
+    let error = format!("{:#}", replay.expect_err("no broker: an error"));
+    assert!(error.contains(&brokers), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

@@ -18,13 +18,15 @@ pub enum TypeMatch {
 
 impl TypeMatch {
     /// `text` as a condition: ending in `*` or `.` it is a prefix (the `*` dropped), otherwise
-    /// the exact type.
+    /// the exact type. An exact type may carry the version suffix of the CloudEvents `type`
+    /// readers see (`agora.identity.password_set.v1`): it is dropped, so copying an event's
+    /// `type` into a filter finds it (a filter selects every version of a type).
     #[must_use]
     pub fn parse(text: &str) -> Self {
         match text.strip_suffix('*') {
             Some(prefix) => Self::Prefix(prefix.to_owned()),
             None if text.ends_with('.') => Self::Prefix(text.to_owned()),
-            None => Self::Exact(text.to_owned()),
+            None => Self::Exact(without_version(text).to_owned()),
         }
     }
 
@@ -35,6 +37,21 @@ impl TypeMatch {
             Self::Exact(t) => event_type == t,
             Self::Prefix(p) => event_type.starts_with(p.as_str()),
         }
+    }
+}
+
+/// `agora.x.y.v3` -> `agora.x.y`; anything else as it is.
+fn without_version(text: &str) -> &str {
+    match text.rsplit_once('.') {
+        Some((head, v))
+            if head.matches('.').count() >= 2
+                && v.len() > 1
+                && v.starts_with('v')
+                && v[1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            head
+        }
+        _ => text,
     }
 }
 
@@ -159,6 +176,22 @@ mod tests {
             metadata: EventMetadata::default(),
             recorded_at: chrono::Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_cloudevents_type_with_its_version_matches_its_events() {
+        let t = TypeMatch::parse("agora.identity.password_set.v1");
+        assert_eq!(t, TypeMatch::Exact("agora.identity.password_set".into()));
+        // Not a version: kept.
+        assert_eq!(
+            TypeMatch::parse("agora.x.v"),
+            TypeMatch::Exact("agora.x.v".into())
+        );
+        assert_eq!(
+            TypeMatch::parse("agora.x.vip"),
+            TypeMatch::Exact("agora.x.vip".into())
+        );
+        assert_eq!(TypeMatch::parse("x.v1"), TypeMatch::Exact("x.v1".into()));
     }
 
     #[test]
