@@ -31,7 +31,7 @@ pub struct GatewayArgs {
     #[arg(long = "upstream", value_name = "CONTEXT=HOST:PORT", required = true)]
     pub upstreams: Vec<Upstream>,
     /// What the gateway listens on (nginx `listen`: a port or `address:port`).
-    #[arg(long, default_value = "8080")]
+    #[arg(long, default_value = "8080", value_parser = listen_arg)]
     pub listen: String,
     /// Passive health: failed attempts (within `--fail-timeout`) after which an instance is
     /// left out for `--fail-timeout` seconds.
@@ -45,8 +45,41 @@ pub struct GatewayArgs {
     pub read_timeout: u32,
     /// A directory for nginx's pid file, logs and temporary files (nginx run by a user in a
     /// scratch prefix); unset, nginx's defaults, logs to stderr/stdout (a container).
-    #[arg(long)]
+    #[arg(long, value_parser = runtime_dir_arg)]
     pub runtime_dir: Option<PathBuf>,
+}
+
+/// Whether `c` may appear in a value written into the configuration unquoted: nothing that
+/// ends a directive (`;`), opens a block, starts a comment or a variable, or splits a word.
+fn plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._[]:/".contains(c)
+}
+
+/// `--listen`: a port, or `address:port` (IPv6 in brackets), nothing else.
+fn listen_arg(text: &str) -> Result<String, String> {
+    let port = text.rsplit_once(':').map_or(text, |(_, p)| p);
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && text.chars().all(plain) && !text.contains('/') => Ok(text.to_owned()),
+        _ => Err(format!(
+            "`{text}` is not a port (1-65535) or <address>:<port>"
+        )),
+    }
+}
+
+/// `--runtime-dir`: an absolute path of plain characters (it is written unquoted, and nginx
+/// resolves a relative one against its own prefix, not the current directory).
+fn runtime_dir_arg(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if !path.is_absolute() {
+        return Err(format!("`{text}` is not an absolute path"));
+    }
+    if !text.chars().all(plain) {
+        return Err(format!(
+            "`{text}` holds a character nginx would read as syntax (only letters, digits and \
+             - . _ / are allowed)"
+        ));
+    }
+    Ok(path)
 }
 
 /// One instance of a context: `<context>=<host:port>`.
@@ -67,6 +100,12 @@ pub enum GatewayError {
     /// A name the registry does not know.
     #[error("unknown context `{0}` (known: {known})", known = crate::contexts::names().join(", "))]
     UnknownContext(String),
+    /// A port that is not 1-65535.
+    #[error("the port of `{0}` is not 1-65535")]
+    Port(String),
+    /// The same instance given twice (it would get twice the share of requests).
+    #[error("--upstream `{0}` is given twice")]
+    Duplicate(String),
     /// Contexts nothing serves: their routes would have nowhere to go.
     #[error("no --upstream for {0} (every context needs an instance)")]
     Missing(String),
@@ -81,8 +120,14 @@ impl FromStr for Upstream {
         // The address goes into the configuration verbatim: nothing that could end a directive.
         let (host, port) = address.rsplit_once(':').ok_or_else(malformed)?;
         let clean = |c: char| c.is_ascii_alphanumeric() || "-._[]:".contains(c);
-        if host.is_empty() || !host.chars().all(clean) || port.parse::<u16>().is_err() {
+        if host.is_empty() || !host.chars().all(clean) || port.is_empty() {
             return Err(malformed());
+        }
+        if !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(malformed());
+        }
+        if port.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(GatewayError::Port(s.to_owned()));
         }
         if !crate::contexts::names().contains(&context) {
             return Err(GatewayError::UnknownContext(context.to_owned()));
@@ -106,6 +151,14 @@ pub fn config(args: &GatewayArgs) -> Result<String, GatewayError> {
         .collect();
     if !missing.is_empty() {
         return Err(GatewayError::Missing(missing.join(", ")));
+    }
+    for (i, u) in args.upstreams.iter().enumerate() {
+        if args.upstreams[..i].contains(u) {
+            return Err(GatewayError::Duplicate(format!(
+                "{}={}",
+                u.context, u.address
+            )));
+        }
     }
     let mut out = String::new();
     header(&mut out, args);
@@ -317,5 +370,53 @@ mod tests {
         ] {
             assert!(bad.parse::<Upstream>().is_err(), "{bad}");
         }
+        // The real cause, not "malformed" (found by a tester).
+        assert_eq!(
+            "identity=notahost:99999".parse::<Upstream>(),
+            Err(GatewayError::Port("identity=notahost:99999".into()))
+        );
+    }
+
+    /// Found by a tester: `--listen 'bogus; include /etc/passwd'` was written into the
+    /// configuration as it was, and `--runtime-dir 'relative dir'` gave a line nginx cannot
+    /// parse; the same upstream twice was listed twice.
+    #[test]
+    fn arguments_cannot_inject_configuration() {
+        assert_eq!(listen_arg("8080").unwrap(), "8080");
+        assert_eq!(listen_arg("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(listen_arg("[::1]:8080").unwrap(), "[::1]:8080");
+        for bad in [
+            "bogus; include /etc/passwd",
+            "0",
+            "70000",
+            "a b:80",
+            "x:80;",
+            "",
+        ] {
+            assert!(listen_arg(bad).is_err(), "{bad}");
+        }
+        assert!(runtime_dir_arg("/tmp/gw").is_ok());
+        for bad in ["relative", "/tmp/a dir", "/tmp/x;y", "/tmp/$x", "/tmp/{x}"] {
+            assert!(runtime_dir_arg(bad).is_err(), "{bad}");
+        }
+        let one: Upstream = "identity=127.0.0.1:1".parse().unwrap();
+        let mut args = GatewayArgs {
+            upstreams: crate::contexts::names()
+                .iter()
+                .map(|c| format!("{c}=127.0.0.1:2").parse().unwrap())
+                .collect(),
+            listen: "8080".into(),
+            max_fails: 1,
+            fail_timeout: 10,
+            read_timeout: 60,
+            runtime_dir: None,
+        };
+        assert!(config(&args).is_ok());
+        args.upstreams.push(one.clone());
+        args.upstreams.push(one);
+        assert_eq!(
+            config(&args),
+            Err(GatewayError::Duplicate("identity=127.0.0.1:1".into()))
+        );
     }
 }
