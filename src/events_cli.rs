@@ -119,7 +119,7 @@ pub struct ReplayArgs {
     #[arg(long, env = "AGORA_KAFKA_TOPIC_PREFIX", default_value = "agora")]
     pub kafka_topic_prefix: String,
     /// Partitions of each topic created (`--into kafka`).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub kafka_partitions: i32,
     /// The read model (`--into projection`), as `agora projections status` lists it.
     #[arg(long)]
@@ -200,6 +200,19 @@ impl RangeArgs {
                 .unwrap_or(Cursor::START),
             until: self.until.as_deref().map(cursor_arg).transpose()?,
         })
+        .and_then(|range| {
+            // An inverted range is a mistake, not an empty export.
+            if let Some(until) = range.until {
+                anyhow::ensure!(
+                    until >= range.after,
+                    "--until is before --after: nothing lies between them"
+                );
+            }
+            if let (Some(from), Some(to)) = (range.filter.from, range.filter.to) {
+                anyhow::ensure!(from < to, "--from must be before --to");
+            }
+            Ok(range)
+        })
     }
 }
 
@@ -241,6 +254,12 @@ pub async fn export_command(args: Box<ExportArgs>) -> anyhow::Result<Exported> {
         None if args.output.extension().is_some_and(|e| e == "parquet") => Format::Parquet,
         None => Format::JsonLines,
     };
+    // Before the output file is created, so a bad directory leaves no empty file behind.
+    let typed = args
+        .typed_dir
+        .as_deref()
+        .map(|dir| TypedParquet::new(dir, Withheld::default()))
+        .transpose()?;
     let out: Box<dyn Write + Send> = if args.output == Path::new("-") {
         Box::new(std::io::stdout())
     } else {
@@ -255,8 +274,8 @@ pub async fn export_command(args: Box<ExportArgs>) -> anyhow::Result<Exported> {
         &args.schema_base_url,
         Withheld::default(),
     )?];
-    if let Some(dir) = &args.typed_dir {
-        sinks.push(Box::new(TypedParquet::new(dir, Withheld::default())?));
+    if let Some(typed) = typed {
+        sinks.push(Box::new(typed));
     }
     let bar = progress_bar(
         args.quiet,

@@ -509,3 +509,36 @@ async fn a_replay_into_an_unreachable_kafka_fails_instead_of_waiting_for_ever() 
     assert!(error.contains(&brokers), "{error}");
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+/// Found by a tester: `--after 0.5 --until 0.3` exported nothing and exited 0; partitions 0
+/// was accepted. Both are refused before anything is read.
+#[test]
+fn an_inverted_range_and_zero_partitions_are_refused() {
+    let EventsCommand::Export(args) =
+        events_command(&["export", "--after", "0.5", "--until", "0.3"])
+    else {
+        panic!("an export");
+    };
+    let error = format!("{:#}", args.range.range().expect_err("inverted"));
+    assert!(error.contains("--until is before --after"), "{error}");
+    let EventsCommand::Export(args) = events_command(&[
+        "export",
+        "--from",
+        "2026-12-07T00:00:00Z",
+        "--to",
+        "2026-12-06T00:00:00Z",
+    ]) else {
+        panic!("an export");
+    };
+    assert!(args.range.range().is_err());
+    let parsed = Cli::try_parse_from([
+        "agora",
+        "events",
+        "replay",
+        "--into",
+        "kafka",
+        "--kafka-partitions",
+        "0",
+    ]);
+    assert!(parsed.is_err(), "partitions 0 refused");
+}

@@ -99,7 +99,8 @@ impl TypedParquet {
     /// # Errors
     /// The directory cannot be created.
     pub fn new(dir: &Path, withheld: Withheld) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the directory {}: {e}", dir.display()))?;
         Ok(Self {
             dir: dir.to_owned(),
             withheld,
