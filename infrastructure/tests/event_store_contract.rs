@@ -577,6 +577,119 @@ async fn cached_aggregates_decide_without_a_load_until_someone_else_writes(
     assert_eq!(store.read_stream(&s, 1).await.unwrap().len(), 4);
 }
 
+/// A switch: `Use` is refused while it is off, `On` when it is on already changes nothing.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Switch {
+    on: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SwitchCommand {
+    On,
+    Use,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Switched {
+    on: bool,
+}
+
+impl shared_kernel::DomainEvent for Switched {
+    fn event_type(&self) -> &'static str {
+        "agora.test.switched"
+    }
+    fn schema_version(&self) -> u32 {
+        1
+    }
+    fn to_data(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+    fn decode(
+        _event_type: &str,
+        _schema_version: u32,
+        data: serde_json::Value,
+    ) -> Result<Self, shared_kernel::DecodeError> {
+        serde_json::from_value(data).map_err(|source| shared_kernel::DecodeError::Malformed {
+            event_type: "agora.test.switched".into(),
+            source,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the switch is off")]
+struct Off;
+
+impl shared_kernel::Aggregate for Switch {
+    const KIND: &'static str = "switch";
+    type Command = SwitchCommand;
+    type Event = Switched;
+    type Error = Off;
+    fn decide(
+        &self,
+        command: SwitchCommand,
+        _now: shared_kernel::Timestamp,
+    ) -> Result<Vec<Switched>, Off> {
+        match command {
+            SwitchCommand::On if self.on => Ok(vec![]),
+            SwitchCommand::On => Ok(vec![Switched { on: true }]),
+            SwitchCommand::Use if self.on => Ok(vec![Switched { on: true }]),
+            SwitchCommand::Use => Err(Off),
+        }
+    }
+    fn evolve(self, event: &Switched) -> Self {
+        Self { on: event.on }
+    }
+}
+
+fn switched(on: bool) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "agora.test.switched".into(),
+        schema_version: 1,
+        data: serde_json::json!({ "on": on }),
+        metadata: EventMetadata::default(),
+    }
+}
+
+/// Two instances of a context: the other one moved the stream on, so this one's cached state
+/// is stale. A refusal, or a "nothing to do", decided on it is never checked by an append: it
+/// must be decided again on a fresh load (a saga's `reserve` was refused as `pending` when the
+/// payment had been authorised by the other instance, and the order was cancelled).
+async fn a_refusal_on_a_cached_state_is_judged_again_on_a_fresh_load(store: Arc<dyn EventStore>) {
+    use shared_kernel::application::{ExecuteError, execute};
+    let s = StreamId::of("switch", Uuid::now_v7());
+    let clock = shared_kernel::SystemClock;
+    let meta = || EventMetadata {
+        command_id: Some(Uuid::now_v7()),
+        ..EventMetadata::default()
+    };
+    let refused = execute::<Switch>(store.as_ref(), &clock, &s, SwitchCommand::Use, &meta()).await;
+    assert!(
+        matches!(refused, Err(ExecuteError::Domain(Off))),
+        "off at first"
+    );
+    // The other instance switches it on: this one's cache still says off.
+    store
+        .append(&s, ExpectedVersion::Any, vec![switched(true)])
+        .await
+        .unwrap();
+    let used = execute::<Switch>(store.as_ref(), &clock, &s, SwitchCommand::Use, &meta())
+        .await
+        .expect("decided on the stream as it is, not as cached");
+    assert_eq!((used.version, used.events.len()), (2, 1));
+    // The other instance switches it off: this one's cache says on, where `On` does nothing.
+    store
+        .append(&s, ExpectedVersion::Any, vec![switched(false)])
+        .await
+        .unwrap();
+    let on = execute::<Switch>(store.as_ref(), &clock, &s, SwitchCommand::On, &meta())
+        .await
+        .unwrap();
+    assert_eq!((on.version, on.events.len()), (4, 1), "switched on again");
+    assert!(on.state.on);
+}
+
 /// Every event after `after` that `filter` selects, page by page (`limit` each), resuming
 /// from the last cursor: what an analyst paging `/events` gets.
 async fn page_through(
@@ -743,6 +856,7 @@ contract!(
     snapshots_keep_the_newest,
     loads_start_from_snapshots_and_stay_idempotent,
     cached_aggregates_decide_without_a_load_until_someone_else_writes,
+    a_refusal_on_a_cached_state_is_judged_again_on_a_fresh_load,
     filtered_reads_select_and_page_in_global_order,
 );
 

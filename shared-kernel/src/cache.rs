@@ -5,7 +5,9 @@
 //! so `execute` decides on the state it cached and appends with the version that state is at:
 //! the store's optimistic concurrency check is also the freshness check. When another process
 //! (or a writer outside `execute`) moved the stream on, the append conflicts, the entry is
-//! dropped and the command is retried from a fresh load, exactly as any other conflict. Marten
+//! dropped and the command is retried from a fresh load, exactly as any other conflict. A
+//! command refused (or found to need no events) on a cached state appends nothing, so nothing
+//! checks it: it is decided again on a fresh load before the refusal is answered. Marten
 //! (an identity map for aggregates) and Axon (aggregate caching) do the same.
 //!
 //! An entry also remembers the last commands whose events it folded, so a repeated command is

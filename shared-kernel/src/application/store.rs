@@ -177,7 +177,8 @@ pub struct Executed<A: Aggregate> {
 
 /// Runs `command` against the aggregate in `stream`: load (or take from the store's
 /// [`AggregateCache`](crate::cache::AggregateCache)), decide at `clock.now()`, append with the version decided on, and on a
-/// conflict start over from a fresh load (bounded).
+/// conflict start over from a fresh load (bounded). A refusal or an empty decision on a cached
+/// state (no append checks it) is decided again on a fresh load before it is answered.
 ///
 /// With a command id in `metadata`, handling is idempotent: a command whose events are already
 /// in the stream is not decided again (its first result is returned), and event ids are derived
@@ -200,13 +201,18 @@ pub async fn execute<A: Aggregate>(
     // `Aggregate::creates`); anything unexpected falls back to a fresh load.
     let mut optimistic = cached.is_none() && A::creates(&command);
     for _ in 0..=MAX_CONFLICT_RETRIES {
-        let (mut current, done) = match cached.take() {
+        // Whether the state came from the cache: another process may have moved the stream on
+        // since, which only an append finds out.
+        let (mut current, done, from_cache) = match cached.take() {
             Some(c) => {
                 let done = c.result_of(command_id);
-                (c, done)
+                (c, done, true)
             }
-            None if optimistic => (Cached::initial(), None),
-            None => fold::<A>(store, stream, command_id).await?,
+            None if optimistic => (Cached::initial(), None, false),
+            None => {
+                let (c, done) = fold::<A>(store, stream, command_id).await?;
+                (c, done, false)
+            }
         };
         let put_back = |current: Cached<A>| {
             if let Some(cache) = cache {
@@ -231,6 +237,11 @@ pub async fn execute<A: Aggregate>(
                 optimistic = false;
                 continue;
             }
+            // Refused on a cached state: nothing checks it (no append), and it may be stale
+            // (another instance of the context handled the stream's last command: a saga's
+            // `reserve` refused as `pending` when the payment was authorised elsewhere, and
+            // the order was cancelled by its deadline). Judge it on a fresh load.
+            Err(_) if from_cache => continue,
             Err(e) => {
                 put_back(current);
                 return Err(ExecuteError::Domain(e));
@@ -238,6 +249,10 @@ pub async fn execute<A: Aggregate>(
         };
         if events.is_empty() && optimistic {
             optimistic = false;
+            continue;
+        }
+        // Nothing to do, on a cached state: as unchecked as a refusal, so the same fresh load.
+        if events.is_empty() && from_cache {
             continue;
         }
         if events.is_empty() {
