@@ -586,7 +586,91 @@ async fn live_streams_end_at_shutdown(store: Store) {
     assert!(ended.is_ok(), "the live stream outlived the shutdown");
 }
 
+/// Downloads per show per day (issue 22 item 6, "once podcasts exist"): a show's episode
+/// downloaded by two listeners (one of them twice, one a bot) is two downloads that day, under
+/// the show's title; non-analysts are refused.
+async fn downloads_per_show_follow_the_podcasts(store: Store) {
+    let app = spawn_app(store).await;
+    let analyst = app.user_with_roles(&["analyst"]).await;
+    let podcaster = app.user_header().await;
+    let show_body = json!({
+        "title": "Endgames", "description": "Chess.", "author": "Ada", "language": "en",
+        "category": "Leisure", "subcategory": "Games", "explicit": false,
+        "image_url": "https://cdn.example.org/chess.jpg", "owner_name": "Ada",
+        "owner_email": "ada@example.org",
+    });
+    let r = app
+        .client
+        .post(app.url("/api/v1/shows"))
+        .header(&podcaster.0, &podcaster.1)
+        .json(&show_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let show = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/shows/{show}/episodes")))
+        .header(&podcaster.0, &podcaster.1)
+        .json(&json!({
+            "title": "One", "description": "Notes.",
+            "audio_url": "https://cdn.example.org/one.mp3", "audio_bytes": 1000,
+            "audio_type": "audio/mpeg", "episode_number": 1, "duration_seconds": 60,
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.json::<Value>().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let episode = body["id"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/episodes/{episode}/publish")))
+        .header(&podcaster.0, &podcaster.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let position = r.headers()["agora-position"].to_str().unwrap().to_owned();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for agent in [
+        "AppleCoreMedia/1.0",
+        "Overcast/3.0",
+        "Overcast/3.0",
+        "Googlebot/2.1",
+    ] {
+        let r = no_redirects
+            .get(app.url(&format!("/api/v1/episodes/{episode}/audio")))
+            .header("user-agent", agent)
+            .header("agora-min-position", &position)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+    }
+    let body = app
+        .wait_until(&analyst, "/api/v1/analytics/downloads", |b| {
+            b["items"][0]["downloads"] == 2
+        })
+        .await;
+    let row = &body["items"][0];
+    assert_eq!(row["show_id"], show.as_str());
+    assert_eq!(row["show_title"], "Endgames");
+    assert_eq!(body["items"].as_array().unwrap().len(), 1);
+    let r = get(&app, "/api/v1/analytics/downloads", &podcaster).await;
+    assert_eq!(r.status(), 403);
+}
+
 on_both_stores!(
+    downloads_per_show_follow_the_podcasts,
     live_streams_end_at_shutdown,
     the_log_is_for_analysts_as_cloudevents,
     filters_and_cursors_page_the_log,

@@ -13,8 +13,8 @@ use utoipa::IntoParams;
 use super::AnalyticsApi;
 use super::access::{analyst, is_analyst};
 use crate::projections::{
-    CommunityDay, FunnelDay, Range, SalesDay, SalesKey, TopProduct, UsersDay, community_days,
-    funnel_days, sales_days, top_products, users_days,
+    CommunityDay, FunnelDay, Range, SalesDay, SalesKey, ShowDownloadsDay, TopProduct, UsersDay,
+    community_days, download_days, funnel_days, sales_days, top_products, users_days,
 };
 
 /// Which days.
@@ -304,5 +304,38 @@ pub(super) async fn communities(
         .map_err(ApiError::internal)?;
     Ok(Json(Paged::of(rows, &page, |r| {
         cursor("communities", &[&r.day, &r.community_id])
+    })))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/downloads",
+    summary = "Podcast downloads per show per day",
+    description = "Downloads of each show's episodes each day (UTC), oldest day first, counted \
+                   as the podcasts context counts them (one per listener, episode and day; bots \
+                   and probes left out). For analysts and admins; a show's owner reads their \
+                   own show's figures at `/shows/{id}/downloads`.",
+    params(Days, Page),
+    responses(
+        (status = 200, description = "A page of (day, show) rows", body = Paged<ShowDownloadsDay>),
+        (status = 403, description = "`forbidden`: the caller is neither an analyst nor an admin"),
+        (status = 422, description = "`validation_failed`: `from`/`to` is not a day"),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn downloads(
+    State(api): State<AnalyticsApi>,
+    caller: Caller,
+    page: Page,
+    Query(days): Query<Days>,
+) -> Result<Json<Paged<ShowDownloadsDay>>, ApiError> {
+    analyst(&caller)?;
+    let range = days.range()?;
+    let after = parts(&page, "downloads", 2)?.map(|p| (p[0].clone(), p[1].clone()));
+    let rows = download_days(&api.read, &range, after, page.fetch())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(Paged::of(rows, &page, |r| {
+        cursor("downloads", &[&r.day, &r.show_id])
     })))
 }

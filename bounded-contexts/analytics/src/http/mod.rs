@@ -58,6 +58,7 @@ pub fn routes(api: AnalyticsApi) -> Routes {
         .routes(routes!(figures::funnel))
         .routes(routes!(figures::users))
         .routes(routes!(figures::communities))
+        .routes(routes!(figures::downloads))
         .routes(routes!(page::page))
         .with_state(api)
 }

@@ -9,17 +9,18 @@
 //!   (anybody on whose behalf an event was recorded), posts and comments per community per
 //!   day.
 //!
-//! Downloads per show per day: the podcasts context publishes no events yet (there is no
-//! `event_schemas::podcasts`); its figures arrive with its events.
+//! - [`DownloadsProjection`] (`analytics.podcast_downloads`): downloads per show per day.
 
 mod activity;
+mod downloads;
 mod queries;
 mod sales;
 
 pub use activity::{ACTIVITY, ActivityProjection};
+pub use downloads::{DownloadsProjection, PODCAST_DOWNLOADS};
 pub use queries::{
-    CommunityDay, FunnelDay, Range, SalesDay, SalesKey, TopProduct, UsersDay, community_days,
-    funnel_days, sales_days, top_products, users_days,
+    CommunityDay, FunnelDay, Range, SalesDay, SalesKey, ShowDownloadsDay, TopProduct, UsersDay,
+    community_days, download_days, funnel_days, sales_days, top_products, users_days,
 };
 pub use sales::{SALES, SalesProjection};
 
@@ -31,7 +32,11 @@ use shared_kernel::Recorded;
 /// Every read model of the context.
 #[must_use]
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(SalesProjection), Arc::new(ActivityProjection)]
+    vec![
+        Arc::new(SalesProjection),
+        Arc::new(ActivityProjection),
+        Arc::new(DownloadsProjection),
+    ]
 }
 
 /// The UTC day an event was recorded on, `YYYY-MM-DD`.

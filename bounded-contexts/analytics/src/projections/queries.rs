@@ -240,3 +240,43 @@ pub async fn community_days(
     .fetch_all(pool)
     .await
 }
+
+/// Downloads of a show on a day (UTC), as the podcasts context counts them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct ShowDownloadsDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub show_id: String,
+    /// The show's title (empty when its creation is not in the log).
+    pub show_title: String,
+    /// Listeners who downloaded an episode of the show that day (one per listener, episode
+    /// and day).
+    pub downloads: i64,
+}
+
+/// Up to `limit` (day, show) rows after `after`, oldest day first.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn download_days(
+    pool: &AnyPool,
+    range: &Range,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> Result<Vec<ShowDownloadsDay>, sqlx::Error> {
+    let (a_day, a_id) = after.unwrap_or_default();
+    sqlx::query_as::<_, ShowDownloadsDay>(
+        "SELECT d.day, d.show_id, COALESCE(s.title, '') AS show_title, d.downloads \
+         FROM analytics_show_downloads_daily d \
+         LEFT JOIN analytics_shows s ON s.show_id = d.show_id \
+         WHERE d.day >= $1 AND d.day <= $2 AND (d.day, d.show_id) > ($3, $4) \
+         ORDER BY d.day, d.show_id LIMIT $5",
+    )
+    .bind(&range.from)
+    .bind(&range.to)
+    .bind(a_day)
+    .bind(a_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
