@@ -667,6 +667,14 @@ async fn downloads_per_show_follow_the_podcasts(store: Store) {
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
     let r = get(&app, "/api/v1/analytics/downloads", &podcaster).await;
     assert_eq!(r.status(), 403);
+    // Found by a tester: a seller id that is no id answered an empty 200.
+    for path in [
+        "/api/v1/analytics/sales?seller_id=notuuid",
+        "/api/v1/analytics/top-products?seller_id=notuuid",
+    ] {
+        let r = get(&app, path, &analyst).await;
+        assert_eq!(r.status(), 422, "{path}");
+    }
 }
 
 on_both_stores!(

@@ -90,14 +90,14 @@ pub(super) struct SalesQuery {
     #[param(inline)]
     by: Option<SalesKey>,
     /// One seller's sales (analysts); a seller always reads their own.
-    seller_id: Option<String>,
+    seller_id: Option<uuid::Uuid>,
 }
 
 /// The seller whose figures `caller` may read: any (or the one asked for) for an analyst,
 /// themselves otherwise.
-fn seller_scope(caller: &Caller, asked: Option<String>) -> Option<String> {
+fn seller_scope(caller: &Caller, asked: Option<uuid::Uuid>) -> Option<String> {
     if is_analyst(caller) {
-        asked
+        asked.map(|id| id.to_string())
     } else {
         Some(caller.user_id.to_string())
     }
@@ -115,7 +115,7 @@ fn seller_scope(caller: &Caller, asked: Option<String>) -> Option<String> {
     params(Days, SalesQuery, Page),
     responses(
         (status = 200, description = "A page of days", body = Paged<SalesDay>),
-        (status = 422, description = "`validation_failed`: `from`/`to` is not a day, `by` is not `product` or `seller`"),
+        (status = 422, description = "`validation_failed`: `from`/`to` is not a day, `by` is not `product` or `seller`, `seller_id` is not a user id"),
     ),
     security(("bearer" = [])),
 )]
@@ -156,7 +156,7 @@ pub(super) struct TopQuery {
     /// The currency revenue is ranked in (ISO 4217, default `EUR`).
     currency: Option<String>,
     /// One seller's products (analysts); a seller always reads their own.
-    seller_id: Option<String>,
+    seller_id: Option<uuid::Uuid>,
 }
 
 #[utoipa::path(
