@@ -31,13 +31,31 @@ pub(super) fn schema_base(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// Whether the client asked for the batch format.
+/// Whether the client prefers the batch format to plain JSON, by `Accept` with its q-values
+/// and wildcards (RFC 9110, 12.5.1): `application/cloudevents-batch+json;q=0.5,
+/// application/json;q=0.9` is JSON. No `Accept`, or one that cannot be parsed, is JSON.
 fn wants_batch(headers: &HeaderMap) -> bool {
-    headers
+    use mediatype::names::{APPLICATION, JSON};
+    use mediatype::{MediaType, Name};
+    const PLAIN: MediaType<'static> = MediaType::new(APPLICATION, JSON);
+    const BATCH: MediaType<'static> = MediaType::from_parts(
+        APPLICATION,
+        Name::new_unchecked("cloudevents-batch"),
+        Some(JSON),
+        &[],
+    );
+    let values: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(BATCH_MEDIA_TYPE))
+        .collect();
+    if values.is_empty() {
+        return false;
+    }
+    let Ok(accept) = values.join(", ").parse::<headers_accept::Accept>() else {
+        return false;
+    };
+    accept.negotiate(&[PLAIN, BATCH]) == Some(&BATCH)
 }
 
 /// A page of events, in the format the client asked for.
@@ -238,4 +256,30 @@ pub(super) async fn stream(
             page.limit
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    /// Found by a tester: q-values were ignored, so a client preferring JSON got the batch.
+    #[test]
+    fn the_batch_format_is_chosen_by_preference() {
+        assert!(wants_batch(&accept("application/cloudevents-batch+json")));
+        assert!(wants_batch(&accept(
+            "application/json;q=0.5, application/cloudevents-batch+json"
+        )));
+        assert!(!wants_batch(&accept(
+            "application/cloudevents-batch+json;q=0.5, application/json;q=0.9"
+        )));
+        assert!(!wants_batch(&accept("application/json")));
+        assert!(!wants_batch(&accept("*/*")));
+        assert!(!wants_batch(&HeaderMap::new()));
+    }
 }
