@@ -145,12 +145,9 @@ impl SagaRunner {
     pub async fn fire_due_timers(&self) -> Result<usize, SagaError> {
         let now = millis(self.clock.now());
         let due = self.claim_due_timers(now).await?;
-        for (key, payload) in &due {
+        for (key, payload, due_at) in &due {
             let payload: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-            let timer_id = Uuid::new_v5(
-                &TIMER_NAMESPACE,
-                format!("{}/{key}", self.saga.name()).as_bytes(),
-            );
+            let timer_id = timer_command_id(self.saga.name(), key, *due_at);
             for (i, send) in self.saga.on_timer(key, &payload).iter().enumerate() {
                 self.send(event_id_for(timer_id, i), None, send).await?;
             }
@@ -164,11 +161,11 @@ impl SagaRunner {
         Ok(due.len())
     }
 
-    async fn claim_due_timers(&self, now: i64) -> Result<Vec<(String, String)>, SagaError> {
+    async fn claim_due_timers(&self, now: i64) -> Result<Vec<(String, String, i64)>, SagaError> {
         let mut tx = self.pool.begin().await?;
         let claim = match self.kind {
             DatabaseKind::Postgres => {
-                "SELECT key, payload FROM saga_timers \
+                "SELECT key, payload, due_at FROM saga_timers \
                  WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
                    AND (claimed_until IS NULL OR claimed_until < $2) \
                  ORDER BY due_at LIMIT 32 FOR UPDATE SKIP LOCKED"
@@ -179,18 +176,18 @@ impl SagaRunner {
                     .bind(self.saga.name())
                     .execute(&mut *tx)
                     .await?;
-                "SELECT key, payload FROM saga_timers \
+                "SELECT key, payload, due_at FROM saga_timers \
                  WHERE saga = $1 AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 \
                    AND (claimed_until IS NULL OR claimed_until < $2) \
                  ORDER BY due_at LIMIT 32"
             }
         };
-        let due: Vec<(String, String)> = sqlx::query_as(claim)
+        let due: Vec<(String, String, i64)> = sqlx::query_as(claim)
             .bind(self.saga.name())
             .bind(now)
             .fetch_all(&mut *tx)
             .await?;
-        for (key, _) in &due {
+        for (key, _, _) in &due {
             sqlx::query("UPDATE saga_timers SET claimed_until = $3 WHERE saga = $1 AND key = $2")
                 .bind(self.saga.name())
                 .bind(key)
@@ -200,5 +197,51 @@ impl SagaRunner {
         }
         tx.commit().await?;
         Ok(due)
+    }
+}
+
+/// The id of a timer's firing, from which the ids of the commands it sends derive: the same
+/// for every attempt at one firing (a runner that dies after sending is followed by another
+/// sending the same ids, which the handlers' command-id check answers once), and a valid UUIDv7
+/// of the instant the timer was due (it was a UUIDv5, whose hash read as a timestamp gave the
+/// events it caused ids dated in the year 8509). A timer set again for another instant is
+/// another firing.
+fn timer_command_id(saga: &str, key: &str, due_at_ms: i64) -> Uuid {
+    let mut bytes = *Uuid::new_v5(
+        &TIMER_NAMESPACE,
+        format!("{saga}/{key}/{due_at_ms}").as_bytes(),
+    )
+    .as_bytes();
+    let millis = u64::try_from(due_at_ms).unwrap_or(0).to_be_bytes();
+    bytes[..6].copy_from_slice(&millis[2..]);
+    bytes[6] = 0x70 | (bytes[6] & 0x0f);
+    bytes[8] = 0x80 | (bytes[8] & 0x3f);
+    Uuid::from_bytes(bytes)
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::*;
+
+    /// Found by a tester: events a timer caused carried ids whose v7 timestamp read 8509.
+    #[test]
+    fn a_firing_id_is_a_v7_of_its_due_time_and_stable() {
+        let due = 1_796_000_000_000_i64; // 2026-12-01
+        let id = timer_command_id("ordering.order_saga", "order-1/payment", due);
+        assert_eq!(id.get_version_num(), 7);
+        let (secs, _) = id.get_timestamp().unwrap().to_unix();
+        assert_eq!(i64::try_from(secs).unwrap(), due / 1000);
+        assert_eq!(
+            id,
+            timer_command_id("ordering.order_saga", "order-1/payment", due)
+        );
+        assert_ne!(
+            id,
+            timer_command_id("ordering.order_saga", "order-2/payment", due)
+        );
+        assert_ne!(
+            id,
+            timer_command_id("ordering.order_saga", "order-1/payment", due + 1)
+        );
     }
 }
