@@ -10,7 +10,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SETTLE, Store, TestApp, on_both_stores, spawn_app, spawn_with};
+use common::{
+    SETTLE, Store, TestApp, database_url, on_both_stores, settings, spawn_app, spawn_with,
+};
 use serde_json::{Value, json};
 
 type Auth = (String, String);
@@ -685,6 +687,86 @@ async fn subscriptions_are_idempotent_and_counted_under_50_concurrent_subscriber
     assert_eq!(r.status(), 422);
 }
 
+/// Posts `body` as an OPML import by `who`; returns (status, body).
+async fn import_opml(app: &TestApp, who: &Auth, body: Vec<u8>) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/subscriptions.opml"))
+        .header(&who.0, &who.1)
+        .header("content-type", "text/x-opml")
+        .timeout(Duration::from_secs(60))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn opml_imports_refuse_deep_nesting_and_name_each_fault(store: Store) {
+    // The production body limit (1 MiB), not the tests' 64 KiB: the 950 KB document must reach
+    // the import.
+    let mut s = settings(database_url(store).await);
+    s.http.max_body_bytes = 1024 * 1024;
+    let app = spawn_with(s).await;
+    let user = app.user_header().await;
+    let show = create_show(&app, &user, "Chess Talk").await;
+    // Nested 1,000 and 50,000 deep (950 KB, under the body limit): this overflowed a worker's
+    // stack in the recursive OPML parser and aborted the process.
+    for depth in [1_000, 50_000] {
+        let deep = format!(
+            "<opml version=\"2.0\"><body>{}{}</body></opml>",
+            "<outline>".repeat(depth),
+            "</outline>".repeat(depth)
+        );
+        let (status, body) = import_opml(&app, &user, deep.into_bytes()).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("nests outlines more than 32 deep"),
+            "{body}"
+        );
+    }
+    // The server still answers.
+    let (status, _, _) = send(&app, None, "GET", &format!("/api/v1/shows/{show}"), None).await;
+    assert_eq!(status, 200);
+    // Each fault is named.
+    for (sent, says) in [
+        ("", "the OPML document is empty"),
+        (
+            "<opml version=\"2.0\"><head/></opml>",
+            "not an OPML document: no <body> element in <opml>",
+        ),
+        (
+            "<opml>\n<body></head>",
+            "not well-formed XML at line 2, column",
+        ),
+        ("not xml", "not an OPML document: no root element"),
+    ] {
+        let (status, body) = import_opml(&app, &user, sent.as_bytes().to_vec()).await;
+        assert_eq!(status, 422, "{sent}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with(says),
+            "{sent}: {body}"
+        );
+    }
+    // A declared legacy encoding is decoded: the feed URL of a title with an é is subscribed.
+    let feed_url = app.get_as(&user, &format!("/api/v1/shows/{show}")).await["feed_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+        <opml version=\"2.0\"><body><outline type=\"rss\" text=\"Caf"
+        .to_vec();
+    latin1.push(0xE9); // é in ISO-8859-1, not UTF-8
+    latin1.extend_from_slice(format!("\" xmlUrl=\"{feed_url}\"/></body></opml>").as_bytes());
+    let (status, body) = import_opml(&app, &user, latin1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["subscribed"], json!([show]));
+}
+
 async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store: Store) {
     let app = spawn_app(store).await;
     let owner = app.user_header().await;
@@ -831,6 +913,7 @@ on_both_stores!(
     the_feed_is_what_podcast_apps_accept_with_304_and_410,
     a_scheduled_episode_appears_at_its_time_once_across_a_restart,
     subscriptions_are_idempotent_and_counted_under_50_concurrent_subscribers,
+    opml_imports_refuse_deep_nesting_and_name_each_fault,
     downloads_count_once_per_listener_and_day_without_bots_or_probes,
     shows_and_episodes_are_searched_in_full_text,
 );
