@@ -799,6 +799,19 @@ async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store:
     );
     download(&one, "AppleCoreMedia/1.0", None).await; // the same listener again: not counted
     download(&one, "AppleCoreMedia/1.0", Some("bytes=0-1")).await; // a probe
+    // A HEAD (another listener's) asks what the redirect is and downloads nothing.
+    let head = no_redirects
+        .head(app.url(&format!("/api/v1/episodes/{one}/audio")))
+        .header("user-agent", "PocketCasts/7.0")
+        .header("agora-min-position", position.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 302);
+    assert_eq!(
+        head.headers()["location"],
+        "https://cdn.example.org/ep1.mp3"
+    );
     download(&one, "Overcast/3.0 (+http://overcast.fm/)", None).await; // another listener
     download(
         &one,
