@@ -860,6 +860,43 @@ async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store:
     assert_eq!(r.status(), 404);
 }
 
+async fn publishing_again_is_idempotent_and_another_time_is_refused(store: Store) {
+    let app = spawn_app(store).await;
+    let owner = app.user_header().await;
+    let show = create_show(&app, &owner, "Chess Talk").await;
+    let episode = draft(&app, &owner, &show, "One", 1).await;
+    let path = format!("/api/v1/episodes/{episode}/publish");
+    // A draft: a time more than 366 days ahead is refused.
+    let far = Some(json!({ "at": "9999-12-31T00:00:00Z" }));
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, far.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"], "at must be within 366 days");
+    let (published, _) = publish(&app, &owner, &episode, None).await;
+    assert_eq!(published["status"], "published");
+    // Published: the same time gets the same answer (it was 200, the time ignored).
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, far).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"], "at must be within 366 days");
+    // 2028-01-01 (the reported case) is more than 366 days ahead of the test's today: 422,
+    // like a draft.
+    let reported = Some(json!({ "at": "2028-01-01T00:00:00Z" }));
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, reported).await;
+    let ahead = chrono::DateTime::parse_from_rfc3339("2028-01-01T00:00:00Z").unwrap()
+        > chrono::Utc::now() + chrono::Duration::days(366);
+    assert_eq!(status, if ahead { 422 } else { 409 }, "{body}");
+    // Another time, within the limit or past, would be ignored: 409.
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    for at in [soon.as_str(), "2020-01-01T00:00:00Z"] {
+        let (status, body, _) =
+            send(&app, Some(&owner), "POST", &path, Some(json!({ "at": at }))).await;
+        assert_eq!(status, 409, "{at}: {body}");
+        assert_eq!(body["code"], "already_published", "{body}");
+    }
+    // Publishing again without a time stays idempotent.
+    let (again, _) = publish(&app, &owner, &episode, None).await;
+    assert_eq!(again["status"], "published", "{again}");
+}
+
 async fn shows_and_episodes_are_searched_in_full_text(store: Store) {
     let app = spawn_app(store).await;
     let owner = app.user_header().await;
@@ -928,5 +965,6 @@ on_both_stores!(
     subscriptions_are_idempotent_and_counted_under_50_concurrent_subscribers,
     opml_imports_refuse_deep_nesting_and_name_each_fault,
     downloads_count_once_per_listener_and_day_without_bots_or_probes,
+    publishing_again_is_idempotent_and_another_time_is_refused,
     shows_and_episodes_are_searched_in_full_text,
 );
