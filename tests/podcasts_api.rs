@@ -897,6 +897,98 @@ async fn publishing_again_is_idempotent_and_another_time_is_refused(store: Store
     assert_eq!(again["status"], "published", "{again}");
 }
 
+async fn edits_that_break_the_rules_are_refused(store: Store) {
+    let app = spawn_app(store).await;
+    let owner = app.user_header().await;
+    let show = create_show(&app, &owner, "Chess Talk").await;
+    let path = format!("/api/v1/shows/{show}");
+    // A required field sent as null was read as absent: 200, the title kept.
+    for field in ["title", "description", "image_url", "show_type", "persons"] {
+        let (status, body, _) = send(
+            &app,
+            Some(&owner),
+            "PATCH",
+            &path,
+            Some(json!({ field: null })),
+        )
+        .await;
+        assert_eq!(status, 422, "{field}: {body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!("{field}: must not be null")),
+            "{body}"
+        );
+    }
+    // Optional ones are still cleared by null.
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &path,
+        Some(json!({ "link": null })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The same kind of field of an episode.
+    let numbered = draft(&app, &owner, &show, "One", 1).await;
+    let episode_path = format!("/api/v1/episodes/{numbered}");
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &episode_path,
+        Some(json!({ "audio_url": null })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("audio_url: must not be null"),
+        "{body}"
+    );
+    // A published episode without a number: the show cannot become serial.
+    let mut unnumbered = episode_body("Bonus", 0);
+    unnumbered["episode_number"] = Value::Null;
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "POST",
+        &format!("/api/v1/shows/{show}/episodes"),
+        Some(unnumbered),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let bonus = body["id"].as_str().unwrap().to_owned();
+    publish(&app, &owner, &bonus, None).await;
+    let serial = Some(json!({ "show_type": "serial" }));
+    let (status, body, _) = send(&app, Some(&owner), "PATCH", &path, serial.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "episode_number_required", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("\"Bonus\""),
+        "{body}"
+    );
+    assert_eq!(body["episodes"], json!([bonus]), "{body}");
+    // A stranger is refused as before, told nothing of the episodes.
+    let stranger = app.user_header().await;
+    let (status, body, _) = send(&app, Some(&stranger), "PATCH", &path, serial.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    // Numbered, it can.
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &format!("/api/v1/episodes/{bonus}"),
+        Some(json!({ "episode_number": 2 })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = send(&app, Some(&owner), "PATCH", &path, serial).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 async fn shows_and_episodes_are_searched_in_full_text(store: Store) {
     let app = spawn_app(store).await;
     let owner = app.user_header().await;
@@ -966,5 +1058,6 @@ on_both_stores!(
     opml_imports_refuse_deep_nesting_and_name_each_fault,
     downloads_count_once_per_listener_and_day_without_bots_or_probes,
     publishing_again_is_idempotent_and_another_time_is_refused,
+    edits_that_break_the_rules_are_refused,
     shows_and_episodes_are_searched_in_full_text,
 );

@@ -127,6 +127,25 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
+/// Deserialises a required field of a PATCH: absent is `None` (unchanged); `null` is refused
+/// (the edge names the field: `title: must not be null ...`), since it would otherwise read as
+/// absent and answer 200 while keeping the value the client asked to remove.
+///
+/// # Errors
+/// `null`, or the value is not a `T`.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "must not be null: the field is required (omit it to keep its value)",
+        )),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
