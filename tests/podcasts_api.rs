@@ -919,6 +919,39 @@ async fn edits_that_break_the_rules_are_refused(store: Store) {
             "{body}"
         );
     }
+    // One description rule, on the cleaned text: 5,402 characters that clean to "ok" fit
+    // (they were refused as "0 to 4000 characters"); 4,001 bytes once cleaned do not.
+    let mostly_script = format!("ok{}", "<script>x</script>".repeat(300));
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &path,
+        Some(json!({ "description": mostly_script })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for raw in [
+        "a".repeat(4_001),
+        format!("{}<script>x</script>", "a".repeat(5_000)),
+    ] {
+        let (status, body, _) = send(
+            &app,
+            Some(&owner),
+            "PATCH",
+            &path,
+            Some(json!({ "description": raw })),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("description must be at most 4000 bytes once cleaned"),
+            "{body}"
+        );
+    }
     // Optional ones are still cleared by null.
     let (status, body, _) = send(
         &app,
