@@ -173,12 +173,16 @@ fn decode(body: &[u8]) -> Result<String, String> {
         Some((encoding, _)) => encoding,
         None => match declared_encoding(body) {
             None => encoding_rs::UTF_8,
-            Some(label) => encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
-                format!(
-                    "the OPML document declares the encoding \"{label}\", which is not known; \
+            // A declaration read as ASCII cannot be in UTF-16 (which has no ASCII bytes): as
+            // browsers do, such a label means UTF-8 (`output_encoding`).
+            Some(label) => encoding_rs::Encoding::for_label(label.as_bytes())
+                .map(encoding_rs::Encoding::output_encoding)
+                .ok_or_else(|| {
+                    format!(
+                        "the OPML document declares the encoding \"{label}\", which is not known; \
                      send it as UTF-8"
-                )
-            })?,
+                    )
+                })?,
         },
     };
     // `decode` removes a byte order mark; malformed sequences are refused, not replaced, so a
@@ -333,6 +337,8 @@ mod tests {
         assert_eq!(document.body.outlines[0].text, "Café");
         let e = decode(b"<?xml version=\"1.0\" encoding=\"klingon\"?><opml/>").unwrap_err();
         assert!(e.contains("\"klingon\""), "{e}");
+        let utf16 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><opml>é</opml>";
+        assert_eq!(decode(utf16.as_bytes()).unwrap(), utf16);
         let e = decode(b"<opml>\xff</opml>").unwrap_err();
         assert_eq!(e, "the OPML document is not valid UTF-8");
     }
