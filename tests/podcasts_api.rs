@@ -10,7 +10,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SETTLE, Store, TestApp, on_both_stores, spawn_app, spawn_with};
+use common::{
+    SETTLE, Store, TestApp, database_url, on_both_stores, settings, spawn_app, spawn_with,
+};
 use serde_json::{Value, json};
 
 type Auth = (String, String);
@@ -685,6 +687,86 @@ async fn subscriptions_are_idempotent_and_counted_under_50_concurrent_subscriber
     assert_eq!(r.status(), 422);
 }
 
+/// Posts `body` as an OPML import by `who`; returns (status, body).
+async fn import_opml(app: &TestApp, who: &Auth, body: Vec<u8>) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/subscriptions.opml"))
+        .header(&who.0, &who.1)
+        .header("content-type", "text/x-opml")
+        .timeout(Duration::from_secs(60))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn opml_imports_refuse_deep_nesting_and_name_each_fault(store: Store) {
+    // The production body limit (1 MiB), not the tests' 64 KiB: the 950 KB document must reach
+    // the import.
+    let mut s = settings(database_url(store).await);
+    s.http.max_body_bytes = 1024 * 1024;
+    let app = spawn_with(s).await;
+    let user = app.user_header().await;
+    let show = create_show(&app, &user, "Chess Talk").await;
+    // Nested 1,000 and 50,000 deep (950 KB, under the body limit): this overflowed a worker's
+    // stack in the recursive OPML parser and aborted the process.
+    for depth in [1_000, 50_000] {
+        let deep = format!(
+            "<opml version=\"2.0\"><body>{}{}</body></opml>",
+            "<outline>".repeat(depth),
+            "</outline>".repeat(depth)
+        );
+        let (status, body) = import_opml(&app, &user, deep.into_bytes()).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("nests outlines more than 32 deep"),
+            "{body}"
+        );
+    }
+    // The server still answers.
+    let (status, _, _) = send(&app, None, "GET", &format!("/api/v1/shows/{show}"), None).await;
+    assert_eq!(status, 200);
+    // Each fault is named.
+    for (sent, says) in [
+        ("", "the OPML document is empty"),
+        (
+            "<opml version=\"2.0\"><head/></opml>",
+            "not an OPML document: no <body> element in <opml>",
+        ),
+        (
+            "<opml>\n<body></head>",
+            "not well-formed XML at line 2, column",
+        ),
+        ("not xml", "not an OPML document: no root element"),
+    ] {
+        let (status, body) = import_opml(&app, &user, sent.as_bytes().to_vec()).await;
+        assert_eq!(status, 422, "{sent}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with(says),
+            "{sent}: {body}"
+        );
+    }
+    // A declared legacy encoding is decoded: the feed URL of a title with an é is subscribed.
+    let feed_url = app.get_as(&user, &format!("/api/v1/shows/{show}")).await["feed_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+        <opml version=\"2.0\"><body><outline type=\"rss\" text=\"Caf"
+        .to_vec();
+    latin1.push(0xE9); // é in ISO-8859-1, not UTF-8
+    latin1.extend_from_slice(format!("\" xmlUrl=\"{feed_url}\"/></body></opml>").as_bytes());
+    let (status, body) = import_opml(&app, &user, latin1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["subscribed"], json!([show]));
+}
+
 async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store: Store) {
     let app = spawn_app(store).await;
     let owner = app.user_header().await;
@@ -717,6 +799,19 @@ async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store:
     );
     download(&one, "AppleCoreMedia/1.0", None).await; // the same listener again: not counted
     download(&one, "AppleCoreMedia/1.0", Some("bytes=0-1")).await; // a probe
+    // A HEAD (another listener's) asks what the redirect is and downloads nothing.
+    let head = no_redirects
+        .head(app.url(&format!("/api/v1/episodes/{one}/audio")))
+        .header("user-agent", "PocketCasts/7.0")
+        .header("agora-min-position", position.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 302);
+    assert_eq!(
+        head.headers()["location"],
+        "https://cdn.example.org/ep1.mp3"
+    );
     download(&one, "Overcast/3.0 (+http://overcast.fm/)", None).await; // another listener
     download(
         &one,
@@ -763,6 +858,168 @@ async fn downloads_count_once_per_listener_and_day_without_bots_or_probes(store:
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+async fn publishing_again_is_idempotent_and_another_time_is_refused(store: Store) {
+    let app = spawn_app(store).await;
+    let owner = app.user_header().await;
+    let show = create_show(&app, &owner, "Chess Talk").await;
+    let episode = draft(&app, &owner, &show, "One", 1).await;
+    let path = format!("/api/v1/episodes/{episode}/publish");
+    // A draft: a time more than 366 days ahead is refused.
+    let far = Some(json!({ "at": "9999-12-31T00:00:00Z" }));
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, far.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"], "at must be within 366 days");
+    let (published, _) = publish(&app, &owner, &episode, None).await;
+    assert_eq!(published["status"], "published");
+    // Published: the same time gets the same answer (it was 200, the time ignored).
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, far).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["detail"], "at must be within 366 days");
+    // 2028-01-01 (the reported case) is more than 366 days ahead of the test's today: 422,
+    // like a draft.
+    let reported = Some(json!({ "at": "2028-01-01T00:00:00Z" }));
+    let (status, body, _) = send(&app, Some(&owner), "POST", &path, reported).await;
+    let ahead = chrono::DateTime::parse_from_rfc3339("2028-01-01T00:00:00Z").unwrap()
+        > chrono::Utc::now() + chrono::Duration::days(366);
+    assert_eq!(status, if ahead { 422 } else { 409 }, "{body}");
+    // Another time, within the limit or past, would be ignored: 409.
+    let soon = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    for at in [soon.as_str(), "2020-01-01T00:00:00Z"] {
+        let (status, body, _) =
+            send(&app, Some(&owner), "POST", &path, Some(json!({ "at": at }))).await;
+        assert_eq!(status, 409, "{at}: {body}");
+        assert_eq!(body["code"], "already_published", "{body}");
+    }
+    // Publishing again without a time stays idempotent.
+    let (again, _) = publish(&app, &owner, &episode, None).await;
+    assert_eq!(again["status"], "published", "{again}");
+}
+
+async fn edits_that_break_the_rules_are_refused(store: Store) {
+    let app = spawn_app(store).await;
+    let owner = app.user_header().await;
+    let show = create_show(&app, &owner, "Chess Talk").await;
+    let path = format!("/api/v1/shows/{show}");
+    // A required field sent as null was read as absent: 200, the title kept.
+    for field in ["title", "description", "image_url", "show_type", "persons"] {
+        let (status, body, _) = send(
+            &app,
+            Some(&owner),
+            "PATCH",
+            &path,
+            Some(json!({ field: null })),
+        )
+        .await;
+        assert_eq!(status, 422, "{field}: {body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!("{field}: must not be null")),
+            "{body}"
+        );
+    }
+    // One description rule, on the cleaned text: 5,402 characters that clean to "ok" fit
+    // (they were refused as "0 to 4000 characters"); 4,001 bytes once cleaned do not.
+    let mostly_script = format!("ok{}", "<script>x</script>".repeat(300));
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &path,
+        Some(json!({ "description": mostly_script })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for raw in [
+        "a".repeat(4_001),
+        format!("{}<script>x</script>", "a".repeat(5_000)),
+    ] {
+        let (status, body, _) = send(
+            &app,
+            Some(&owner),
+            "PATCH",
+            &path,
+            Some(json!({ "description": raw })),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("description must be at most 4000 bytes once cleaned"),
+            "{body}"
+        );
+    }
+    // Optional ones are still cleared by null.
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &path,
+        Some(json!({ "link": null })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The same kind of field of an episode.
+    let numbered = draft(&app, &owner, &show, "One", 1).await;
+    let episode_path = format!("/api/v1/episodes/{numbered}");
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &episode_path,
+        Some(json!({ "audio_url": null })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("audio_url: must not be null"),
+        "{body}"
+    );
+    // A published episode without a number: the show cannot become serial.
+    let mut unnumbered = episode_body("Bonus", 0);
+    unnumbered["episode_number"] = Value::Null;
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "POST",
+        &format!("/api/v1/shows/{show}/episodes"),
+        Some(unnumbered),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let bonus = body["id"].as_str().unwrap().to_owned();
+    publish(&app, &owner, &bonus, None).await;
+    let serial = Some(json!({ "show_type": "serial" }));
+    let (status, body, _) = send(&app, Some(&owner), "PATCH", &path, serial.clone()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "episode_number_required", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("\"Bonus\""),
+        "{body}"
+    );
+    assert_eq!(body["episodes"], json!([bonus]), "{body}");
+    // A stranger is refused as before, told nothing of the episodes.
+    let stranger = app.user_header().await;
+    let (status, body, _) = send(&app, Some(&stranger), "PATCH", &path, serial.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    // Numbered, it can.
+    let (status, body, _) = send(
+        &app,
+        Some(&owner),
+        "PATCH",
+        &format!("/api/v1/episodes/{bonus}"),
+        Some(json!({ "episode_number": 2 })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = send(&app, Some(&owner), "PATCH", &path, serial).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn shows_and_episodes_are_searched_in_full_text(store: Store) {
@@ -831,6 +1088,9 @@ on_both_stores!(
     the_feed_is_what_podcast_apps_accept_with_304_and_410,
     a_scheduled_episode_appears_at_its_time_once_across_a_restart,
     subscriptions_are_idempotent_and_counted_under_50_concurrent_subscribers,
+    opml_imports_refuse_deep_nesting_and_name_each_fault,
     downloads_count_once_per_listener_and_day_without_bots_or_probes,
+    publishing_again_is_idempotent_and_another_time_is_refused,
+    edits_that_break_the_rules_are_refused,
     shows_and_episodes_are_searched_in_full_text,
 );

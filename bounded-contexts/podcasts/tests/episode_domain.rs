@@ -189,3 +189,37 @@ fn publishing_now_and_unpublishing_keep_the_guid_and_only_the_owner_may() {
         })
         .then_rejects(EpisodeError::NumberRequired);
 }
+
+#[test]
+fn a_published_episode_refuses_another_time_and_checks_at_as_a_draft_does() {
+    let owner = UserId::new();
+    let (_, _, history) = drafted(owner);
+    let publish = |at| EpisodeCommand::Publish {
+        actor: owner,
+        show_type: ShowType::Episodic,
+        at,
+        schedule_id: Uuid::now_v7(),
+    };
+    let mut episode = given::<Episode>(&history);
+    // A draft: more than 366 days ahead is refused.
+    let too_far = now() + Duration::days(367);
+    assert!(matches!(
+        episode.when(publish(Some(too_far))).error(),
+        EpisodeError::Invalid(m) if m == "at must be within 366 days"
+    ));
+    episode.and(publish(None));
+    // Published: the same `at` gets the same answer (it was accepted and ignored).
+    assert!(matches!(
+        episode.when(publish(Some(too_far))).error(),
+        EpisodeError::Invalid(m) if m == "at must be within 366 days"
+    ));
+    // Another time, ahead or past, would be ignored: refused (409 already_published).
+    for at in [now() + Duration::days(30), now() - Duration::days(30)] {
+        episode
+            .when(publish(Some(at)))
+            .then_rejects(EpisodeError::AlreadyPublished);
+    }
+    // Publishing again, without a time or at the time it was published, changes nothing.
+    episode.when(publish(None)).then_nothing();
+    episode.when(publish(Some(now()))).then_nothing();
+}

@@ -91,6 +91,8 @@ pub enum EpisodeError {
     NumberRequired,
     #[error("{0}")]
     Invalid(String),
+    #[error("the episode is already published; unpublish it first to publish it at another time")]
+    AlreadyPublished,
 }
 
 impl shared_kernel::Rejection for EpisodeError {
@@ -101,6 +103,7 @@ impl shared_kernel::Rejection for EpisodeError {
             Self::Exists => ("episode_exists", RejectionKind::Conflict),
             Self::NumberRequired => ("episode_number_required", RejectionKind::Invalid),
             Self::Invalid(_) => ("validation_failed", RejectionKind::Invalid),
+            Self::AlreadyPublished => ("already_published", RejectionKind::Conflict),
         }
     }
 }
@@ -170,17 +173,25 @@ impl Episode {
         if show_type == ShowType::Serial && details.episode_number.is_none() {
             return Err(EpisodeError::NumberRequired);
         }
-        if let EpisodeStatus::Published { .. } = self.status {
-            return Ok(vec![]);
+        // `at` is checked whatever the state: a published episode must not accept what a draft
+        // would refuse.
+        if at.is_some_and(|at| at > now + chrono::Duration::days(MAX_SCHEDULE_AHEAD_DAYS)) {
+            return Err(EpisodeError::Invalid(format!(
+                "at must be within {MAX_SCHEDULE_AHEAD_DAYS} days"
+            )));
+        }
+        if let EpisodeStatus::Published { at: current } = self.status {
+            // Publishing again (no `at`, or the time it was published at) changes nothing, as a
+            // repeat should; another time would be silently ignored, so it is refused.
+            return match at {
+                None => Ok(vec![]),
+                Some(at) if at == current => Ok(vec![]),
+                Some(_) => Err(EpisodeError::AlreadyPublished),
+            };
         }
         let mut events: Vec<EpisodeEvent> = Vec::new();
         match at {
             Some(at) if at > now => {
-                if at > now + chrono::Duration::days(MAX_SCHEDULE_AHEAD_DAYS) {
-                    return Err(EpisodeError::Invalid(format!(
-                        "at must be within {MAX_SCHEDULE_AHEAD_DAYS} days"
-                    )));
-                }
                 if matches!(self.status, EpisodeStatus::Scheduled { at: current, .. } if current == at)
                 {
                     return Ok(vec![]);

@@ -8,6 +8,9 @@ use shared_kernel::TextRule;
 pub const MAX_URL_CHARS: usize = 2_000;
 /// Longest description, in bytes once cleaned (Apple's limit for show and episode notes).
 pub const MAX_DESCRIPTION_BYTES: usize = 4_000;
+/// Longest description input, in characters, before cleaning: the edge's backstop for any JSON
+/// string (`http_kernel::json::MAX_STRING_CHARS`), which refuses longer ones first.
+pub const MAX_DESCRIPTION_INPUT_CHARS: usize = 50_000;
 
 /// A trimmed text that keeps `rule`.
 ///
@@ -93,12 +96,16 @@ pub fn language(value: &str) -> Result<String, String> {
 }
 
 /// HTML cleaned of scripts, styles, event handlers and anything but formatting and links
-/// (`ammonia`'s defaults), then held to `min_chars` and [`MAX_DESCRIPTION_BYTES`].
+/// (`ammonia`'s defaults), then held to [`MAX_DESCRIPTION_BYTES`]: one length rule, on the
+/// cleaned text (what the feed carries), whatever the input was. The input itself is only held
+/// to [`MAX_DESCRIPTION_INPUT_CHARS`] so the cleaner never runs on an unbounded text.
 ///
 /// # Errors
 /// Control characters, blank where required, or too long once cleaned.
 pub fn description(value: &str, required: bool) -> Result<String, String> {
-    TextRule::multiline("description", usize::from(required), MAX_DESCRIPTION_BYTES)
+    // No minimum here: "blank" is judged on the cleaned text below (a description of only a
+    // script is blank).
+    TextRule::multiline("description", 0, MAX_DESCRIPTION_INPUT_CHARS)
         .check(value)
         .map_err(|e| e.to_string())?;
     let cleaned = ammonia::clean(value.trim());
@@ -125,6 +132,25 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// Deserialises a required field of a PATCH: absent is `None` (unchanged); `null` is refused
+/// (the edge names the field: `title: must not be null ...`), since it would otherwise read as
+/// absent and answer 200 while keeping the value the client asked to remove.
+///
+/// # Errors
+/// `null`, or the value is not a `T`.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "must not be null: the field is required (omit it to keep its value)",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +188,25 @@ mod tests {
         assert_eq!(cleaned, "<p>Hi <b>there</b></p>");
         assert!(description("<script>x</script>", true).is_err());
         assert!(description(&"a".repeat(4_001), false).is_err());
+    }
+
+    #[test]
+    fn the_length_rule_is_on_the_cleaned_text_only() {
+        // 5,402 characters that clean to 2 bytes: accepted (it was refused before cleaning).
+        let mostly_script = format!("ok{}", "<script>x</script>".repeat(300));
+        assert_eq!(mostly_script.chars().count(), 5_402);
+        assert_eq!(description(&mostly_script, true).unwrap(), "ok");
+        // Too long once cleaned: the one message, whatever the input's length.
+        for raw in [
+            "a".repeat(4_001),
+            format!("{}<script>x</script>", "a".repeat(5_000)),
+        ] {
+            let e = description(&raw, false).unwrap_err();
+            assert!(
+                e.starts_with("description must be at most 4000 bytes once cleaned, got "),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! the audio file and counts a download as the IAB podcast measurement guidelines (v2.2) and
 //! Castopod count them: at most one per listener, episode and UTC day, where the listener is a
 //! salted hash of the client address (the TCP peer) and user agent under a salt that rotates
-//! daily (see `ListenerHasher`); known bots and the `Range: bytes=0-1` probe are not counted.
+//! daily (see `ListenerHasher`); known bots, the `Range: bytes=0-1` probe and `HEAD` requests
+//! (which fetch nothing) are not counted.
 //! The listener gets the file whatever the counting does: a count that fails is logged.
 //!
 //! `GET /api/v1/shows/{id}/downloads`: the owner's figures, per day and per episode.
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use event_schemas::podcasts::{EpisodeId, ShowId};
@@ -40,14 +41,20 @@ const DAYS: CursorSpec<'static> = CursorSpec {
     id: IdKind::None,
 };
 
-/// Counts the download unless it is a bot's or a probe; never fails the redirect.
+/// Counts the download unless it is a bot's, a probe or a `HEAD` (axum answers `HEAD` with
+/// the `GET` handler: the client only asks what the redirect would be, and downloads nothing);
+/// never fails the redirect.
 async fn count(
     api: &PodcastsApi,
     episode_id: EpisodeId,
     show_id: ShowId,
     peer: Option<SocketAddr>,
+    method: &Method,
     headers: &HeaderMap,
 ) {
+    if method == Method::HEAD {
+        return;
+    }
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -86,7 +93,7 @@ async fn count(
 #[utoipa::path(
     get,
     path = "/api/v1/episodes/{id}/audio",
-    summary = "The episode's audio: a redirect to the file, counting the download",
+    summary = "The episode's audio: a redirect to the file, counting the download (not for HEAD)",
     params(
         ("id" = String, Path, description = EPISODE),
         ("Range" = Option<String>, Header, description = "`bytes=0-1` (a player's probe) is not counted"),
@@ -102,6 +109,7 @@ pub(super) async fn audio(
     State(api): State<PodcastsApi>,
     caller: Option<Caller>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -112,7 +120,7 @@ pub(super) async fn audio(
         let episode_id = episode.id.parse().map_err(ApiError::internal)?;
         let show_id = episode.show_id.parse().map_err(ApiError::internal)?;
         let peer = connection.map(|Extension(ConnectInfo(peer))| peer);
-        count(&api, episode_id, show_id, peer, &headers).await;
+        count(&api, episode_id, show_id, peer, &method, &headers).await;
     }
     Ok((
         StatusCode::FOUND,

@@ -17,7 +17,9 @@ use crate::application::{EpisodeRequest, EpisodeWritten, PodcastsCommand};
 #[schema(example = json!({ "at": "2026-12-01T06:00:00Z" }))]
 pub(super) struct PublishAt {
     /// RFC 3339. Absent, or not in the future: now (a past time backdates `pubDate`). In the
-    /// future (up to 366 days): scheduled, published then by a durable timer.
+    /// future (up to 366 days): scheduled, published then by a durable timer. Of an episode
+    /// already published: absent (or its own publication time) changes nothing; another time
+    /// is refused (409 `already_published`: unpublish first).
     #[serde(default)]
     at: Option<DateTime<Utc>>,
 }
@@ -32,6 +34,7 @@ pub(super) struct PublishAt {
         (status = 200, description = "Published, or scheduled (`status`, `publish_at`)", body = EpisodeWritten),
         (status = 403, description = "`not_owner`: a published episode of someone else's show"),
         (status = 404, description = "`not_found`: no such episode, or a draft that is not the caller's"),
+        (status = 409, description = "`already_published`: an `at` for an episode already published (unpublish it first)"),
         (status = 410, description = "`show_deleted`: its show was deleted"),
         (status = 422, description = "`validation_failed`: `at` more than 366 days ahead; `episode_number_required`: a serial show's episode without its number"),
     ),

@@ -2,7 +2,7 @@
 //! show.
 
 use axum::extract::State;
-use event_schemas::podcasts::ShowId;
+use event_schemas::podcasts::{ShowId, ShowType};
 use http_kernel::{
     ApiError, Caller, CommandIds, CursorSpec, IdKind, Json, KeyKind, Page, PageCursor, Paged, Path,
     Query, SortKey, Written,
@@ -10,10 +10,12 @@ use http_kernel::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{PodcastsApi, live_show, show_id};
+use super::{PodcastsApi, known_show, live_show, show_id};
 use crate::application::{ShowRequest, ShowWritten};
 use crate::domain::{ShowInput, ShowPatch};
-use crate::projections::{ShowView, ShowsAfter, list_shows as shows_page};
+use crate::projections::{
+    EPISODES, ShowView, ShowsAfter, episodes_without_number, list_shows as shows_page,
+};
 
 const NEWEST: CursorSpec<'static> = CursorSpec {
     sort: "newest",
@@ -147,7 +149,7 @@ pub(super) async fn get_show(
         (status = 403, description = "`not_owner`: the show is someone else's"),
         (status = 404, description = "`not_found`: no such show"),
         (status = 410, description = "`show_deleted`: its owner deleted it"),
-        (status = 422, description = "`validation_failed`: a field breaks its rule"),
+        (status = 422, description = "`validation_failed`: a field breaks its rule (`null` for a required one); `episode_number_required`: `show_type` `serial` while episodes have no `episode_number` (`episodes` lists their ids)"),
     ),
     security(("bearer" = [])),
 )]
@@ -159,6 +161,9 @@ pub(super) async fn edit_show(
     Json(patch): Json<ShowPatch>,
 ) -> Result<Written<ShowWritten>, ApiError> {
     let show_id = show_id(&id)?;
+    if patch.show_type == Some(ShowType::Serial) {
+        serial_needs_numbers(&api, &caller, &id).await?;
+    }
     let command = ShowRequest::EditShow { show_id, patch };
     api.command(
         &caller,
@@ -166,6 +171,45 @@ pub(super) async fn edit_show(
         &crate::application::PodcastsCommand::from(command),
     )
     .await
+}
+
+/// The most episodes a refusal of `serial` names.
+const MAX_NAMED: i64 = 10;
+
+/// Refuses to make a show `serial` while any of its episodes (drafts included) has no
+/// `episode_number`, the rule the episodes keep under a serial show. The show aggregate does
+/// not know its episodes, so this is checked here, on the episodes read model once it has
+/// caught up with the store: an episode drafted or renumbered in the same instant as the edit
+/// can still slip through (README, "Podcasts"). Only the owner is told (a stranger is refused
+/// by the command, and learns nothing of drafts).
+async fn serial_needs_numbers(
+    api: &PodcastsApi,
+    caller: &Caller,
+    id: &str,
+) -> Result<(), ApiError> {
+    let show = known_show(api, id).await?;
+    if show.owner_id != caller.user_id.to_string() || show.is_deleted() {
+        return Ok(());
+    }
+    api.caught_up(EPISODES).await?;
+    let missing = episodes_without_number(&api.read, id, MAX_NAMED)
+        .await
+        .map_err(ApiError::internal)?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let titles: Vec<String> = missing.iter().map(|(_, t)| format!("{t:?}")).collect();
+    Err(ApiError::Refused {
+        kind: shared_kernel::RejectionKind::Invalid,
+        code: "episode_number_required".to_owned(),
+        message: format!(
+            "a serial show's episodes need their episode_number: give one to {} first",
+            titles.join(", ")
+        ),
+        details: Some(serde_json::json!({
+            "episodes": missing.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+        })),
+    })
 }
 
 #[utoipa::path(

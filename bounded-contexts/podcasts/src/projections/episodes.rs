@@ -219,6 +219,26 @@ pub async fn find_episode(pool: &AnyPool, id: &str) -> Result<Option<EpisodeRow>
     .await
 }
 
+/// Up to `limit` episodes of `show_id`, whatever their status, without an `episode_number`:
+/// (id, title), oldest first.
+///
+/// # Errors
+/// The read-model database failed.
+pub async fn episodes_without_number(
+    pool: &AnyPool,
+    show_id: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT id, title FROM podcasts_episodes \
+         WHERE show_id = $1 AND episode_number IS NULL ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(show_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// Which episodes a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpisodeFilter {

@@ -17,7 +17,7 @@ pub use downloads::{
 };
 pub use episodes::{
     EPISODES, EpisodeFilter, EpisodeRow, EpisodeView, EpisodesAfter, EpisodesProjection,
-    feed_episodes, find_episode, list_episodes, stored_time,
+    episodes_without_number, feed_episodes, find_episode, list_episodes, stored_time,
 };
 pub use shows::{
     SHOWS, ShowRow, ShowView, ShowsAfter, ShowsProjection, find_show, list_shows, shows_by_id,

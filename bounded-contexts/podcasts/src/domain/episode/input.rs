@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared_kernel::TextRule;
 use utoipa::ToSchema;
 
-use crate::domain::rules::{description, double_option, optional_url, text, url};
+use crate::domain::rules::{description, double_option, not_null, optional_url, text, url};
 
 pub const TITLE: TextRule = TextRule::line("title", 1, 255);
 pub const SOUNDBITE_TITLE: TextRule = TextRule::line("soundbites.title", 1, 128);
@@ -98,22 +98,47 @@ pub struct EpisodeInput {
     pub soundbites: Vec<SoundbiteInput>,
 }
 
-/// A change of an episode: the fields present are changed, `null` clears an optional one. The
+/// A change of an episode: the fields present are changed, `null` clears an optional one (and
+/// is refused for a required one, naming the field). The
 /// episode keeps its guid.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodePatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub audio_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub audio_bytes: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub audio_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub duration_seconds: Option<i64>,
     #[serde(
         default,
@@ -129,9 +154,17 @@ pub struct EpisodePatch {
     )]
     #[schema(value_type = Option<i64>)]
     pub episode_number: Option<Option<i64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub episode_type: Option<EpisodeType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub explicit: Option<bool>,
     #[serde(
         default,
@@ -161,7 +194,11 @@ pub struct EpisodePatch {
     )]
     #[schema(value_type = Option<String>)]
     pub chapters_url: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub soundbites: Option<Vec<SoundbiteInput>>,
 }
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::categories::apple_category;
 use crate::domain::rules::{
-    description, double_option, email, language, optional_text, optional_url, text, url,
+    description, double_option, email, language, not_null, optional_text, optional_url, text, url,
 };
 
 pub const TITLE: TextRule = TextRule::line("title", 1, 255);
@@ -94,19 +94,40 @@ pub struct ShowInput {
     pub persons: Vec<PersonInput>,
 }
 
-/// A change of a show: the fields present are changed, `null` clears an optional one.
+/// A change of a show: the fields present are changed, `null` clears an optional one (and is
+/// refused for a required one, naming the field).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShowPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub author: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub category: Option<String>,
     #[serde(
         default,
@@ -115,9 +136,17 @@ pub struct ShowPatch {
     )]
     #[schema(value_type = Option<String>)]
     pub subcategory: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub explicit: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub image_url: Option<String>,
     #[serde(
         default,
@@ -147,13 +176,29 @@ pub struct ShowPatch {
     )]
     #[schema(value_type = Option<String>)]
     pub owner_email: Option<Option<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub show_type: Option<ShowType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub locked: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub funding: Option<Vec<FundingInput>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub persons: Option<Vec<PersonInput>>,
 }
 
