@@ -6,6 +6,7 @@
 //! context's routes share ([`ContextApi`]: sending commands, read-your-writes waits).
 
 mod api;
+mod as_of;
 pub mod caller;
 mod command_ids;
 pub mod cursor;
@@ -22,6 +23,7 @@ pub mod router;
 pub mod server;
 
 pub use api::ContextApi;
+pub use as_of::AsOf;
 pub use caller::{
     AccessClaims, Authentication, Caller, Revocations, SESSION_COOKIE, TokenError, TokenVerifier,
     authenticate,

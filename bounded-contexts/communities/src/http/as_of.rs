@@ -8,45 +8,13 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use event_schemas::communities::{self, ContentRef, PostEvent};
 use http_kernel::ApiError;
-use serde::Deserialize;
 use shared_kernel::ids::PostId;
 use shared_kernel::{
     Aggregate, Cursor, DomainEvent, EventFilter, EventStore, Recorded, StreamId, TypeMatch,
 };
-use utoipa::IntoParams;
 
 use crate::domain::Post as PostState;
 use crate::projections::PostRow;
-
-/// An instant in the past.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct AsOf {
-    /// Answer as it was at this instant (RFC 3339), folded from the events recorded by then.
-    pub as_of: Option<String>,
-}
-
-impl AsOf {
-    /// The instant asked for.
-    ///
-    /// # Errors
-    /// 422 `validation_failed`: not an RFC 3339 time.
-    pub(super) fn instant(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.as_of
-            .as_deref()
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        ApiError::Validation(format!(
-                            "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, \
-                             got {t:?}"
-                        ))
-                    })
-            })
-            .transpose()
-    }
-}
 
 fn time(e: &Recorded) -> String {
     e.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true)

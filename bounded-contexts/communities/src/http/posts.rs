@@ -8,12 +8,13 @@ use serde::Deserialize;
 use shared_kernel::ids::PostId;
 use utoipa::{IntoParams, ToSchema};
 
-use super::as_of::{AsOf, post_at};
+use super::as_of::post_at;
 use super::{CommunitiesApi, NAME, community, parse};
 use crate::application::{DeletedReply, IdReply, PostCreatedReply, PostRequest};
 use crate::projections::{
     FeedOrder, FeedSort, POSTS, Post, PostRow, TopWindow, feed_page, find_post, is_moderator,
 };
+use http_kernel::AsOf;
 
 /// The post's id in a path, as the routes describe it.
 pub(super) const POST_ID: &str = "The post's id";

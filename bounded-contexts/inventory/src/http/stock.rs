@@ -11,10 +11,11 @@ use shared_kernel::ids::ProductId;
 use utoipa::ToSchema;
 
 use super::InventoryApi;
-use super::as_of::{AsOf, stock_at};
+use super::as_of::stock_at;
 use crate::application::{SkuStock, StockItemRequest, valid_sku};
 use crate::domain::DEFAULT_LOW_STOCK_THRESHOLD;
 use crate::projections::{LedgerEntry, SKU_OWNERS, SkuOwner, find_levels, find_owner, ledger_page};
+use http_kernel::AsOf;
 
 /// A ledger page continues after a stock movement's version (unique per sku).
 const LEDGER_CURSOR: CursorSpec<'static> = CursorSpec {

@@ -10,13 +10,14 @@ use shared_kernel::ids::ProductId;
 use shared_kernel::{Currency, Money};
 use utoipa::ToSchema;
 
-use super::as_of::{AsOf, product_at};
+use super::as_of::product_at;
 use super::prices::lowest_price_30d;
 use super::variants::NewVariantBody;
 use super::{MerchandiseApi, PRODUCT_ID, product_id, visible_product};
 use crate::application::{ProductRequest, ProductState};
 use crate::projections::{CatalogProduct, CatalogVariant, price_history, variants_of};
 use event_schemas::merchandise::ProductOption;
+use http_kernel::AsOf;
 
 /// A new product (a draft until published).
 #[derive(Debug, Deserialize, ToSchema)]

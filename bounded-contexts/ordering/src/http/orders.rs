@@ -8,12 +8,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use event_schemas::ordering::{PaymentInstruction, ShippingAddress};
 use http_kernel::{
-    ApiError, Caller, CommandIds, Json, OptionalJson, Page, PageCursor, Paged, Path, Query, Written,
+    ApiError, AsOf, Caller, CommandIds, Json, OptionalJson, Page, PageCursor, Paged, Path, Query,
+    Written,
 };
 use serde::Deserialize;
 use shared_kernel::ids::{OrderId, PaymentId};
 use shared_kernel::{Aggregate, StreamId};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::pricing::priced;
 use super::{ORDER_ID, OrderingApi, order_id, order_location};
@@ -48,16 +49,6 @@ pub(super) struct CancelLines {
     /// The skus of the lines to cancel (not yet shipped).
     #[serde(default)]
     lines: Option<Vec<String>>,
-}
-
-/// The query of `GET /orders/{id}` (other parameters are ignored).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct AsOf {
-    /// The order as it was at this instant (RFC 3339; folded from its own events), instead of
-    /// now.
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-01-31T12:00:00Z")]
-    as_of: Option<String>,
 }
 
 #[utoipa::path(
@@ -144,7 +135,7 @@ pub(super) async fn get_order(
     Query(query): Query<AsOf>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     // A malformed time is the request's fault whatever the id: checked first.
-    let as_of = query.as_of.as_deref().map(parse_time).transpose()?;
+    let as_of = query.instant()?;
     let order_id = order_id(&id)?;
     let order = match as_of {
         Some(as_of) => from_events(&api, &caller, order_id, Some(as_of)).await?,
@@ -153,16 +144,6 @@ pub(super) async fn get_order(
     order
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("order".into()))
-}
-
-fn parse_time(t: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(t)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            ApiError::Validation(format!(
-                "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, got {t:?}"
-            ))
-        })
 }
 
 /// The order now, as the caller may see it: the buyer's from the read model (looked up again
