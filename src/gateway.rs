@@ -262,7 +262,7 @@ fn server(out: &mut String, args: &GatewayArgs) {
             out,
             "        location {name} {{\n\
              \x20           default_type application/problem+json;\n\
-             \x20           return {status} '{{\"type\":\"about:blank\",\"title\":\"{title}\",\"status\":{status},\"code\":\"{code}\",\"detail\":\"{detail}\"}}\\n';\n\
+             \x20           return {status} '{{\"type\":\"https://agora.example/problems/{code}\",\"title\":\"{title}\",\"status\":{status},\"code\":\"{code}\",\"detail\":\"{detail}\"}}\\n';\n\
              \x20       }}"
         );
     }

@@ -483,6 +483,11 @@ async fn contexts_behind_the_gateway_survive_an_instance_and_report_a_dead_conte
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "gateway_bad_gateway");
+    // The same problem types as the contexts' own answers (it said `about:blank`).
+    assert_eq!(
+        body["type"],
+        "https://agora.example/problems/gateway_bad_gateway"
+    );
     assert_eq!(body["status"], 502);
     // Identity still answers.
     let r = client
