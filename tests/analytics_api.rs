@@ -212,6 +212,24 @@ async fn the_log_is_for_analysts_as_cloudevents(store: Store) {
         .collect();
     assert!(!versions.is_empty() && versions[0] == 2, "{versions:?}");
     assert!(versions.windows(2).all(|w| w[0] + 1 == w[1]));
+    // Past its end: an empty page. A well-formed id of a stream that has no event: 404, as a
+    // malformed one is (found by a tester: it answered an empty 200).
+    let r = get(
+        &app,
+        &format!("/api/v1/streams/{user_stream}/events?from_version=1000"),
+        &analyst,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["items"], json!([]));
+    let unknown = format!("user-{}", uuid::Uuid::now_v7());
+    for path in [
+        format!("/api/v1/streams/{unknown}/events?from_version=0"),
+        "/api/v1/streams/nonexistent/events".to_owned(),
+    ] {
+        let r = get(&app, &path, &analyst).await;
+        assert_eq!(r.status(), 404, "{path}");
+    }
 
     // Bad input.
     assert_eq!(

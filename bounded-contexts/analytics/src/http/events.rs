@@ -209,7 +209,7 @@ pub(super) struct FromVersion {
                 (Vec<CloudEvent> = "application/cloudevents-batch+json"),
             )),
         (status = 403, description = "`forbidden`: the caller is neither an analyst nor an admin"),
-        (status = 404, description = "`not_found`: the path names no stream id"),
+        (status = 404, description = "`not_found`: the path names no stream id, or a stream with no event"),
     ),
     security(("bearer" = [])),
 )]
@@ -237,6 +237,23 @@ pub(super) async fn stream(
         .read_stream(&stream, start)
         .await
         .map_err(ApiError::internal)?;
+    if rows.is_empty() {
+        // A stream with no event at all is unknown (404), as a malformed id is; one read past
+        // its end is an empty page. Asked of the log's stream index, one row at most.
+        let filter = shared_kernel::EventFilter {
+            stream: Some(stream.clone()),
+            ..shared_kernel::EventFilter::default()
+        };
+        let any = api
+            .extra
+            .store
+            .read_filtered(&filter, shared_kernel::Cursor::START, 1)
+            .await
+            .map_err(ApiError::internal)?;
+        if any.is_empty() {
+            return Err(ApiError::NotFound("stream".into()));
+        }
+    }
     rows.truncate(usize::try_from(page.fetch()).unwrap_or(101));
     let base = schema_base(&headers);
     let items = rows
