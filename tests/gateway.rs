@@ -94,8 +94,20 @@ impl Guard {
 }
 
 impl Drop for Guard {
+    /// SIGTERM first, then SIGKILL: nginx's master stops its workers on SIGTERM, while a
+    /// master killed with SIGKILL leaves them running (and listening) as orphans.
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
