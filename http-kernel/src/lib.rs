@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod json;
 pub mod limits;
 pub mod openapi;
+mod outage;
 mod page;
 mod params;
 mod problem;

@@ -260,9 +260,29 @@ fn challenge(why: Option<&str>) -> HeaderValue {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
-        }
+        let this = match self {
+            Self::Internal(cause) => match crate::outage::unreachable_dependency(cause.as_ref()) {
+                Some(what) => {
+                    tracing::warn!(error = %cause, "request failed: {what} does not answer");
+                    Self::Unavailable {
+                        detail: format!("{what} does not answer at the moment; try again shortly"),
+                        retry_after_secs: 1,
+                    }
+                }
+                None => {
+                    tracing::error!(error = %cause, "request failed");
+                    Self::Internal(cause)
+                }
+            },
+            other => other,
+        };
+        this.respond()
+    }
+}
+
+impl ApiError {
+    /// The response of an error already told apart from an outage.
+    fn respond(self) -> Response {
         let retry_after = match &self {
             Self::Unavailable {
                 retry_after_secs, ..

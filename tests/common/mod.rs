@@ -3,6 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod ledger;
+pub mod nginx;
+pub mod platform;
 
 use std::net::SocketAddr;
 use std::time::Duration;

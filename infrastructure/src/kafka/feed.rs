@@ -61,7 +61,18 @@ struct GroupContext {
     group: String,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    /// librdkafka's global errors (a subscription to topics not created yet, on a platform
+    /// without events; a broker gone away) are retried by librdkafka itself: warnings, except
+    /// a fatal one, after which this consumer reads nothing more.
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::Fatal) {
+            tracing::error!(group = %self.group, error = %error, reason, "kafka consumer failed");
+        } else {
+            tracing::warn!(group = %self.group, error = %error, reason, "kafka consumer error (retried)");
+        }
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

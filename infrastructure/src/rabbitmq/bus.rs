@@ -46,6 +46,26 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> BusError {
 }
 
 impl RabbitCommandBus {
+    /// What `send` answers when its reply timeout ends: a timeout if the broker holds the
+    /// command, otherwise the broker is unavailable (with the last reason it gave).
+    fn gave_up(
+        &self,
+        confirmed: &std::sync::atomic::AtomicBool,
+        last: Option<BusError>,
+    ) -> BusError {
+        if confirmed.load(std::sync::atomic::Ordering::Relaxed) {
+            BusError::Timeout(self.config.reply_timeout)
+        } else {
+            BusError::Unavailable(
+                last.map_or_else(
+                    || "the broker did not confirm the command in time".to_owned(),
+                    |e| e.to_string(),
+                )
+                .into(),
+            )
+        }
+    }
+
     #[must_use]
     pub fn new(config: RabbitConfig) -> Self {
         Self {
@@ -205,11 +225,22 @@ impl CommandBus for RabbitCommandBus {
     /// Publishes (persistent, confirmed) and waits for the reply. If the connection is lost
     /// before the reply arrives, the command is published again on a new connection: handlers
     /// are idempotent by command id, so a repeat returns the first result and has no effect.
+    ///
+    /// # Errors
+    /// [`BusError::Timeout`] when the broker confirmed the command (it is in its queue and will
+    /// be handled) but no reply came in time; [`BusError::Unavailable`] when the broker never
+    /// confirmed it within the reply timeout (it was stopped, say): the command is not in any
+    /// queue, and the caller must not answer as if it were (issue 23's fault suite: orders
+    /// acknowledged with 202 while RabbitMQ was stopped were never placed). A publish cut by
+    /// the deadline before its confirm may still reach the broker; a retry under the same
+    /// command id has no second effect.
     async fn send(&self, command: CommandEnvelope) -> Result<CommandReply, BusError> {
         let deadline = tokio::time::Instant::now() + self.config.reply_timeout;
         let body = serde_json::to_vec(&command).map_err(unavailable)?;
         let id = command.command_id.to_string();
         let mut attempt = 0;
+        let confirmed = std::sync::atomic::AtomicBool::new(false);
+        let mut last_error: Option<BusError> = None;
         loop {
             let (tx, mut rx) = oneshot::channel();
             self.pending
@@ -222,6 +253,7 @@ impl CommandBus for RabbitCommandBus {
                     self.forget_link(&link).await;
                     return Err(e);
                 }
+                confirmed.store(true, std::sync::atomic::Ordering::Relaxed);
                 tokio::select! {
                     reply = &mut rx => reply.map_err(|_| BusError::Unavailable("reply channel closed".into())),
                     () = link.lost.cancelled() => {
@@ -242,11 +274,12 @@ impl CommandBus for RabbitCommandBus {
                     attempt += 1;
                     let pause = backoff(attempt);
                     if tokio::time::Instant::now() + pause >= deadline {
-                        return Err(BusError::Timeout(self.config.reply_timeout));
+                        return Err(self.gave_up(&confirmed, Some(e)));
                     }
+                    last_error = Some(e);
                     tokio::time::sleep(pause).await;
                 }
-                Err(_) => return Err(BusError::Timeout(self.config.reply_timeout)),
+                Err(_) => return Err(self.gave_up(&confirmed, last_error)),
             }
         }
     }
