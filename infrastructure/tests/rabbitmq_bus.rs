@@ -231,3 +231,31 @@ async fn poison_commands_are_dead_lettered_and_the_worker_keeps_going() {
     worker.stop().await;
     delete_queues(&context).await;
 }
+
+/// The bus says what became of a command it gives up on (issue 23's fault suite: with RabbitMQ
+/// stopped, orders were answered 202 "accepted, reply late" and never placed): a command the
+/// broker confirmed is `Timeout` (it waits in its queue for a handler), one no broker took is
+/// `Unavailable` (nothing holds it: the caller must not answer as if something did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_no_broker_took_is_unavailable_and_a_queued_one_times_out() {
+    use shared_kernel::BusError;
+
+    let context = unique_context();
+    let short = |url: String| RabbitConfig {
+        reply_timeout: Duration::from_secs(2),
+        ..RabbitConfig::new(url)
+    };
+    // No broker listens on port 1.
+    let nowhere = RabbitCommandBus::new(short("amqp://guest:guest@127.0.0.1:1/%2f".to_owned()));
+    let refused = nowhere.send(increment(&context, Uuid::now_v7(), 1)).await;
+    assert!(
+        matches!(refused, Err(BusError::Unavailable(_))),
+        "{refused:?}"
+    );
+    // The broker takes it (the queue is declared on the way), no worker answers.
+    let queued = RabbitCommandBus::new(short(amqp_url()))
+        .send(increment(&context, Uuid::now_v7(), 1))
+        .await;
+    assert!(matches!(queued, Err(BusError::Timeout(_))), "{queued:?}");
+    delete_queues(&context).await;
+}
