@@ -11,10 +11,10 @@ use shared_kernel::BusError;
 pub(crate) fn unreachable_dependency(cause: &(dyn Error + 'static)) -> Option<&'static str> {
     let mut current = Some(cause);
     while let Some(e) = current {
-        if let Some(e) = e.downcast_ref::<sqlx::Error>() {
-            if database_unreachable(e) {
-                return Some("the database");
-            }
+        if e.downcast_ref::<sqlx::Error>()
+            .is_some_and(database_unreachable)
+        {
+            return Some("the database");
         }
         if matches!(e.downcast_ref::<BusError>(), Some(BusError::Unavailable(_))) {
             return Some("the command bus");
