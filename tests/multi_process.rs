@@ -245,16 +245,12 @@ async fn readyz_names_the_missing_broker() {
 /// was acknowledged once and has each effect exactly once (one authorisation, one capture, one
 /// reservation, ...), and the stock moved once per paid order.
 ///
-/// Known to fail in about one run of three (issue 23): when the killed instance held the
-/// group's partitions, the rebalances the survivor takes part in before the killed member's
-/// session expires give it half of them (5 of 10, the other half to the dead member); tansu
-/// 0.6.0 then drops the expired member from the group (listed with one member, `Stable`)
-/// without a new generation, so no rebalance hands its half over: nobody reads it, and orders
-/// whose events are there (a `payment_captured`) are cancelled, and refunded, by their payment
-/// deadline. Kept out of the CI run until the consumer forces that rebalance itself (or the
-/// test runs against Apache Kafka): `cargo test -p agora --test multi_process -- --ignored`.
+/// It failed in about one run of three (issue 23): when the killed instance held the group's
+/// partitions, the survivor was given half of them in the rebalances before the killed
+/// member's session ended, and tansu 0.6.0 then dropped the dead member without a new
+/// generation, so nobody read the other half. The consumer's watchdog now sees itself alone in
+/// the group holding 5 of 10 partitions and rejoins with a new consumer, which is given all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "tansu 0.6.0 leaves a dead member's partitions unassigned in about one run of three (issue 23); run with --ignored"]
 async fn orders_keep_completing_once_when_one_of_two_instances_is_killed() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     const BUYERS: usize = 4;

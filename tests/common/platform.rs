@@ -80,7 +80,8 @@ impl Drop for Platform {
                 let _ = child.wait();
             }
         }
-        if std::thread::panicking() {
+        // AGORA_TEST_KEEP_LOGS=1 keeps them after a pass too.
+        if std::thread::panicking() || std::env::var_os("AGORA_TEST_KEEP_LOGS").is_some() {
             eprintln!("process logs: {}", self.dir.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);

@@ -1,6 +1,8 @@
 //! Reading events back from Kafka for projectors and sagas: one consumer group per reader,
 //! offsets managed by the reader (stored with its read model), never auto-committed.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,6 +15,8 @@ use rdkafka::{ClientConfig, ClientContext};
 use rdkafka::{Offset, TopicPartitionList};
 use shared_kernel::{Cursor, EventMetadata, Recorded, StreamId};
 
+use super::watchdog::{self, LastRebalance, WATCH_EVERY};
+
 /// An event and where it sits in Kafka.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -23,8 +27,11 @@ pub struct Delivery {
 }
 
 pub struct KafkaFeed {
-    consumer: StreamConsumer<GroupContext>,
+    consumer: Arc<StreamConsumer<GroupContext>>,
     group: String,
+    /// The subscription: topic names, or regular expressions starting with `^`.
+    patterns: Vec<String>,
+    session_timeout: Duration,
 }
 
 /// How a consumer reads: how long a fetch waits at the broker, and how long the group waits
@@ -59,6 +66,9 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 /// member that died until its session times out) is silent about why it reads nothing.
 struct GroupContext {
     group: String,
+    last_rebalance: LastRebalance,
+    /// The partitions of the subscribed topics when last counted (by the watchdog).
+    known_partitions: AtomicUsize,
 }
 
 impl ClientContext for GroupContext {
@@ -76,6 +86,7 @@ impl ClientContext for GroupContext {
 
 impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.last_rebalance.touch();
         match rebalance {
             Rebalance::Assign(partitions) => {
                 tracing::info!(group = %self.group, partitions = partitions.count(), "kafka partitions assigned");
@@ -86,6 +97,20 @@ impl ConsumerContext for GroupContext {
             Rebalance::Error(e) => {
                 tracing::warn!(group = %self.group, error = %e, "kafka rebalance failed");
             }
+        }
+    }
+}
+
+impl Drop for KafkaFeed {
+    /// Closing a consumer leaves its group, a blocking round trip to the broker: done off the
+    /// async workers. A check in flight holds the other handle and closes it when done.
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.consumer) > 1 {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let consumer = Arc::clone(&self.consumer);
+            drop(runtime.spawn_blocking(move || drop(consumer)));
         }
     }
 }
@@ -102,6 +127,10 @@ impl std::fmt::Debug for KafkaFeed {
 pub enum FeedError {
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
+    /// Alone in its group (or not in it) with partitions nobody reads: drop the feed and join
+    /// with a new one (see the `watchdog` module).
+    #[error("kafka consumer of group {group} stalled ({why}): rejoining with a new consumer")]
+    Stalled { group: String, why: String },
     #[error("message {topic}/{partition}@{offset} is not an Agora event: {reason}")]
     NotAnEvent {
         topic: String,
@@ -152,6 +181,8 @@ impl KafkaFeed {
             .set("heartbeat.interval.ms", millis(session / 3))
             .create_with_context(GroupContext {
                 group: group.to_owned(),
+                last_rebalance: LastRebalance::now(),
+                known_partitions: AtomicUsize::new(usize::MAX),
             })?;
         consumer.subscribe(topics)?;
         tracing::info!(
@@ -160,8 +191,10 @@ impl KafkaFeed {
             "joining kafka consumer group (partitions a member that died held are handed over when its session times out)"
         );
         Ok(Self {
-            consumer,
+            consumer: Arc::new(consumer),
             group: group.to_owned(),
+            patterns: topics.iter().map(|t| (*t).to_owned()).collect(),
+            session_timeout: session,
         })
     }
 
@@ -170,7 +203,7 @@ impl KafkaFeed {
     /// not an Agora event is logged and skipped: one foreign message must not stop a reader.
     ///
     /// # Errors
-    /// The broker failed.
+    /// The broker failed, or [`FeedError::Stalled`]: drop this feed and join with a new one.
     pub async fn next_batch(
         &self,
         max: usize,
@@ -178,8 +211,10 @@ impl KafkaFeed {
     ) -> Result<Vec<Delivery>, FeedError> {
         let mut batch = Vec::with_capacity(max);
         while batch.is_empty() {
-            let first = self.consumer.recv().await?;
-            batch.extend(skip_foreign(delivery(&first)));
+            match tokio::time::timeout(WATCH_EVERY, self.consumer.recv()).await {
+                Ok(first) => batch.extend(skip_foreign(delivery(&first?))),
+                Err(_) => self.watch().await?,
+            }
         }
         let deadline = tokio::time::Instant::now() + linger;
         while batch.len() < max {
@@ -189,6 +224,44 @@ impl KafkaFeed {
             }
         }
         Ok(batch)
+    }
+
+    /// Nothing arrived for [`WATCH_EVERY`]: once the group has been quiet for a session
+    /// timeout, checks that this consumer is not stalled (see the `watchdog` module).
+    async fn watch(&self) -> Result<(), FeedError> {
+        let context = self.consumer.context();
+        if context.last_rebalance.elapsed() < self.session_timeout {
+            return Ok(());
+        }
+        let held = self.consumer.assignment().map_or(0, |a| a.count());
+        if held > 0 && held >= context.known_partitions.load(AtomicOrdering::Relaxed) {
+            return Ok(()); // holds what it held when last counted: no broker call
+        }
+        let (consumer, group, patterns) = (
+            Arc::clone(&self.consumer),
+            self.group.clone(),
+            self.patterns.clone(),
+        );
+        let stalled = tokio::task::spawn_blocking(move || {
+            let verdict = watchdog::stall(&consumer, &group, &patterns);
+            if let Some(total) = verdict.total {
+                consumer
+                    .context()
+                    .known_partitions
+                    .store(total, AtomicOrdering::Relaxed);
+            }
+            verdict.stalled
+        })
+        .await
+        .ok()
+        .flatten();
+        match stalled {
+            Some(why) => Err(FeedError::Stalled {
+                group: self.group.clone(),
+                why,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Tells the group how far this reader got, so a restart resumes near there. Only a hint:

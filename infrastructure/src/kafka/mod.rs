@@ -2,12 +2,14 @@
 
 mod feed;
 mod relay;
+mod watchdog;
 
 pub use feed::{
     ConsumerSettings, DEFAULT_FETCH_WAIT, DEFAULT_SESSION_TIMEOUT, Delivery,
     FeedError as KafkaFeedError, KafkaFeed, recorded_from_message,
 };
 pub use relay::{KafkaPublisher, KafkaRelay, RELAY_CHECKPOINT, RelayError, cloudevents_headers};
+pub use watchdog::WATCH_EVERY;
 
 /// Broker and topic settings.
 #[derive(Debug, Clone)]

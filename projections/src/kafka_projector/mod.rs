@@ -166,6 +166,11 @@ impl KafkaProjector {
                             }
                         }
                     }
+                    Err(e @ KafkaFeedError::Stalled { .. }) => {
+                        tracing::warn!(group, error = %e, "kafka consumer replaced");
+                        metrics::counter!("agora_kafka_consumers_replaced_total").increment(1);
+                        continue 'connect;
+                    }
                     Err(e) => {
                         tracing::warn!(group, error = %e, "kafka read failed; retrying");
                         tokio::time::sleep(RETRY_PAUSE).await;
