@@ -96,11 +96,12 @@ impl Projector {
         if stored < applied {
             return Ok(Some(stored));
         }
-        for event in events
+        let relevant: Vec<&Recorded> = events
             .iter()
             .filter(|e| e.cursor > stored && interest.matches(e))
-        {
-            self.projection.apply(&mut tx, event).await?;
+            .collect();
+        if !relevant.is_empty() {
+            self.projection.apply_page(&mut tx, &relevant).await?;
         }
         checkpoints::save(&mut *tx, name, stored.max(last)).await?;
         tx.commit().await?;
