@@ -65,7 +65,7 @@ pub async fn execute<W: Sync>(
     let per_statement = rows_per_statement(Backend::of(conn), statement.binds_per_row());
     for chunk in rows.chunks(per_statement) {
         let sql = statement.sql(chunk.len());
-        let query = chunk.iter().fold(sqlx::query(&sql), |q, row| bind(q, row));
+        let query = chunk.iter().fold(sqlx::query(&sql), &bind);
         query.execute(&mut *conn).await?;
     }
     Ok(())
