@@ -5,9 +5,13 @@
 //! process's shared feed: it applies a page's relevant events of all of them in one
 //! transaction together with their checkpoints (so a crash mid-batch leaves neither half),
 //! skips pages with nothing relevant without a transaction (their checkpoints are stored
-//! lazily), and publishes each projection's progress for read-your-writes waits.
+//! lazily), and publishes each projection's progress for read-your-writes waits. Every runtime
+//! (the group, a rebuild, the Kafka projector) hands a projection a page of relevant events at
+//! once ([`Projection::apply_page`]), so a projection may write them with set-based statements
+//! ([`bulk`]).
 
 mod board;
+pub mod bulk;
 mod group;
 mod interest;
 mod kafka_projector;
@@ -65,6 +69,27 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
         conn: &mut AnyConnection,
         event: &Recorded,
     ) -> Result<(), ProjectionError>;
+
+    /// Applies a page of events, in order, inside the batch's transaction: what applying each
+    /// with [`apply`](Self::apply) in turn does, which is the default. A projection may
+    /// override it with set-based statements (multi-row upserts, see [`bulk`]); it must then
+    /// leave exactly the tables event-by-event application leaves, whatever the tables held
+    /// before, including when several events of the page write the same row. `events` are
+    /// the page's events [`handles`](Self::handles) names, in the order of the feed.
+    ///
+    /// # Errors
+    /// As [`apply`](Self::apply): the read-model database refused a statement, or an event
+    /// cannot be decoded. The caller's transaction is then rolled back, page and all.
+    async fn apply_page(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&Recorded],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(conn, event).await?;
+        }
+        Ok(())
+    }
 
     /// Sees the events of every page the store-fed [`ProjectorGroup`] of this process reads
     /// that [`handles`](Self::handles) names, before they are applied, whether or not this

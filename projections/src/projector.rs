@@ -11,8 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Progress, Projection, ProjectionError, ProjectorGroup};
 
-/// Events per transaction while rebuilding.
+/// Events read per page while rebuilding.
 const REBUILD_PAGE: usize = 1000;
+/// While rebuilding, relevant events are applied once this many have been read...
+const REBUILD_APPLY_EVENTS: usize = 1000;
+/// ... or once they span this many pages: one transaction (and one checkpoint) for them all.
+const REBUILD_APPLY_PAGES: usize = 10;
 
 #[derive(Debug)]
 pub struct Projector {
@@ -96,11 +100,12 @@ impl Projector {
         if stored < applied {
             return Ok(Some(stored));
         }
-        for event in events
+        let relevant: Vec<&Recorded> = events
             .iter()
             .filter(|e| e.cursor > stored && interest.matches(e))
-        {
-            self.projection.apply(&mut tx, event).await?;
+            .collect();
+        if !relevant.is_empty() {
+            self.projection.apply_page(&mut tx, &relevant).await?;
         }
         checkpoints::save(&mut *tx, name, stored.max(last)).await?;
         tx.commit().await?;
@@ -110,7 +115,10 @@ impl Projector {
     /// Rebuilds the read model: empties it, replays the whole store in order, and returns once
     /// caught up with the store's head (events appended meanwhile included). A live projector
     /// of the same read model keeps running: both take the checkpoint's lock per batch, so each
-    /// event is applied once. Pages with nothing this projection handles cost no transaction.
+    /// event is applied once. The relevant events of up to [`REBUILD_APPLY_PAGES`] pages (at
+    /// least [`REBUILD_APPLY_EVENTS`] of them, or fewer at the end) are applied in one
+    /// transaction, as one page for the projection ([`Projection::apply_page`]), while the next
+    /// page is read; pages with nothing this projection handles cost no transaction.
     /// `progress` is called after every page with the events read so far and the cursor.
     ///
     /// # Errors
@@ -123,17 +131,25 @@ impl Projector {
         self.prepare().await?;
         self.reset().await?;
         let interest = self.projection.handles();
-        // `applied`: what this rebuild has stored; `cursor`: what it has read.
+        // `applied`: what this rebuild has stored; `cursor`: what it has read; `pending`: the
+        // relevant events read and not applied yet, from `pages` pages.
         let mut applied = Cursor::START;
         let mut cursor = Cursor::START;
         let mut replayed = 0_u64;
+        let mut pending: Vec<Recorded> = Vec::new();
+        let mut pages = 0_usize;
         let mut page = store.read_all(cursor, REBUILD_PAGE).await?;
         loop {
             let Some(last) = page.last().map(|e| e.cursor) else {
                 // Caught up with what is readable; done once nothing is pending either.
                 if store.head().await? <= cursor {
-                    if cursor > applied {
-                        self.apply_page(&[], applied, cursor).await?;
+                    if cursor > applied
+                        && let Some(stored) = self.apply_page(&pending, applied, cursor).await?
+                    {
+                        (applied, cursor) = (stored, stored);
+                        (pending, pages) = (Vec::new(), 0);
+                        page = store.read_all(cursor, REBUILD_PAGE).await?;
+                        continue;
                     }
                     return Ok(replayed);
                 }
@@ -141,11 +157,23 @@ impl Projector {
                 page = store.read_all(cursor, REBUILD_PAGE).await?;
                 continue;
             };
-            // The next page is read while this one is applied: the read and the writes overlap.
-            let relevant = page.iter().any(|e| interest.matches(e));
+            replayed += page.len() as u64;
+            pending.extend(page.into_iter().filter(|e| interest.matches(e)));
+            if !pending.is_empty() {
+                pages += 1;
+            }
+            let apply = pending.len() >= REBUILD_APPLY_EVENTS
+                || (!pending.is_empty() && pages >= REBUILD_APPLY_PAGES);
+            let batch = if apply {
+                pages = 0;
+                std::mem::take(&mut pending)
+            } else {
+                Vec::new()
+            };
+            // The next page is read while the batch is applied: the read and the writes overlap.
             let (next, reset) = tokio::join!(store.read_all(last, REBUILD_PAGE), async {
-                if relevant {
-                    self.apply_page(&page, applied, last).await
+                if apply {
+                    self.apply_page(&batch, applied, last).await
                 } else {
                     Ok(None)
                 }
@@ -153,13 +181,13 @@ impl Projector {
             // Someone else reset it again: start over from where it is now.
             if let Some(stored) = reset? {
                 (applied, cursor) = (stored, stored);
+                (pending, pages) = (Vec::new(), 0);
                 page = store.read_all(cursor, REBUILD_PAGE).await?;
                 continue;
             }
-            if relevant {
+            if apply {
                 applied = last;
             }
-            replayed += page.len() as u64;
             cursor = last;
             progress(replayed, cursor);
             page = next?;

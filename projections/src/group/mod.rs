@@ -266,9 +266,14 @@ impl Running {
             }
             // Another writer (a rebuild, another process) may have applied further already.
             let floor = stored.max(member.applied);
-            for event in events.iter().filter(|e| e.cursor > floor) {
-                member.projection.apply(&mut tx, event).await?;
-                applied += 1;
+            let fresh: Vec<&Recorded> = events
+                .iter()
+                .filter(|e| e.cursor > floor)
+                .copied()
+                .collect();
+            if let Some(event) = fresh.last() {
+                member.projection.apply_page(&mut tx, &fresh).await?;
+                applied += fresh.len() as u64;
                 newest = Some(event.recorded_at);
             }
             saves.push((member.name(), stored.max(last)));

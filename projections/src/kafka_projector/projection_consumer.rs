@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError};
 
 use async_trait::async_trait;
 use infrastructure::checkpoints;
+use shared_kernel::Recorded;
 use sqlx::AnyPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -80,13 +81,19 @@ impl ProjectionConsumer {
             for (topic, partition) in partitions {
                 let stored =
                     checkpoints::lock_offset(&mut tx, member.name(), &topic, partition).await?;
-                for d in batch.deliveries.iter().filter(|d| {
-                    d.topic == topic
-                        && d.partition == partition
-                        && d.offset >= stored
-                        && interest.matches(&d.event)
-                }) {
-                    member.projection.apply(&mut tx, &d.event).await?;
+                let fresh: Vec<&Recorded> = batch
+                    .deliveries
+                    .iter()
+                    .filter(|d| {
+                        d.topic == topic
+                            && d.partition == partition
+                            && d.offset >= stored
+                            && interest.matches(&d.event)
+                    })
+                    .map(|d| &d.event)
+                    .collect();
+                if !fresh.is_empty() {
+                    member.projection.apply_page(&mut tx, &fresh).await?;
                 }
                 let end = ends
                     .get(&(topic.clone(), partition))

@@ -5,6 +5,12 @@
 //! A product's default variant (its creation sku) is a row of `ordering_variants` too; a
 //! product without rows there (its events were applied before variants existed) counts as
 //! having that one variant only.
+//!
+//! The runtimes hand it pages (a live batch, a rebuild's page), applied with multi-row
+//! statements ([`page`]); [`ProductsProjection::apply`] applies one event alone, and is what
+//! a page must come to.
+
+mod page;
 
 use async_trait::async_trait;
 use event_schemas::merchandise::ProductEvent;
@@ -199,6 +205,14 @@ impl Projection for ProductsProjection {
         };
         query.execute(conn).await?;
         Ok(())
+    }
+
+    async fn apply_page(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&Recorded],
+    ) -> Result<(), ProjectionError> {
+        page::apply_page(conn, events).await
     }
 }
 
