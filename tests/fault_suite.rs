@@ -797,7 +797,7 @@ impl Traffic {
                 traffic.order(buyer, &mut mine.tally).await;
                 let acked = Instant::now();
                 if let Some(order) = mine.tally.orders.last().cloned() {
-                    let paid = Self::seen(acked, Duration::from_millis(50), || async {
+                    let paid = Self::seen(acked, Duration::from_millis(100), || async {
                         traffic.order_status(&order).await == "paid"
                     });
                     mine.order_paid.extend(paid.await);
@@ -805,7 +805,7 @@ impl Traffic {
                 traffic.post(&mut mine.tally).await;
                 let acked = Instant::now();
                 if let Some(post) = mine.tally.posts.last().cloned() {
-                    let visible = Self::seen(acked, Duration::from_millis(10), || async {
+                    let visible = Self::seen(acked, Duration::from_millis(20), || async {
                         traffic.post_status(&post).await == 200
                     });
                     mine.post_visible.extend(visible.await);
