@@ -870,7 +870,7 @@ fn log_levels(dir: &std::path::Path) -> (usize, usize, Vec<String>) {
 /// ERROR line, an order not paid, RSS grown by more than a quarter after warm-up, and (one
 /// release process with every context) RSS over 150 MB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "ten minutes: scripts/soak runs it on a release build; figures in BENCHMARKS.md"]
+#[ignore = "ten minutes: `scripts/fault-suite --soak` runs it on a release build; figures in BENCHMARKS.md"]
 async fn soak() {
     let secs: u64 = setting("AGORA_SOAK_SECS", 600);
     let layout = match setting("AGORA_SOAK_LAYOUT", "per-context".to_owned()).as_str() {
