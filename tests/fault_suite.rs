@@ -5,7 +5,7 @@
 //! - `kill`: a context process (ordering, by default) is killed with SIGKILL and restarted;
 //! - `kafka`: the Kafka broker (tansu) is paused with SIGSTOP and continued with SIGCONT;
 //! - `rabbitmq`: RabbitMQ is stopped and started (`rabbitmqctl stop_app` / `start_app`);
-//! - `postgres`: PostgreSQL is restarted (`pg_ctlcluster ... restart -m fast`).
+//! - `postgres`: PostgreSQL is stopped (`pg_ctlcluster ... stop -m fast`) and started again.
 //!
 //! For each fault: requests attempted, acknowledged (2xx/202), lost (acknowledged, never
 //! visible), duplicated effects (an order event, a charge or a post recorded twice), orders not
@@ -15,7 +15,8 @@
 //! reported beside it, is 60 s).
 //!
 //! Settings (environment): `AGORA_FAULT_SECS` (each outage, default 10; the documented full run
-//! uses 30), `AGORA_FAULT_RATE` (orders per second, and as many posts; default 2), `AGORA_FAULTS`
+//! uses 30), `AGORA_FAULT_KAFKA_SECS` (the tansu pause, default 3), `AGORA_FAULT_RATE` (orders
+//! per second, and as many posts; default 2), `AGORA_FAULTS`
 //! (which, in order; default `kill,kafka,rabbitmq,postgres`), `AGORA_FAULT_VICTIM` (the process
 //! to kill; default `ordering`), `AGORA_FAULT_REPORT` (a file to write the table to). It stops
 //! and restarts the machine's own RabbitMQ and PostgreSQL and pauses its tansu: run it alone
@@ -94,10 +95,10 @@ impl Fault {
 }
 
 /// How long tansu is paused: `AGORA_FAULT_KAFKA_SECS`, by default 3 s, whatever the other
-/// outages last. A pause past the consumers' session timeout (6 s) stalls tansu 0.6.0's
+/// outages last. A pause of 5 s or more (near the consumers' 6 s session) stalls tansu 0.6.0's
 /// consumer groups: after the session ends, librdkafka rejoins and tansu never hands the
 /// partitions back, so read models and sagas stop until their processes restart (issue 23,
-/// open; BENCHMARKS.md "Fault suite"). `AGORA_FAULT_KAFKA_SECS=30` shows it.
+/// open; BENCHMARKS.md "Fault suite"). `AGORA_FAULT_KAFKA_SECS=10` shows it.
 fn kafka_outage() -> Duration {
     Duration::from_secs(setting("AGORA_FAULT_KAFKA_SECS", 3))
 }
