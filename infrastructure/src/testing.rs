@@ -38,6 +38,24 @@ pub fn fresh_sqlite_url() -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// A pool (sqlx `Any`, drivers installed) on a fresh database: PostgreSQL when `postgres`,
+/// otherwise a new SQLite file, created on connect.
+///
+/// # Panics
+/// As [`fresh_postgres_url`]; the new database cannot be opened.
+#[allow(clippy::expect_used)]
+pub async fn fresh_any_pool(postgres: bool) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = if postgres {
+        fresh_postgres_url().await
+    } else {
+        fresh_sqlite_url() + "?mode=rwc"
+    };
+    sqlx::AnyPool::connect(&url)
+        .await
+        .expect("open the fresh test database")
+}
+
 /// Deletes the RabbitMQ exchanges and the command and dead-letter queues of `contexts` under
 /// `prefix` (see [`crate::rabbitmq::RabbitConfig::prefix`]): what a test that gave itself a
 /// prefix leaves on a shared broker. Best effort: what cannot be deleted stays.

@@ -204,13 +204,7 @@ fn recorded(stream: &StreamId, version: u64, position: u64, event: &ProductEvent
 }
 
 async fn pool(postgres: bool) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    let url = if postgres {
-        infrastructure::testing::fresh_postgres_url().await
-    } else {
-        infrastructure::testing::fresh_sqlite_url() + "?mode=rwc"
-    };
-    let pool = AnyPool::connect(&url).await.unwrap();
+    let pool = infrastructure::testing::fresh_any_pool(postgres).await;
     projections::create_schema(&ProductsProjection, &pool)
         .await
         .unwrap();
