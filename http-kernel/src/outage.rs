@@ -2,26 +2,36 @@
 //! bus could not be reached is answered 503 `unavailable` with `Retry-After` (the client may
 //! try again shortly), not 500 `internal_error` (something is wrong with the request or the
 //! code). Found by issue 23's fault suite: with PostgreSQL stopped, orders were answered 500.
+//! A read of the log up to a recent instant that a long transaction keeps from settling
+//! ([`StoreError::NotSettled`]) is the same kind: nothing is wrong, the answer is not ready.
 
 use std::error::Error;
 
-use shared_kernel::BusError;
+use shared_kernel::{BusError, StoreError};
 
-/// Which dependency `cause` (or an error it wraps) says could not be reached, if any.
-pub(crate) fn unreachable_dependency(cause: &(dyn Error + 'static)) -> Option<&'static str> {
+/// Why `cause` (or an error it wraps) is an outage the client may retry after, as the
+/// problem's `detail`; `None` for a fault.
+pub(crate) fn outage_detail(cause: &(dyn Error + 'static)) -> Option<String> {
     let mut current = Some(cause);
     while let Some(e) = current {
         if e.downcast_ref::<sqlx::Error>()
             .is_some_and(database_unreachable)
         {
-            return Some("the database");
+            return Some(unreachable("the database"));
         }
         if matches!(e.downcast_ref::<BusError>(), Some(BusError::Unavailable(_))) {
-            return Some("the command bus");
+            return Some(unreachable("the command bus"));
+        }
+        if let Some(StoreError::NotSettled { .. }) = e.downcast_ref::<StoreError>() {
+            return Some(format!("{e}; try again shortly"));
         }
         current = e.source();
     }
     None
+}
+
+fn unreachable(what: &str) -> String {
+    format!("{what} does not answer at the moment; try again shortly")
 }
 
 /// A pool that cannot hand out a connection, a connection that broke, or a server that is
@@ -41,25 +51,31 @@ fn database_unreachable(e: &sqlx::Error) -> bool {
 mod tests {
     use shared_kernel::{BusError, StoreError};
 
-    use super::unreachable_dependency;
+    use super::outage_detail;
+
+    fn is_outage(e: &(dyn std::error::Error + 'static), what: &str) -> bool {
+        outage_detail(e).is_some_and(|d| d.contains(what))
+    }
 
     #[test]
     fn outages_are_told_from_faults_through_wrapping_errors() {
-        assert_eq!(
-            unreachable_dependency(&sqlx::Error::PoolTimedOut),
-            Some("the database")
-        );
+        assert!(is_outage(&sqlx::Error::PoolTimedOut, "the database"));
         let wrapped = StoreError::Unavailable(Box::new(sqlx::Error::Io(std::io::Error::from(
             std::io::ErrorKind::ConnectionReset,
         ))));
-        assert_eq!(unreachable_dependency(&wrapped), Some("the database"));
+        assert!(is_outage(&wrapped, "the database does not answer"));
         let bus = BusError::Unavailable("connection refused".into());
-        assert_eq!(unreachable_dependency(&bus), Some("the command bus"));
+        assert!(is_outage(&bus, "the command bus"));
+        let unsettled = StoreError::NotSettled {
+            to: chrono::Utc::now(),
+            waited_ms: 5_000,
+        };
+        assert!(is_outage(&unsettled, "is not settled"));
         // A fault is still a fault.
-        assert_eq!(unreachable_dependency(&sqlx::Error::RowNotFound), None);
+        assert_eq!(outage_detail(&sqlx::Error::RowNotFound), None);
         let timeout = BusError::Timeout(std::time::Duration::from_secs(1));
-        assert_eq!(unreachable_dependency(&timeout), None);
+        assert_eq!(outage_detail(&timeout), None);
         let corrupt = StoreError::Corrupt("bad json".into());
-        assert_eq!(unreachable_dependency(&corrupt), None);
+        assert_eq!(outage_detail(&corrupt), None);
     }
 }

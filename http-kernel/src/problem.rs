@@ -261,11 +261,11 @@ fn challenge(why: Option<&str>) -> HeaderValue {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let this = match self {
-            Self::Internal(cause) => match crate::outage::unreachable_dependency(cause.as_ref()) {
-                Some(what) => {
-                    tracing::warn!(error = %cause, "request failed: {what} does not answer");
+            Self::Internal(cause) => match crate::outage::outage_detail(cause.as_ref()) {
+                Some(detail) => {
+                    tracing::warn!(error = %cause, "request failed: {detail}");
                     Self::Unavailable {
-                        detail: format!("{what} does not answer at the moment; try again shortly"),
+                        detail,
                         retry_after_secs: 1,
                     }
                 }

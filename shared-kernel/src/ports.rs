@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+use crate::clock::Timestamp;
 use crate::command::{CommandEnvelope, CommandReply};
 use crate::event::{Appended, Cursor, ExpectedVersion, NewEvent, Recorded, Snapshot, StreamId};
 use crate::filter::EventFilter;
@@ -30,6 +31,15 @@ pub enum StoreError {
     /// The database could not be reached or failed; retrying later may succeed.
     #[error("event store unavailable: {0}")]
     Unavailable(#[source] Source),
+    /// A read of the log up to a recent instant (`EventFilter::to`) could not be completed: a
+    /// transaction running when the read reached its end was still running after the store's
+    /// wait (`waited_ms`, milliseconds), and it may yet add an event recorded before `to`.
+    /// Retrying later succeeds once it ends.
+    #[error(
+        "the log before {to} is not settled: a transaction that may have begun before it was \
+         still running after {waited_ms} ms"
+    )]
+    NotSettled { to: Timestamp, waited_ms: u64 },
 }
 
 /// The event store: append-only streams plus one global, gap-free, commit-ordered log.
@@ -72,8 +82,16 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// nothing. Stores serve every condition of the filter from an index; this default reads
     /// the whole log in pages and filters them (for test doubles).
     ///
+    /// A range that ends at an instant already past (`filter.to`) is read **settled**: a page
+    /// shorter than `limit` (the range's end, as far as the reader can tell) holds every event
+    /// recorded before `to`, not only those the gap-free order lets out so far. A store whose
+    /// commits can overtake each other (PostgreSQL) waits, when a short page ends such a range,
+    /// until the transactions running at that moment have ended.
+    ///
     /// # Errors
-    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows.
+    /// [`StoreError::Unavailable`] on I/O, [`StoreError::Corrupt`] on unreadable rows,
+    /// [`StoreError::NotSettled`] when a transaction that may still add to a past range runs
+    /// longer than the store waits.
     async fn read_filtered(
         &self,
         filter: &EventFilter,

@@ -4,10 +4,12 @@ mod filtered;
 mod lease;
 mod notify;
 pub mod plans;
+mod settle;
 mod sql;
 mod store;
 
 pub use lease::{Lease, RELAY_LEASE_KEY};
+pub use settle::SETTLE_WAIT;
 pub use store::{PgEventStore, append_in};
 
 /// Applies the event-store migrations.

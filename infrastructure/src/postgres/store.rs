@@ -1,6 +1,7 @@
 //! The PostgreSQL event store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -18,6 +19,7 @@ use super::filtered::{
     page_query,
 };
 use super::notify::Signals;
+use super::settle;
 use super::sql::{
     APPEND, APPEND_ONE, COMMAND_RESULT, CURSOR_OF, EventRow, HEAD, PAGE, PageRow, STREAM_VERSION,
     read_stream_sql,
@@ -37,6 +39,9 @@ pub struct PgEventStore {
     pool: PgPool,
     signals: Arc<Signals>,
     aggregates: Arc<AggregateCache>,
+    /// How long a read of a recent past range waits for running transactions
+    /// ([`settle::SETTLE_WAIT`] unless set).
+    settle_wait: Duration,
 }
 
 impl PgEventStore {
@@ -48,7 +53,16 @@ impl PgEventStore {
             pool,
             signals,
             aggregates: Arc::default(),
+            settle_wait: settle::SETTLE_WAIT,
         }
+    }
+
+    /// The same store, whose reads of a recent past range wait at most `wait` for the
+    /// transactions running at their end (see [`EventStore::read_filtered`]).
+    #[must_use]
+    pub fn with_settle_wait(mut self, wait: Duration) -> Self {
+        self.settle_wait = wait;
+        self
     }
 
     #[must_use]
@@ -297,12 +311,21 @@ impl EventStore for PgEventStore {
             return Ok(Vec::new());
         }
         let bounds = self.time_bounds(filter).await?;
-        self.filtered_page(filter, after, limit, &bounds)
+        let mut rows = self
+            .filtered_page(filter, after, limit, &bounds)
             .await
-            .map_err(unavailable)?
-            .into_iter()
-            .map(Recorded::try_from)
-            .collect()
+            .map_err(unavailable)?;
+        if let Some(to) = filter.to
+            && rows.len() < limit
+        {
+            // A short page ends the range for its reader: settled before it is taken as such.
+            settle::settle(&self.pool, to, self.settle_wait).await?;
+            rows = self
+                .filtered_page(filter, after, limit, &bounds)
+                .await
+                .map_err(unavailable)?;
+        }
+        rows.into_iter().map(Recorded::try_from).collect()
     }
 
     fn tail(&self, after: Cursor) -> BoxStream<'_, Result<Recorded, StoreError>> {
