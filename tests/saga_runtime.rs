@@ -385,3 +385,73 @@ common::on_both_stores!(
     commands_and_timers_take_effect_once,
     a_page_holding_copies_is_reacted_to_once
 );
+
+/// A saga that reads an event late (its feed was down) counts the deadlines it sets from when
+/// it reacted, not from when the event was recorded: issue 23's fault suite saw orders
+/// cancelled by their payment deadline after a 30 s Kafka pause, before their payment had been
+/// asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
+    let db = Database::open(
+        &database_url(Store::Postgres).await,
+        PoolSizes { store: 4, read: 4 },
+    )
+    .await
+    .unwrap();
+    let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
+    bus.register(
+        "sagatest",
+        Arc::new(Recorder {
+            store: Arc::clone(&db.store),
+        }),
+        2,
+    );
+    let order = Uuid::now_v7();
+    record(db.store.as_ref(), order, "order_placed").await;
+    let placed = db
+        .store
+        .read_all(shared_kernel::Cursor::START, 1)
+        .await
+        .unwrap()[0]
+        .recorded_at;
+    // The saga first reads the order a minute after it was placed.
+    let late = chrono::Duration::seconds(60);
+    let clock = Arc::new(shared_kernel::FixedClock::at(placed + late));
+    let runner = SagaRunner::new(
+        Arc::new(Expiry),
+        db.read.clone(),
+        db.kind,
+        bus.clone(),
+        clock,
+    );
+    let stop = CancellationToken::new();
+    tokio::spawn(runner.run(
+        Arc::new(StoreFeed::new(Arc::clone(&db.store))),
+        stop.clone(),
+    ));
+    let key = format!("expire:{order}");
+    let mut due_at = None;
+    for _ in 0..200 {
+        due_at = sqlx::query_scalar::<_, i64>("SELECT due_at FROM saga_timers WHERE key = $1")
+            .bind(&key)
+            .fetch_optional(&db.read)
+            .await
+            .unwrap();
+        if due_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    let expected = (placed + late + chrono::Duration::milliseconds(1000)).timestamp_millis();
+    assert_eq!(
+        due_at,
+        Some(expected),
+        "due a second after the reaction, not after the event"
+    );
+    assert_eq!(
+        outcomes(db.store.as_ref(), order).await,
+        ["reserved"],
+        "not expired"
+    );
+}

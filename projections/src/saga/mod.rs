@@ -65,6 +65,9 @@ pub struct Dispatch {
 pub struct SetTimer {
     /// Unique within the saga, e.g. `payment-timeout:<order id>`; setting it again is a no-op.
     pub key: String,
+    /// When it falls due, as the reaction reckons it from its event's `recorded_at`. The
+    /// runtime counts the delay from when it reacted instead: a saga that reads the event `d`
+    /// late stores `due_at + d` (see `counted_from_reaction`).
     pub due_at: Timestamp,
     pub payload: serde_json::Value,
 }
@@ -120,6 +123,21 @@ impl From<sqlx::Error> for SagaError {
 impl From<shared_kernel::StoreError> for SagaError {
     fn from(e: shared_kernel::StoreError) -> Self {
         Self::Projection(e.into())
+    }
+}
+
+/// `timer` as set by a reaction to `event` that runs at `now`: its delay is counted from the
+/// reaction, not from the event. A saga that reads an event late (its feed was down: Kafka
+/// paused 30 s, its process restarted) would otherwise set deadlines already past, and act on
+/// them before the commands of the same reaction had a chance: issue 23's fault suite saw 22
+/// of 162 acknowledged orders cancelled by their payment deadline after a 30 s Kafka pause,
+/// before the platform had asked for their payment. Without lag (the common case, a few ms)
+/// nothing moves.
+fn counted_from_reaction(timer: &SetTimer, event: &Recorded, now: Timestamp) -> SetTimer {
+    let lag = (now - event.recorded_at).max(chrono::TimeDelta::zero());
+    SetTimer {
+        due_at: timer.due_at + lag,
+        ..timer.clone()
     }
 }
 
@@ -219,8 +237,16 @@ impl SagaRunner {
             .filter(|e| seen.insert(e.event_id))
             .map(|e| (*e, self.saga.react(e)))
             .collect();
-        let set: Vec<&SetTimer> = reactions.iter().flat_map(|(_, r)| &r.set_timers).collect();
-        self.set_timers(&set).await?;
+        let now = self.clock.now();
+        let set: Vec<SetTimer> = reactions
+            .iter()
+            .flat_map(|(e, r)| {
+                r.set_timers
+                    .iter()
+                    .map(move |t| counted_from_reaction(t, e, now))
+            })
+            .collect();
+        self.set_timers(&set.iter().collect::<Vec<_>>()).await?;
         let mut by_stream: Vec<(&str, Vec<&(&Recorded, Reaction)>)> = Vec::new();
         for reaction in reactions.iter().filter(|(_, r)| !r.send.is_empty()) {
             let stream = reaction.0.stream_id.as_str();
