@@ -202,7 +202,13 @@ async fn posts_travel_in_time(store: Store) {
     let (_, then) = get_json(&app, &voters[0], &at(&created)).await;
     assert_eq!(then["score"], 0);
     assert_eq!(then["removed"], false);
-    assert_eq!(then["title"], "Then");
+    assert_eq!(
+        then["title"],
+        Value::Null,
+        "removed since: its earlier content is hidden from whoever cannot read it now"
+    );
+    let (_, then) = get_json(&app, &owner, &at(&created)).await;
+    assert_eq!(then["title"], "Then", "the community's moderator reads it");
     let (_, then) = get_json(&app, &voters[0], &at(&voted)).await;
     assert_eq!(then["score"], 2);
     assert_eq!(then["ups"], 2);
@@ -213,6 +219,14 @@ async fn posts_travel_in_time(store: Store) {
         then["title"],
         Value::Null,
         "a removed post's content is hidden then too"
+    );
+    // An instant that has not happened yet has no answer that could not change.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let r = send(&app, reqwest::Method::GET, &voters[0], &at(&later), None).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "validation_failed"
     );
 }
 

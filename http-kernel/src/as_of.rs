@@ -18,23 +18,51 @@ pub struct AsOf {
 }
 
 impl AsOf {
-    /// The instant asked for, if any.
+    /// The instant asked for, if any: one already past, so the answer about it never changes
+    /// later (the store settles the log before it, see `EventStore::read_filtered`).
     ///
     /// # Errors
-    /// [`ApiError::Validation`] (422 `validation_failed`): not an RFC 3339 time.
+    /// [`ApiError::Validation`] (422 `validation_failed`): not an RFC 3339 time, or one later
+    /// than now.
     pub fn instant(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.as_of
-            .as_deref()
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        ApiError::Validation(format!(
-                            "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, \
-                             got {t:?}"
-                        ))
-                    })
-            })
-            .transpose()
+        let Some(text) = self.as_of.as_deref() else {
+            return Ok(None);
+        };
+        let at = DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::Validation(format!(
+                    "as_of must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z, got \
+                     {text:?}"
+                ))
+            })?;
+        if at > Utc::now() {
+            return Err(ApiError::Validation(format!(
+                "as_of must not be later than now: {text:?} has not happened yet"
+            )));
+        }
+        Ok(Some(at))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::AsOf;
+
+    fn at(text: &str) -> AsOf {
+        AsOf {
+            as_of: Some(text.to_owned()),
+        }
+    }
+
+    #[test]
+    fn only_past_instants_are_answered() {
+        assert!(AsOf::default().instant().unwrap().is_none());
+        assert!(at("2026-01-31T12:00:00Z").instant().unwrap().is_some());
+        assert!(at("2026-01-31").instant().is_err());
+        let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+        assert!(at(&later).instant().is_err(), "an hour from now");
+        assert!(at("9999-12-31T23:59:59Z").instant().is_err());
     }
 }

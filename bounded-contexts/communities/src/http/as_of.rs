@@ -46,6 +46,16 @@ async fn recorded_by(
     }
 }
 
+/// A post as it was at an instant, and what is true of it now that decides who may read its
+/// content: removed or deleted since, its earlier content is no more readable through time
+/// travel than it is now.
+#[derive(Debug)]
+pub(super) struct PostAt {
+    pub(super) row: PostRow,
+    pub(super) removed_now: bool,
+    pub(super) deleted_now: bool,
+}
+
 /// The post `id` as it was at `at`; `None` before it was created.
 ///
 /// # Errors
@@ -54,16 +64,21 @@ pub(super) async fn post_at(
     store: &dyn EventStore,
     id: PostId,
     at: DateTime<Utc>,
-) -> Result<Option<PostRow>, ApiError> {
+) -> Result<Option<PostAt>, ApiError> {
     let events = store
         .read_stream(&StreamId::of(PostState::KIND, id), 1)
         .await
         .map_err(ApiError::internal)?;
     let mut state = PostState::default();
+    let mut now = PostState::default();
     let (mut published_at, mut updated_at, mut edited_at) = (None, String::new(), None);
-    for e in events.iter().take_while(|e| e.recorded_at <= at) {
+    for e in &events {
         let event = PostEvent::decode(&e.event_type, e.schema_version, e.data.clone())
             .map_err(ApiError::internal)?;
+        now = now.evolve(&event);
+        if e.recorded_at > at {
+            continue;
+        }
         match &event {
             PostEvent::Created(_) => published_at = Some(time(e)),
             PostEvent::Edited(_) => edited_at = Some(time(e)),
@@ -94,7 +109,7 @@ pub(super) async fn post_at(
         .iter()
         .filter(|e| e.data.get("post_id").and_then(|p| p.as_str()) == Some(post_id.as_str()))
         .count();
-    Ok(Some(PostRow {
+    let row = PostRow {
         id: post_id,
         community_id: state.community_id.to_string(),
         community_name: state.community_name,
@@ -116,5 +131,10 @@ pub(super) async fn post_at(
         deleted: i64::from(state.deleted),
         locked: i64::from(state.locked),
         pinned: i64::from(state.pinned),
+    };
+    Ok(Some(PostAt {
+        row,
+        removed_now: now.removed,
+        deleted_now: now.deleted,
     }))
 }

@@ -159,7 +159,7 @@ pub(super) async fn create_post(
     params(("id" = uuid::Uuid, Path, description = POST_ID), AsOf),
     responses(
         (status = 200, description = "The post", body = Post),
-        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time, or is later than now"),
         (status = 401, description = "`unauthenticated`: the credentials sent are invalid (expired, revoked): without any, the post is read anonymously"),
         (status = 404, description = "`not_found`: no post has this id"),
     ),
@@ -171,17 +171,23 @@ pub(super) async fn get_post(
     Path(id): Path<String>,
     Query(as_of): Query<AsOf>,
 ) -> Result<Json<Post>, ApiError> {
-    let post = match as_of.instant()? {
+    // Time travel shows earlier content only to whoever may read the post's content now.
+    let (post, removed_now, deleted_now) = match as_of.instant()? {
         Some(at) => {
             let post_id: PostId = parse(&id, "post")?;
-            post_at(api.extra.store.as_ref(), post_id, at)
+            let then = post_at(api.extra.store.as_ref(), post_id, at)
                 .await?
-                .ok_or_else(|| ApiError::NotFound("post".into()))?
+                .ok_or_else(|| ApiError::NotFound("post".into()))?;
+            (then.row, then.removed_now, then.deleted_now)
         }
-        None => post_row(&api, &id).await?,
+        None => {
+            let row = post_row(&api, &id).await?;
+            let (removed, deleted) = (row.removed != 0, row.deleted != 0);
+            (row, removed, deleted)
+        }
     };
     let sees_removed = match &caller {
-        Some(caller) if post.removed != 0 => {
+        Some(caller) if post.removed != 0 || removed_now => {
             let user = caller.user_id.to_string();
             user == post.author_id
                 || caller.is_admin()
@@ -191,7 +197,11 @@ pub(super) async fn get_post(
         }
         _ => false,
     };
-    Ok(Json(post.view(sees_removed)))
+    let mut view = post.view(sees_removed);
+    if deleted_now || (removed_now && !sees_removed) {
+        (view.title, view.body, view.url) = (None, None, None);
+    }
+    Ok(Json(view))
 }
 
 #[utoipa::path(

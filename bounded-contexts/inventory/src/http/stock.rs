@@ -95,7 +95,7 @@ const SKU: &str = "The sku of one of the caller's products";
     responses(
         (status = 200, description = "The levels (all 0 before any stock was received)", body = SkuStock),
         (status = 404, description = "`not_found`: the sku is unknown, or not one of the caller's products"),
-        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time, or is later than now"),
     ),
     security(("bearer" = [])),
 )]

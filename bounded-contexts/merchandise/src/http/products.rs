@@ -240,7 +240,7 @@ pub(super) async fn create(
     responses(
         (status = 200, description = "The product (a draft only to its seller)", body = ProductDetail),
         (status = 404, description = "`not_found`: no such product (at `as_of`), or a draft of another seller"),
-        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time, or is later than now"),
     ),
     security((), ("bearer" = [])),
 )]

@@ -124,7 +124,7 @@ pub(super) async fn my_orders(
     responses(
         (status = 200, description = "The order, or the caller's part of it", body = OrderDetail),
         (status = 404, description = "`not_found`: no such order (at `as_of`), or the caller neither bought it nor sells any of its lines"),
-        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time"),
+        (status = 422, description = "`validation_failed`: `as_of` is not an RFC 3339 time, or is later than now"),
     ),
     security(("bearer" = [])),
 )]
