@@ -455,3 +455,84 @@ async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
         "not expired"
     );
 }
+
+/// The command bus, not answering while `down` is set: an outage of RabbitMQ as the saga
+/// sees it.
+#[derive(Debug)]
+struct Flaky {
+    bus: Arc<InProcessCommandBus>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl shared_kernel::CommandBus for Flaky {
+    async fn send(
+        &self,
+        command: CommandEnvelope,
+    ) -> Result<CommandReply, shared_kernel::BusError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(shared_kernel::BusError::Unavailable(
+                "the broker does not answer".into(),
+            ));
+        }
+        self.bus.send(command).await
+    }
+}
+
+/// A deadline that falls due while the saga itself cannot work (its bus or database down)
+/// fires only once the saga has been working again for a while: the step the outage held up
+/// goes first. Issue 23's fault suite saw an order in flight when RabbitMQ stopped for 30 s
+/// cancelled by its payment deadline as the platform came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_wait_for_the_saga_to_work_again_after_an_outage() {
+    let db = Database::open(
+        &database_url(Store::Postgres).await,
+        PoolSizes { store: 4, read: 4 },
+    )
+    .await
+    .unwrap();
+    let inner = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
+    inner.register(
+        "sagatest",
+        Arc::new(Recorder {
+            store: Arc::clone(&db.store),
+        }),
+        2,
+    );
+    let bus = Arc::new(Flaky {
+        bus: inner,
+        down: std::sync::atomic::AtomicBool::new(true),
+    });
+    let runner = SagaRunner::new(
+        Arc::new(Expiry),
+        db.read.clone(),
+        db.kind,
+        bus.clone(),
+        Arc::new(SystemClock),
+    );
+    let stop = CancellationToken::new();
+    tokio::spawn(runner.run(Arc::new(StoreFeed::new(Arc::clone(&db.store))), stop.clone()));
+    let order = Uuid::now_v7();
+    record(db.store.as_ref(), order, "order_placed").await;
+    // Down past the order's 1 s deadline.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bus.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let back = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while back.elapsed() < Duration::from_secs(60) {
+        seen = outcomes(db.store.as_ref(), order).await;
+        if seen.len() == 2 {
+            break;
+        }
+        if back.elapsed() < Duration::from_secs(10) {
+            assert!(
+                !seen.iter().any(|o| o == "expired"),
+                "the deadline fired {:.1} s after the bus came back",
+                back.elapsed().as_secs_f64()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.cancel();
+    assert_eq!(seen, ["reserved", "expired"], "the held-up step first, then the deadline");
+}

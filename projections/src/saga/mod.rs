@@ -47,6 +47,12 @@ const BATCH: usize = 64;
 /// The longest the timer loop sleeps without looking (timers set by other processes).
 const TIMER_RECHECK: Duration = Duration::from_secs(5);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// How long after the saga's own last failure (the bus or the database not answering) its
+/// timers wait before they fire: the steps an outage held up run first. The deadlines of a
+/// saga bound how long the outside world takes (a payment provider), not how long the
+/// platform itself was down: issue 23's fault suite saw an order in flight when RabbitMQ or
+/// PostgreSQL stopped for 30 s cancelled by its payment deadline as the platform came back.
+const CALM_BEFORE_TIMERS: Duration = Duration::from_secs(15);
 /// How long a claimed timer is reserved for the runner firing it.
 const LEASE_MS: i64 = 30_000;
 /// Namespace of timer-derived command ids.
@@ -104,6 +110,9 @@ pub struct SagaRunner {
     timer_set: Arc<tokio::sync::Notify>,
     /// ...due at this time (Unix ms; `i64::MAX` when none was set since it last looked).
     earliest_set: Arc<AtomicI64>,
+    /// When a reaction, a read of the feed or a timer last failed (Unix ms; `i64::MIN`:
+    /// never): timers wait [`CALM_BEFORE_TIMERS`] after it.
+    last_failure: Arc<AtomicI64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +177,23 @@ impl SagaRunner {
             board: None,
             timer_set: Arc::default(),
             earliest_set: Arc::new(AtomicI64::new(i64::MAX)),
+            last_failure: Arc::new(AtomicI64::new(i64::MIN)),
         }
+    }
+
+    /// Notes that the saga could not do its work just now (see [`CALM_BEFORE_TIMERS`]).
+    fn failed(&self) {
+        self.last_failure.fetch_max(
+            millis(self.clock.now()),
+            std::sync::atomic::Ordering::AcqRel,
+        );
+    }
+
+    /// When timers may fire again after the saga's last failure (Unix ms).
+    fn calm_from(&self) -> i64 {
+        self.last_failure
+            .load(std::sync::atomic::Ordering::Acquire)
+            .saturating_add(millis_of(CALM_BEFORE_TIMERS))
     }
 
     /// Posts the checkpoint on the process's `board` instead of storing it alone.
@@ -231,6 +256,14 @@ impl SagaRunner {
     /// PostgreSQL refuses an `ON CONFLICT DO UPDATE` that touches one row twice (two events of
     /// a page may also cancel the same timer: a declined payment and the rejection it causes).
     async fn react(&self, events: &[&Recorded]) -> Result<(), SagaError> {
+        let reacted = self.react_once(events).await;
+        if reacted.is_err() {
+            self.failed();
+        }
+        reacted
+    }
+
+    async fn react_once(&self, events: &[&Recorded]) -> Result<(), SagaError> {
         let mut seen = HashSet::new();
         let reactions: Vec<(&Recorded, Reaction)> = events
             .iter()
@@ -307,6 +340,7 @@ impl SagaRunner {
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
+                    self.failed();
                     tracing::warn!(saga = %name, error = %e, "cannot read the feed; retrying");
                     tokio::time::sleep(RETRY_PAUSE).await;
                     continue;

@@ -90,6 +90,7 @@ impl SagaRunner {
                 wake_at = match self.fire_while_due(now).await {
                     Ok(next) => next.unwrap_or(i64::MAX),
                     Err(e) => {
+                        self.failed();
                         tracing::warn!(saga = self.saga.name(), error = %e, "timers failed; retrying");
                         now + millis_of(RETRY_PAUSE)
                     }
@@ -107,8 +108,13 @@ impl SagaRunner {
         }
     }
 
-    /// Fires what is due at `now`; returns when the next timer falls due.
+    /// Fires what is due at `now`; returns when the next timer falls due. Fires nothing
+    /// until [`super::CALM_BEFORE_TIMERS`] after the saga's last failure.
     async fn fire_while_due(&self, now: i64) -> Result<Option<i64>, SagaError> {
+        let calm_from = self.calm_from();
+        if now < calm_from {
+            return Ok(Some(calm_from));
+        }
         loop {
             match self.next_due().await? {
                 Some(at) if at <= now => {
