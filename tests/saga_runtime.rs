@@ -386,12 +386,9 @@ common::on_both_stores!(
     a_page_holding_copies_is_reacted_to_once
 );
 
-/// A saga that reads an event late (its feed was down) counts the deadlines it sets from when
-/// it reacted, not from when the event was recorded: issue 23's fault suite saw orders
-/// cancelled by their payment deadline after a 30 s Kafka pause, before their payment had been
-/// asked for.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
+/// A fresh PostgreSQL database and an in-process bus on which the `sagatest` context records
+/// each command (see [`Recorder`]).
+async fn recorded_on_postgres() -> (Database, Arc<InProcessCommandBus>) {
     let db = Database::open(
         &database_url(Store::Postgres).await,
         PoolSizes { store: 4, read: 4 },
@@ -406,6 +403,16 @@ async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
         }),
         2,
     );
+    (db, bus)
+}
+
+/// A saga that reads an event late (its feed was down) counts the deadlines it sets from when
+/// it reacted, not from when the event was recorded: issue 23's fault suite saw orders
+/// cancelled by their payment deadline after a 30 s Kafka pause, before their payment had been
+/// asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
+    let (db, bus) = recorded_on_postgres().await;
     let order = Uuid::now_v7();
     record(db.store.as_ref(), order, "order_placed").await;
     let placed = db
@@ -485,20 +492,7 @@ impl shared_kernel::CommandBus for Flaky {
 /// cancelled by its payment deadline as the platform came back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlines_wait_for_the_saga_to_work_again_after_an_outage() {
-    let db = Database::open(
-        &database_url(Store::Postgres).await,
-        PoolSizes { store: 4, read: 4 },
-    )
-    .await
-    .unwrap();
-    let inner = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
-    inner.register(
-        "sagatest",
-        Arc::new(Recorder {
-            store: Arc::clone(&db.store),
-        }),
-        2,
-    );
+    let (db, inner) = recorded_on_postgres().await;
     let bus = Arc::new(Flaky {
         bus: inner,
         down: std::sync::atomic::AtomicBool::new(true),
@@ -511,7 +505,10 @@ async fn deadlines_wait_for_the_saga_to_work_again_after_an_outage() {
         Arc::new(SystemClock),
     );
     let stop = CancellationToken::new();
-    tokio::spawn(runner.run(Arc::new(StoreFeed::new(Arc::clone(&db.store))), stop.clone()));
+    tokio::spawn(runner.run(
+        Arc::new(StoreFeed::new(Arc::clone(&db.store))),
+        stop.clone(),
+    ));
     let order = Uuid::now_v7();
     record(db.store.as_ref(), order, "order_placed").await;
     // Down past the order's 1 s deadline.
@@ -534,5 +531,9 @@ async fn deadlines_wait_for_the_saga_to_work_again_after_an_outage() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.cancel();
-    assert_eq!(seen, ["reserved", "expired"], "the held-up step first, then the deadline");
+    assert_eq!(
+        seen,
+        ["reserved", "expired"],
+        "the held-up step first, then the deadline"
+    );
 }

@@ -21,12 +21,17 @@ use crate::cloudevents::{BATCH_MEDIA_TYPE, CloudEvent};
 /// The header naming the next page's cursor in a batch answer.
 pub const NEXT_CURSOR: &str = "agora-next-cursor";
 
-/// The base URL of `dataschema`: this server as the client reached it.
+/// The base URL of `dataschema`: this server as the client reached it, when its `Host` is an
+/// authority (RFC 3986, 3.2: host and port, nothing else), else `http://localhost`: a `Host`
+/// such as `evil.example/"><script>` is not echoed into the events.
 pub(super) fn schema_base(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|h| {
+            h.parse::<axum::http::uri::Authority>()
+                .is_ok_and(|a| a.as_str() == *h && !h.contains('@'))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }
@@ -283,6 +288,26 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    fn host(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    /// Found by a tester: any printable `Host` was echoed into every event's `dataschema`.
+    #[test]
+    fn dataschema_names_this_server_only_by_a_host_and_port() {
+        assert_eq!(
+            schema_base(&host("agora.example:8080")),
+            "http://agora.example:8080"
+        );
+        assert_eq!(schema_base(&host("[::1]:8080")), "http://[::1]:8080");
+        for forged in ["evil.example/\"><script>", "a@b.example", "x y", ""] {
+            assert_eq!(schema_base(&host(forged)), "http://localhost", "{forged}");
+        }
+        assert_eq!(schema_base(&HeaderMap::new()), "http://localhost");
     }
 
     /// Found by a tester: q-values were ignored, so a client preferring JSON got the batch.
