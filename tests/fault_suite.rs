@@ -781,8 +781,8 @@ impl Traffic {
         all.orders.len() as f64 / started.elapsed().as_secs_f64()
     }
 
-    /// Polls until `ready` says the write is seen (first after `every`, then half as often
-    /// again each time, at most once a second: a watcher must not add the load it measures);
+    /// Polls until `ready` says the write is seen (at once, then after `every`, each pause
+    /// 1.5 times the last, at most 1 s: a watcher must not add the load it measures);
     /// how long that took from `acknowledged`, or `None` after two minutes. The figure is late
     /// by at most the last pause.
     async fn seen<F, Fut>(acknowledged: Instant, every: Duration, ready: F) -> Option<Duration>

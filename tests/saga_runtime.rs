@@ -48,6 +48,7 @@ impl ProcessManager for Expiry {
                 set_timers: vec![SetTimer {
                     key: format!("expire:{}", order.as_str().unwrap()),
                     due_at: event.recorded_at + chrono::Duration::milliseconds(1000),
+                    from_reaction: true,
                     payload: serde_json::json!({ "order": order }),
                 }],
                 cancel_timers: vec![],

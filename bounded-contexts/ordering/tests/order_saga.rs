@@ -169,6 +169,7 @@ fn a_placed_order_asks_for_its_payment_first_and_starts_the_deadline() {
             set_timers: vec![SetTimer {
                 key: format!("payment-timeout:{}", f.order),
                 due_at: at() + chrono::Duration::seconds(30),
+                from_reaction: true,
                 payload: json!({ "order_id": f.order }),
             }],
             cancel_timers: vec![],

@@ -57,8 +57,10 @@ impl PgEventStore {
         }
     }
 
-    /// The same store, whose reads of a recent past range wait at most `wait` for the
-    /// transactions running at their end (see [`EventStore::read_filtered`]).
+    /// The same store, whose reads of a recent past range (a filter whose `to` passed less
+    /// than `TIME_SLACK`, 10 minutes, ago) wait at most `wait` when a page ends short for the
+    /// transactions running then, before they fail with `StoreError::NotSettled` (see
+    /// [`EventStore::read_filtered`]).
     #[must_use]
     pub fn with_settle_wait(mut self, wait: Duration) -> Self {
         self.settle_wait = wait;

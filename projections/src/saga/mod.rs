@@ -47,8 +47,8 @@ const BATCH: usize = 64;
 /// The longest the timer loop sleeps without looking (timers set by other processes).
 const TIMER_RECHECK: Duration = Duration::from_secs(5);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
-/// How long after the saga's own last failure (the bus or the database not answering) its
-/// timers wait before they fire: the steps an outage held up run first. The deadlines of a
+/// How long after the saga's own last failure (any failed reaction, read of its feed or
+/// firing of a timer: the bus or the database not answering) its timers wait before they fire: the steps an outage held up run first. The deadlines of a
 /// saga bound how long the outside world takes (a payment provider), not how long the
 /// platform itself was down: issue 23's fault suite saw an order in flight when RabbitMQ or
 /// PostgreSQL stopped for 30 s cancelled by its payment deadline as the platform came back.
@@ -71,10 +71,15 @@ pub struct Dispatch {
 pub struct SetTimer {
     /// Unique within the saga, e.g. `payment-timeout:<order id>`; setting it again is a no-op.
     pub key: String,
-    /// When it falls due, as the reaction reckons it from its event's `recorded_at`. The
-    /// runtime counts the delay from when it reacted instead: a saga that reads the event `d`
-    /// late stores `due_at + d` (see `counted_from_reaction`).
+    /// When it falls due: a fixed instant (a schedule, a reservation's expiry), or with
+    /// `from_reaction` the end of a delay the reaction reckons from its event's `recorded_at`.
     pub due_at: Timestamp,
+    /// Whether the delay `due_at - recorded_at` counts from when the saga reacts rather than
+    /// from the event: for a deadline on the work the reaction itself starts (a payment
+    /// deadline), which a saga that reads the event late (its feed was down) must not find
+    /// already past. The runtime stores `due_at + (now - recorded_at)`; a fixed instant
+    /// (`false`) is stored as it is.
+    pub from_reaction: bool,
     pub payload: serde_json::Value,
 }
 
@@ -135,14 +140,17 @@ impl From<shared_kernel::StoreError> for SagaError {
     }
 }
 
-/// `timer` as set by a reaction to `event` that runs at `now`: its delay is counted from the
-/// reaction, not from the event. A saga that reads an event late (its feed was down: Kafka
+/// `timer` as set by a reaction to `event` that runs at `now`: with `from_reaction`, its delay
+/// is counted from the reaction, not from the event. A saga that reads an event late (its feed was down: Kafka
 /// paused 30 s, its process restarted) would otherwise set deadlines already past, and act on
 /// them before the commands of the same reaction had a chance: issue 23's fault suite saw 22
 /// of 162 acknowledged orders cancelled by their payment deadline after a 30 s Kafka pause,
 /// before the platform had asked for their payment. Without lag (the common case, a few ms)
 /// nothing moves.
 fn counted_from_reaction(timer: &SetTimer, event: &Recorded, now: Timestamp) -> SetTimer {
+    if !timer.from_reaction {
+        return timer.clone();
+    }
     let lag = (now - event.recorded_at).max(chrono::TimeDelta::zero());
     SetTimer {
         due_at: timer.due_at + lag,
@@ -392,5 +400,58 @@ impl SagaRunner {
     /// Starts the timer loop until `shutdown`.
     pub(crate) fn spawn_timers(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.clone().run_timers(shutdown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use shared_kernel::{Cursor, EventMetadata, Recorded, StreamId};
+    use uuid::Uuid;
+
+    use super::{SetTimer, counted_from_reaction};
+
+    fn recorded_at(at: shared_kernel::Timestamp) -> Recorded {
+        Recorded {
+            event_id: Uuid::now_v7(),
+            stream_id: StreamId::of("order", Uuid::now_v7()),
+            stream_version: 1,
+            position: 1,
+            cursor: Cursor::START,
+            event_type: "agora.ordering.order_placed".into(),
+            schema_version: 1,
+            data: serde_json::Value::Null,
+            metadata: EventMetadata::default(),
+            recorded_at: at,
+        }
+    }
+
+    /// Found by a reviewer: shifting every timer by the saga's lag would move a fixed instant
+    /// (an episode's publication, a reservation's expiry) by the age of its event, a day for a
+    /// new saga reading yesterday's schedule.
+    #[test]
+    fn only_deadlines_on_the_reaction_move_with_its_lag() {
+        let placed = chrono::Utc::now() - Duration::days(1);
+        let event = recorded_at(placed);
+        let now = placed + Duration::seconds(60);
+        let timer = |from_reaction| SetTimer {
+            key: "k".into(),
+            due_at: placed + Duration::seconds(30),
+            from_reaction,
+            payload: serde_json::Value::Null,
+        };
+        assert_eq!(
+            counted_from_reaction(&timer(true), &event, now).due_at,
+            now + Duration::seconds(30)
+        );
+        assert_eq!(
+            counted_from_reaction(&timer(false), &event, now).due_at,
+            placed + Duration::seconds(30)
+        );
+        let early = recorded_at(now + Duration::seconds(5)); // a clock behind the store's
+        assert_eq!(
+            counted_from_reaction(&timer(true), &early, now).due_at,
+            placed + Duration::seconds(30)
+        );
     }
 }

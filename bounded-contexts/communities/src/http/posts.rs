@@ -155,7 +155,9 @@ pub(super) async fn create_post(
                    author, the community's moderators and admins (authenticated); anyone may \
                    read without credentials. `?as_of=` answers the post as it was at that \
                    instant: its content, revision and status folded from its events, its score \
-                   and comment count from the votes and comments recorded by then (ranks: 0).",
+                   and comment count from the votes and comments recorded by then (ranks: 0); \
+                   a post removed or deleted since shows its earlier content only to whoever \
+                   may read its content now.",
     params(("id" = uuid::Uuid, Path, description = POST_ID), AsOf),
     responses(
         (status = 200, description = "The post", body = Post),

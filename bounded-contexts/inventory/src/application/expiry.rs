@@ -59,6 +59,7 @@ impl ProcessManager for ReservationExpiry {
                 set_timers: vec![SetTimer {
                     key: expiry_timer_key(c.order_id),
                     due_at: c.expires_at,
+                    from_reaction: false, // the reservation's own expiry
                     payload: serde_json::json!({ "order_id": c.order_id }),
                 }],
                 ..Reaction::default()

@@ -108,6 +108,8 @@ fn payment_timer(config: &OrderingConfig, order_id: OrderId, at: Timestamp) -> S
     SetTimer {
         key: payment_timeout_key(order_id),
         due_at: later(at, config.payment_timeout),
+        // The deadline bounds the payment the reaction asks for: counted from the reaction.
+        from_reaction: true,
         payload: serde_json::json!({ "order_id": order_id }),
     }
 }

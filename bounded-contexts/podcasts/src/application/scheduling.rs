@@ -53,6 +53,7 @@ impl ProcessManager for ScheduledPublishing {
                 set_timers: vec![SetTimer {
                     key: publish_timer_key(s.schedule_id),
                     due_at: s.at,
+                    from_reaction: false, // the time the host chose
                     payload: serde_json::json!({
                         "episode_id": s.episode_id, "schedule_id": s.schedule_id
                     }),

@@ -94,6 +94,8 @@ impl ProcessManager for CartExpiry {
             _ => vec![SetTimer {
                 key: cart_expiry_key(buyer, version),
                 due_at: self.due(event.recorded_at),
+                // Inactivity of the buyer: counted from their last action, fixed.
+                from_reaction: false,
                 payload: serde_json::json!({ "buyer_id": buyer, "version": version }),
             }],
         };
