@@ -171,17 +171,7 @@ fn expiry_runner(db: &Database, bus: &Arc<InProcessCommandBus>) -> SagaRunner {
 }
 
 async fn commands_and_timers_take_effect_once(store: Store) {
-    let db = Database::open(&database_url(store).await, PoolSizes { store: 8, read: 4 })
-        .await
-        .unwrap();
-    let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
-    bus.register(
-        "sagatest",
-        Arc::new(Recorder {
-            store: Arc::clone(&db.store),
-        }),
-        2,
-    );
+    let (db, bus) = recorded_on(store).await;
     let feed = Arc::new(StoreFeed::new(Arc::clone(&db.store)));
     let runner = || expiry_runner(&db, &bus);
 
@@ -387,15 +377,12 @@ common::on_both_stores!(
     a_page_holding_copies_is_reacted_to_once
 );
 
-/// A fresh PostgreSQL database and an in-process bus on which the `sagatest` context records
+/// A fresh database of `store` and an in-process bus on which the `sagatest` context records
 /// each command (see [`Recorder`]).
-async fn recorded_on_postgres() -> (Database, Arc<InProcessCommandBus>) {
-    let db = Database::open(
-        &database_url(Store::Postgres).await,
-        PoolSizes { store: 4, read: 4 },
-    )
-    .await
-    .unwrap();
+async fn recorded_on(store: Store) -> (Database, Arc<InProcessCommandBus>) {
+    let db = Database::open(&database_url(store).await, PoolSizes { store: 8, read: 4 })
+        .await
+        .unwrap();
     let bus = Arc::new(InProcessCommandBus::new(Duration::from_secs(10)));
     bus.register(
         "sagatest",
@@ -413,7 +400,7 @@ async fn recorded_on_postgres() -> (Database, Arc<InProcessCommandBus>) {
 /// asked for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_reaction_counts_its_deadline_from_when_it_reacted() {
-    let (db, bus) = recorded_on_postgres().await;
+    let (db, bus) = recorded_on(Store::Postgres).await;
     let order = Uuid::now_v7();
     record(db.store.as_ref(), order, "order_placed").await;
     let placed = db
@@ -493,7 +480,7 @@ impl shared_kernel::CommandBus for Flaky {
 /// cancelled by its payment deadline as the platform came back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlines_wait_for_the_saga_to_work_again_after_an_outage() {
-    let (db, inner) = recorded_on_postgres().await;
+    let (db, inner) = recorded_on(Store::Postgres).await;
     let bus = Arc::new(Flaky {
         bus: inner,
         down: std::sync::atomic::AtomicBool::new(true),
